@@ -1,0 +1,1 @@
+"""The explicit-state engine: compiled, vectorised breadth-first search over packed states."""

@@ -1,0 +1,215 @@
+"""Compile a model's expression trees to numpy source, once, for whole BFS frontiers.
+
+Each action instance becomes a function ``f(C, P)`` over the unpacked columns ``C`` (one int64
+or bool array per field, natural values) and the packed rows ``P``; it returns the indices of
+the rows where its guard holds and their successor rows. Properties become mask functions.
+Generating source (as SPIN generates C) means the tree is walked once per model, not per state.
+"""
+
+from __future__ import annotations
+
+import linecache
+from typing import Callable
+
+import attrs
+import numpy as np
+
+from ..lang.errors import ModelError
+from ..lang.expr import And, Arith, Cmp, Const, Expr, Field, Ite, Not, Or
+from ..lang.model import ActionInstance, Model
+from ..lang.types import BoolT, IntT
+from .pack import Layout
+
+
+class RangeViolation(Exception):
+    """An update left its field's declared range: a model error, reported with its trace."""
+
+    def __init__(self, instance: int, row: int, field: int, value: int):
+        super().__init__(instance, row, field, value)
+        self.instance, self.row, self.field, self.value = instance, row, field, value
+
+
+class _Emitter:
+    """Turns expressions into numpy expressions over local column names, sharing repeated nodes."""
+
+    def __init__(self, col: Callable[[int], str]):
+        self.col = col
+        self.lines: list[str] = []
+        self.memo: dict[int, str] = {}
+        self.count: dict[int, int] = {}
+        self.tmp = 0
+
+    def prepare(self, roots: list[Expr]) -> None:
+        stack = list(roots)
+        while stack:
+            e = stack.pop()
+            k = id(e)
+            self.count[k] = self.count.get(k, 0) + 1
+            if self.count[k] == 1:
+                stack.extend(e.children())
+
+    def emit(self, e: Expr) -> str:
+        k = id(e)
+        if k in self.memo:
+            return self.memo[k]
+        text = self._emit(e)
+        if self.count.get(k, 0) > 1 and not isinstance(e, (Const, Field)):
+            name = f"t{self.tmp}"
+            self.tmp += 1
+            self.lines.append(f"{name} = {text}")
+            text = name
+        self.memo[k] = text
+        return text
+
+    def _emit(self, e: Expr) -> str:
+        if isinstance(e, Const):
+            if isinstance(e.type, BoolT):
+                return "_T" if e.value else "_F"
+            return repr(e.value)
+        if isinstance(e, Field):
+            return self.col(e.index)
+        if isinstance(e, Not):
+            return f"(~{self.emit(e.arg)})"
+        if isinstance(e, And):
+            return "(" + " & ".join(self.emit(a) for a in e.args) + ")"
+        if isinstance(e, Or):
+            return "(" + " | ".join(self.emit(a) for a in e.args) + ")"
+        if isinstance(e, Cmp):
+            return f"({self.emit(e.a)} {e.op} {self.emit(e.b)})"
+        if isinstance(e, Arith):
+            a, b = self.emit(e.a), self.emit(e.b)
+            if e.op in ("+", "-", "*"):
+                return f"({a} {e.op} {b})"
+            return {"//": "_np.floor_divide", "%": "_np.mod", "min": "_np.minimum", "max": "_np.maximum"}[e.op] + f"({a}, {b})"
+        if isinstance(e, Ite):
+            return f"_np.where({self.emit(e.cond)}, {self.emit(e.then)}, {self.emit(e.else_)})"
+        raise ModelError(f"cannot compile {type(e).__name__}")
+
+
+def _fields(e: Expr, acc: set[int]) -> set[int]:
+    stack = [e]
+    seen: set[int] = set()
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, Field):
+            acc.add(n.index)
+        stack.extend(n.children())
+    return acc
+
+
+@attrs.frozen(eq=False)
+class Compiled:
+    model: Model
+    layout: Layout
+    unpack: Callable[[np.ndarray], list[np.ndarray]]
+    actions: tuple[Callable[..., object], ...]
+    predicates: dict[str, Callable[[list[np.ndarray], int], np.ndarray]]
+    source: str
+
+    def mask(self, name: str, cols: list[np.ndarray], n: int) -> np.ndarray:
+        return self.predicates[name](cols, n)
+
+
+def compile_model(model: Model, extra_predicates: dict[str, Expr] | None = None) -> Compiled:
+    layout = Layout.of(model)
+    src: list[str] = []
+    src.append("def unpack(P):")
+    src.append("    W = [P[:, w] for w in range(%d)]" % layout.words)
+    src.append("    return [")
+    for f, s in zip(model.fields, layout.slots):
+        word = f"((W[{s.word}] >> _U({s.shift})) & _U({s.mask}))"
+        if isinstance(f.type, BoolT):
+            src.append(f"        {word}.astype(_np.bool_),")
+        elif isinstance(f.type, IntT) and f.type.lo != 0:
+            src.append(f"        ({word}.astype(_np.int64) + {f.type.lo}),")
+        else:
+            src.append(f"        {word}.astype(_np.int64),")
+    src.append("    ]")
+    src.append("")
+
+    for inst in model.instances:
+        src += _action_source(model, layout, inst)
+    preds = dict((n, p.expr) for n, p in model.properties.items())
+    for n, p in model.properties.items():
+        if p.target is not None:
+            preds[n + "#target"] = p.target
+    preds.update(extra_predicates or {})
+    names = {}
+    for i, (name, e) in enumerate(preds.items()):
+        names[name] = f"pred_{i}"
+        src += _predicate_source(f"pred_{i}", e)
+    text = "\n".join(src) + "\n"
+    filename = f"<hacheck-compiled {model.name}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    ns: dict[str, object] = {"_np": np, "_U": np.uint64, "_T": np.True_, "_F": np.False_,
+                             "RangeViolation": RangeViolation}
+    exec(compile(text, filename, "exec"), ns)
+    return Compiled(
+        model, layout, ns["unpack"],  # type: ignore[arg-type]
+        tuple(ns[f"act_{i.index}"] for i in model.instances),  # type: ignore[misc]
+        {n: ns[fn] for n, fn in names.items()},  # type: ignore[misc]
+        text,
+    )
+
+
+def _predicate_source(fname: str, e: Expr) -> list[str]:
+    em = _Emitter(lambda i: f"C[{i}]")
+    em.prepare([e])
+    body = em.emit(e)
+    lines = [f"def {fname}(C, n):"]
+    lines += ["    " + ln for ln in em.lines]
+    lines.append(f"    r = {body}")
+    lines.append("    return _np.broadcast_to(_np.asarray(r, dtype=_np.bool_), (n,))")
+    lines.append("")
+    return lines
+
+
+def _action_source(model: Model, layout: Layout, inst: ActionInstance) -> list[str]:
+    lines = [f"def act_{inst.index}(C, P, n):", f"    # {inst.label}"]
+    guard_em = _Emitter(lambda i: f"C[{i}]")
+    guard_em.prepare([inst.guard])
+    g = guard_em.emit(inst.guard)
+    lines += ["    " + ln for ln in guard_em.lines]
+    if g == "_T":
+        lines.append("    idx = _np.arange(n)")
+    else:
+        lines.append(f"    idx = _np.flatnonzero(_np.broadcast_to({g}, (n,)))")
+        lines.append("    if idx.size == 0:")
+        lines.append("        return None")
+    used: set[int] = set()
+    for _, ex in inst.updates:
+        _fields(ex, used)
+    for fid in sorted(used):
+        lines.append(f"    s{fid} = C[{fid}][idx]")
+    upd_em = _Emitter(lambda i: f"s{i}")
+    upd_em.prepare([ex for _, ex in inst.updates])
+    values = []
+    for fid, ex in inst.updates:
+        values.append((fid, upd_em.emit(ex)))
+    lines += ["    " + ln for ln in upd_em.lines]
+    lines.append("    out = P[idx]")
+    lines.append("    m = idx.size")
+    for fid, v in values:
+        ftype = model.fields[fid].type
+        slot = layout.slots[fid]
+        lines.append(f"    v = _np.broadcast_to(_np.asarray({v}), (m,))")
+        if fid in inst.range_checked:
+            lo = ftype.lo if isinstance(ftype, IntT) else 0
+            hi = ftype.hi if isinstance(ftype, IntT) else ftype.size() - 1
+            lines.append(f"    bad = (v < {lo}) | (v > {hi})")
+            lines.append("    if bad.any():")
+            lines.append("        r = int(_np.argmax(bad))")
+            lines.append(f"        raise RangeViolation({inst.index}, int(idx[r]), {fid}, int(v[r]))")
+        lo = ftype.lo if isinstance(ftype, IntT) else 0
+        code = f"(v - {lo})" if lo else "v"
+        clear = (~(slot.mask << slot.shift)) & ((1 << 64) - 1)
+        lines.append(
+            f"    out[:, {slot.word}] = (out[:, {slot.word}] & _U({clear})) | "
+            f"({code}.astype(_np.uint64) << _U({slot.shift}))"
+        )
+    lines.append("    return idx, out")
+    lines.append("")
+    return lines

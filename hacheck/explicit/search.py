@@ -1,0 +1,298 @@
+"""Breadth-first search over whole frontiers of packed states.
+
+Every level is expanded with the compiled action functions, de-duplicated in bulk against the
+sorted visited keys, and checked against the properties. Parent links (an index and an action per
+state) make every counterexample a shortest one. Bounds end the run with ``unknown``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import time
+from typing import Callable, Iterable
+
+import attrs
+import numpy as np
+
+from ..lang.errors import HacheckError
+from ..lang.model import Model
+from ..lang.props import Property
+from ..result import HOLDS, UNKNOWN, VIOLATED, CheckResult, PropertyResult, Stats, fmt_int
+from ..trace import Step, Trace
+from .compile import Compiled, RangeViolation, compile_model
+
+ProgressFn = Callable[[dict[str, float]], None]
+
+
+class ModelRangeError(HacheckError):
+    """An action drove a field out of its declared range; carries the trace that got there."""
+
+    def __init__(self, message: str, trace: Trace):
+        super().__init__(message)
+        self.trace = trace
+
+
+@attrs.define
+class Bounds:
+    max_states: int | None = None
+    max_seconds: float | None = None
+    max_depth: int | None = None
+
+
+@attrs.define
+class StateStore:
+    """All states in BFS order (by level) with parent index and the action instance that led there."""
+
+    levels: list[np.ndarray] = attrs.field(factory=list)  # packed rows per level
+    parents: list[np.ndarray] = attrs.field(factory=list)
+    actions: list[np.ndarray] = attrs.field(factory=list)
+    offsets: list[int] = attrs.field(factory=lambda: [0])
+
+    def add(self, rows: np.ndarray, parents: np.ndarray, actions: np.ndarray) -> int:
+        base = self.offsets[-1]
+        self.levels.append(rows)
+        self.parents.append(parents.astype(np.int64, copy=False))
+        self.actions.append(actions.astype(np.int32, copy=False))
+        self.offsets.append(base + len(rows))
+        return base
+
+    @property
+    def count(self) -> int:
+        return self.offsets[-1]
+
+    def locate(self, gid: int) -> tuple[int, int]:
+        lvl = bisect.bisect_right(self.offsets, gid) - 1
+        return lvl, gid - self.offsets[lvl]
+
+    def row(self, gid: int) -> np.ndarray:
+        lvl, off = self.locate(gid)
+        return self.levels[lvl][off]
+
+    def path(self, gid: int) -> list[tuple[int, int]]:
+        """(state id, action instance that reached it or -1) from an initial state to gid."""
+        out = []
+        while gid >= 0:
+            lvl, off = self.locate(gid)
+            out.append((gid, int(self.actions[lvl][off])))
+            gid = int(self.parents[lvl][off])
+        return out[::-1]
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for group in (self.levels, self.parents, self.actions) for a in group)
+
+
+class Explorer:
+    """Explicit-state exploration of one model instance."""
+
+    def __init__(self, model: Model, compiled: Compiled | None = None):
+        self.model = model
+        self.compiled = compiled or compile_model(model)
+        self.layout = self.compiled.layout
+
+    # -- decoding ------------------------------------------------------------------------------
+    def codes(self, row: np.ndarray) -> tuple[int, ...]:
+        return self.layout.unpack([int(w) for w in row])
+
+    def trace_to(self, store: StateStore, gid: int, prop: str | None, kind: str) -> Trace:
+        path = store.path(gid)
+        states = tuple(self.model.decode(self.codes(store.row(sid))) for sid, _ in path)
+        steps = tuple(self.step(a) for _, a in path[1:])
+        return self.make_trace(states, steps, prop, kind)
+
+    def step(self, instance: int) -> Step:
+        inst = self.model.instances[instance]
+        return Step(inst.action, inst.params, inst.kind)
+
+    def make_trace(self, states: tuple[dict, ...], steps: tuple[Step, ...], prop: str | None, kind: str,
+                   loop: int | None = None, note: str = "", fairness: tuple[str, ...] = ()) -> Trace:
+        return Trace(
+            model=self.model.name, vars=tuple(self.model.variables), states=states, steps=steps,
+            loop=loop, property_name=prop, kind=kind, params=params_dict(self.model),
+            var_types={n: str(v.type) for n, v in self.model.variables.items()}, note=note, fairness=fairness,
+        )
+
+    # -- search --------------------------------------------------------------------------------
+    def initial_rows(self) -> np.ndarray:
+        init = self.model.init_states()
+        if not init:
+            raise HacheckError(f"model {self.model.name} has no initial state (its init constraints exclude every one)")
+        return self.layout.pack_many(init)
+
+    def expand(self, rows: np.ndarray, cols: list[np.ndarray] | None = None,
+               deadline: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
+        """All successors of ``rows``: (successor rows, row index of parent, action instance, count).
+
+        Returns None if the deadline passed before every action was applied.
+        """
+        n = len(rows)
+        if cols is None:
+            cols = self.compiled.unpack(rows)
+        outs, parents, acts = [], [], []
+        for i, fn in enumerate(self.compiled.actions):
+            if deadline is not None and (i & 15) == 0 and time.monotonic() > deadline:
+                return None
+            r = fn(cols, rows, n)
+            if r is None:
+                continue
+            idx, out = r
+            outs.append(out)
+            parents.append(idx)
+            acts.append(np.full(len(idx), i, dtype=np.int32))
+        if not outs:
+            empty = np.zeros((0, self.layout.words), dtype=np.uint64)
+            return empty, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), 0
+        succ = np.concatenate(outs)
+        return succ, np.concatenate(parents), np.concatenate(acts), len(succ)
+
+    def run(self, properties: Iterable[Property] | None = None, bounds: Bounds | None = None,
+            progress: ProgressFn | None = None) -> CheckResult:
+        model = self.model
+        props = list(properties) if properties is not None else list(model.properties.values())
+        props = [p for p in props if p.is_safety]
+        bounds = bounds or Bounds()
+        t0 = time.monotonic()
+        deadline = t0 + bounds.max_seconds if bounds.max_seconds is not None else None
+        store = StateStore()
+        found: dict[str, int] = {}  # property -> state id (violation or witness)
+        transitions = 0
+        depth = 0
+        stop_reason = ""
+        last_progress = t0
+
+        rows = self.initial_rows()
+        keys = self.layout.keys(rows)
+        ukeys, first = np.unique(keys, return_index=True)
+        first.sort()
+        rows = rows[first]
+        n_init = len(rows)
+        if bounds.max_states is not None and n_init > bounds.max_states:
+            rows = rows[: bounds.max_states]
+            stop_reason = f"stopped at {fmt_int(bounds.max_states)} states (--max-states)"
+        visited = np.sort(self.layout.keys(rows))
+        base = store.add(rows, np.full(len(rows), -1), np.full(len(rows), -1))
+        frontier_base = base
+
+        def check(rows: np.ndarray, cols: list[np.ndarray], base: int) -> None:
+            for p in props:
+                if p.name in found:
+                    continue
+                mask = self.compiled.mask(p.name, cols, len(rows))
+                hit = ~mask if p.kind == "invariant" else mask
+                if hit.any():
+                    found[p.name] = base + int(np.argmax(hit))
+
+        try:
+            cols = self.compiled.unpack(rows)
+            check(rows, cols, base)
+            while len(rows) and not stop_reason:
+                if props and len(found) == len(props):
+                    stop_reason = "every property decided"
+                    break
+                if bounds.max_depth is not None and depth >= bounds.max_depth:
+                    stop_reason = f"bounded to depth {bounds.max_depth} (--max-depth)"
+                    break
+                try:
+                    got = self.expand(rows, cols, deadline)
+                except RangeViolation as rv:
+                    raise self._range_error(store, frontier_base + rv.row, rv) from None
+                if got is None:
+                    stop_reason = f"stopped after {bounds.max_seconds:g} s (--max-seconds)"
+                    break
+                succ, par, act, nsucc = got
+                transitions += nsucc
+                if nsucc == 0:
+                    break
+                skeys = self.layout.keys(succ)
+                uk, first = np.unique(skeys, return_index=True)
+                pos = np.searchsorted(visited, uk)
+                inside = pos < len(visited)
+                is_old = np.zeros(len(uk), dtype=bool)
+                is_old[inside] = visited[pos[inside]] == uk[inside]
+                new_first = np.sort(first[~is_old])  # BFS order: by action, then parent
+                if bounds.max_states is not None and store.count + len(new_first) > bounds.max_states:
+                    new_first = new_first[: max(0, bounds.max_states - store.count)]
+                    stop_reason = f"stopped at {fmt_int(bounds.max_states)} states (--max-states)"
+                if len(new_first) == 0:
+                    if not stop_reason:
+                        break
+                    continue
+                new_rows = succ[new_first]
+                new_keys = np.sort(self.layout.keys(new_rows))
+                visited = np.insert(visited, np.searchsorted(visited, new_keys), new_keys)
+                frontier_base = store.add(new_rows, par[new_first] + frontier_base, act[new_first])
+                rows = new_rows
+                depth += 1
+                cols = self.compiled.unpack(rows)
+                check(rows, cols, frontier_base)
+                now = time.monotonic()
+                if progress is not None and now - last_progress >= 0.5:
+                    last_progress = now
+                    progress({"states": store.count, "depth": depth, "queue": len(rows),
+                              "seconds": now - t0, "transitions": transitions})
+                if deadline is not None and now > deadline and len(rows):
+                    stop_reason = f"stopped after {bounds.max_seconds:g} s (--max-seconds)"
+        except MemoryError:
+            raise HacheckError(
+                f"out of memory after {fmt_int(store.count)} states: the state space of {model.name} does not "
+                "fit; lower the bounds (--param), or use --max-states to explore part of it"
+            ) from None
+
+        seconds = time.monotonic() - t0
+        complete = not stop_reason or stop_reason == "every property decided"
+        exhausted = not stop_reason
+        nbytes = store.nbytes() + visited.nbytes
+        stats = Stats(
+            states=store.count, transitions=transitions, depth=depth, seconds=seconds,
+            initial_states=n_init, bytes_per_state=nbytes / max(1, store.count), complete=exhausted,
+            stop_reason=stop_reason,
+        )
+        results = []
+        for p in props:
+            results.append(self._verdict(p, found.get(p.name), store, stats, exhausted, complete))
+        return CheckResult(model.name, params_dict(model), tuple(results), stats)
+
+    def _verdict(self, p: Property, gid: int | None, store: StateStore, stats: Stats, exhausted: bool,
+                 complete: bool) -> PropertyResult:
+        n = fmt_int(stats.states)
+        if gid is not None:
+            kind = "counterexample" if p.kind == "invariant" else "witness"
+            trace = self.trace_to(store, gid, p.name, kind)
+            if p.kind == "invariant":
+                return PropertyResult(p.name, p.kind, VIOLATED, "bfs", "explicit",
+                                      f"{trace.length} steps, shortest", stats, trace)
+            return PropertyResult(p.name, p.kind, HOLDS, "witness", "explicit",
+                                  f"witness in {trace.length} steps, shortest", stats, trace)
+        if exhausted:
+            if p.kind == "invariant":
+                return PropertyResult(p.name, p.kind, HOLDS, "exhaustive", "explicit",
+                                      f"exhaustive, {n} states", stats)
+            return PropertyResult(p.name, p.kind, VIOLATED, "exhaustive", "explicit",
+                                  f"exhaustive: no reachable state satisfies it, {n} states", stats)
+        reason = stats.stop_reason or "search stopped"
+        if "depth" in reason:
+            why = f"{reason}, {n} states; no violation within that depth"
+        else:
+            why = f"{reason}; {n} states explored, no violation among them"
+        if p.kind == "reachable":
+            why = why.replace("no violation", "no witness")
+        return PropertyResult(p.name, p.kind, UNKNOWN, "bounded", "explicit", why, stats)
+
+    def _range_error(self, store: StateStore, gid: int, rv: RangeViolation) -> ModelRangeError:
+        trace = self.trace_to(store, gid, None, "range error")
+        inst = self.model.instances[rv.instance]
+        f = self.model.fields[rv.field]
+        msg = (f"model error: action {inst.label} sets {f.name} to {rv.value}, outside its declared type {f.type} "
+               f"(reached after {trace.length} steps)")
+        return ModelRangeError(msg, trace)
+
+
+def params_dict(model: Model) -> dict[str, object]:
+    p = model.params
+    if p is None:
+        return {}
+    return {a.name: getattr(p, a.name) for a in attrs.fields(type(p))}
+
+
+def check(model: Model, properties: Iterable[Property] | None = None, bounds: Bounds | None = None,
+          progress: ProgressFn | None = None) -> CheckResult:
+    return Explorer(model).run(properties, bounds, progress)

@@ -1,0 +1,460 @@
+"""Model: sorts, state variables, initial states, actions, faults and properties.
+
+A model file builds one Model from a frozen attrs parameter object. The built model is pure data
+(expression trees over scalar fields), which every engine compiles in its own way.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Callable, Iterable, Sequence
+
+import attrs
+
+from .errors import ModelError, user_location
+from .expr import FALSE, TRUE, Const, Expr, Field, and_, arith, as_bool, cmp, ite, lift, show
+from .props import Property
+from .sorts import Element, Sort
+from .types import BoolT, ElemT, EnumT, IntT, MapT, ScalarType, SetT, VarType, is_scalar, same_kind
+from .vars import DynLValue, MapVar, SetValue, SetVar, as_set
+
+ANY = object()  # init=ANY: every value of the type is an initial value
+
+
+@attrs.frozen
+class FieldDecl:
+    index: int
+    name: str  # e.g. "up[r1]"
+    type: ScalarType
+    var: str  # the declared variable it belongs to, e.g. "up"
+    path: tuple[str, ...]  # element names from the variable down to the field
+
+
+@attrs.frozen
+class VarDecl:
+    name: str
+    type: VarType
+    fields: tuple[int, ...]
+    doc: str = ""
+
+
+@attrs.frozen(eq=False)
+class ActionInstance:
+    """One action with concrete parameter values: a guard and simultaneous updates."""
+
+    index: int
+    action: str
+    params: tuple[tuple[str, str], ...]  # (parameter name, value shown as text)
+    guard: Expr
+    updates: tuple[tuple[int, Expr], ...]  # (field index, new value)
+    kind: str  # "protocol" | "fault" | "env"
+    fair: str | None  # None | "weak" | "strong"
+    range_checked: tuple[int, ...]  # fields whose new value may leave the declared range
+
+    @property
+    def label(self) -> str:
+        if not self.params:
+            return self.action
+        return f"{self.action}({', '.join(f'{k}={v}' for k, v in self.params)})"
+
+    @property
+    def is_fault(self) -> bool:
+        return self.kind in ("fault", "env")
+
+
+@attrs.frozen(eq=False)
+class ActionDecl:
+    name: str
+    params: tuple[tuple[str, str], ...]  # (name, domain shown as text)
+    kind: str
+    fair: str | None
+    doc: str
+    instances: tuple[int, ...]
+
+
+def _domain_values(name: str, domain: object) -> tuple[list[object], str]:
+    if isinstance(domain, Sort):
+        return list(domain), domain.name
+    if isinstance(domain, BoolT):
+        return [False, True], "Bool"
+    if isinstance(domain, IntT):
+        return list(range(domain.lo, domain.hi + 1)), str(domain)
+    if isinstance(domain, range):
+        return list(domain), f"{domain.start}..{domain.stop - 1}"
+    if isinstance(domain, (list, tuple)):
+        return list(domain), "{" + ", ".join(map(str, domain)) + "}"
+    raise ModelError(f"parameter {name!r} must range over a sort, Bool, Int(lo, hi), a range or a list; got {domain!r}")
+
+
+class Model:
+    """The mutable builder and, once :meth:`freeze` ran, the immutable description of a model."""
+
+    def __init__(self, name: str, doc: str = "", tick_seconds: float | None = None):
+        self.name = name
+        self.doc = doc
+        self.tick_seconds = tick_seconds
+        self.sorts: dict[str, Sort] = {}
+        self.fields: list[FieldDecl] = []
+        self.variables: dict[str, VarDecl] = {}
+        self.handles: dict[str, Any] = {}
+        self._init: dict[int, list[int]] = {}  # field -> allowed initial codes
+        self.init_constraints: list[Expr] = []
+        self.actions: list[ActionDecl] = []
+        self.instances: list[ActionInstance] = []
+        self.properties: dict[str, Property] = {}
+        self.budget: tuple[int, int, frozenset[str] | None] | None = None  # (field, max, counted)
+        self.params: Any = None  # the parameter object it was built from, set by Spec
+        self._frozen = False
+
+    # -- declarations --------------------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._frozen:
+            raise ModelError(f"model {self.name} is frozen: declare everything inside build()")
+
+    def _check_name(self, name: str, what: str) -> None:
+        if not name or not name.replace("_", "a").isalnum():
+            raise ModelError(f"{what} name {name!r} must be an identifier")
+
+    def sort(self, name: str, elements: Iterable[str] | int, symmetric: bool = False) -> Sort:
+        self._check_open()
+        if name in self.sorts:
+            raise ModelError(f"sort {name!r} declared twice")
+        if isinstance(elements, int):
+            elements = [f"{name.lower()}{i}" for i in range(elements)]
+        s = Sort(name, list(elements), symmetric)
+        self.sorts[name] = s
+        return s
+
+    def var(self, name: str, type_: VarType, init: object = ANY, doc: str = "") -> Any:
+        """Declare a state variable; ``init`` is a value, a dict/set for composites, ANY,
+        or ``one_of(...)`` for several initial values."""
+        self._check_open()
+        self._check_name(name, "variable")
+        if name in self.variables:
+            raise ModelError(f"variable {name!r} declared twice")
+        handle, field_ids = self._expand(name, type_, (), name)
+        self.variables[name] = VarDecl(name, type_, tuple(field_ids), doc)
+        self.handles[name] = handle
+        self._set_init(name, type_, handle, init)
+        return handle
+
+    def _expand(self, name: str, t: VarType, path: tuple[str, ...], var: str) -> tuple[Any, list[int]]:
+        if is_scalar(t):
+            f = Field(len(self.fields), name, t)  # type: ignore[arg-type]
+            self.fields.append(FieldDecl(f.index, name, t, var, path))  # type: ignore[arg-type]
+            return f, [f.index]
+        if isinstance(t, MapT):
+            entries, ids = {}, []
+            for e in t.key:
+                h, sub = self._expand(f"{name}[{e.name}]", t.value, path + (e.name,), var)
+                entries[e] = h
+                ids += sub
+            return MapVar(name, t.key, entries), ids
+        if isinstance(t, SetT):
+            entries, ids = {}, []
+            for e in t.elem:
+                f = Field(len(self.fields), f"{name}[{e.name}]", BoolT())
+                self.fields.append(FieldDecl(f.index, f.name, BoolT(), var, path + (e.name,)))
+                entries[e] = f
+                ids.append(f.index)
+            return SetVar(name, t.elem, entries), ids
+        raise ModelError(f"variable {name!r}: {t!r} is not a type (use Bool, Int(lo, hi), Enum(...), Elem(sort), Map, Set)")
+
+    def _set_init(self, name: str, t: VarType, handle: Any, init: object) -> None:
+        if init is ANY:
+            for fid in self._fields_of(handle):
+                ft = self.fields[fid].type
+                self._init[fid] = list(range(ft.size()))
+            return
+        if isinstance(init, OneOf) and is_scalar(t):
+            self._init[handle.index] = sorted({_encode(t, v, name) for v in init.values})  # type: ignore[arg-type]
+            return
+        if is_scalar(t):
+            self._init[handle.index] = [_encode(t, init, name)]  # type: ignore[arg-type]
+            return
+        if isinstance(t, SetT):
+            chosen = {t.elem.element(x) for x in init} if not isinstance(init, bool) else set(t.elem) if init else set()  # type: ignore[union-attr]
+            for e, f in handle.entries.items():
+                self._init[f.index] = [int(e in chosen)]
+            return
+        if isinstance(t, MapT):
+            if isinstance(init, dict):
+                for e, sub in handle.entries.items():
+                    key = e.name if e.name in init else e if e in init else None
+                    if key is None:
+                        raise ModelError(f"initial value of {name!r} has no entry for {e.name}")
+                    self._set_init(f"{name}[{e.name}]", t.value, sub, init[key])
+                extra = [k for k in init if not (k in t.key._by_name or isinstance(k, Element))]
+                if extra:
+                    raise ModelError(f"initial value of {name!r} names unknown keys {extra}")
+            else:  # the same initial value everywhere
+                for e, sub in handle.entries.items():
+                    self._set_init(f"{name}[{e.name}]", t.value, sub, init)
+            return
+        raise ModelError(f"variable {name!r}: unsupported initial value {init!r}")
+
+    def _fields_of(self, handle: Any) -> list[int]:
+        if isinstance(handle, Field):
+            return [handle.index]
+        out: list[int] = []
+        for sub in handle.entries.values():
+            out += self._fields_of(sub)
+        return out
+
+    def init_constraint(self, predicate: object) -> None:
+        """Keep only the initial states that satisfy ``predicate``."""
+        self._check_open()
+        self.init_constraints.append(as_bool(predicate))
+
+    def fault_budget(self, max_faults: int, counts: Iterable[str] | None = None) -> Field:
+        """At most ``max_faults`` fault actions (those named in ``counts``, default all) fire."""
+        self._check_open()
+        if self.budget is not None:
+            raise ModelError("fault_budget declared twice")
+        if max_faults < 0:
+            raise ModelError(f"max_faults must be >= 0, got {max_faults}")
+        f = self.var("faults", IntT(0, max_faults), init=0, doc="faults injected so far (the fault budget)")
+        self.budget = (f.index, max_faults, frozenset(counts) if counts is not None else None)
+        return f
+
+    def action(self, name: str | None = None, *, fault: bool = False, env: bool = False,
+               fair: str | None = None, doc: str = "", **params: object) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Decorator: ``@m.action(h=Host)`` on ``def crash(h): return guard, {field: value}``.
+
+        The function runs once per combination of parameter values; returning None drops that
+        combination. ``fault=True`` marks a failure (never fair, counted by the fault budget);
+        ``env=True`` an environment step such as a repair or an operator (never fair, not counted).
+        """
+        self._check_open()
+        if fault and env:
+            raise ModelError("an action is either a fault or an environment step, not both")
+        if fair not in (None, "weak", "strong"):
+            raise ModelError(f"fair must be None, 'weak' or 'strong', not {fair!r}")
+        if (fault or env) and fair:
+            raise ModelError("fault and environment actions are never fair: the environment is not obliged to fail")
+        kind = "fault" if fault else "env" if env else "protocol"
+        where = user_location()
+
+        def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+            aname = name or fn.__name__
+            self._add_action(aname, fn, params, kind, fair, doc or (fn.__doc__ or "").strip(), where)
+            return fn
+
+        return decorate
+
+    def _add_action(self, aname: str, fn: Callable[..., Any], params: dict[str, object], kind: str,
+                    fair: str | None, doc: str, where: str | None) -> None:
+        self._check_name(aname, "action")
+        if any(a.name == aname for a in self.actions):
+            raise ModelError(f"action {aname!r} declared twice", where)
+        domains = [(p, *_domain_values(p, d)) for p, d in params.items()]
+        ids = []
+        for combo in itertools.product(*(vals for _, vals, _ in domains)):
+            args = {p: v for (p, _, _), v in zip(domains, combo)}
+            out = fn(**args)
+            if out is None:
+                continue
+            if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], dict)):
+                raise ModelError(f"action {aname!r} must return (guard, {{target: value}}) or None, got {out!r}", where)
+            guard = as_bool(out[0])
+            updates, checked = self._updates(aname, out[1])
+            if self.budget is not None and kind == "fault" and (self.budget[2] is None or aname in self.budget[2]):
+                bf, bmax, _ = self.budget
+                if any(f == bf for f, _ in updates):
+                    raise ModelError(f"action {aname!r} assigns the fault counter itself", where)
+                guard = and_(guard, cmp("<", self.fields_expr(bf), bmax))
+                updates.append((bf, arith("+", self.fields_expr(bf), 1)))
+            if isinstance(guard, Const) and guard.value == 0:
+                continue  # never enabled: leave it out
+            inst = ActionInstance(
+                len(self.instances), aname, tuple((p, str(v)) for p, v in args.items()), guard,
+                tuple(sorted(updates, key=lambda u: u[0])), kind, fair, tuple(sorted(checked)),
+            )
+            self.instances.append(inst)
+            ids.append(inst.index)
+        self.actions.append(ActionDecl(aname, tuple((p, text) for p, _, text in domains), kind, fair, doc, tuple(ids)))
+
+    def fields_expr(self, index: int) -> Field:
+        """The Field expression of a field index (the variable handle for scalars)."""
+        for h in self.handles.values():
+            for f in _iter_fields(h):
+                if f.index == index:
+                    return f
+        raise ModelError(f"no field number {index}")
+
+    def _updates(self, aname: str, raw: dict[object, object]) -> tuple[list[tuple[int, Expr]], set[int]]:
+        out: dict[int, Expr] = {}
+        checked: set[int] = set()
+
+        def assign(f: Field, value: object) -> None:
+            if f.index in out:
+                raise ModelError(f"action {aname!r} assigns {f.name} twice")
+            e = lift(value, f.type)
+            if not same_kind(e.type, f.type):
+                raise ModelError(f"action {aname!r}: cannot assign {show(e)} ({e.type}) to {f.name} ({f.type})")
+            if isinstance(f.type, IntT):
+                assert isinstance(e.type, IntT)
+                if isinstance(e, Const) and not f.type.lo <= e.value <= f.type.hi:
+                    raise ModelError(f"action {aname!r}: value {e.value} is outside {f.name}'s range {f.type}")
+                if e.type.lo < f.type.lo or e.type.hi > f.type.hi:
+                    checked.add(f.index)
+            if isinstance(f.type, ElemT) and isinstance(e.type, ElemT) and e.type.optional and not f.type.optional:
+                if isinstance(e, Const):
+                    raise ModelError(f"action {aname!r}: cannot assign None to {f.name} (not optional)")
+                checked.add(f.index)
+            out[f.index] = e
+
+        def assign_handle(target: object, value: object) -> None:
+            if isinstance(target, Field):
+                assign(target, value)
+            elif isinstance(target, SetVar):
+                v = as_set(target.elem, value)
+                for e, f in target.entries.items():
+                    assign(f, v.members[e])
+            elif isinstance(target, MapVar):
+                if isinstance(value, MapVar):
+                    for e, sub in target.entries.items():
+                        assign_handle(sub, _whole(value.entries[e]))
+                elif isinstance(value, dict):
+                    for k, v in value.items():
+                        assign_handle(target[k], v)
+                else:
+                    for sub in target.entries.values():
+                        assign_handle(sub, value)
+            elif isinstance(target, DynLValue):
+                key = target.key
+                if isinstance(key, Element):
+                    assign_handle(target.base.entries[key], value)
+                    return
+                for e, sub in target.base.entries.items():
+                    if not isinstance(sub, Field):
+                        raise ModelError(f"action {aname!r}: m.at(x) must address a scalar")
+                    assign(sub, ite(cmp("==", key, e), lift(value, sub.type), sub))
+            elif isinstance(target, Expr):
+                raise ModelError(f"action {aname!r}: {show(target)} is not a state variable (assign a field, a map or a set)")
+            else:
+                raise ModelError(f"action {aname!r}: cannot assign to {target!r}")
+
+        for target, value in raw.items():
+            assign_handle(target, value)
+        return list(out.items()), checked
+
+    def invariant(self, name: str, predicate: object, doc: str = "") -> Property:
+        return self._prop(name, "invariant", predicate, doc)
+
+    def reachable(self, name: str, predicate: object, doc: str = "") -> Property:
+        """Holds when some reachable state satisfies ``predicate``; its witness is a trace."""
+        return self._prop(name, "reachable", predicate, doc)
+
+    def eventually(self, name: str, predicate: object, doc: str = "") -> Property:
+        return self._prop(name, "eventually", predicate, doc)
+
+    def always_eventually(self, name: str, predicate: object, doc: str = "") -> Property:
+        return self._prop(name, "always_eventually", predicate, doc)
+
+    def leads_to(self, name: str, trigger: object, response: object, doc: str = "") -> Property:
+        return self._prop(name, "leads_to", trigger, doc, target=as_bool(response))
+
+    def _prop(self, name: str, kind: str, predicate: object, doc: str, target: Expr | None = None) -> Property:
+        self._check_open()
+        self._check_name(name, "property")
+        if name in self.properties:
+            raise ModelError(f"property {name!r} declared twice")
+        p = Property(name, kind, as_bool(predicate), doc, target, user_location())
+        self.properties[name] = p
+        return p
+
+    # -- finishing -----------------------------------------------------------------------------
+    def freeze(self) -> "Model":
+        if self._frozen:
+            return self
+        if not self.fields:
+            raise ModelError(f"model {self.name} declares no state variables")
+        self._frozen = True
+        return self
+
+    @property
+    def vars(self) -> "Namespace":
+        return Namespace(self.handles)
+
+    def init_states(self) -> list[tuple[int, ...]]:
+        """Every initial state as a tuple of field codes (constraints applied)."""
+        from .interp import eval_expr
+
+        choices = [self._init.get(i, [0]) for i in range(len(self.fields))]
+        total = 1
+        for c in choices:
+            total *= len(c)
+            if total > 5_000_000:
+                raise ModelError(f"model {self.name} has more than 5,000,000 initial states; constrain them")
+        out = []
+        for combo in itertools.product(*choices):
+            if all(eval_expr(c, combo, self.fields) for c in self.init_constraints):
+                out.append(combo)
+        return out
+
+    def decode(self, codes: Sequence[int]) -> dict[str, Any]:
+        """A state as nested Python values by variable: maps as dicts, sets as sorted lists."""
+        out: dict[str, Any] = {}
+        for name, decl in self.variables.items():
+            out[name] = _decode_var(self, decl.type, list(decl.fields), codes)
+        return out
+
+    def field_value(self, index: int, code: int) -> Any:
+        return self.fields[index].type.decode(code)
+
+    def fault_count_field(self) -> int | None:
+        return self.budget[0] if self.budget else None
+
+
+def _decode_var(m: Model, t: VarType, fids: list[int], codes: Sequence[int]) -> Any:
+    if is_scalar(t):
+        fid = fids.pop(0)
+        return m.fields[fid].type.decode(codes[fid])
+    if isinstance(t, SetT):
+        members = []
+        for e in t.elem:
+            fid = fids.pop(0)
+            if codes[fid]:
+                members.append(e.name)
+        return members
+    assert isinstance(t, MapT)
+    return {e.name: _decode_var(m, t.value, fids, codes) for e in t.key}
+
+
+def _iter_fields(h: Any) -> Iterable[Field]:
+    if isinstance(h, Field):
+        yield h
+    else:
+        for sub in h.entries.values():
+            yield from _iter_fields(sub)
+
+
+def _whole(h: Any) -> Any:
+    return h
+
+
+def _encode(t: ScalarType, value: object, name: str) -> int:
+    try:
+        if isinstance(value, Element) and isinstance(t, ElemT):
+            return t.encode(value)
+        return t.encode(value)
+    except ModelError as e:
+        raise ModelError(f"initial value of {name!r}: {e.bare_message}") from None
+
+
+@attrs.frozen
+class OneOf:
+    values: tuple[object, ...]
+
+
+def one_of(*values: object) -> OneOf:
+    """Several initial values for one variable: ``init=one_of(0, 1)``."""
+    return OneOf(tuple(values))
+
+
+class Namespace:
+    """Attribute access to a model's variable handles: ``m.vars.up[h]``."""
+
+    def __init__(self, handles: dict[str, Any]):
+        self.__dict__.update(handles)

@@ -1,0 +1,234 @@
+"""Traces as data: states, and between them the action that fired, with its parameters.
+
+Traces are written in the Informal Trace Format (ITF) of Apalache and Quint, so other tools
+read ours. Action labels go in each state's ``#meta``; a lasso has a ``loop`` index.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from .lang.errors import BadInput
+
+ITF_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
+
+
+@attrs.frozen
+class Step:
+    """The action taken to reach a state."""
+
+    action: str
+    params: tuple[tuple[str, str], ...] = ()
+    kind: str = "protocol"  # "protocol" | "fault" | "env"
+
+    @property
+    def label(self) -> str:
+        if not self.params:
+            return self.action
+        return f"{self.action}({', '.join(f'{k}={v}' for k, v in self.params)})"
+
+    @property
+    def is_fault(self) -> bool:
+        return self.kind in ("fault", "env")
+
+
+@attrs.frozen
+class Trace:
+    """``states[0]`` is initial; ``steps[i]`` leads from ``states[i]`` to ``states[i+1]``.
+
+    ``loop``, when set, is the index of the state the last step returns to (a lasso).
+    ``var_types`` maps each variable to its type as text (documentation for readers).
+    """
+
+    model: str
+    vars: tuple[str, ...]
+    states: tuple[dict[str, Any], ...]
+    steps: tuple[Step, ...]
+    loop: int | None = None
+    property_name: str | None = None
+    kind: str = "counterexample"  # "counterexample" | "witness" | "worst-case"
+    params: dict[str, Any] = attrs.field(factory=dict)
+    var_types: dict[str, str] = attrs.field(factory=dict)
+    note: str = ""
+    fairness: tuple[str, ...] = ()  # for lassos: the fairness conditions the loop satisfies
+
+    def __attrs_post_init__(self) -> None:
+        need = len(self.states) - 1 + (1 if self.loop is not None else 0)
+        if len(self.steps) != need:
+            raise ValueError(f"a trace of {len(self.states)} states (loop={self.loop}) needs {need} steps, got {len(self.steps)}")
+
+    @property
+    def length(self) -> int:
+        """Number of steps."""
+        return len(self.steps)
+
+    def changed(self, i: int) -> dict[str, Any]:
+        """The fields (by dotted path) whose value changed from state i-1 to state i."""
+        now = flatten(self.states[i])
+        if i == 0:
+            return now
+        before = flatten(self.states[i - 1])
+        return {k: v for k, v in now.items() if before.get(k) != v}
+
+
+def flatten(state: dict[str, Any]) -> dict[str, Any]:
+    """``{"up": {"r1": True}}`` -> ``{"up[r1]": True}``; sets stay whole."""
+    out: dict[str, Any] = {}
+
+    def go(prefix: str, v: Any) -> None:
+        if isinstance(v, dict):
+            for k, sub in v.items():
+                go(f"{prefix}[{k}]", sub)
+        else:
+            out[prefix] = v
+
+    for name, v in state.items():
+        go(name, v)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# ITF
+
+
+def _to_itf(v: Any) -> Any:
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return v if v is not None else {"tag": "None", "value": {"#tup": []}}
+    if isinstance(v, int):
+        return {"#bigint": str(v)}
+    if isinstance(v, dict):
+        return {"#map": [[_to_itf(k), _to_itf(x)] for k, x in v.items()]}
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return {"#set": [_to_itf(x) for x in sorted(v, key=str)]}
+    raise TypeError(f"cannot write {v!r} to ITF")
+
+
+def _from_itf(v: Any, where: str) -> Any:
+    if isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, int):
+        return v
+    if isinstance(v, dict):
+        if "#bigint" in v:
+            try:
+                return int(v["#bigint"])
+            except (TypeError, ValueError):
+                raise BadInput(f"{where}: '#bigint' holds {v['#bigint']!r}, not an integer") from None
+        if "#map" in v:
+            pairs = v["#map"]
+            if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+                raise BadInput(f"{where}: '#map' must be a list of [key, value] pairs")
+            return {str(_from_itf(k, where)): _from_itf(x, where) for k, x in pairs}
+        if "#set" in v:
+            if not isinstance(v["#set"], list):
+                raise BadInput(f"{where}: '#set' must be a list")
+            return [_from_itf(x, where) for x in v["#set"]]
+        if "#tup" in v:
+            return tuple(_from_itf(x, where) for x in v["#tup"])
+        if v.get("tag") == "None":
+            return None
+        return {k: _from_itf(x, where) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_from_itf(x, where) for x in v]
+    raise BadInput(f"{where}: unexpected value {v!r}")
+
+
+def to_itf(trace: Trace, extra_meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "format": "ITF",
+        "format-description": ITF_DESCRIPTION,
+        "source": trace.model,
+        "description": f"hacheck {trace.kind}" + (f" for {trace.property_name}" if trace.property_name else ""),
+        "hacheck": {
+            "model": trace.model,
+            "property": trace.property_name,
+            "kind": trace.kind,
+            "params": trace.params,
+            "note": trace.note,
+            "fairness": list(trace.fairness),
+        },
+    }
+    if trace.var_types:
+        meta["varTypes"] = trace.var_types
+    if extra_meta:
+        meta["hacheck"].update(extra_meta)
+    states = []
+    for i, s in enumerate(trace.states):
+        smeta: dict[str, Any] = {"index": i}
+        if i > 0:
+            step = trace.steps[i - 1]
+            smeta.update(action=step.action, params=dict(step.params), kind=step.kind)
+        entry = {"#meta": smeta}
+        entry.update({k: _to_itf(v) for k, v in s.items()})
+        states.append(entry)
+    out: dict[str, Any] = {"#meta": meta, "vars": list(trace.vars), "states": states}
+    if trace.loop is not None:
+        out["loop"] = trace.loop
+        last = trace.steps[-1]
+        meta["hacheck"]["loop_step"] = {"action": last.action, "params": dict(last.params), "kind": last.kind}
+    return out
+
+
+def write_itf(trace: Trace, path: Path | str, extra_meta: dict[str, Any] | None = None) -> Path:
+    p = Path(path)
+    p.write_text(json.dumps(to_itf(trace, extra_meta), indent=1) + "\n")
+    return p
+
+
+def read_itf(path: Path | str) -> Trace:
+    """Read an ITF file (ours or another tool's). Anything malformed is BadInput naming the spot."""
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as e:
+        raise BadInput(f"{p}: cannot read: {e.strerror}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise BadInput(f"{p}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"{p}: an ITF trace is a JSON object, got {type(data).__name__}")
+    for key in ("vars", "states"):
+        if key not in data:
+            raise BadInput(f"{p}: an ITF trace needs the field '{key}'")
+    if not isinstance(data["vars"], list) or not all(isinstance(v, str) for v in data["vars"]):
+        raise BadInput(f"{p}: 'vars' must be a list of variable names")
+    if not isinstance(data["states"], list) or not data["states"]:
+        raise BadInput(f"{p}: 'states' must be a non-empty list")
+    meta = data.get("#meta", {}) if isinstance(data.get("#meta"), dict) else {}
+    hmeta = meta.get("hacheck", {}) if isinstance(meta.get("hacheck"), dict) else {}
+    vars_ = tuple(data["vars"])
+    states, steps = [], []
+    for i, s in enumerate(data["states"]):
+        where = f"{p}: states[{i}]"
+        if not isinstance(s, dict):
+            raise BadInput(f"{where}: a state must be a JSON object")
+        missing = [v for v in vars_ if v not in s]
+        if missing:
+            raise BadInput(f"{where}: missing variable(s) {', '.join(missing)}")
+        states.append({v: _from_itf(s[v], f"{where}.{v}") for v in vars_})
+        if i > 0:
+            smeta = s.get("#meta", {}) if isinstance(s.get("#meta"), dict) else {}
+            params = smeta.get("params", {})
+            if not isinstance(params, dict):
+                raise BadInput(f"{where}: '#meta.params' must be an object")
+            steps.append(Step(str(smeta.get("action", "step")), tuple((str(k), str(v)) for k, v in params.items()),
+                              str(smeta.get("kind", "protocol"))))
+    loop = data.get("loop")
+    if loop is not None:
+        if not isinstance(loop, int) or isinstance(loop, bool) or not 0 <= loop < len(states):
+            raise BadInput(f"{p}: 'loop' must be a state index in 0..{len(states) - 1}, got {loop!r}")
+        ls = hmeta.get("loop_step") or {}
+        steps.append(Step(str(ls.get("action", "loop")), tuple((str(k), str(v)) for k, v in (ls.get("params") or {}).items()),
+                          str(ls.get("kind", "protocol"))))
+    return Trace(
+        model=str(hmeta.get("model") or meta.get("source") or p.stem),
+        vars=vars_, states=tuple(states), steps=tuple(steps), loop=loop,
+        property_name=hmeta.get("property"), kind=str(hmeta.get("kind", "counterexample")),
+        params=hmeta.get("params") or {}, var_types=meta.get("varTypes") or {},
+        note=str(hmeta.get("note", "")), fairness=tuple(hmeta.get("fairness") or ()),
+    )
