@@ -231,6 +231,8 @@ class Explorer:
                               "seconds": now - t0, "transitions": transitions})
                 if deadline is not None and now > deadline and len(rows):
                     stop_reason = f"stopped after {bounds.max_seconds:g} s (--max-seconds)"
+        except KeyboardInterrupt:
+            stop_reason = "interrupted (Ctrl-C)"
         except MemoryError:
             raise HacheckError(
                 f"out of memory after {fmt_int(store.count)} states: the state space of {model.name} does not "

@@ -251,13 +251,17 @@ class Model:
         ids = []
         for combo in itertools.product(*(vals for _, vals, _ in domains)):
             args = {p: v for (p, _, _), v in zip(domains, combo)}
-            out = fn(**args)
+            out, ret_where = _call_noting_return(fn, args)
+            where_now = ret_where or where
             if out is None:
                 continue
             if not (isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], dict)):
-                raise ModelError(f"action {aname!r} must return (guard, {{target: value}}) or None, got {out!r}", where)
-            guard = as_bool(out[0])
-            updates, checked = self._updates(aname, out[1])
+                raise ModelError(f"action {aname!r} must return (guard, {{target: value}}) or None, got {out!r}", where_now)
+            try:
+                guard = as_bool(out[0])
+                updates, checked = self._updates(aname, out[1])
+            except ModelError as e:
+                raise ModelError(e.bare_message, where_now) from None
             if self.budget is not None and kind == "fault" and (self.budget[2] is None or aname in self.budget[2]):
                 bf, bmax, _ = self.budget
                 if any(f == bf for f, _ in updates):
@@ -405,6 +409,28 @@ class Model:
 
     def fault_count_field(self) -> int | None:
         return self.budget[0] if self.budget else None
+
+
+def _call_noting_return(fn: Callable[..., Any], args: dict[str, Any]) -> tuple[Any, str | None]:
+    """Call an action function and note the file:line of its return statement, so that errors
+    found in what it returned point at that line."""
+    import os
+    import sys
+
+    code = getattr(fn, "__code__", None)
+    seen: list[str] = []
+
+    def hook(frame: Any, event: str, _arg: Any) -> None:
+        if event == "return" and frame.f_code is code:
+            seen.append(f"{os.path.relpath(frame.f_code.co_filename)}:{frame.f_lineno}")
+
+    old = sys.getprofile()
+    sys.setprofile(hook)
+    try:
+        out = fn(**args)
+    finally:
+        sys.setprofile(old)
+    return out, (seen[-1] if seen else None)
 
 
 def _decode_var(m: Model, t: VarType, fids: list[int], codes: Sequence[int]) -> Any:

@@ -1,0 +1,273 @@
+"""The ``hacheck`` command line.
+
+Exit codes (stable, for CI): 0 every checked property holds; 1 some property is violated;
+2 bad input (usage, model, parameter or file error); 3 inconclusive (a bound was hit, nothing violated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__
+from .lang.errors import BadInput, HacheckError
+from .lang.expr import show
+from .lang.model import Model
+from .result import CheckResult, fmt_int
+
+EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
+
+
+class Progress:
+    """A live status line on stderr for long runs; silent when quiet or stderr is not a terminal."""
+
+    def __init__(self, enabled: bool, delay: float = 2.0):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.start = time.monotonic()
+        self.delay = delay
+        self.shown = False
+
+    def __call__(self, info: dict[str, float]) -> None:
+        if not self.enabled or time.monotonic() - self.start < self.delay:
+            return
+        secs = max(info.get("seconds", 0.0), 1e-9)
+        line = (f"  {fmt_int(int(info['states']))} states, {fmt_int(int(info['states'] / secs))} states/s, "
+                f"depth {int(info['depth'])}, queue {fmt_int(int(info['queue']))}, {secs:.0f} s")
+        sys.stderr.write("\r" + line.ljust(78)[:120])
+        sys.stderr.flush()
+        self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 80 + "\r")
+            sys.stderr.flush()
+            self.shown = False
+
+
+def _positive_int(name: str):
+    def conv(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} takes a whole number, got {text!r}") from None
+        if v < 1:
+            raise argparse.ArgumentTypeError(f"{name} must be at least 1, got {v}")
+        return v
+    return conv
+
+
+def _positive_float(name: str):
+    def conv(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} takes a number of seconds, got {text!r}") from None
+        if not v > 0:
+            raise argparse.ArgumentTypeError(f"{name} must be more than 0, got {text}")
+        return v
+    return conv
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"hacheck: error: {message}\n")
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="hacheck", description="Model checker for high-availability protocols.")
+    p.add_argument("--version", action="version", version=f"hacheck {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    c = sub.add_parser("check", help="explore a model exhaustively and check its properties")
+    c.add_argument("path", help="a model file (models/*.py)")
+    c.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
+    c.add_argument("--property", action="append", default=[], metavar="NAME", help="check only this property (repeatable)")
+    c.add_argument("--max-states", type=_positive_int("--max-states"), metavar="N", help="stop after N states (verdict unknown)")
+    c.add_argument("--max-seconds", type=_positive_float("--max-seconds"), metavar="S", help="stop after S seconds (verdict unknown)")
+    c.add_argument("--max-depth", type=_positive_int("--max-depth"), metavar="K", help="explore only K steps deep (verdict unknown)")
+    c.add_argument("--out", default="hacheck-out", metavar="DIR", help="where trace files go (default hacheck-out/)")
+    c.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    c.add_argument("-q", "--quiet", action="store_true", help="no progress line, no traces on stdout")
+
+    ls = sub.add_parser("list", help="show a model's sorts, variables, actions, parameters and properties")
+    ls.add_argument("path")
+    ls.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+
+    r = sub.add_parser("render", help="draw a saved ITF trace as DOT and SVG")
+    r.add_argument("trace", help="a trace file (*.itf.json)")
+    r.add_argument("--out", metavar="DIR", help="folder for the drawings (default: beside the trace)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return cmd_check(args)
+        if args.command == "list":
+            return cmd_list(args)
+        if args.command == "render":
+            return cmd_render(args)
+    except HacheckError as e:
+        trace = getattr(e, "trace", None)
+        sys.stderr.write(f"hacheck: error: {e}\n")
+        if trace is not None:
+            from .report.text import trace_lines
+
+            sys.stderr.write("\n".join(trace_lines(trace)) + "\n")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        sys.stderr.write("hacheck: interrupted\n")
+        return EXIT_UNKNOWN
+    return EXIT_BAD_INPUT
+
+
+def _ensure_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".hacheck-write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise BadInput(f"--out {folder}: cannot write there: {e.strerror or e}") from None
+
+
+def load_model(path: str, params: list[str]) -> tuple[Model, Any]:
+    from .loader import build_model, load_spec, parse_params
+
+    spec = load_spec(path)
+    overrides = parse_params(spec, params)
+    return build_model(spec, overrides), spec
+
+
+def select_properties(model: Model, names: list[str]) -> list[Any]:
+    import difflib
+
+    props = []
+    for n in names:
+        if n not in model.properties:
+            close = difflib.get_close_matches(n, model.properties, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            have = ", ".join(model.properties) or "none"
+            raise BadInput(f"--property {n}: model {model.name} has no property {n!r}{hint}; it has: {have}")
+        props.append(model.properties[n])
+    return props if names else list(model.properties.values())
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .explicit.search import Bounds, Explorer
+    from .render.dot import write_trace_files
+    from .report.json_report import to_json, write_json
+    from .report.text import summary, trace_lines
+
+    model, _spec = load_model(args.path, args.param)
+    props = select_properties(model, args.property)
+    unsupported = [p.name for p in props if not p.is_safety]
+    safety = [p for p in props if p.is_safety]
+    if unsupported and args.property:
+        raise BadInput(f"--property {unsupported[0]}: temporal properties are not checked by this version yet")
+    out_dir = Path(args.out)
+    _ensure_writable(out_dir)
+    if args.json:
+        jp = Path(args.json)
+        if jp.parent and not jp.parent.exists():
+            raise BadInput(f"--json {jp}: folder {jp.parent} does not exist")
+    progress = Progress(not args.quiet)
+    try:
+        result = Explorer(model).run(safety, Bounds(args.max_states, args.max_seconds, args.max_depth), progress)
+    finally:
+        progress.done()
+    result = _write_traces(result, out_dir, write_trace_files)
+    lines = summary(result)
+    if unsupported:
+        lines.append(f"  (not checked here: temporal properties {', '.join(unsupported)})")
+    print("\n".join(lines))
+    if not args.quiet:
+        for p in result.properties:
+            if p.trace is not None and p.verdict == "violated":
+                print()
+                print("\n".join(trace_lines(p.trace)))
+                print("  files: " + ", ".join(p.trace_files.values()))
+    if args.json:
+        write_json([to_json(result, args.path)], args.json)
+    return result.exit_code
+
+
+def _write_traces(result: CheckResult, out_dir: Path, writer: Any) -> CheckResult:
+    for p in result.properties:
+        if p.trace is not None:
+            stem = f"{result.model}.{p.name}" + ("" if p.trace.kind == "counterexample" else f".{p.trace.kind}")
+            result = result.with_trace_files(p.name, writer(p.trace, out_dir, stem))
+    return result
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .loader import load_spec
+
+    model, spec = load_model(args.path, args.param)
+    out = [f"model {model.name}" + (f" (tick = {model.tick_seconds:g} s)" if model.tick_seconds else "")]
+    if model.doc:
+        out.append("  " + model.doc.strip().splitlines()[0])
+    out.append("parameters:")
+    for info in spec.param_info():
+        value = getattr(model.params, info.name)
+        accepted = ""
+        if info.choices:
+            accepted = " one of " + "|".join(map(str, info.choices))
+        elif info.low is not None or info.high is not None:
+            accepted = f" in {info.low if info.low is not None else ''}..{info.high if info.high is not None else ''}"
+        tname = getattr(info.type, "__name__", str(info.type))
+        out.append(f"  {info.name}: {tname} = {value!r} (default {info.default!r}{accepted})  {info.doc}")
+    out.append("sorts:")
+    for s in model.sorts.values():
+        out.append(f"  {s.name} = {{{', '.join(e.name for e in s)}}}" + (" symmetric" if s.symmetric else ""))
+    out.append(f"variables ({len(model.fields)} fields):")
+    for v in model.variables.values():
+        out.append(f"  {v.name}: {v.type}" + (f"  -- {v.doc}" if v.doc else ""))
+    out.append(f"actions ({len(model.instances)} instances):")
+    for a in model.actions:
+        params = ", ".join(f"{n}: {d}" for n, d in a.params)
+        tags = [a.kind] if a.kind != "protocol" else []
+        if a.fair:
+            tags.append(f"{a.fair} fair")
+        out.append(f"  {a.name}({params})" + (f" [{', '.join(tags)}]" if tags else "") + f"  {len(a.instances)} instances"
+                   + (f"  -- {a.doc.splitlines()[0]}" if a.doc else ""))
+    out.append("properties:")
+    for p in model.properties.values():
+        text = p.describe()
+        if len(text) > 100:
+            text = text[:97] + "..."
+        out.append(f"  {p.name} [{p.kind}]" + (f"  -- {p.doc}" if p.doc else ""))
+        out.append(f"      {text}")
+    if model.budget:
+        counted = "all fault actions" if model.budget[2] is None else ", ".join(sorted(model.budget[2]))
+        out.append(f"fault budget: at most {model.budget[1]} ({counted})")
+    print("\n".join(out))
+    _ = show
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from .render.dot import write_trace_files
+    from .trace import read_itf
+
+    src = Path(args.trace)
+    trace = read_itf(src)
+    out_dir = Path(args.out) if args.out else src.parent
+    _ensure_writable(out_dir)
+    stem = src.name[: -len(".itf.json")] if src.name.endswith(".itf.json") else src.stem
+    files = write_trace_files(trace, out_dir, stem, itf=False)
+    print(f"{src}: {trace.length} steps" + (f", loop to state {trace.loop}" if trace.loop is not None else ""))
+    for kind, path in files.items():
+        print(f"  {kind}: {path}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

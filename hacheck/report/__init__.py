@@ -1,0 +1,1 @@
+"""Reports of a check: text for people, JSON for tools (JUnit and SARIF come with deployments)."""
