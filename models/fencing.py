@@ -1,0 +1,517 @@
+"""oVirt engine: non-responsive host treatment, fencing before restart, HA VM restart, VM leases.
+
+When a hypervisor stops answering, the engine (``VdsManager`` / ``VdsNotRespondingTreatmentCommand``
+/ ``RestartVdsCommand``) may restart the host's HA VMs elsewhere only once it is sure the old copies
+are dead: a power-management STOP confirmed OFF, a manual "Confirm 'Host has been Rebooted'", the
+host coming back and reporting its VMs, or (independently of fencing) a VM lease guarded by sanlock.
+The property ``no_dual_running_vm`` asks whether some VM can ever have qemu alive on two hosts.
+
+Time is untimed interleaving except for one 10-second ``tick`` that orders the two timers the
+notes say matter: sanlock's 80 s host-id expiry against the engine's 90 s storage-lease wait
+(``skip_if_sd_active``). See docs/models/fencing.md for the mapping to upstream.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from hacheck.lang import (
+    BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, and_, count, exists, ite, or_, param,
+)
+from hacheck.lang.expr import lift
+from properties.fencing import (
+    no_dual_running_vm, no_dual_writing_vm, vm_restarted_elsewhere, vm_stuck_unknown,
+)
+
+TICK = 10  # seconds per tick
+HID_EXPIRE = 8  # sanlock host id expires 80 s after its last renewal (8 ticks)
+LEASE_WAIT = 9  # HostStorageLeaseAliveCheckingInterval: 90 s after lastUpdate (9 ticks)
+
+STATUSES = ("Up", "Connecting", "NonResponsive", "Reboot", "Down", "Maintenance")
+STEPS = ("idle", "started", "stop", "stopped", "released", "done")
+
+
+@attrs.frozen
+class Params:
+    hosts: int = param(3, low=2, high=4, doc="number of hypervisors h1..hN in the cluster")
+    vms: int = param(3, low=1, high=4, doc="number of HA VMs v1..vM; VM vi starts on host h((i-1) mod hosts + 1)")
+    fencing_enabled: bool = param(True, doc="cluster fencing policy: fencing enabled (upstream default true)")
+    skip_if_sd_active: bool = param(
+        False, doc="cluster fencing policy skip_fencing_if_sd_active: wait 90 s after the last poll, then let the "
+        "proxy skip the STOP while the host's sanlock host id is live (engine/DB default false; the "
+        "Admin Portal's new-cluster dialog proposes true)")
+    skip_if_connectivity_broken: bool = param(
+        False, doc="cluster fencing policy skip_fencing_if_connectivity_broken: skip when (Connecting + "
+        "NonResponsive hosts) / hosts >= threshold, the failed host included (DB default false; UI true)")
+    connectivity_threshold: int = param(50, low=0, high=100, doc="hosts_with_broken_connectivity_threshold, percent")
+    power_management: bool | str = param(
+        True, doc="hosts with a power-management agent: true (all), false (none), or a comma list of host "
+        "names such as 'h1,h3' (upstream: off per host until configured; the model defaults to all, "
+        "since fencing is what it is about)")
+    pm_reports: str = param("truthful", choices=("truthful", "faulty"),
+                            doc="truthful: STOP powers the host off and reports OFF; faulty: the agent reports OFF "
+                            "(and START success) without touching the host (wrong outlet, sequential PSU agents)")
+    vm_leases: bool = param(False, doc="every HA VM has a VM lease (sanlock resource) on a storage domain (upstream default: no lease)")
+    resume_behaviour: str = param("auto_resume", choices=("kill", "auto_resume", "leave_paused"),
+                                  doc="what a VM paused on an I/O error does (upstream default AUTO_RESUME; "
+                                  "HA VMs with a lease are forced to KILL)")
+    manual_confirm_allowed: bool = param(True, doc="the operator may 'Confirm Host has been Rebooted' (always possible upstream)")
+    host_capacity: int = param(2, low=1, high=4, doc="VM slots per host")
+    vm_size: int = param(1, low=1, high=4, doc="slots one VM needs")
+    max_faults: int = param(1, low=0, high=3, doc="faults allowed (the fault budget)")
+
+
+def pm_hosts(p: Params) -> list[str]:
+    names = [f"h{i + 1}" for i in range(p.hosts)]
+    pm = p.power_management
+    if isinstance(pm, bool):
+        return names if pm else []
+    text = str(pm).strip().lower()
+    if text in ("true", "all", "yes"):
+        return names
+    if text in ("false", "none", "no", ""):
+        return []
+    chosen = [s.strip() for s in text.split(",") if s.strip()]
+    bad = [s for s in chosen if s not in names]
+    if bad:
+        raise BadInput(f"parameter power_management: unknown host(s) {', '.join(bad)}; hosts are {', '.join(names)}")
+    return chosen
+
+
+def check_params(p: Params) -> None:
+    pm_hosts(p)
+    if p.vm_leases and p.resume_behaviour != "kill":
+        raise BadInput("vm_leases requires resume_behaviour=kill: since oVirt 4.2 an HA VM with a lease can only "
+                       "have the KILL resume behaviour (VmHandler.autoSelectResumeBehavior)")
+    per_host = -(-p.vms // p.hosts)
+    if per_host * p.vm_size > p.host_capacity:
+        raise BadInput(f"initial placement does not fit: {per_host} VM(s) of size {p.vm_size} on a host with "
+                       f"host_capacity {p.host_capacity}")
+
+
+def build(p: Params) -> Model:
+    m = Model("fencing", doc=__doc__, tick_seconds=TICK)
+    # Hosts are not interchangeable: initial placement (and a per-host power_management list) tells them
+    # apart; VMs are not either, each starts on its own host. Neither sort is marked symmetric.
+    Host = m.sort("Host", [f"h{i + 1}" for i in range(p.hosts)])
+    VM = m.sort("VM", [f"v{i + 1}" for i in range(p.vms)])
+    pm = set(pm_hosts(p))
+    has_pm = {h: h.name in pm for h in Host}
+    skip_sd = p.skip_if_sd_active
+    leases = p.vm_leases
+    need_hid = leases or skip_sd  # the host-id timer is read only by leases and the lease wait
+
+    def home(vm):
+        return Host[vm.index % p.hosts]
+
+    # ---- hosts: reality --------------------------------------------------------------------------
+    power = m.var("power", Map(Host, Bool), init=True, doc="host powered on")
+    health = m.var("health", Map(Host, Enum("ok", "hung", "crashed")), init="ok",
+                   doc="ok; hung (OS/vdsm unresponsive, qemu and sanlock keep running); crashed (kernel dead, qemu gone)")
+    reach = m.var("reach", Map(Host, Bool), init=True, doc="engine <-> host network works")
+    storage = m.var("storage", Map(Host, Bool), init=True, doc="host <-> storage works")
+    pm_ok = m.var("pm_ok", Map(Host, Bool), init=True, doc="the host's PM agent is reachable from a proxy")
+    hid = (m.var("hid_age", Map(Host, Int(0, HID_EXPIRE)), init=0,
+                 doc="ticks since the host's sanlock host id was last renewed (expired at 8 = 80 s)")
+           if need_hid else None)
+    # ---- hosts: the engine's view ----------------------------------------------------------------
+    status = m.var("status", Map(Host, Enum(*STATUSES)), init="Up", doc="VDS status in the engine DB")
+    tr = m.var("tr", Map(Host, Enum(*STEPS)), init="idle",
+               doc="step of VdsNotRespondingTreatment/RestartVds for the host (the flow holds the per-host fence lock)")
+    iff = m.var("in_fence_flow", Map(Host, Bool), init=False, doc="vds_dynamic.in_fence_flow (DB, survives engine restarts)")
+    silent = (m.var("silent", Map(Host, Int(0, LEASE_WAIT)), init=0,
+                    doc="ticks since the engine last heard from the host (lastUpdate), capped at 9 = 90 s")
+              if skip_sd else None)
+    recent = m.var("engine_recent", Bool, init=False, doc="engine started less than DisableFenceAtStartupInSec (300 s) ago")
+    # ---- VMs --------------------------------------------------------------------------------------
+    qemu = m.var("qemu", Map(VM, Map(Host, Enum("none", "running", "paused"))),
+                 init={vm.name: {h.name: ("running" if h == home(vm) else "none") for h in Host} for vm in VM},
+                 doc="the VM's qemu process on each host")
+    holder = (m.var("lease_holder", Map(VM, Elem(Host, optional=True)), init={vm.name: home(vm) for vm in VM},
+                    doc="host whose qemu holds the VM lease (sanlock resource), or none")
+              if leases else None)
+    vst = m.var("vst", Map(VM, Enum("up", "paused", "unknown", "down")), init="up",
+                doc="engine's VM status; down = Down(exit=Error), i.e. in the HA restart queue")
+    von = m.var("von", Map(VM, Elem(Host, optional=True)), init={vm.name: home(vm) for vm in VM},
+                doc="engine's run_on_vds (none when Down)")
+    dual = m.var("dual_run", Bool, init=False, doc="sticky: some VM was once started while a copy was alive elsewhere")
+    m.fault_budget(p.max_faults)
+
+    HOST_NONE = lift(None, von[VM[0]].type)
+    VST = vst[VM[0]].type
+    STATUS = status[Host[0]].type
+
+    def answering(h):
+        """The engine's polls of h succeed."""
+        return power[h] & (health[h] == "ok") & reach[h]
+
+    def renewing(h):
+        """sanlock on h renews its host id."""
+        return power[h] & (health[h] != "crashed") & storage[h]
+
+    def alive(vm, h):
+        return qemu[vm][h] != "none"
+
+    def hid_reset(h, renews):
+        """Updates restarting the host-id timer when h renews again."""
+        return {hid[h]: ite(renews, 0, hid[h])} if need_hid else {}
+
+    def used(d):
+        return count(VM, lambda vm: von[vm] == d) * p.vm_size
+
+    def dest_ok(d):
+        """RunVm's scheduler accepts d: Up, answering, storage connected, enough free slots."""
+        return (status[d] == "Up") & answering(d) & storage[d] & (used(d) + p.vm_size <= p.host_capacity)
+
+    def start_on(vm, d):
+        """Updates of a successful launch of vm on d (with its lease acquired)."""
+        upd = {qemu[vm][d]: "running", vst[vm]: "up", von[vm]: d,
+               dual: dual | exists(Host, lambda h: alive(vm, h) if h != d else False)}
+        if leases:
+            upd[holder[vm]] = d
+        return upd
+
+    def lease_free(vm):
+        return holder[vm].is_none() if leases else lift(True)
+
+    def kill_all_on(h):
+        return {qemu[vm][h]: "none" for vm in VM}
+
+    def release_leases_of(h):
+        return {holder[vm]: ite(holder[vm] == h, HOST_NONE, holder[vm]) for vm in VM} if leases else {}
+
+    def engine_view_from_host(vm, h, cond):
+        """When cond: the engine takes vm's state from what h reports (Up, Paused, or gone -> Down)."""
+        q = qemu[vm][h]
+        new_st = ite(q == "running", lift("up", VST), ite(q == "paused", lift("paused", VST), lift("down", VST)))
+        return {vst[vm]: ite(cond, new_st, vst[vm]),
+                von[vm]: ite(cond, ite(q == "none", HOST_NONE, lift(h, von[vm].type)), von[vm])}
+
+    # ============================================================ faults (counted by the budget)
+    @m.action(h=Host, fault=True)
+    def crash(h):
+        """Kernel crash: power stays on, every qemu on h dies, sanlock stops renewing (leases stay held
+        on disk until the host id expires)."""
+        return power[h] & (health[h] != "crashed"), {health[h]: "crashed", **kill_all_on(h)}
+
+    @m.action(h=Host, fault=True)
+    def hang(h):
+        """The host hangs for the engine (no answer to polls or SSH); qemu and sanlock keep running."""
+        return power[h] & (health[h] == "ok"), {health[h]: "hung"}
+
+    @m.action(h=Host, fault=True)
+    def partition(h):
+        """The engine <-> host network fails (the host and its VMs keep running)."""
+        return reach[h], {reach[h]: False}
+
+    @m.action(h=Host, fault=True)
+    def storage_loss(h):
+        """The host loses its storage: VMs will pause on I/O errors, sanlock stops renewing."""
+        return storage[h], {storage[h]: False}
+
+    @m.action(h=Host, fault=True)
+    def pm_unreachable(h):
+        """The host's power-management agent becomes unreachable."""
+        if not has_pm[h]:
+            return None
+        return pm_ok[h], {pm_ok[h]: False}
+
+    @m.action(h=Host, fault=True)
+    def power_cycle(h):
+        """Spurious power cycle (cord pulled for a few seconds): every qemu dies, the host boots again
+        healthy; sanlock rejoins with a new generation, so the old leases are free."""
+        return power[h], {health[h]: "ok", **kill_all_on(h), **release_leases_of(h), **hid_reset(h, storage[h])}
+
+    @m.action(fault=True)
+    def engine_restart():
+        """ovirt-engine restarts: in-memory treatments are lost (DB status and in_fence_flow survive);
+        fencing is disabled for DisableFenceAtStartupInSec."""
+        return ~recent, {recent: True, tr: "idle"}
+
+    # ============================================================ environment: operator and repairs
+    @m.action(h=Host, env=True)
+    def manual_confirm(h):
+        """Operator: "Confirm 'Host has been Rebooted'" (FenceVdsManualy, clearVMs=true): the host's VMs
+        go Down and the HA ones are queued. Nothing checks the power state. Takes the PM lock, so not
+        inside a running RestartVds."""
+        if not p.manual_confirm_allowed:
+            return None
+        guard = ((status[h] == "Connecting") | (status[h] == "NonResponsive") | (status[h] == "Reboot")
+                 | (status[h] == "Down")) & (tr[h] != "stopped") & (tr[h] != "released")
+        guard = guard & exists(VM, lambda vm: von[vm] == h)
+        upd = {}
+        for vm in VM:
+            upd[vst[vm]] = ite(von[vm] == h, lift("down", VST), vst[vm])
+            upd[von[vm]] = ite(von[vm] == h, HOST_NONE, von[vm])
+        return guard, upd
+
+    @m.action(h=Host, env=True)
+    def unhang(h):
+        """The hang ends."""
+        return health[h] == "hung", {health[h]: "ok"}
+
+    @m.action(h=Host, env=True)
+    def heal_network(h):
+        """The engine <-> host network is repaired."""
+        return ~reach[h], {reach[h]: True}
+
+    @m.action(h=Host, env=True)
+    def heal_storage(h):
+        """The host's storage connection is repaired (sanlock renews again)."""
+        return ~storage[h], {storage[h]: True, **hid_reset(h, power[h] & (health[h] != "crashed"))}
+
+    @m.action(h=Host, env=True)
+    def maintenance(h):
+        """Operator moves an empty, answering Up host to Maintenance (network errors are then ignored)."""
+        return (status[h] == "Up") & answering(h) & ~exists(VM, lambda vm: von[vm] == h) & (tr[h] == "idle"), \
+            {status[h]: "Maintenance"}
+
+    @m.action(h=Host, env=True)
+    def activate(h):
+        """Operator activates a Maintenance host that answers."""
+        return (status[h] == "Maintenance") & answering(h), {status[h]: "Up"}
+
+    # ============================================================ time
+    def hid_runs(h):
+        return ~renewing(h) & (hid[h] < HID_EXPIRE)
+
+    def silent_runs(h):
+        return (((status[h] == "Connecting") | (status[h] == "NonResponsive")) & (silent[h] < LEASE_WAIT)
+                & ((tr[h] == "idle") | (tr[h] == "started") | (tr[h] == "stop")))
+
+    if need_hid or skip_sd:
+        @m.action(fair="weak")
+        def tick():
+            """Ten seconds pass: host-id ages and the engine's silence counters advance. When a host id
+            reaches 80 s without renewal sanlock has killed the lease holders on that host (or the
+            watchdog reset it) and the leases are free."""
+            running = []
+            upd = {}
+            for h in Host:
+                if need_hid:
+                    running.append(hid_runs(h))
+                    upd[hid[h]] = ite(hid_runs(h), hid[h] + 1, hid[h])
+                if skip_sd:
+                    running.append(silent_runs(h))
+                    upd[silent[h]] = ite(silent_runs(h), silent[h] + 1, silent[h])
+            if leases:
+                for vm in VM:
+                    expiring = or_(*[(holder[vm] == h) & hid_runs(h) & (hid[h] == HID_EXPIRE - 1) for h in Host])
+                    upd[holder[vm]] = ite(expiring, HOST_NONE, holder[vm])
+                    for h in Host:
+                        upd[qemu[vm][h]] = ite((holder[vm] == h) & hid_runs(h) & (hid[h] == HID_EXPIRE - 1),
+                                               lift("none", qemu[vm][h].type), qemu[vm][h])
+            return or_(*running), upd
+
+    # ============================================================ host monitoring (VdsManager)
+    def silent_reset(h):
+        return {silent[h]: 0} if skip_sd else {}
+
+    @m.action(h=Host, fair="weak")
+    def poll_fail(h):
+        """A poll of an Up host fails: status Connecting (grace period; lastUpdate stays)."""
+        return (status[h] == "Up") & ~answering(h), {status[h]: "Connecting", **silent_reset(h)}
+
+    @m.action(h=Host, fair="weak")
+    def grace_over(h):
+        """Grace over while Connecting: NonResponsive, its Up/Paused VMs become Unknown, and
+        VdsNotRespondingTreatment is fired once."""
+        upd = {status[h]: "NonResponsive", tr[h]: "started"}
+        for vm in VM:
+            mine = (von[vm] == h) & ((vst[vm] == "up") | (vst[vm] == "paused"))
+            upd[vst[vm]] = ite(mine, lift("unknown", VST), vst[vm])
+        return (status[h] == "Connecting") & ~answering(h), upd
+
+    @m.action(h=Host, fair="weak")
+    def poll_ok(h):
+        """Polls of a Connecting/NonResponsive/Reboot/Down host succeed: Up, in_fence_flow cleared, any
+        treatment abandoned; the host reports its VMs (Unknown ones get their real state; a queued VM
+        found running here is adopted)."""
+        guard = (((status[h] == "Connecting") | (status[h] == "NonResponsive") | (status[h] == "Reboot")
+                  | (status[h] == "Down")) & answering(h) & (tr[h] != "stopped") & (tr[h] != "released"))
+        upd = {status[h]: "Up", iff[h]: False, tr[h]: "idle", **silent_reset(h)}
+        for vm in VM:
+            cond = ((von[vm] == h) & (vst[vm] != "down")) | ((vst[vm] == "down") & alive(vm, h))
+            upd.update(engine_view_from_host(vm, h, cond))
+        return guard, upd
+
+    @m.action(h=Host, fair="weak")
+    def reboot_timeout(h):
+        """ServerRebootTimeout (600 s) passes in Reboot without the host answering: NonResponsive
+        (not a new Up->NonResponsive transition, so no treatment)."""
+        return (status[h] == "Reboot") & ~answering(h) & ((tr[h] == "done") | (tr[h] == "idle")), {status[h]: "NonResponsive"}
+
+    @m.action(vm=VM, h=Host, fair="weak")
+    def vm_report(vm, h):
+        """VmAnalyzer on an Up host: the engine's view of vm follows qemu (paused, resumed, or gone ->
+        Down(exit=Error) and queued); a queued VM reported running here is adopted."""
+        q = qemu[vm][h]
+        st = vst[vm]
+        mine = von[vm] == h
+        differs = ((q == "running") & (st != "up")) | ((q == "paused") & (st != "paused")) | (q == "none")
+        cond = (mine & (st != "down") & differs) | ((st == "down") & alive(vm, h))
+        return (status[h] == "Up") & answering(h) & cond, engine_view_from_host(vm, h, lift(True))
+
+    # ============================================================ VdsNotRespondingTreatment
+    n_broken = count(Host, lambda h: (status[h] == "Connecting") | (status[h] == "NonResponsive"))
+    broken = (n_broken * 100 >= p.connectivity_threshold * p.hosts) if p.skip_if_connectivity_broken else lift(False)
+    policy_skips = lift(not p.fencing_enabled) | broken
+
+    def flow_end(h):
+        return {tr[h]: "done", **silent_reset(h)}
+
+    @m.action(h=Host, fair="weak")
+    def treat_in_fence_flow(h):
+        """The treatment returns at once: in_fence_flow is set (a restart was interrupted)."""
+        return (tr[h] == "started") & iff[h], flow_end(h)
+
+    @m.action(h=Host, fair="weak")
+    def treat_policy_skip(h):
+        """Cluster fencing policy: fencing disabled, or skip_if_connectivity_broken with
+        (Connecting + NonResponsive) / hosts >= threshold (the failed host counts). No retry."""
+        return (tr[h] == "started") & ~iff[h] & ~recent & policy_skips, flow_end(h)
+
+    @m.action(h=Host, fair="weak")
+    def treat_no_pm(h):
+        """No power management on the host: alert and stop; its VMs stay Unknown."""
+        if has_pm[h]:
+            return None
+        return (tr[h] == "started") & ~iff[h] & ~recent & ~policy_skips, flow_end(h)
+
+    @m.action(h=Host, fair="weak")
+    def treat_hard_fence(h):
+        """Soft fencing failed (the host still does not answer), PM configured: go for RestartVds
+        (after the storage-lease wait when skip_if_sd_active)."""
+        if not has_pm[h]:
+            return None
+        return ((tr[h] == "started") & ~iff[h] & ~recent & ~policy_skips & (status[h] == "NonResponsive"),
+                {tr[h]: "stop"})
+
+    # ---- RestartVds = StopVds, FenceVdsManualy(clearVMs), StartVds; in_fence_flow set after Stop
+    def proxy_ok(h):
+        return exists(Host, lambda d: (status[d] == "Up") & answering(d) if d != h else False)
+
+    def stop_ready(h):
+        ready = (tr[h] == "stop") & ~recent
+        if skip_sd:
+            ready = ready & (silent[h] >= LEASE_WAIT)
+        return ready
+
+    sd_live = (lambda h: hid[h] < HID_EXPIRE) if skip_sd else (lambda h: lift(False))
+
+    @m.action(h=Host, fair="weak")
+    def fence_stop_failed(h):
+        """StopVds fails: no proxy host Up, or the PM agent does not answer. The host stays
+        NonResponsive, its VMs Unknown, in_fence_flow reset. No retry."""
+        if not has_pm[h]:
+            return None
+        return stop_ready(h) & (~proxy_ok(h) | ~pm_ok[h]), {status[h]: "NonResponsive", iff[h]: False, **flow_end(h)}
+
+    @m.action(h=Host, fair="weak")
+    def fence_stop_skipped(h):
+        """skip_if_sd_active: the proxy's VDSM answers 'skipped' because the host's sanlock host id
+        is live (renewed in the last 80 s). The host stays NonResponsive. No retry."""
+        if not has_pm[h] or not skip_sd:
+            return None
+        return stop_ready(h) & proxy_ok(h) & pm_ok[h] & sd_live(h), {status[h]: "NonResponsive", iff[h]: False, **flow_end(h)}
+
+    @m.action(h=Host, fair="weak")
+    def fence_stop_ok(h):
+        """StopVds through a proxy: status Reboot, the agent reports power OFF (truthful: the host is
+        off, every qemu on it dead; faulty: nothing happened). in_fence_flow set."""
+        if not has_pm[h]:
+            return None
+        upd = {status[h]: "Reboot", iff[h]: True, tr[h]: "stopped"}
+        if p.pm_reports == "truthful":
+            upd.update({power[h]: False, health[h]: "ok", **kill_all_on(h)})
+        return stop_ready(h) & proxy_ok(h) & pm_ok[h] & ~sd_live(h), upd
+
+    @m.action(h=Host, fair="weak")
+    def fence_release(h):
+        """After a successful STOP: FenceVdsManualy(clearVMs) sets every VM of the host Down
+        (exit=Error); the HA ones enter the restart queue."""
+        upd = {tr[h]: "released"}
+        for vm in VM:
+            upd[vst[vm]] = ite(von[vm] == h, lift("down", VST), vst[vm])
+            upd[von[vm]] = ite(von[vm] == h, HOST_NONE, von[vm])
+        return tr[h] == "stopped", upd
+
+    @m.action(h=Host, fair="weak")
+    def fence_start_ok(h):
+        """StartVds succeeds (truthful: the host boots, sanlock rejoins with a new generation); status
+        stays Reboot until the host answers; in_fence_flow reset."""
+        upd = {iff[h]: False, **flow_end(h)}
+        if p.pm_reports == "truthful":
+            upd.update({power[h]: True, health[h]: "ok", **release_leases_of(h), **hid_reset(h, storage[h])})
+        return (tr[h] == "released") & pm_ok[h], upd
+
+    @m.action(h=Host, fair="weak")
+    def fence_start_failed(h):
+        """StartVds fails (agent unreachable): status NonResponsive, in_fence_flow reset."""
+        return (tr[h] == "released") & ~pm_ok[h], {status[h]: "NonResponsive", iff[h]: False, **flow_end(h)}
+
+    @m.action(fair="weak")
+    def startup_window_over():
+        """DisableFenceAtStartupInSec passed: treatments run again; hosts NonResponsive whose treatment
+        was lost in the restart get it re-run."""
+        upd = {recent: False}
+        for h in Host:
+            upd[tr[h]] = ite((status[h] == "NonResponsive") & (tr[h] == "idle"), lift("started", tr[h].type), tr[h])
+        return recent, upd
+
+    # ============================================================ VMs: qemu, vdsm, HA restart, leases
+    @m.action(vm=VM, h=Host, fair="weak")
+    def vm_eio_pause(vm, h):
+        """Storage lost: the running VM pauses on an I/O error; libvirt releases its lease."""
+        upd = {qemu[vm][h]: "paused"}
+        if leases:
+            upd[holder[vm]] = ite(holder[vm] == h, HOST_NONE, holder[vm])
+        return (qemu[vm][h] == "running") & ~storage[h], upd
+
+    @m.action(vm=VM, h=Host, fair="weak")
+    def vm_resume(vm, h):
+        """AUTO_RESUME: storage is back, the paused VM resumes (reacquiring its lease if it has one)."""
+        if p.resume_behaviour != "auto_resume":
+            return None
+        upd = {qemu[vm][h]: "running"}
+        guard = (qemu[vm][h] == "paused") & storage[h] & power[h] & (health[h] != "crashed")
+        if leases:
+            guard = guard & holder[vm].is_none()
+            upd[holder[vm]] = h
+        return guard, upd
+
+    @m.action(vm=VM, h=Host, fair="weak")
+    def vm_kill_paused(vm, h):
+        """KILL: vdsm kills a VM paused on an I/O error (after 80 s; untimed here)."""
+        if p.resume_behaviour != "kill":
+            return None
+        return (qemu[vm][h] == "paused") & power[h] & (health[h] != "crashed"), {qemu[vm][h]: "none"}
+
+    @m.action(vm=VM, d=Host, fair="weak")
+    def ha_restart(vm, d):
+        """HaAutoStartVmsRunner: a Down(exit=Error) HA VM is run on a destination the scheduler
+        accepts; with a lease the launch needs the lease free (else it fails and is retried)."""
+        return (vst[vm] == "down") & dest_ok(d) & lease_free(vm), start_on(vm, d)
+
+    @m.action(vm=VM, d=Host, fair="weak")
+    def lease_restart(vm, d):
+        """VM-lease path (beside the fence flow): an Unknown VM with a lease is run elsewhere
+        (RunVm runInUnknownStatus); sanlock lets it start only when the lease is free."""
+        if not leases:
+            return None
+        return (vst[vm] == "unknown") & (von[vm] != d) & dest_ok(d) & lease_free(vm), start_on(vm, d)
+
+    # ============================================================ properties
+    v = m.vars
+    m.invariant("no_dual_running_vm", no_dual_running_vm(v, Host, VM),
+                doc="for every VM at most one host where its qemu runs or is paused and not yet killed (sticky)")
+    m.invariant("no_dual_writing_vm", no_dual_writing_vm(v, Host, VM),
+                doc="for every VM at most one host where its qemu is running (paused copies do not write)")
+    m.reachable("vm_stuck_unknown", vm_stuck_unknown(v, Host, VM, answering),
+                doc="a VM is Unknown, its host's treatment is over without releasing it, and the host is silent")
+    m.reachable("vm_restarted_elsewhere", vm_restarted_elsewhere(v, Host, VM, home),
+                doc="some HA VM runs Up on a host other than its original one (a failover happened)")
+    return m
+
+
+SPEC = Spec("fencing", Params, build, doc=__doc__, check=check_params)

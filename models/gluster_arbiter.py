@@ -1,0 +1,426 @@
+"""GlusterFS AFR replicate (one replica set, optionally with an arbiter): quorum and the changelog.
+
+One file on one replica set of bricks ``b0..b{replica-1}``; with ``arbiter`` on, ``b2`` is the
+arbiter (it stores the changelog but no data and is never read). Clients run data write
+transactions the way ``afr-transaction.c`` does -- Lock, PreOp (with the quorum, arbiter-veto
+and write-subvol checks of ``afr_transaction_fop``), Op, Ack (before the post-op when no pre-op'd
+brick failed, ``__afr_inode_write_cbk``), PostOp (``afr_handle_quorum``, the in-flight split-brain
+check, blame of every failed brick), Unlock -- and faults may strike between any two steps:
+brick crash and restart, client-brick link loss and repair, client crash, an op failing on one
+brick, a post-op lost on one brick. Self-heal is one atomic step with the source choice of
+``afr_selfheal_find_direction``; reads are checked as a state predicate.
+
+Writes are abstract ids (write ``w`` is issued by client ``w mod clients``); a brick's data is
+the set of write ids it applied. Blame M[i][k] is a bit (the diagonal is never set by a data
+transaction, so it is left out), dirty counters saturate at 2.
+See docs/models/gluster.md for the mapping to upstream and what is abstracted.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+
+from hacheck.lang.expr import lift
+from hacheck.lang import (
+    FALSE, TRUE, BadInput, Bool, Elem, Enum, Int, Map, Model, Set, Spec, and_, any_, ite, max_, min_,
+    or_, param, sum_,
+)
+
+PHASES = ("idle", "locked", "preop", "oped", "refused", "posted", "done")
+ACTIVE = ("locked", "preop", "oped", "refused", "posted")
+DIRTY_MAX = 2
+
+
+@attrs.frozen
+class Params:
+    replica: int = param(3, low=2, high=3, doc="bricks in the replica set (2 or 3)")
+    arbiter: bool = param(True, doc="brick b2 is an arbiter (replica 3 arbiter 1)")
+    quorum_type: str = param("auto", choices=("none", "auto", "fixed"),
+                             doc="cluster.quorum-type (upstream: auto for replica 3/arbiter, none for replica 2)")
+    quorum_count: int = param(0, low=0, high=3, doc="cluster.quorum-count, used when quorum_type=fixed (0 = unset)")
+    server_quorum: str = param("none", choices=("none", "server"), doc="cluster.server-quorum-type")
+    server_quorum_ratio: int = param(51, low=1, high=100, doc="cluster.server-quorum-ratio in percent")
+    quorum_loss: str = param("enotconn", choices=("enotconn", "erofs"),
+                             doc="without client quorum: enotconn = reads fail too (>= 3.13), erofs = read-only (older)")
+    clients: int = param(2, low=1, high=3, doc="clients (mounts); write w is issued by client w mod clients")
+    writes: int = param(2, low=1, high=4, doc="data writes to the file in total")
+    max_faults: int = param(2, low=0, high=6, doc="faults allowed (crash, link loss, client crash, op error, post-op lost)")
+    full_lock: bool = param(True, doc="rule (i): data transactions lock the whole file (off = disjoint range locks)")
+    arbiter_veto: bool = param(True, doc="rule (ii): afr_txn_arbitrate_fop fails a write leaving the arbiter the only source")
+    write_subvol_check: bool = param(True, doc="rule (iii): afr_is_write_subvol_valid, a readable brick must not have failed")
+    in_flight_check: bool = param(True, doc="rule (iv): in-flight split-brain check, skip the post-op blame when the only readable brick failed")
+    heal_accused_quorum: bool = param(True, doc="heal: with no unaccused source take bricks accused fewer than quorum_count times (bug 1539358)")
+
+
+def check_params(p: Params) -> None:
+    if p.arbiter and p.replica != 3:
+        raise BadInput("an arbiter needs replica 3 (replica 3 arbiter 1); got replica 2 with arbiter=true")
+    if p.quorum_count > p.replica:
+        raise BadInput(f"quorum_count {p.quorum_count} is above the replica count {p.replica}")
+    if p.quorum_type == "fixed" and p.quorum_count < 1:
+        raise BadInput("quorum_type=fixed needs quorum_count between 1 and the replica count")
+
+
+def quorum_count_of(p: Params) -> int:
+    """afr_get_quorum_count: auto -> N/2+1, fixed -> quorum-count, none -> 0."""
+    if p.quorum_type == "none":
+        return 0
+    if p.quorum_type == "auto":
+        return p.replica // 2 + 1
+    return p.quorum_count
+
+
+def build(p: Params) -> Model:
+    check_params(p)
+    m = Model("gluster_arbiter", doc=__doc__)
+    N = p.replica
+    Brick = m.sort("Brick", N)  # not symmetric: brick 0 breaks auto-quorum ties, brick 2 may be the arbiter
+    Client = m.sort("Client", p.clients)  # not symmetric: write w belongs to client w mod clients
+    Write = m.sort("Write", p.writes)
+    bricks = list(Brick)
+    arb = bricks[2] if p.arbiter else None
+    data_bricks = [b for b in bricks if b != arb]
+
+    def owner_of(w):
+        return Client[w.index % p.clients]
+
+    def writes_of(c):
+        return [w for w in Write if owner_of(w) == c]
+
+    # ---- state ------------------------------------------------------------------------------
+    up = m.var("up", Map(Brick, Bool), init=True, doc="brick process (and its node) running")
+    data = m.var("data", Map(Brick, Set(Write)), init=set(), doc="writes applied on each brick (arbiter: always empty)")
+    dirty = m.var("dirty", Map(Brick, Int(0, DIRTY_MAX)), init=0, doc="trusted.afr.dirty (data), saturating at 2")
+    blame = m.var("blame", Map(Brick, Set(Brick)), init=set(),
+                  doc="blame[i] has k: brick i holds a pending data count for brick k (trusted.afr.<vol>-client-k)")
+    reach = m.var("reach", Map(Client, Map(Brick, Bool)), init=True, doc="client is connected to brick")
+    if p.full_lock:
+        owner = m.var("owner", Map(Brick, Elem(Write, optional=True)), init=None,
+                      doc="write holding the full-file inodelk on each brick")
+    phase_t = Enum(*PHASES)
+    phase = m.var("phase", Map(Write, phase_t), init="idle", doc="transaction phase of each write")
+    lk = m.var("locked", Map(Write, Set(Brick)), init=set(), doc="bricks locked (= pre_op[] upstream)")
+    fl = m.var("failed", Map(Write, Set(Brick)), init=set(), doc="failed_subvols: never locked, pre-op/op/post-op failed")
+    rd = m.var("readable", Map(Write, Set(Brick)), init=set(), doc="data bricks readable when the write started (write_subvol)")
+    bad = m.var("bad", Map(Write, Bool), init=False, doc="op_ret < 0: the write has failed")
+    acked = m.var("acked", Map(Write, Bool), init=False, doc="the application got success for this write")
+    m.fault_budget(p.max_faults)
+
+    # ---- derived predicates -----------------------------------------------------------------
+    qc = quorum_count_of(p)
+    quorum_on = p.quorum_type != "none"
+    needed = math.ceil(N * p.server_quorum_ratio / 100)
+
+    def server_ok(upv):
+        if p.server_quorum == "none":
+            return TRUE
+        return sum_(ite(upv[b], 1, 0) for b in bricks) >= needed
+
+    sq = server_ok({b: up[b] for b in bricks})
+
+    def eff(b):
+        """The brick serves I/O: running and not stopped by glusterd for lack of server quorum."""
+        return up[b] & sq
+
+    def avail(c, b):
+        return eff(b) & reach[c][b]
+
+    def has_quorum(members):
+        """afr_has_quorum over the brick set given as {brick: Bool expr}."""
+        if not quorum_on:
+            return TRUE
+        u = sum_(ite(members[b], 1, 0) for b in bricks)
+        if p.quorum_type == "auto":
+            if N % 2 == 0:
+                return ite(u * 2 == N, members[bricks[0]], u >= N // 2 + 1)
+            return u >= N // 2 + 1
+        return u >= qc
+
+    def readable_set(c):
+        """Data bricks the client may read: connected and blamed by no connected brick."""
+        return {b: (avail(c, b) & ~or_(*(avail(c, i) & blame[i].has(b) for i in bricks if i != b))
+                    if b != arb else FALSE) for b in bricks}
+
+    def ph(v):
+        """A phase constant (ite cannot infer an Enum type from a bare string)."""
+        return lift(v, phase_t)
+
+    def active(w):
+        return or_(*(phase[w] == ph for ph in ACTIVE))
+
+    def nothing_failed(w):
+        return ~or_(*(lk[w].has(b) & fl[w].has(b) for b in bricks))
+
+    def clear(w):
+        return {lk[w]: set(), fl[w]: set(), rd[w]: set(), bad[w]: False}
+
+    # ---- client steps -----------------------------------------------------------------------
+    @m.action(w=Write, fair="weak")
+    def lock(w):
+        """Lock (afr_lock, full-file inodelk): lock every connected brick; afr_has_fop_quorum on them."""
+        c = owner_of(w)
+        tgt = {b: avail(c, b) for b in bricks}
+        free = and_(*(owner[b].is_none() | ~tgt[b] for b in bricks)) if p.full_lock else TRUE
+        upd = {phase[w]: "locked"}
+        for b in bricks:
+            upd[lk[w].entries[b]] = tgt[b]
+            upd[fl[w].entries[b]] = ~tgt[b]
+            if p.full_lock:
+                upd[owner[b]] = ite(tgt[b], w, owner[b])
+        rs = readable_set(c)
+        for b in bricks:
+            upd[rd[w].entries[b]] = rs[b]
+        return (phase[w] == "idle") & free & or_(*tgt.values()) & has_quorum(tgt), upd
+
+    @m.action(w=Write, fair="weak")
+    def lock_refused(w):
+        """No quorum among the connected bricks (afr_has_quorum at start / after lock): fail, change nothing."""
+        c = owner_of(w)
+        tgt = {b: avail(c, b) for b in bricks}
+        if not quorum_on:
+            return (phase[w] == "idle") & ~or_(*tgt.values()), {phase[w]: "done"}
+        return (phase[w] == "idle") & ~has_quorum(tgt), {phase[w]: "done"}
+
+    @m.action(w=Write, fair="weak")
+    def pre_op(w):
+        """PreOp (afr_changelog_pre_op): dirty += 1 on the locked bricks that answer; then the checks of
+        afr_txn_arbitrate_fop (rule ii), afr_changelog_has_quorum and afr_is_write_subvol_valid (rule iii)."""
+        c = owner_of(w)
+        ok = {b: lk[w].has(b) & avail(c, b) for b in bricks}
+        f1 = {b: fl[w].has(b) | (lk[w].has(b) & ~avail(c, b)) for b in bricks}
+        upd = {}
+        for b in bricks:
+            upd[dirty[b]] = ite(ok[b], min_(dirty[b] + 1, DIRTY_MAX), dirty[b])
+        # rule (ii): pre-op sources = answering bricks blamed by no answer (values after this pre-op)
+        veto = FALSE
+        if arb is not None and p.arbiter_veto:
+            src = {j: ok[j] & ~or_(*(ok[i] & blame[i].has(j) for i in bricks if i != j)) for j in bricks}
+            nsrc = sum_(ite(src[j], 1, 0) for j in bricks)
+            veto = (nsrc < 2) & src[arb]
+        f2 = {b: f1[b] | veto for b in bricks}
+        cq = has_quorum({b: ~f2[b] for b in bricks}) & or_(*(~f2[b] for b in bricks))
+        wsv = or_(*(rd[w].has(b) & ~f2[b] for b in data_bricks)) if p.write_subvol_check else TRUE
+        passed = ~veto & cq & wsv
+        upd[phase[w]] = ite(passed, ph("preop"), ph("refused"))
+        upd[bad[w]] = ~passed
+        for b in bricks:
+            upd[fl[w].entries[b]] = f2[b]
+        return phase[w] == "locked", upd
+
+    @m.action(w=Write, fair="weak")
+    def op(w):
+        """Op (afr_transaction_fop -> writev on every pre-op'd, non-failed brick): applied where connected."""
+        c = owner_of(w)
+        tgt = {b: lk[w].has(b) & ~fl[w].has(b) for b in bricks}
+        succ = {b: tgt[b] & avail(c, b) for b in bricks}
+        upd = {phase[w]: "oped", bad[w]: ~or_(*succ.values())}
+        for b in bricks:
+            upd[fl[w].entries[b]] = fl[w].has(b) | (tgt[b] & ~succ[b])
+            if b != arb:
+                upd[data[b].entries[w]] = data[b].has(w) | succ[b]
+        return phase[w] == "preop", upd
+
+    @m.action(w=Write, b=Brick, applied=Bool, fault=True)
+    def op_error(w, b, applied):
+        """The op fails on one connected brick before the client sends it (EIO/ENOSPC/EINVAL; applied=True:
+        the brick applied it but the reply was lost): the brick joins failed_subvols."""
+        c = owner_of(w)
+        if applied and b == arb:
+            return None
+        upd = {fl[w].entries[b]: True}
+        if applied:
+            upd[data[b].entries[w]] = True
+        return (phase[w] == "preop") & lk[w].has(b) & ~fl[w].has(b) & avail(c, b), upd
+
+    @m.action(w=Write, fair="weak")
+    def ack(w):
+        """Ack before post-op (__afr_inode_write_cbk: afr_txn_nothing_failed -> unwind, then resume)."""
+        return (phase[w] == "oped") & ~acked[w] & ~bad[w] & nothing_failed(w), {acked[w]: True}
+
+    def post_op_updates(w, lost):
+        c = owner_of(w)
+        f0 = {b: fl[w].has(b) for b in bricks}
+        # afr_handle_quorum: the op succeeded on too few pre-op'd bricks -> mark every pre-op'd failed
+        hq = FALSE
+        if quorum_on:
+            hq = ~bad[w] & ~has_quorum({b: lk[w].has(b) & ~f0[b] for b in bricks})
+        f1 = {b: f0[b] | (hq & lk[w].has(b)) for b in bricks}
+        bad1 = bad[w] | hq
+        nf1 = ~or_(*(lk[w].has(b) & f1[b] for b in bricks))
+        skip = bad1 & ~nf1  # op failed and a pre-op'd brick failed: no xattrop, dirty stays
+        infl = FALSE
+        if p.in_flight_check:  # rule (iv), computed in __afr_inode_write_finalize when the op ran
+            infl = (phase[w] == "oped") & (rd[w].size() == 1) & rd[w].subset_of(fl[w])
+        xa = ~skip & ~infl
+        tgt = {b: xa & lk[w].has(b) & ~f1[b] for b in bricks}
+        deliv = {b: tgt[b] & avail(c, b) & (FALSE if b == lost else TRUE) for b in bricks}
+        f2 = {b: f1[b] | (tgt[b] & ~deliv[b]) for b in bricks}
+        upd = {phase[w]: "posted"}
+        for b in bricks:
+            upd[fl[w].entries[b]] = f2[b]
+            upd[dirty[b]] = ite(deliv[b], max_(dirty[b] - 1, 0), dirty[b])
+            for k in bricks:
+                if k != b:
+                    upd[blame[b].entries[k]] = blame[b].has(k) | (deliv[b] & f1[k])
+        # afr_changelog_post_op_done: fail without quorum of non-failed bricks
+        upd[bad[w]] = bad1 | infl | ~has_quorum({b: ~f2[b] for b in bricks})
+        guard = ((phase[w] == "oped") | (phase[w] == "refused")) & \
+            (acked[w] | bad[w] | ~nothing_failed(w) | (phase[w] == "refused"))
+        if lost is not None:
+            guard = guard & tgt[lost] & avail(c, lost)
+        return guard, upd
+
+    @m.action(w=Write, fair="weak")
+    def post_op(w):
+        """PostOp (afr_changelog_post_op_do): blame every failed brick on each brick that answers, dirty -= 1."""
+        return post_op_updates(w, None)
+
+    @m.action(w=Write, b=Brick, fault=True)
+    def post_op_lost(w, b):
+        """PostOp whose xattrop to brick b is lost (b keeps its dirty count and learns no blame)."""
+        return post_op_updates(w, b)
+
+    @m.action(w=Write, fair="weak")
+    def unlock(w):
+        """Unlock (afr_unlock) and afr_transaction_done: a write not acked yet is acked now if it succeeded."""
+        upd = {phase[w]: "done", acked[w]: acked[w] | ~bad[w], **clear(w)}
+        if p.full_lock:
+            for b in bricks:
+                upd[owner[b]] = ite(owner[b] == w, None, owner[b])
+        return phase[w] == "posted", upd
+
+    # ---- self-heal --------------------------------------------------------------------------
+    def heal_sources():
+        """afr_selfheal_find_direction with replies from every brick: (sources, data sources after the
+        witness tie-break among data bricks)."""
+        accused = {j: sum_(ite(blame[i].has(j), 1, 0) for i in bricks if i != j) for j in bricks}
+        src0 = {j: accused[j] == 0 for j in bricks}
+        none0 = ~or_(*src0.values())
+        if p.heal_accused_quorum and qc > 0:  # afr_selfheal_post_op_failure_accounting
+            src = {j: src0[j] | (none0 & (accused[j] < qc)) for j in bricks}
+        else:
+            src = src0
+        maxd = None
+        for j in data_bricks:
+            v = ite(src[j], dirty[j], 0)
+            maxd = v if maxd is None else max_(maxd, v)
+        wit = or_(*(src[j] & (dirty[j] > 0) for j in data_bricks))
+        dsrc = {j: src[j] & (~wit | (dirty[j] == maxd)) for j in data_bricks}
+        return src, dsrc
+
+    src, dsrc = heal_sources()
+    if p.full_lock:
+        heal_free = and_(*(owner[b].is_none() for b in bricks))
+    else:
+        heal_free = and_(*(~active(w) for w in Write))
+    heal_possible = and_(*(eff(b) for b in bricks)) & heal_free
+    needs_heal = or_(*(blame[i].has(k) for i in bricks for k in bricks if i != k)) | \
+        or_(*(dirty[b] > 0 for b in bricks))
+
+    @m.action(s=Brick, fair="weak")
+    def heal(s):
+        """Self-heal (afr_selfheal_data under locks on all bricks): copy the chosen data source to the
+        sinks, reset every changelog. Never from the arbiter (__afr_selfheal_data)."""
+        if s == arb:
+            return None
+        upd = {}
+        for j in data_bricks:
+            if j != s:
+                for w in Write:
+                    upd[data[j].entries[w]] = ite(dsrc[j], data[j].has(w), data[s].has(w))
+        for b in bricks:
+            upd[dirty[b]] = 0
+            for k in bricks:
+                if k != b:
+                    upd[blame[b].entries[k]] = False
+        return heal_possible & needs_heal & dsrc[s], upd
+
+    # ---- faults and repairs -----------------------------------------------------------------
+    @m.action(b=Brick, fault=True)
+    def brick_crash(b):
+        """A brick (its node) goes down; its locks are released. Without server quorum glusterd stops every brick."""
+        upd = {up[b]: False}
+        if p.full_lock:
+            after = server_ok({x: (FALSE if x == b else up[x]) for x in bricks})
+            for x in bricks:
+                upd[owner[x]] = None if x == b else ite(after, owner[x], None)
+        return up[b], upd
+
+    @m.action(b=Brick, env=True)
+    def brick_restart(b):
+        """The brick comes back (glusterd restarts it)."""
+        return ~up[b], {up[b]: True}
+
+    @m.action(c=Client, b=Brick, fault=True)
+    def link_loss(c, b):
+        """The client loses its connection to a brick; the brick drops the client's locks."""
+        upd = {reach[c][b]: False}
+        if p.full_lock:
+            mine = writes_of(c)
+            if mine:
+                upd[owner[b]] = ite(or_(*(owner[b] == w for w in mine)), None, owner[b])
+        return reach[c][b], upd
+
+    @m.action(c=Client, b=Brick, env=True)
+    def link_repair(c, b):
+        """The client reconnects to the brick."""
+        return ~reach[c][b], {reach[c][b]: True}
+
+    @m.action(c=Client, fault=True)
+    def client_crash(c):
+        """The client crashes (and remounts): its in-flight writes vanish, their locks are released."""
+        mine = writes_of(c)
+        if not mine:
+            return None
+        upd = {}
+        for w in mine:
+            upd[phase[w]] = ite(active(w), ph("done"), phase[w])
+            upd.update({lk[w]: set(), fl[w]: set(), rd[w]: set(), bad[w]: False})
+        if p.full_lock:
+            for b in bricks:
+                upd[owner[b]] = ite(or_(*(owner[b] == w for w in mine)), None, owner[b])
+        return or_(*(active(w) for w in mine)), upd
+
+    # ---- properties -------------------------------------------------------------------------
+    from properties.gluster import register
+
+    ctx = GlusterCtx(p=p, Brick=Brick, Client=Client, Write=Write, arb=arb, data_bricks=data_bricks,
+                     up=up, data=data, dirty=dirty, blame=blame, reach=reach, phase=phase, lk=lk, fl=fl,
+                     bad=bad, acked=acked, eff=eff, avail=avail, has_quorum=has_quorum,
+                     readable_set=readable_set, src=src, dsrc=dsrc, heal_possible=heal_possible)
+    register(m, ctx)
+    return m
+
+
+@attrs.frozen
+class GlusterCtx:
+    """Everything properties/gluster.py needs: handles, parameters and derived predicates."""
+
+    p: Params
+    Brick: object
+    Client: object
+    Write: object
+    arb: object
+    data_bricks: list
+    up: object
+    data: object
+    dirty: object
+    blame: object
+    reach: object
+    phase: object
+    lk: object
+    fl: object
+    bad: object
+    acked: object
+    eff: object
+    avail: object
+    has_quorum: object
+    readable_set: object
+    src: dict
+    dsrc: dict
+    heal_possible: object
+
+
+SPEC = Spec("gluster_arbiter", Params, build, doc=__doc__, check=check_params)

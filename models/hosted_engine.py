@@ -1,0 +1,478 @@
+"""oVirt self-hosted engine: election by score (ovirt-ha-agent) and the sanlock lease.
+
+Every hypervisor runs ovirt-ha-agent: each 10 s cycle it reads every host's metadata slot on the
+shared storage, runs one step of its state machine, and publishes its own state, score and local
+engine-VM status in its slot. The host with the best score starts the engine VM. The agents do not
+exclude each other: only the sanlock lease on the engine VM disk keeps the VM from running twice.
+
+Time is discrete (ticks of 10 s, ``tick_seconds=10``). Between two ``tick`` steps every live agent
+that can reach the storage runs exactly one cycle, in any order; an agent that runs before a peer
+in a tick reads what that peer published in the previous tick (the broker's bounded staleness).
+A peer is alive for an observer iff the observer saw the peer's timestamp change within the last
+``host_alive_timeout`` ticks of the observer's own clock. See docs/models/hosted-engine.md.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from hacheck.lang import (
+    BadInput, Bool, Elem, Enum, Int, Map, Model, Set, Spec, and_, exists, forall, ite, max_, min_, not_,
+    or_, param, sum_, switch,
+)
+from hacheck.lang.expr import lift  # typed Enum constants (the public API has none)
+from properties.hosted_engine import (
+    engine_running, engine_up, fresh_start_race, no_dual_engine, start_refused_by_lease, vm_running,
+)
+
+# Agent states (agent/states.py). StartState is merged into ReinitializeFSM (its only transition),
+# AgentStopped into "agent not alive", EngineMaybeAway into its successors, UnknownLocalVmState and
+# the removed EngineMigratingAway are left out (see the docs page).
+STATES = (
+    "ReinitializeFSM", "EngineDown", "EngineStart", "EngineStarting", "EngineUp", "EngineUpBadHealth",
+    "EngineStop", "EngineForceStop", "EngineUnexpectedlyDown", "GlobalMaintenance", "LocalMaintenance",
+)
+# Local engine VM as vdsm reports it. "down_unexpected" is vdsm's DOWN with an unexpected exit
+# reason (crash, sanlock kill); the agent consumes it on its next cycle (it becomes "down").
+VM_STATES = ("down", "down_unexpected", "starting", "up_good", "up_bad", "paused")
+# Engine status ranks (lib/util.py engine_status_score): unknown 0, down 1, paused 2, up+bad 3, up+good 4
+RANK = {"down": 1, "down_unexpected": 1, "starting": 3, "up_good": 4, "up_bad": 3, "paused": 2}
+PENALTIES = ("network", "bridge", "cpu", "memory", "config")
+ZERO_SCORE_STATES = ("ReinitializeFSM", "LocalMaintenance", "EngineUnexpectedlyDown")
+NO_MEMORY_PENALTY = ("EngineUp", "EngineUpBadHealth", "GlobalMaintenance")
+RETRY_MAX_ATTEMPTS = 3  # ENGINE_RETRY_MAX_ATTEMPTS
+
+
+@attrs.frozen
+class Params:
+    hosts: int = param(2, low=2, high=4, doc="number of hosted-engine hosts (hypervisors)")
+    base_score: int = param(3400, low=1, high=10000, doc="score of a host with no penalty (base-score)")
+    restart_threshold: int = param(
+        800, low=0, high=10000,
+        doc="EngineUp stops the local VM when the best remote score >= own score + this (MIGRATION/RESTART_THRESHOLD_SCORE)")
+    penalty_network: int = param(
+        1600, low=0, high=10000,
+        doc="network (gateway) penalty of a host that lost its network: int((1-f)*1600) for f probes ok; 1600 = all 5 fail")
+    penalty_bridge: int = param(600, low=0, high=10000, doc="management bridge down (mgmt-bridge-score-penalty)")
+    penalty_cpu: int = param(1000, low=0, high=10000, doc="CPU load penalty at its maximum (cpu-load-score-penalty)")
+    penalty_memory: int = param(400, low=0, high=10000, doc="free memory below the engine VM size (free-memory-score-penalty)")
+    penalty_config: int = param(1000, low=0, high=10000, doc="configuration not up to date (not-uptodate-config-penalty)")
+    penalty_retry: int = param(50, low=0, high=10000, doc="per failed START_VM attempt (engine-retry-score-penalty)")
+    host_alive_timeout: int = param(6, low=1, high=60, doc="ticks without a timestamp change before a peer is dead (60 s)")
+    engine_starting_timeout: int = param(60, low=1, high=120, doc="ticks in EngineStarting before EngineStop (600 s)")
+    bad_health_timeout: int = param(30, low=1, high=120, doc="ticks in EngineUpBadHealth, and in EngineStop, before giving up (300 s)")
+    unexpected_down_timeout: int = param(56, low=1, high=120, doc="ticks at score 0 in EngineUnexpectedlyDown (560 s)")
+    lease_host_dead: int = param(14, low=1, high=60, doc="ticks after its last renewal before a host's lease can be taken (140 s)")
+    lease_kill_after: int = param(8, low=1, high=60, doc="ticks after the last renewal by which sanlock/watchdog kill the lease holder's VM (80 s)")
+    sanlock_lease: bool = param(True, doc="the engine VM disk carries a sanlock lease (false: agents alone must exclude)")
+    retry_penalty_bug: bool = param(True, doc="upstream resets the retry counter every cycle, so the retry penalty never applies")
+    start_rule: str = param(
+        "le", choices=("le", "lt"),
+        doc="EngineDown starts the VM when best remote score <= own (le, fix of rhbz#1093638) or < own (lt, the old rule)")
+    maintenance: bool = param(True, doc="an operator may set and clear global and local maintenance")
+    max_faults: int = param(1, low=0, high=3, doc="faults allowed (the fault budget)")
+
+
+def _check(p: Params) -> None:
+    if p.lease_kill_after >= p.lease_host_dead:
+        raise BadInput(
+            f"lease_kill_after={p.lease_kill_after} must be below lease_host_dead={p.lease_host_dead}: sanlock "
+            "derives host_dead_seconds from the kill time plus the watchdog fire timeout (80 s + 60 s), "
+            "so another host can never take a lease before its holder was killed")
+
+
+def build(p: Params) -> Model:
+    m = Model("hosted_engine", doc=__doc__, tick_seconds=10)
+    Host = m.sort("Host", [f"h{i + 1}" for i in range(p.hosts)], symmetric=True)
+    Penalty = m.sort("Penalty", list(PENALTIES))
+    K = p.host_alive_timeout
+    HIST = K + 2  # cycles since the agent started, saturated: < K waiting, == K blind, K+1 just after
+    RMAX = max(p.lease_host_dead, p.lease_kill_after)
+    TIMEOUT = {"EngineStarting": p.engine_starting_timeout, "EngineUpBadHealth": p.bad_health_timeout,
+               "EngineStop": p.bad_health_timeout, "EngineUnexpectedlyDown": p.unexpected_down_timeout}
+    TMAX = max(TIMEOUT.values())
+    pen_value = {"network": p.penalty_network, "bridge": p.penalty_bridge, "cpu": p.penalty_cpu,
+                 "memory": p.penalty_memory, "config": p.penalty_config}
+
+    # -- per host -------------------------------------------------------------------------------
+    up = m.var("up", Map(Host, Bool), init=True, doc="host powered and running")
+    agent = m.var("agent", Map(Host, Bool), init=True, doc="ovirt-ha-agent (and broker) process alive")
+    storage = m.var("storage", Map(Host, Bool), init=True, doc="host reaches the shared storage domain")
+    state = m.var("state", Map(Host, Enum(*STATES)), init="EngineDown", doc="agent state machine state")
+    vm = m.var("vm", Map(Host, Enum(*VM_STATES)), init="down", doc="local engine VM as vdsm reports it")
+    tmr = m.var("tmr", Map(Host, Int(0, TMAX)), init=0, doc="ticks spent in the current state (its timeout clock)")
+    hist = m.var("hist", Map(Host, Int(0, HIST)), init=HIST, doc="agent cycles since the agent started (saturated)")
+    acted = m.var("acted", Map(Host, Bool), init=False, doc="the agent ran its cycle in this tick")
+    pen = m.var("pen", Map(Host, Set(Penalty)), init=set(), doc="active score penalties")
+    lm = m.var("lm", Map(Host, Bool), init=False, doc="local maintenance set on the host")
+    renew = m.var("renew", Map(Host, Int(0, RMAX)), init=0,
+                  doc="ticks since the host's sanlock lockspace was last renewed (saturated)")
+    retry = None
+    if not p.retry_penalty_bug:
+        retry = m.var("retry", Map(Host, Int(0, RETRY_MAX_ATTEMPTS + 1)), init=0, doc="failed START_VM attempts")
+    # -- shared storage -------------------------------------------------------------------------
+    md_score = m.var("md_score", Map(Host, Int(0, p.base_score)), init=p.base_score, doc="score in the host's metadata slot")
+    md_status = m.var("md_status", Map(Host, Int(0, 4)), init=RANK["down"],
+                      doc="engine status rank in the slot: 0 unknown, 1 down, 2 paused, 3 up+bad, 4 up+good")
+    gm = m.var("gm", Bool, init=False, doc="global maintenance flag (slot 0)")
+    lease = m.var("lease", Elem(Host, optional=True), init=None, doc="sanlock lease on the engine VM disk: its owner")
+    # -- observer-relative liveness (the host-ts field abstracted) -------------------------------
+    dirty = m.var("dirty", Map(Host, Map(Host, Bool)), init=False,
+                  doc="dirty[p][o]: p rewrote its slot (new host-ts) since o last read it")
+    age = m.var("age", Map(Host, Map(Host, Int(0, K))), init=0,
+                doc="age[o][p]: ticks of o's clock since o last saw p's host-ts change (saturated)")
+    m.fault_budget(p.max_faults)
+
+    VMT = vm[Host.elements[0]].type
+
+    def V(name: str):
+        """A constant of the VM-state Enum, for ite() with two constant branches."""
+        return lift(name, VMT)
+
+    def others(h):
+        return [x for x in Host if x != h]
+
+    def active(h):
+        return up[h] & agent[h] & storage[h]
+
+    def alive(h, q):
+        """q is alive for observer h after h's read in this cycle."""
+        return (hist[h] != K) & (dirty[q][h] | (age[h][q] < K))
+
+    def rank(vm_expr):
+        return switch([(vm_expr == v, RANK[v]) for v in VM_STATES[:-1]], RANK[VM_STATES[-1]])
+
+    def score(h, st: str):
+        """EngineState.score of state ``st`` (a build-time name) with h's current penalties."""
+        if st in ZERO_SCORE_STATES:
+            return 0
+        raw = p.base_score - sum_(ite(pen[h].has(k), pen_value[k], 0) for k in PENALTIES
+                                  if not (k == "memory" and st in NO_MEMORY_PENALTY) and pen_value[k])
+        if retry is not None:
+            raw = ite(retry[h] > RETRY_MAX_ATTEMPTS, 0, raw - retry[h] * p.penalty_retry)
+        return max_(0, raw)
+
+    def best_remote(h):
+        vals = [ite(alive(h, q), md_score[q], 0) for q in others(h)]
+        out = vals[0]
+        for v in vals[1:]:
+            out = max_(out, v)
+        return out
+
+    def remote_rank(h, q):
+        return ite(alive(h, q), md_status[q], 0)
+
+    def local_rank(h):
+        return rank(vm[h])
+
+    def best_engine_elsewhere_up(h):
+        """The best engine (local host winning ties) is on another host, and it is up (rank >= 2)."""
+        return or_(*((remote_rank(h, q) > local_rank(h)) & (remote_rank(h, q) >= 2) for q in others(h)))
+
+    def local_up(h):
+        return vm_running(vm[h])
+
+    def cycle_updates(h, src: str, dst: str, vm_new=None, extra=None):
+        """What every agent cycle does: read all slots, move to dst, publish its own slot."""
+        u = {state[h]: dst, acted[h]: True, hist[h]: min_(hist[h] + 1, HIST)}
+        if dst != src:
+            u[tmr[h]] = 0
+        for q in others(h):
+            u[age[h][q]] = ite(dirty[q][h], 0, age[h][q])
+            u[dirty[q][h]] = False
+            u[dirty[h][q]] = True
+        new_vm = vm_new if vm_new is not None else ite(vm[h] == "down_unexpected", "down", vm[h])
+        u[vm[h]] = new_vm
+        u[md_score[h]] = score(h, dst)
+        u[md_status[h]] = rank(new_vm)
+        u.update(extra or {})
+        return u
+
+    def agent_state(src: str, branches, doc: str):
+        """One action per branch of ``src``'s consume(); branches are tried in code order."""
+        for i, (label, cond, dst, kw) in enumerate(branches):
+            def fn(h, i=i, cond=cond, dst=dst, kw=kw):
+                earlier = [c(h) for _, c, _, _ in branches[:i]]
+                guard = and_(active(h), ~acted[h], state[h] == src, cond(h), *(not_(e) for e in earlier))
+                extra = kw(h) if kw else {}
+                return guard, cycle_updates(h, src, dst, **extra)
+            fn.__doc__ = f"{src}: {doc} -> {dst} ({label})"
+            m.action(f"{_snake(src)}__{label}", h=Host, fair="weak")(fn)
+
+    def T(h, st):
+        return tmr[h] >= TIMEOUT[st]
+
+    GM = lambda h: gm  # noqa: E731
+    LM = lambda h: lm[h]  # noqa: E731
+    always = lambda h: True  # noqa: E731
+    guards = [("global_maintenance", GM, "GlobalMaintenance", None), ("local_maintenance", LM, "LocalMaintenance", None)]
+
+    # ReinitializeFSM (StartState merged in)
+    agent_state("ReinitializeFSM", guards + [
+        ("vm_up", local_up, "EngineStarting", None),
+        ("vm_down", always, "EngineDown", None),
+    ], "pick the starting state from the local VM")
+
+    # EngineDown
+    def may_start(h):
+        own, best = score(h, "EngineDown"), best_remote(h)
+        return (best <= own) if p.start_rule == "le" else ((best == 0) | (best < own))
+
+    def best_engine_here_up(h):
+        return and_(local_up(h), *(local_rank(h) >= remote_rank(h, q) for q in others(h)))
+
+    agent_state("EngineDown", guards + [
+        ("engine_up_here", best_engine_here_up, "EngineStarting", None),
+        ("engine_up_elsewhere", best_engine_elsewhere_up, "EngineDown", None),
+        ("history_short", lambda h: hist[h] < K, "EngineDown", None),
+        ("best_score", may_start, "EngineStart", None),
+        ("stay", always, "EngineDown", None),
+    ], "wait while the engine runs elsewhere; start it when this host has the best score")
+
+    # EngineStart: START_VM. With the lease, qemu starts only if sanlock grants the lease.
+    def acquirable(h):
+        if not p.sanlock_lease:
+            return True
+        return or_(lease.is_none(), lease == h,
+                   *((lease == q) & (renew[q] >= p.lease_host_dead) for q in others(h)))
+
+    def start_vm(h):
+        ok = acquirable(h)
+        extra = {}
+        if p.sanlock_lease:
+            extra[lease] = ite(ok, h, lease)
+        if retry is not None:
+            extra[retry[h]] = 0
+        return {"vm_new": ite(ok, V("starting"), V("down")), "extra": extra}
+
+    agent_state("EngineStart", guards + [
+        ("start_vm", always, "EngineStarting", start_vm),
+    ], "START_VM (sanlock refuses the lease if another live host holds it: the VM goes Down)")
+
+    @m.action(h=Host, fault=True)
+    def start_vm_fails(h):
+        """EngineStart: START_VM fails in vdsm -> EngineDown, retry count + 1."""
+        guard = and_(active(h), ~acted[h], state[h] == "EngineStart", ~gm, ~lm[h])
+        extra = {}
+        if retry is not None:
+            extra[retry[h]] = min_(retry[h] + 1, RETRY_MAX_ATTEMPTS + 1)
+        return guard, cycle_updates(h, "EngineStart", "EngineDown", extra=extra)
+
+    # EngineStarting
+    agent_state("EngineStarting", [("timeout", lambda h: T(h, "EngineStarting"), "EngineStop", None)] + guards + [
+        ("up_good", lambda h: vm[h] == "up_good", "EngineUp", None),
+        ("not_ready", local_up, "EngineStarting", None),
+        ("vm_down", lambda h: vm[h] == "down", "EngineForceStop", None),
+        ("vm_died", always, "EngineUnexpectedlyDown", None),
+    ], "wait for the VM to come up with good health")
+
+    # EngineUp and EngineUpBadHealth (no local maintenance check)
+    def up_branches(src):
+        own = lambda h: score(h, src)  # noqa: E731
+        br = [("global_maintenance", GM, "GlobalMaintenance", None),
+              ("vm_down", lambda h: vm[h] == "down", "EngineDown", None),
+              ("vm_died", lambda h: vm[h] == "down_unexpected", "EngineUnexpectedlyDown", None),
+              ("better_engine_elsewhere", best_engine_elsewhere_up, "EngineStop", None),
+              ("better_score_elsewhere", lambda h: best_remote(h) >= own(h) + p.restart_threshold, "EngineStop", None),
+              ("bad_health", lambda h: vm[h] != "up_good", "EngineUpBadHealth", None),
+              ("good", always, "EngineUp", None)]
+        if src == "EngineUpBadHealth":
+            br.insert(0, ("timeout", lambda h: T(h, "EngineUpBadHealth"), "EngineStop", None))
+        return br
+
+    agent_state("EngineUp", up_branches("EngineUp"), "monitor the local engine VM")
+    agent_state("EngineUpBadHealth", up_branches("EngineUpBadHealth"), "monitor a VM with bad health")
+
+    # EngineStop: vm-shutdown was issued on entry; the VM halts (vm_shutdown_done) or the timeout fires
+    agent_state("EngineStop", [("timeout", lambda h: T(h, "EngineStop"), "EngineForceStop", None)] + guards + [
+        ("vm_not_up", lambda h: ~local_up(h), "EngineDown", None),
+        ("paused", lambda h: vm[h] == "paused", "EngineForceStop", None),
+        ("wait", always, "EngineStop", None),
+    ], "wait for the VM shutdown")
+
+    def poweroff(h):
+        extra = {lease: ite(lease == h, None, lease)} if p.sanlock_lease else {}
+        return {"vm_new": "down", "extra": extra}
+
+    agent_state("EngineForceStop", guards + [
+        ("poweroff", always, "EngineDown", poweroff),
+    ], "vm-poweroff")
+
+    agent_state("EngineUnexpectedlyDown", [("timeout", lambda h: T(h, "EngineUnexpectedlyDown"), "EngineDown", None)] + guards + [
+        ("vm_up", local_up, "EngineUp", None),
+        ("wait", always, "EngineUnexpectedlyDown", None),
+    ], "score 0 for a while after the VM died")
+
+    agent_state("GlobalMaintenance", [
+        ("stay", GM, "GlobalMaintenance", None),
+        ("local_maintenance", LM, "LocalMaintenance", None),
+        ("leave", always, "ReinitializeFSM", None),
+    ], "idle while global maintenance is set")
+
+    agent_state("LocalMaintenance", [
+        ("stay", LM, "LocalMaintenance", None),
+        ("leave", always, "ReinitializeFSM", None),
+    ], "idle at score 0 while local maintenance is set")
+
+    # -- time -----------------------------------------------------------------------------------
+    def cap(h):
+        return switch([(state[h] == s, t) for s, t in TIMEOUT.items()], 0)
+
+    @m.action(fair="weak")
+    def tick():
+        """10 s pass: every live agent with storage has run its cycle; no VM is past its sanlock kill time."""
+        guard = forall(Host, lambda h: (~active(h) | acted[h]) & ~(
+            up[h] & ~storage[h] & vm_running(vm[h]) & (renew[h] >= p.lease_kill_after)))
+        u = {}
+        for h in Host:
+            u[acted[h]] = False
+            u[renew[h]] = ite(up[h] & storage[h], 0, min_(renew[h] + 1, RMAX))
+            u[tmr[h]] = min_(tmr[h] + 1, cap(h))
+            for q in others(h):
+                u[age[h][q]] = min_(age[h][q] + 1, K)
+        return guard, u
+
+    # -- the engine VM, vdsm and sanlock ----------------------------------------------------------
+    def release(h):
+        return {lease: ite(lease == h, None, lease)} if p.sanlock_lease else {}
+
+    @m.action(h=Host, fair="weak")
+    def vm_boot(h):
+        """The engine VM finishes booting; its health is good unless the host lost its network."""
+        return (vm[h] == "starting") & up[h] & storage[h], {vm[h]: ite(pen[h].has("network"), V("up_bad"), V("up_good"))}
+
+    @m.action(h=Host, fair="weak")
+    def vm_shutdown_done(h):
+        """The vm-shutdown issued on entering EngineStop completes: the VM is down, the lease released."""
+        guard = up[h] & storage[h] & agent[h] & (state[h] == "EngineStop") & or_(
+            vm[h] == "starting", vm[h] == "up_good", vm[h] == "up_bad")
+        return guard, {vm[h]: "down", **release(h)}
+
+    @m.action(h=Host, fair="weak")
+    def sanlock_kill(h):
+        """sanlock (or the watchdog) kills the VM of a host whose lockspace renewals fail."""
+        return up[h] & ~storage[h] & vm_running(vm[h]), {vm[h]: "down_unexpected"}
+
+    # -- faults ---------------------------------------------------------------------------------
+    def agent_gone(h):
+        u = {agent[h]: False, state[h]: "ReinitializeFSM", tmr[h]: 0, hist[h]: 0, acted[h]: False}
+        for q in others(h):
+            u[age[h][q]] = K
+            u[dirty[q][h]] = False
+        return u
+
+    @m.action(h=Host, fault=True)
+    def host_crash(h):
+        """The host dies: VM, agent and sanlock renewals stop (the lease stays until it is dead)."""
+        u = agent_gone(h)
+        u.update({up[h]: False, vm[h]: "down", storage[h]: True})
+        return up[h], u
+
+    @m.action(h=Host, env=True)
+    def host_restart(h):
+        """The host boots again; the agent starts fresh; the new lockspace generation frees its old lease."""
+        return ~up[h], {up[h]: True, agent[h]: True, renew[h]: 0, **release(h)}
+
+    @m.action(h=Host, fault=True)
+    def agent_crash(h):
+        """ovirt-ha-agent dies; the VM keeps running; the slot's host-ts freezes."""
+        return up[h] & agent[h], agent_gone(h)
+
+    @m.action(h=Host, fair="weak")
+    def agent_restart(h):
+        """systemd restarts ovirt-ha-agent: StartState -> ReinitializeFSM with no history."""
+        return up[h] & ~agent[h], {agent[h]: True}
+
+    @m.action(h=Host, fault=True)
+    def lose_storage(h):
+        """The host loses the storage domain: no metadata I/O, no lease renewal; qemu pauses on EIO."""
+        return up[h] & storage[h], {storage[h]: False, vm[h]: ite(vm_running(vm[h]), "paused", vm[h])}
+
+    @m.action(h=Host, env=True)
+    def regain_storage(h):
+        """Storage comes back: renewals resume, a paused VM resumes; a killed VM's lease is released."""
+        u = {storage[h]: True, renew[h]: 0,
+             vm[h]: ite(vm[h] == "paused", ite(pen[h].has("network"), V("up_bad"), V("up_good")), vm[h])}
+        if p.sanlock_lease:
+            u[lease] = ite((lease == h) & ~vm_running(vm[h]), None, lease)
+        return up[h] & ~storage[h], u
+
+    @m.action(h=Host, fault=True)
+    def lose_network(h):
+        """The host loses its network: network penalty; the engine's health check fails."""
+        return up[h] & ~pen[h].has("network"), {pen[h]: pen[h].with_("network"),
+                                                vm[h]: ite(vm[h] == "up_good", "up_bad", vm[h])}
+
+    @m.action(h=Host, env=True)
+    def regain_network(h):
+        """The network comes back: no penalty, the engine's health check passes again."""
+        return up[h] & pen[h].has("network"), {pen[h]: pen[h].without("network"),
+                                               vm[h]: ite(vm[h] == "up_bad", "up_good", vm[h])}
+
+    @m.action(h=Host, k=[e for e in Penalty if e.name != "network"], fault=True)
+    def degrade(h, k):
+        """A score penalty starts: management bridge down, CPU load, low free memory, stale config."""
+        if not pen_value[k.name]:
+            return None
+        return up[h] & ~pen[h].has(k), {pen[h]: pen[h].with_(k)}
+
+    @m.action(h=Host, k=[e for e in Penalty if e.name != "network"], env=True)
+    def recover(h, k):
+        """The penalty condition ends."""
+        if not pen_value[k.name]:
+            return None
+        return pen[h].has(k), {pen[h]: pen[h].without(k)}
+
+    @m.action(h=Host, fault=True)
+    def vm_crash(h):
+        """The engine VM's qemu dies (DOWN_UNEXPECTED); sanlock frees the lease if it can write."""
+        u = {vm[h]: "down_unexpected"}
+        if p.sanlock_lease:
+            u[lease] = ite((lease == h) & storage[h], None, lease)
+        return up[h] & vm_running(vm[h]), u
+
+    if retry is not None:
+        @m.action(h=Host, env=True)
+        def retry_expires(h):
+            """ENGINE_RETRY_EXPIRATION_SECS passed: the retry count no longer counts."""
+            return retry[h] > 0, {retry[h]: 0}
+
+    # -- operator -------------------------------------------------------------------------------
+    if p.maintenance:
+        @m.action(v=Bool, env=True)
+        def set_global_maintenance(v):
+            """hosted-engine --set-maintenance --mode=global / none."""
+            return gm != v, {gm: v}
+
+        @m.action(h=Host, env=True)
+        def set_local_maintenance(h):
+            """hosted-engine --set-maintenance --mode=local (refused while the engine VM runs here)."""
+            return up[h] & ~lm[h] & ~vm_running(vm[h]), {lm[h]: True}
+
+        @m.action(h=Host, env=True)
+        def clear_local_maintenance(h):
+            """hosted-engine --set-maintenance --mode=none on this host."""
+            return lm[h], {lm[h]: False}
+
+    # -- properties -----------------------------------------------------------------------------
+    m.invariant("no_dual_engine", no_dual_engine(vm, Host),
+                doc="at most one host where the engine VM is starting, up or paused")
+    m.reachable("engine_up", engine_up(state, vm, Host), doc="some host is in EngineUp with good health")
+    m.reachable("engine_started", engine_running(vm, Host), doc="some host started the engine VM")
+    m.reachable("fresh_start_race", fresh_start_race(state, hist, vm, Host, K),
+                doc="a freshly started agent tries to start the VM while it runs elsewhere")
+    m.reachable("start_refused_by_lease", start_refused_by_lease(state, vm, Host),
+                doc="sanlock refuses a second start")
+    return m
+
+
+def _snake(name: str) -> str:
+    out = ""
+    for i, c in enumerate(name):
+        if c.isupper() and i:
+            out += "_"
+        out += c.lower()
+    return out
+
+
+SPEC = Spec("hosted_engine", Params, build, doc=__doc__, check=_check)

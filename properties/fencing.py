@@ -1,0 +1,60 @@
+"""Properties of the oVirt fencing model (`models/fencing.py`).
+
+Each function takes the model's variable handles (``m.vars``) and sorts and returns an expression;
+the model registers them in ``build()``. The liveness issue reuses the state predicates
+(:func:`ha_vm_restarted`, :func:`all_ha_vms_up`, :func:`vm_stuck_unknown`).
+"""
+
+from __future__ import annotations
+
+from hacheck.lang import count, exists, forall
+
+
+def qemu_alive(v, vm, h):
+    """The qemu process of VM ``vm`` exists on host ``h`` (running or paused, not yet killed)."""
+    return v.qemu[vm][h] != "none"
+
+
+def copies(v, Host, vm):
+    """How many hosts hold a live (running or paused) qemu of ``vm``."""
+    return count(Host, lambda h: qemu_alive(v, vm, h))
+
+
+def no_dual_running_vm(v, Host, VM):
+    """For every VM at most one host where its qemu runs or is paused and has not been killed.
+
+    Absorbing: ``dual_run`` is a sticky flag set by the only actions that add a qemu (the HA
+    restart and the lease restart) whenever they start a second copy, so a violation stays a
+    violation even after one copy is later killed (upstream never heals a dual run: the engine
+    adopts the VM on the unexpected host and leaves both running)."""
+    return ~v.dual_run & forall(VM, lambda vm: copies(v, Host, vm) <= 1)
+
+
+def no_dual_writing_vm(v, Host, VM):
+    """Weaker: at most one host where the VM's qemu is *running* (a paused copy does not write)."""
+    return forall(VM, lambda vm: count(Host, lambda h: v.qemu[vm][h] == "running") <= 1)
+
+
+def ha_vm_restarted(v, Host, vm):
+    """State predicate for the liveness issue: the engine shows ``vm`` Up on a host where its qemu
+    really runs (whether that is its original host or a restart destination)."""
+    return (v.vst[vm] == "up") & exists(Host, lambda h: (v.von[vm] == h) & (v.qemu[vm][h] == "running"))
+
+
+def all_ha_vms_up(v, Host, VM):
+    """Every HA VM is Up and really running where the engine thinks it is."""
+    return forall(VM, lambda vm: ha_vm_restarted(v, Host, vm))
+
+
+def vm_stuck_unknown(v, Host, VM, answering):
+    """Some VM is Unknown on a host whose non-responsive treatment is over without releasing it
+    (fence flow ``done``, not in fence flow), and the host does not answer: without an operator,
+    a lease or the host coming back, the VM stays Unknown forever (no retry upstream)."""
+    return exists(VM, lambda vm: exists(Host, lambda h: (v.vst[vm] == "unknown") & (v.von[vm] == h)
+                                        & (v.tr[h] == "done") & ~v.in_fence_flow[h] & ~answering(h)))
+
+
+def vm_restarted_elsewhere(v, Host, VM, home):
+    """Some VM is Up and running on a host other than the one it started on (a failover happened)."""
+    return exists(VM, lambda vm: exists(Host, lambda h: (v.vst[vm] == "up") & (v.von[vm] == h)
+                                        & (v.qemu[vm][h] == "running") if h != home(vm) else False))

@@ -1,0 +1,50 @@
+"""Properties of the oVirt self-hosted engine model (``models/hosted_engine.py``).
+
+Each function takes the model's variable handles (and the Host sort) and returns a state
+predicate. The model registers them in ``build()``; the liveness issue reuses ``engine_up``
+and ``engine_running``.
+"""
+
+from __future__ import annotations
+
+from hacheck.lang import and_, count, exists, or_
+
+#: local engine VM states in which a qemu process for the engine VM exists on the host
+RUNNING_VM = ("starting", "up_good", "up_bad", "paused")
+
+
+def vm_running(vm_h):
+    """The engine VM is starting, up (good or bad health) or paused on this host."""
+    return or_(*(vm_h == s for s in RUNNING_VM))
+
+
+def no_dual_engine(vm, Host):
+    """At most one host where the engine VM is starting, up or paused."""
+    return count(Host, lambda h: vm_running(vm[h])) <= 1
+
+
+def engine_up(state, vm, Host):
+    """Some host's agent is in EngineUp and its engine VM is up with good health."""
+    return exists(Host, lambda h: (state[h] == "EngineUp") & (vm[h] == "up_good"))
+
+
+def engine_running(vm, Host):
+    """Some host runs the engine VM (starting, up or paused): someone started it."""
+    return exists(Host, lambda h: vm_running(vm[h]))
+
+
+def fresh_start_race(state, hist, vm, Host, lonely_cycle):
+    """A freshly (re)started agent decided, in its one blind cycle, to start the engine VM
+    (it is in EngineStart right after the cycle whose history count was ``lonely_cycle``)
+    while the engine VM runs on another host."""
+    return exists(Host, lambda h: and_(
+        state[h] == "EngineStart", hist[h] == lonely_cycle + 1,
+        exists(Host, lambda p: vm_running(vm[p]) if p != h else False)))
+
+
+def start_refused_by_lease(state, vm, Host):
+    """A host's START_VM went through but sanlock refused the lease: its agent is in
+    EngineStarting with the local VM down while the engine VM runs elsewhere."""
+    return exists(Host, lambda h: and_(
+        state[h] == "EngineStarting", vm[h] == "down",
+        exists(Host, lambda p: vm_running(vm[p]) if p != h else False)))
