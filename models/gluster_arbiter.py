@@ -82,6 +82,7 @@ def build(p: Params) -> Model:
     bricks = list(Brick)
     arb = bricks[2] if p.arbiter else None
     data_bricks = [b for b in bricks if b != arb]
+    data_bricks_names = [b.name for b in data_bricks]
 
     def owner_of(w):
         return Client[w.index % p.clients]
@@ -95,6 +96,8 @@ def build(p: Params) -> Model:
     dirty = m.var("dirty", Map(Brick, Int(0, DIRTY_MAX)), init=0, doc="trusted.afr.dirty (data), saturating at 2")
     blame = m.var("blame", Map(Brick, Set(Brick)), init=set(),
                   doc="blame[i] has k: brick i holds a pending data count for brick k (trusted.afr.<vol>-client-k)")
+    newest = m.var("newest", Set(Brick), init=set(data_bricks_names),
+                   doc="data bricks whose mtime is the newest: they applied the most recent write op")
     reach = m.var("reach", Map(Client, Map(Brick, Bool)), init=True, doc="client is connected to brick")
     if p.full_lock:
         owner = m.var("owner", Map(Brick, Elem(Write, optional=True)), init=None,
@@ -215,7 +218,10 @@ def build(p: Params) -> Model:
         c = owner_of(w)
         tgt = {b: lk[w].has(b) & ~fl[w].has(b) for b in bricks}
         succ = {b: tgt[b] & avail(c, b) for b in bricks}
-        upd = {phase[w]: "oped", bad[w]: ~or_(*succ.values())}
+        anysucc = or_(*succ.values())
+        upd = {phase[w]: "oped", bad[w]: ~anysucc}
+        for b in data_bricks:  # the bricks that applied this write now hold the newest mtime
+            upd[newest.entries[b]] = ite(anysucc, succ[b] | (lk[w].has(b) & data[b].has(w)), newest.has(b))
         for b in bricks:
             upd[fl[w].entries[b]] = fl[w].has(b) | (tgt[b] & ~succ[b])
             if b != arb:
@@ -307,7 +313,11 @@ def build(p: Params) -> Model:
             v = ite(src[j], dirty[j], 0)
             maxd = v if maxd is None else max_(maxd, v)
         wit = or_(*(src[j] & (dirty[j] > 0) for j in data_bricks))
-        dsrc = {j: src[j] & (~wit | (dirty[j] == maxd)) for j in data_bricks}
+        # afr_mark_biggest_witness_as_source (sizes are equal: writes are same-size overwrites)
+        d1 = {j: src[j] & (~wit | (dirty[j] == maxd)) for j in data_bricks}
+        # afr_mark_newest_file_as_source: keep the newest among them when one is known to be newest
+        anynew = or_(*(d1[j] & newest.has(j) for j in data_bricks))
+        dsrc = {j: d1[j] & (~wit | ~anynew | newest.has(j)) for j in data_bricks}
         return src, dsrc
 
     src, dsrc = heal_sources()
@@ -330,6 +340,8 @@ def build(p: Params) -> Model:
             if j != s:
                 for w in Write:
                     upd[data[j].entries[w]] = ite(dsrc[j], data[j].has(w), data[s].has(w))
+                # afr_selfheal_restore_time: a healed sink gets the source's times
+                upd[newest.entries[j]] = ite(dsrc[j], newest.has(j), newest.has(s))
         for b in bricks:
             upd[dirty[b]] = 0
             for k in bricks:
@@ -389,7 +401,8 @@ def build(p: Params) -> Model:
     ctx = GlusterCtx(p=p, Brick=Brick, Client=Client, Write=Write, arb=arb, data_bricks=data_bricks,
                      up=up, data=data, dirty=dirty, blame=blame, reach=reach, phase=phase, lk=lk, fl=fl,
                      bad=bad, acked=acked, eff=eff, avail=avail, has_quorum=has_quorum,
-                     readable_set=readable_set, src=src, dsrc=dsrc, heal_possible=heal_possible)
+                     readable_set=readable_set, src=src, dsrc=dsrc, heal_possible=heal_possible,
+                     needs_heal=needs_heal)
     register(m, ctx)
     return m
 
@@ -421,6 +434,7 @@ class GlusterCtx:
     src: dict
     dsrc: dict
     heal_possible: object
+    needs_heal: object
 
 
 SPEC = Spec("gluster_arbiter", Params, build, doc=__doc__, check=check_params)

@@ -47,9 +47,9 @@ def no_split_brain(ctx):
 
 
 def no_lost_ack_heal(ctx):
-    """Whenever a heal can run (every brick up, no lock held), each data source it may choose holds
-    every acknowledged write."""
-    return implies(ctx.heal_possible, and_(*(implies(ctx.dsrc[j], acked_in(ctx, j)) for j in ctx.data_bricks)))
+    """Whenever a heal can run (every brick up, no lock held, a changelog pending), each data source
+    it may choose holds every acknowledged write."""
+    return implies(ctx.heal_possible & ctx.needs_heal, and_(*(implies(ctx.dsrc[j], acked_in(ctx, j)) for j in ctx.data_bricks)))
 
 
 def no_stale_read(ctx):
