@@ -93,6 +93,7 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-depth", type=_positive_int("--max-depth"), metavar="K", help="explore only K steps deep (verdict unknown)")
     c.add_argument("--out", default="hacheck-out", metavar="DIR", help="where trace files go (default hacheck-out/)")
     c.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    c.add_argument("--no-symmetry", action="store_true", help="explore every state, ignoring symmetric sorts")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress line, no traces on stdout")
 
     ls = sub.add_parser("list", help="show a model's sorts, variables, actions, parameters and properties")
@@ -180,7 +181,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise BadInput(f"--json {jp}: folder {jp.parent} does not exist")
     progress = Progress(not args.quiet)
     try:
-        result = Explorer(model).run(safety, Bounds(args.max_states, args.max_seconds, args.max_depth), progress)
+        result = Explorer(model, symmetry=not args.no_symmetry).run(safety, Bounds(args.max_states, args.max_seconds, args.max_depth), progress)
     finally:
         progress.done()
     result = _write_traces(result, out_dir, write_trace_files)

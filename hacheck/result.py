@@ -25,6 +25,7 @@ class Stats:
     bytes_per_state: float = 0.0
     complete: bool = False  # the whole reachable state space was explored
     stop_reason: str = ""  # why the search stopped early, if it did
+    symmetry: str = ""  # the symmetry reduction used, if any (states are then orbit representatives)
 
     @property
     def states_per_second(self) -> float:

@@ -54,6 +54,8 @@ def test_violation_exit_1_prints_trace_and_writes_files(tmp_path):
 def test_holds_exit_0(tmp_path):
     r = run("check", str(TUTORIAL), "--param", "quorum=majority", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
+    assert "no_split_brain  invariant  holds (exhaustive, 28 states up to symmetry)" in r.stdout
+    r = run("check", str(TUTORIAL), "--param", "quorum=majority", "--out", str(tmp_path), "--no-symmetry")
     assert "no_split_brain  invariant  holds (exhaustive, 44 states)" in r.stdout
 
 

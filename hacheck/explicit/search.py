@@ -20,6 +20,7 @@ from ..lang.props import Property
 from ..result import HOLDS, UNKNOWN, VIOLATED, CheckResult, PropertyResult, Stats, fmt_int
 from ..trace import Step, Trace
 from .compile import Compiled, RangeViolation, compile_model
+from .symmetry import Symmetry
 
 ProgressFn = Callable[[dict[str, float]], None]
 
@@ -84,20 +85,45 @@ class StateStore:
 class Explorer:
     """Explicit-state exploration of one model instance."""
 
-    def __init__(self, model: Model, compiled: Compiled | None = None):
+    def __init__(self, model: Model, compiled: Compiled | None = None, symmetry: bool = True):
         self.model = model
         self.compiled = compiled or compile_model(model)
         self.layout = self.compiled.layout
+        self.symmetry = Symmetry.of(self.compiled) if symmetry else None
+        self._validated = False
+
+    def canon(self, rows: np.ndarray) -> np.ndarray:
+        return self.symmetry.canonical(rows) if self.symmetry is not None else rows
 
     # -- decoding ------------------------------------------------------------------------------
     def codes(self, row: np.ndarray) -> tuple[int, ...]:
         return self.layout.unpack([int(w) for w in row])
 
     def trace_to(self, store: StateStore, gid: int, prop: str | None, kind: str) -> Trace:
-        path = store.path(gid)
-        states = tuple(self.model.decode(self.codes(store.row(sid))) for sid, _ in path)
-        steps = tuple(self.step(a) for _, a in path[1:])
+        rows, acts = self.concrete_path(store, gid)
+        states = tuple(self.model.decode(self.codes(r)) for r in rows)
+        steps = tuple(self.step(a) for a in acts)
         return self.make_trace(states, steps, prop, kind)
+
+    def concrete_path(self, store: StateStore, gid: int) -> tuple[list[np.ndarray], list[int]]:
+        """Rows and action instances from an initial state to ``gid``. Under symmetry the stored
+        states are orbit representatives; the path is replayed to real successors step by step."""
+        path = store.path(gid)
+        rows = [store.row(sid) for sid, _ in path]
+        acts = [a for _, a in path[1:]]
+        if self.symmetry is None:
+            return rows, acts
+        concrete = [rows[0]]
+        cacts = []
+        for target in rows[1:]:
+            cur = concrete[-1][None, :]
+            succ, _par, act, _n = self.expand(cur)  # type: ignore[misc]
+            keys = self.layout.keys(self.canon(succ))
+            want = self.layout.keys(target[None, :])[0]
+            i = int(np.flatnonzero(keys == want)[0])
+            concrete.append(succ[i])
+            cacts.append(int(act[i]))
+        return concrete, cacts
 
     def step(self, instance: int) -> Step:
         inst = self.model.instances[instance]
@@ -159,7 +185,10 @@ class Explorer:
         stop_reason = ""
         last_progress = t0
 
-        rows = self.initial_rows()
+        if self.symmetry is not None and not self._validated:
+            self.symmetry.validate(props)
+            self._validated = True
+        rows = self.canon(self.initial_rows())
         keys = self.layout.keys(rows)
         ukeys, first = np.unique(keys, return_index=True)
         first.sort()
@@ -202,6 +231,7 @@ class Explorer:
                 transitions += nsucc
                 if nsucc == 0:
                     break
+                succ = self.canon(succ)
                 skeys = self.layout.keys(succ)
                 uk, first = np.unique(skeys, return_index=True)
                 pos = np.searchsorted(visited, uk)
@@ -246,7 +276,7 @@ class Explorer:
         stats = Stats(
             states=store.count, transitions=transitions, depth=depth, seconds=seconds,
             initial_states=n_init, bytes_per_state=nbytes / max(1, store.count), complete=exhausted,
-            stop_reason=stop_reason,
+            stop_reason=stop_reason, symmetry=self.symmetry.describe() if self.symmetry else "",
         )
         results = []
         for p in props:
@@ -255,7 +285,7 @@ class Explorer:
 
     def _verdict(self, p: Property, gid: int | None, store: StateStore, stats: Stats, exhausted: bool,
                  complete: bool) -> PropertyResult:
-        n = fmt_int(stats.states)
+        n = fmt_int(stats.states) + (" states up to symmetry" if stats.symmetry else " states")
         if gid is not None:
             kind = "counterexample" if p.kind == "invariant" else "witness"
             trace = self.trace_to(store, gid, p.name, kind)
@@ -267,14 +297,14 @@ class Explorer:
         if exhausted:
             if p.kind == "invariant":
                 return PropertyResult(p.name, p.kind, HOLDS, "exhaustive", "explicit",
-                                      f"exhaustive, {n} states", stats)
+                                      f"exhaustive, {n}", stats)
             return PropertyResult(p.name, p.kind, VIOLATED, "exhaustive", "explicit",
-                                  f"exhaustive: no reachable state satisfies it, {n} states", stats)
+                                  f"exhaustive: no reachable state satisfies it, {n}", stats)
         reason = stats.stop_reason or "search stopped"
         if "depth" in reason:
-            why = f"{reason}, {n} states; no violation within that depth"
+            why = f"{reason}, {n}; no violation within that depth"
         else:
-            why = f"{reason}; {n} states explored, no violation among them"
+            why = f"{reason}; {n} explored, no violation among them"
         if p.kind == "reachable":
             why = why.replace("no violation", "no witness")
         return PropertyResult(p.name, p.kind, UNKNOWN, "bounded", "explicit", why, stats)
@@ -296,5 +326,5 @@ def params_dict(model: Model) -> dict[str, object]:
 
 
 def check(model: Model, properties: Iterable[Property] | None = None, bounds: Bounds | None = None,
-          progress: ProgressFn | None = None) -> CheckResult:
-    return Explorer(model).run(properties, bounds, progress)
+          progress: ProgressFn | None = None, symmetry: bool = True) -> CheckResult:
+    return Explorer(model, symmetry=symmetry).run(properties, bounds, progress)

@@ -28,6 +28,7 @@ class FieldDecl:
     type: ScalarType
     var: str  # the declared variable it belongs to, e.g. "up"
     path: tuple[str, ...]  # element names from the variable down to the field
+    key_sorts: tuple[Sort, ...] = ()  # the sort of each path position
 
 
 @attrs.frozen
@@ -138,15 +139,16 @@ class Model:
         self._set_init(name, type_, handle, init)
         return handle
 
-    def _expand(self, name: str, t: VarType, path: tuple[str, ...], var: str) -> tuple[Any, list[int]]:
+    def _expand(self, name: str, t: VarType, path: tuple[str, ...], var: str,
+                keys: tuple[Sort, ...] = ()) -> tuple[Any, list[int]]:
         if is_scalar(t):
             f = Field(len(self.fields), name, t)  # type: ignore[arg-type]
-            self.fields.append(FieldDecl(f.index, name, t, var, path))  # type: ignore[arg-type]
+            self.fields.append(FieldDecl(f.index, name, t, var, path, keys))  # type: ignore[arg-type]
             return f, [f.index]
         if isinstance(t, MapT):
             entries, ids = {}, []
             for e in t.key:
-                h, sub = self._expand(f"{name}[{e.name}]", t.value, path + (e.name,), var)
+                h, sub = self._expand(f"{name}[{e.name}]", t.value, path + (e.name,), var, keys + (t.key,))
                 entries[e] = h
                 ids += sub
             return MapVar(name, t.key, entries), ids
@@ -154,7 +156,7 @@ class Model:
             entries, ids = {}, []
             for e in t.elem:
                 f = Field(len(self.fields), f"{name}[{e.name}]", BoolT())
-                self.fields.append(FieldDecl(f.index, f.name, BoolT(), var, path + (e.name,)))
+                self.fields.append(FieldDecl(f.index, f.name, BoolT(), var, path + (e.name,), keys + (t.elem,)))
                 entries[e] = f
                 ids.append(f.index)
             return SetVar(name, t.elem, entries), ids

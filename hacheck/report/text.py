@@ -30,6 +30,8 @@ def summary(result: CheckResult) -> list[str]:
         f"{s.seconds:.2f} s ({fmt_int(int(s.states_per_second))} states/s, {s.bytes_per_state:.0f} bytes/state)"
         + (f"; {s.stop_reason}" if s.stop_reason else "")
     )
+    if s.symmetry:
+        lines.append(f"  symmetry reduction: {s.symmetry} (states counted are orbit representatives)")
     if not result.properties:
         lines.append("  no properties to check")
     width = max((len(p.name) for p in result.properties), default=0)
