@@ -16,7 +16,7 @@ from __future__ import annotations
 import attrs
 
 from hacheck.lang import (
-    BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, and_, count, exists, ite, or_, param,
+    BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, count, exists, ite, or_, param,
 )
 from hacheck.lang.expr import lift
 from properties.fencing import (
@@ -44,9 +44,9 @@ class Params:
         False, doc="cluster fencing policy skip_fencing_if_connectivity_broken: skip when (Connecting + "
         "NonResponsive hosts) / hosts >= threshold, the failed host included (DB default false; UI true)")
     connectivity_threshold: int = param(50, low=0, high=100, doc="hosts_with_broken_connectivity_threshold, percent")
-    power_management: bool | str = param(
-        True, doc="hosts with a power-management agent: true (all), false (none), or a comma list of host "
-        "names such as 'h1,h3' (upstream: off per host until configured; the model defaults to all, "
+    power_management: str = param(
+        "all", doc="hosts with a power-management agent: 'all' (or true), 'none' (or false), or a comma list of "
+        "host names such as 'h1,h3' (upstream: PM is off per host until configured; the model defaults to all, "
         "since fencing is what it is about)")
     pm_reports: str = param("truthful", choices=("truthful", "faulty"),
                             doc="truthful: STOP powers the host off and reports OFF; faulty: the agent reports OFF "

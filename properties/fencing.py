@@ -48,10 +48,11 @@ def all_ha_vms_up(v, Host, VM):
 
 def vm_stuck_unknown(v, Host, VM, answering):
     """Some VM is Unknown on a host whose non-responsive treatment is over without releasing it
-    (fence flow ``done``, not in fence flow), and the host does not answer: without an operator,
-    a lease or the host coming back, the VM stays Unknown forever (no retry upstream)."""
+    (treatment step ``done``: skipped by policy, no PM, STOP failed or skipped, or returned at once
+    because in_fence_flow was left set by an engine restart) and the host does not answer: without
+    an operator, a lease or the host coming back, the VM stays Unknown forever (no retry upstream)."""
     return exists(VM, lambda vm: exists(Host, lambda h: (v.vst[vm] == "unknown") & (v.von[vm] == h)
-                                        & (v.tr[h] == "done") & ~v.in_fence_flow[h] & ~answering(h)))
+                                        & (v.tr[h] == "done") & ~answering(h)))
 
 
 def vm_restarted_elsewhere(v, Host, VM, home):

@@ -1,0 +1,224 @@
+"""Golden verdicts of the oVirt fencing model (issue 4): verdict, shortest trace length, and the
+actions that make each counterexample or witness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hacheck.explicit.search import check
+from hacheck.lang import BadInput, exists
+from hacheck.loader import build_model, load_spec
+
+MODEL = Path(__file__).resolve().parent.parent / "models" / "fencing.py"
+SPEC = load_spec(MODEL)
+NO_MANUAL = {"manual_confirm_allowed": False}
+LEASES = {"vm_leases": True, "resume_behaviour": "kill"}
+
+
+def run(params, *names):
+    m = build_model(SPEC, params)
+    props = [m.properties[n] for n in names] if names else None
+    r = check(m, props)
+    return {p.name: p for p in r.properties}, r.stats
+
+
+def run_extra(params, kind, make):
+    """Check one extra predicate (built from the model's handles) on a fresh model."""
+    p = SPEC.make_params(params)
+    m = SPEC.build(p)
+    prop = (m.invariant if kind == "invariant" else m.reachable)("extra", make(m.vars, m.sorts["Host"], m.sorts["VM"]))
+    m.params = p
+    m.freeze()
+    r = check(m, [prop])
+    return r.properties[0], r.stats
+
+
+def labels(res):
+    return [s.label for s in res.trace.steps]
+
+
+def actions(res):
+    return [s.action for s in res.trace.steps]
+
+
+# ---------------------------------------------------------------- the verdicts the issue lists
+def test_truthful_pm_no_manual_confirm_holds_at_default_bounds():
+    res, stats = run(NO_MANUAL, "no_dual_running_vm", "no_dual_writing_vm")
+    assert res["no_dual_running_vm"].verdict == "holds"
+    assert res["no_dual_running_vm"].method == "exhaustive"
+    assert res["no_dual_writing_vm"].verdict == "holds"
+    assert stats.complete and stats.states > 100
+
+
+def test_truthful_pm_no_manual_confirm_holds_with_two_faults():
+    res, stats = run({**NO_MANUAL, "max_faults": 2}, "no_dual_running_vm")
+    assert res["no_dual_running_vm"].verdict == "holds"
+    assert stats.complete
+
+
+def test_faulty_pm_gives_dual_run():
+    res, _ = run({**NO_MANUAL, "pm_reports": "faulty"}, "no_dual_running_vm")
+    r = res["no_dual_running_vm"]
+    assert r.verdict == "violated"
+    assert r.trace.length == 7
+    assert labels(r) == ["hang(h=h1)", "poll_fail(h=h1)", "grace_over(h=h1)", "treat_hard_fence(h=h1)",
+                         "fence_stop_ok(h=h1)", "fence_release(h=h1)", "ha_restart(vm=v1, d=h2)"]
+    last = r.trace.states[-1]
+    assert last["qemu"]["v1"] == {"h1": "running", "h2": "running", "h3": "none"}
+    assert last["health"]["h1"] == "hung" and last["power"]["h1"]  # the faulty agent said OFF
+
+
+def test_faulty_pm_with_skip_if_sd_active_needs_storage_loss_within_10s():
+    res, _ = run({**NO_MANUAL, "pm_reports": "faulty", "skip_if_sd_active": True}, "no_dual_running_vm")
+    assert res["no_dual_running_vm"].verdict == "holds"  # the live host id makes the proxy skip
+    res, _ = run({**NO_MANUAL, "pm_reports": "faulty", "skip_if_sd_active": True, "max_faults": 2}, "no_dual_running_vm")
+    r = res["no_dual_running_vm"]
+    assert r.verdict == "violated" and r.trace.length == 17
+    acts = actions(r)
+    # storage lost after exactly one tick (10 s) of silence: 8 ticks later the host id has expired
+    # (80 s) just as the 90 s lease wait ends, so the dead-looking host is "fenced" by the faulty agent
+    assert acts.index("storage_loss") == acts.index("tick") + 1
+    assert acts.count("tick") == 9
+    assert acts[-3:] == ["fence_stop_ok", "fence_release", "ha_restart"]
+
+
+def test_manual_confirm_on_hung_host_without_lease():
+    res, _ = run({}, "no_dual_running_vm")
+    r = res["no_dual_running_vm"]
+    assert r.verdict == "violated" and r.trace.length == 4
+    assert labels(r) == ["hang(h=h1)", "poll_fail(h=h1)", "manual_confirm(h=h1)", "ha_restart(vm=v1, d=h2)"]
+
+
+def test_manual_confirm_with_leases_holds_with_one_fault():
+    res, stats = run(LEASES, "no_dual_running_vm", "no_dual_writing_vm")
+    assert res["no_dual_running_vm"].verdict == "holds"
+    assert res["no_dual_writing_vm"].verdict == "holds"
+    assert stats.complete
+
+
+def test_manual_confirm_with_leases_two_faults_leaves_a_paused_copy():
+    res, _ = run({**LEASES, "max_faults": 2}, "no_dual_running_vm", "no_dual_writing_vm")
+    r = res["no_dual_running_vm"]
+    assert r.verdict == "violated" and r.trace.length == 6
+    assert labels(r) == ["storage_loss(h=h1)", "vm_eio_pause(vm=v1, h=h1)", "hang(h=h1)", "poll_fail(h=h1)",
+                         "manual_confirm(h=h1)", "ha_restart(vm=v1, d=h2)"]
+    assert r.trace.states[-1]["qemu"]["v1"]["h1"] == "paused"
+    # the paused copy released its lease and, with KILL, can never run again: no second writer
+    assert res["no_dual_writing_vm"].verdict == "holds"
+
+
+def test_two_hosts_connectivity_threshold_50_never_fences():
+    params = {**NO_MANUAL, "hosts": 2, "vms": 2, "skip_if_connectivity_broken": True, "connectivity_threshold": 50}
+    res, _ = run(params, "vm_stuck_unknown", "no_dual_running_vm")
+    w = res["vm_stuck_unknown"]
+    assert w.verdict == "holds" and w.trace.length == 4
+    assert labels(w) == ["crash(h=h1)", "poll_fail(h=h1)", "grace_over(h=h1)", "treat_policy_skip(h=h1)"]
+    assert w.trace.states[-1]["vst"]["v1"] == "unknown"
+    # fencing never happens: no reachable state has a hard-fence step under way or done
+    never, stats = run_extra(params, "invariant", lambda v, H, V: ~exists(
+        H, lambda h: (v.tr[h] == "stop") | (v.tr[h] == "stopped") | (v.tr[h] == "released")))
+    assert never.verdict == "holds" and stats.complete
+    # while the same cluster without the skip policy does fence
+    fenced, _ = run_extra({**params, "skip_if_connectivity_broken": False}, "reachable",
+                          lambda v, H, V: v.tr[H[0]] == "released")
+    assert fenced.verdict == "holds" and fenced.trace.length == 6
+
+
+def test_no_power_management_leaves_vm_unknown():
+    res, _ = run({**NO_MANUAL, "power_management": "h2,h3"}, "vm_stuck_unknown")
+    w = res["vm_stuck_unknown"]
+    assert w.verdict == "holds" and w.trace.length == 4
+    assert actions(w)[-1] == "treat_no_pm"
+
+
+def test_engine_restart_mid_flow_leaves_vm_unknown():
+    params = {**NO_MANUAL, "max_faults": 2}
+    w, _ = run_extra(params, "reachable", lambda v, H, V: (v.tr[H[0]] == "done") & v.in_fence_flow[H[0]]
+                     & (v.vst[V[0]] == "unknown"))
+    assert w.verdict == "holds" and w.trace.length == 9
+    assert actions(w) == ["crash", "poll_fail", "grace_over", "treat_hard_fence", "fence_stop_ok", "engine_restart",
+                          "reboot_timeout", "startup_window_over", "treat_in_fence_flow"]
+
+
+def test_lease_path_restarts_after_host_id_expiry_without_fencing():
+    params = {**LEASES, "fencing_enabled": False, "manual_confirm_allowed": False}
+    w, _ = run_extra(params, "reachable", lambda v, H, V: (v.vst[V[0]] == "up") & (v.von[V[0]] == H[1])
+                     & (v.status[H[0]] == "NonResponsive"))
+    assert w.verdict == "holds" and w.trace.length == 12
+    acts = actions(w)
+    assert acts[0] == "crash" and acts.count("tick") == 8 and acts[-1] == "lease_restart"
+
+
+def test_lease_holder_invariant():
+    """Model sanity: with leases, a running qemu always holds its VM's lease."""
+    from hacheck.lang import forall, implies
+
+    inv, stats = run_extra({**LEASES, "max_faults": 2}, "invariant", lambda v, H, V: forall(
+        V, lambda vm: forall(H, lambda h: implies(v.qemu[vm][h] == "running", v.lease_holder[vm] == h))))
+    assert inv.verdict == "holds" and stats.complete
+
+
+def test_crash_failover_witness():
+    w, _ = run_extra(NO_MANUAL, "reachable", lambda v, H, V: (v.vst[V[0]] == "up") & (v.von[V[0]] == H[1])
+                     & (v.status[H[0]] == "Reboot"))
+    assert w.verdict == "holds"
+    assert actions(w) == ["crash", "poll_fail", "grace_over", "treat_hard_fence", "fence_stop_ok", "fence_release",
+                          "ha_restart"]
+
+
+def test_no_capacity_no_failover():
+    params = {**NO_MANUAL, "hosts": 2, "vms": 2, "host_capacity": 1}
+    w, stats = run_extra(params, "reachable", lambda v, H, V: (v.vst[V[0]] == "up") & (v.von[V[0]] == H[1]))
+    assert w.verdict == "violated" and stats.complete  # v1 can never run on h2: it is full
+
+
+def test_scale_three_hosts_three_vms_one_fault():
+    res, stats = run({**NO_MANUAL, "hosts": 3, "vms": 3, "max_faults": 1})
+    assert stats.complete and stats.seconds < 60
+    assert res["no_dual_running_vm"].verdict == "holds"
+
+
+def test_sorts_are_not_symmetric():
+    m = build_model(SPEC, {})
+    assert not m.sorts["Host"].symmetric and not m.sorts["VM"].symmetric
+
+
+# ---------------------------------------------------------------- bad parameters
+@pytest.mark.parametrize("params", [
+    {"vm_leases": True},  # default resume behaviour auto_resume: upstream forces KILL with a lease
+    {"vm_leases": True, "resume_behaviour": "leave_paused"},
+    {"power_management": "h1,h9"},
+    {"hosts": 2, "vms": 4, "host_capacity": 1},
+    {"vm_size": 3, "host_capacity": 2},
+    {"pm_reports": "sometimes"},
+    {"connectivity_threshold": 150},
+    {"hosts": 1},
+])
+def test_bad_parameters(params):
+    with pytest.raises(BadInput):
+        build_model(SPEC, params)
+
+
+@pytest.mark.parametrize("pm, expected", [
+    ("all", set()), (True, set()), ("none", {"h1", "h2", "h3"}), (False, {"h1", "h2", "h3"}),
+    ("h1,h3", {"h2"}), (" H2 ", {"h1", "h3"}),
+])
+def test_power_management_forms(pm, expected):
+    m = build_model(SPEC, {"power_management": pm})
+    no_pm = {dict(i.params)["h"] for i in m.instances if i.action == "treat_no_pm"}
+    assert no_pm == expected
+
+
+def test_liveness_state_predicates():
+    """ha_vm_restarted / all_ha_vms_up (for the liveness issue): after a crash and a fence every VM
+    is back Up, v1 on another host."""
+    from properties.fencing import all_ha_vms_up, ha_vm_restarted
+
+    w, _ = run_extra(NO_MANUAL, "reachable", lambda v, H, V: all_ha_vms_up(v, H, V) & ha_vm_restarted(v, H, V[0])
+                     & (v.von[V[0]] != H[0]) & ~v.power[H[0]])
+    assert w.verdict == "holds" and w.trace.length == 7
+    assert actions(w)[-3:] == ["fence_stop_ok", "fence_release", "ha_restart"]
+    init, _ = run_extra(NO_MANUAL, "invariant", lambda v, H, V: ~all_ha_vms_up(v, H, V))
+    assert init.verdict == "violated" and init.trace.length == 0  # true in the initial state
