@@ -162,17 +162,14 @@ def select_properties(model: Model, names: list[str]) -> list[Any]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .explicit.search import Bounds, Explorer
+    from .check import run_check
+    from .explicit.search import Bounds
     from .render.dot import write_trace_files
     from .report.json_report import to_json, write_json
     from .report.text import summary, trace_lines
 
     model, _spec = load_model(args.path, args.param)
     props = select_properties(model, args.property)
-    unsupported = [p.name for p in props if not p.is_safety]
-    safety = [p for p in props if p.is_safety]
-    if unsupported and args.property:
-        raise BadInput(f"--property {unsupported[0]}: temporal properties are not checked by this version yet")
     out_dir = Path(args.out)
     _ensure_writable(out_dir)
     if args.json:
@@ -181,17 +178,16 @@ def cmd_check(args: argparse.Namespace) -> int:
             raise BadInput(f"--json {jp}: folder {jp.parent} does not exist")
     progress = Progress(not args.quiet)
     try:
-        result = Explorer(model, symmetry=not args.no_symmetry).run(safety, Bounds(args.max_states, args.max_seconds, args.max_depth), progress)
+        result = run_check(model, props, Bounds(args.max_states, args.max_seconds, args.max_depth), progress,
+                           symmetry=not args.no_symmetry)
     finally:
         progress.done()
     result = _write_traces(result, out_dir, write_trace_files)
     lines = summary(result)
-    if unsupported:
-        lines.append(f"  (not checked here: temporal properties {', '.join(unsupported)})")
     print("\n".join(lines))
     if not args.quiet:
         for p in result.properties:
-            if p.trace is not None and p.verdict == "violated":
+            if p.trace is not None and (p.verdict == "violated" or p.trace.kind == "worst-case"):
                 print()
                 print("\n".join(trace_lines(p.trace)))
                 print("  files: " + ", ".join(p.trace_files.values()))

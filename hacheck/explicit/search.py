@@ -82,6 +82,29 @@ class StateStore:
         return sum(a.nbytes for group in (self.levels, self.parents, self.actions) for a in group)
 
 
+@attrs.define
+class StateGraph:
+    """The explored state graph: states by id (BFS order) and every transition."""
+
+    store: StateStore
+    src: np.ndarray
+    dst: np.ndarray
+    act: np.ndarray
+    complete: bool
+
+    @classmethod
+    def of(cls, store: StateStore, edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]], complete: bool) -> "StateGraph":
+        if edges:
+            src, dst, act = (np.concatenate([e[i] for e in edges]) for i in range(3))
+        else:
+            src = dst = act = np.zeros(0, dtype=np.int32)
+        return cls(store, src, dst, act, complete)
+
+    @property
+    def states(self) -> int:
+        return self.store.count
+
+
 class Explorer:
     """Explicit-state exploration of one model instance."""
 
@@ -171,8 +194,12 @@ class Explorer:
         return succ, np.concatenate(parents), np.concatenate(acts), len(succ)
 
     def run(self, properties: Iterable[Property] | None = None, bounds: Bounds | None = None,
-            progress: ProgressFn | None = None) -> CheckResult:
+            progress: ProgressFn | None = None, record_edges: bool = False) -> CheckResult:
+        """Explore and check safety properties. With ``record_edges`` every transition is kept as
+        (source id, target id, action instance) in ``self.graph`` for the liveness engine."""
         model = self.model
+        if record_edges and self.symmetry is not None:
+            raise HacheckError("the state graph for liveness is built without symmetry reduction")
         props = list(properties) if properties is not None else list(model.properties.values())
         props = [p for p in props if p.is_safety]
         bounds = bounds or Bounds()
@@ -197,9 +224,12 @@ class Explorer:
         if bounds.max_states is not None and n_init > bounds.max_states:
             rows = rows[: bounds.max_states]
             stop_reason = f"stopped at {fmt_int(bounds.max_states)} states (--max-states)"
-        visited = np.sort(self.layout.keys(rows))
+        order = np.argsort(self.layout.keys(rows), kind="stable")
+        visited = self.layout.keys(rows)[order]
+        vids = order.astype(np.int64)  # state id of each visited key (kept only for edges)
         base = store.add(rows, np.full(len(rows), -1), np.full(len(rows), -1))
         frontier_base = base
+        edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
         def check(rows: np.ndarray, cols: list[np.ndarray], base: int) -> None:
             for p in props:
@@ -214,7 +244,7 @@ class Explorer:
             cols = self.compiled.unpack(rows)
             check(rows, cols, base)
             while len(rows) and not stop_reason:
-                if props and len(found) == len(props):
+                if props and len(found) == len(props) and not record_edges:
                     stop_reason = "every property decided"
                     break
                 if bounds.max_depth is not None and depth >= bounds.max_depth:
@@ -243,13 +273,22 @@ class Explorer:
                     new_first = new_first[: max(0, bounds.max_states - store.count)]
                     stop_reason = f"stopped at {fmt_int(bounds.max_states)} states (--max-states)"
                 if len(new_first) == 0:
+                    if record_edges:
+                        edges.append(self._edges(visited, vids, skeys, par + frontier_base, act))
                     if not stop_reason:
                         break
                     continue
                 new_rows = succ[new_first]
-                new_keys = np.sort(self.layout.keys(new_rows))
-                visited = np.insert(visited, np.searchsorted(visited, new_keys), new_keys)
+                new_keys = self.layout.keys(new_rows)
+                order = np.argsort(new_keys, kind="stable")
+                new_keys = new_keys[order]
+                at = np.searchsorted(visited, new_keys)
+                visited = np.insert(visited, at, new_keys)
+                parent_base = frontier_base
                 frontier_base = store.add(new_rows, par[new_first] + frontier_base, act[new_first])
+                if record_edges:
+                    vids = np.insert(vids, at, order.astype(np.int64) + frontier_base)
+                    edges.append(self._edges(visited, vids, skeys, par + parent_base, act))
                 rows = new_rows
                 depth += 1
                 cols = self.compiled.unpack(rows)
@@ -269,6 +308,8 @@ class Explorer:
                 "fit; lower the bounds (--param), or use --max-states to explore part of it"
             ) from None
 
+        if record_edges:
+            self.graph = StateGraph.of(store, edges, complete=not stop_reason)
         seconds = time.monotonic() - t0
         complete = not stop_reason or stop_reason == "every property decided"
         exhausted = not stop_reason
@@ -282,6 +323,15 @@ class Explorer:
         for p in props:
             results.append(self._verdict(p, found.get(p.name), store, stats, exhausted, complete))
         return CheckResult(model.name, params_dict(model), tuple(results), stats)
+
+    @staticmethod
+    def _edges(visited: np.ndarray, vids: np.ndarray, skeys: np.ndarray, src: np.ndarray,
+               act: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        pos = np.searchsorted(visited, skeys)
+        known = pos < len(visited)
+        known[known] = visited[pos[known]] == skeys[known]  # a bounded search leaves some unstored
+        dst = vids[pos[known]]
+        return src[known].astype(np.int32), dst.astype(np.int32), act[known].astype(np.int32)
 
     def _verdict(self, p: Property, gid: int | None, store: StateStore, stats: Stats, exhausted: bool,
                  complete: bool) -> PropertyResult:

@@ -51,6 +51,7 @@ class ActionInstance:
     kind: str  # "protocol" | "fault" | "env"
     fair: str | None  # None | "weak" | "strong"
     range_checked: tuple[int, ...]  # fields whose new value may leave the declared range
+    tick: bool = False  # the action advances time by one tick (model.tick_seconds)
 
     @property
     def label(self) -> str:
@@ -71,6 +72,7 @@ class ActionDecl:
     fair: str | None
     doc: str
     instances: tuple[int, ...]
+    tick: bool = False
 
 
 def _domain_values(name: str, domain: object) -> tuple[list[object], str]:
@@ -220,12 +222,13 @@ class Model:
         return f
 
     def action(self, name: str | None = None, *, fault: bool = False, env: bool = False,
-               fair: str | None = None, doc: str = "", **params: object) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+               fair: str | None = None, tick: bool = False, doc: str = "", **params: object) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorator: ``@m.action(h=Host)`` on ``def crash(h): return guard, {field: value}``.
 
         The function runs once per combination of parameter values; returning None drops that
         combination. ``fault=True`` marks a failure (never fair, counted by the fault budget);
         ``env=True`` an environment step such as a repair or an operator (never fair, not counted).
+        ``tick=True`` marks the passing of one time tick, which recovery times are counted in.
         """
         self._check_open()
         if fault and env:
@@ -239,13 +242,13 @@ class Model:
 
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
             aname = name or fn.__name__
-            self._add_action(aname, fn, params, kind, fair, doc or (fn.__doc__ or "").strip(), where)
+            self._add_action(aname, fn, params, kind, fair, doc or (fn.__doc__ or "").strip(), where, tick)
             return fn
 
         return decorate
 
     def _add_action(self, aname: str, fn: Callable[..., Any], params: dict[str, object], kind: str,
-                    fair: str | None, doc: str, where: str | None) -> None:
+                    fair: str | None, doc: str, where: str | None, tick: bool = False) -> None:
         self._check_name(aname, "action")
         if any(a.name == aname for a in self.actions):
             raise ModelError(f"action {aname!r} declared twice", where)
@@ -274,11 +277,11 @@ class Model:
                 continue  # never enabled: leave it out
             inst = ActionInstance(
                 len(self.instances), aname, tuple((p, str(v)) for p, v in args.items()), guard,
-                tuple(sorted(updates, key=lambda u: u[0])), kind, fair, tuple(sorted(checked)),
+                tuple(sorted(updates, key=lambda u: u[0])), kind, fair, tuple(sorted(checked)), tick,
             )
             self.instances.append(inst)
             ids.append(inst.index)
-        self.actions.append(ActionDecl(aname, tuple((p, text) for p, _, text in domains), kind, fair, doc, tuple(ids)))
+        self.actions.append(ActionDecl(aname, tuple((p, text) for p, _, text in domains), kind, fair, doc, tuple(ids), tick))
 
     def fields_expr(self, index: int) -> Field:
         """The Field expression of a field index (the variable handle for scalars)."""
