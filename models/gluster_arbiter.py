@@ -24,7 +24,7 @@ import attrs
 
 from hacheck.lang.expr import lift
 from hacheck.lang import (
-    FALSE, TRUE, BadInput, Bool, Elem, Enum, Int, Map, Model, Set, Spec, and_, any_, ite, max_, min_,
+    FALSE, TRUE, BadInput, Bool, Elem, Enum, Int, Map, Model, Set, Spec, and_, ite, max_, min_,
     or_, param, sum_,
 )
 

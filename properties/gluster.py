@@ -9,7 +9,7 @@ the model. State predicates for the liveness issue: ``write_acked``, ``volume_wr
 
 from __future__ import annotations
 
-from hacheck.lang import FALSE, TRUE, and_, implies, ite, or_, sum_
+from hacheck.lang import TRUE, and_, implies, ite, or_, sum_
 
 
 # ---- helpers ------------------------------------------------------------------------------------
