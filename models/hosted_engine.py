@@ -17,7 +17,7 @@ from __future__ import annotations
 import attrs
 
 from hacheck.lang import (
-    BadInput, Bool, Elem, Enum, Int, Map, Model, Set, Spec, and_, exists, forall, ite, max_, min_, not_,
+    BadInput, Bool, Elem, Enum, Int, Map, Model, Set, Spec, and_, forall, ite, max_, min_, not_,
     or_, param, sum_, switch,
 )
 from hacheck.lang.expr import lift  # typed Enum constants (the public API has none)
@@ -43,6 +43,11 @@ NO_MEMORY_PENALTY = ("EngineUp", "EngineUpBadHealth", "GlobalMaintenance")
 RETRY_MAX_ATTEMPTS = 3  # ENGINE_RETRY_MAX_ATTEMPTS
 
 
+# Upstream timer values in ticks of 10 s; the defaults below are scaled down (see the docs page).
+UPSTREAM_TIMERS = dict(host_alive_timeout=6, engine_starting_timeout=60, bad_health_timeout=30,
+                       unexpected_down_timeout=56, lease_host_dead=14, lease_kill_after=8)
+
+
 @attrs.frozen
 class Params:
     hosts: int = param(2, low=2, high=4, doc="number of hosted-engine hosts (hypervisors)")
@@ -58,18 +63,19 @@ class Params:
     penalty_memory: int = param(400, low=0, high=10000, doc="free memory below the engine VM size (free-memory-score-penalty)")
     penalty_config: int = param(1000, low=0, high=10000, doc="configuration not up to date (not-uptodate-config-penalty)")
     penalty_retry: int = param(50, low=0, high=10000, doc="per failed START_VM attempt (engine-retry-score-penalty)")
-    host_alive_timeout: int = param(6, low=1, high=60, doc="ticks without a timestamp change before a peer is dead (60 s)")
-    engine_starting_timeout: int = param(60, low=1, high=120, doc="ticks in EngineStarting before EngineStop (600 s)")
-    bad_health_timeout: int = param(30, low=1, high=120, doc="ticks in EngineUpBadHealth, and in EngineStop, before giving up (300 s)")
-    unexpected_down_timeout: int = param(56, low=1, high=120, doc="ticks at score 0 in EngineUnexpectedlyDown (560 s)")
-    lease_host_dead: int = param(14, low=1, high=60, doc="ticks after its last renewal before a host's lease can be taken (140 s)")
-    lease_kill_after: int = param(8, low=1, high=60, doc="ticks after the last renewal by which sanlock/watchdog kill the lease holder's VM (80 s)")
+    host_alive_timeout: int = param(2, low=1, high=60, doc="ticks without a host-ts change before a peer is dead (upstream 6 = 60 s; scaled default)")
+    engine_starting_timeout: int = param(3, low=1, high=120, doc="ticks in EngineStarting before EngineStop (upstream 60 = 600 s; scaled default)")
+    bad_health_timeout: int = param(3, low=1, high=120, doc="ticks in EngineUpBadHealth, and in EngineStop, before giving up (upstream 30 = 300 s; scaled default)")
+    unexpected_down_timeout: int = param(3, low=1, high=120, doc="ticks at score 0 in EngineUnexpectedlyDown (upstream 56 = 560 s; scaled default)")
+    lease_host_dead: int = param(5, low=1, high=60, doc="ticks after its last renewal before a host's lease can be taken (upstream 14 = 140 s; scaled default)")
+    lease_kill_after: int = param(3, low=1, high=60, doc="ticks after the last renewal by which sanlock/watchdog kill the lease holder's VM (upstream 8 = 80 s; scaled default)")
     sanlock_lease: bool = param(True, doc="the engine VM disk carries a sanlock lease (false: agents alone must exclude)")
     retry_penalty_bug: bool = param(True, doc="upstream resets the retry counter every cycle, so the retry penalty never applies")
     start_rule: str = param(
         "le", choices=("le", "lt"),
         doc="EngineDown starts the VM when best remote score <= own (le, fix of rhbz#1093638) or < own (lt, the old rule)")
-    maintenance: bool = param(True, doc="an operator may set and clear global and local maintenance")
+    maintenance_steps: int = param(
+        1, low=0, high=6, doc="operator steps allowed: each set or clear of global or local maintenance counts one")
     max_faults: int = param(1, low=0, high=3, doc="faults allowed (the fault budget)")
 
 
@@ -169,6 +175,9 @@ def build(p: Params) -> Model:
         """The best engine (local host winning ties) is on another host, and it is up (rank >= 2)."""
         return or_(*((remote_rank(h, q) > local_rank(h)) & (remote_rank(h, q) >= 2) for q in others(h)))
 
+    def holds_lease(h):
+        return (lease == h) if p.sanlock_lease else False
+
     def local_up(h):
         return vm_running(vm[h])
 
@@ -180,7 +189,7 @@ def build(p: Params) -> Model:
         for q in others(h):
             u[age[h][q]] = ite(dirty[q][h], 0, age[h][q])
             u[dirty[q][h]] = False
-            u[dirty[h][q]] = True
+            u[dirty[h][q]] = up[q] & agent[q]  # a dead observer has no last read: kept False
         new_vm = vm_new if vm_new is not None else ite(vm[h] == "down_unexpected", "down", vm[h])
         u[vm[h]] = new_vm
         u[md_score[h]] = score(h, dst)
@@ -322,14 +331,18 @@ def build(p: Params) -> Model:
     def tick():
         """10 s pass: every live agent with storage has run its cycle; no VM is past its sanlock kill time."""
         guard = forall(Host, lambda h: (~active(h) | acted[h]) & ~(
-            up[h] & ~storage[h] & vm_running(vm[h]) & (renew[h] >= p.lease_kill_after)))
+            up[h] & ~storage[h] & holds_lease(h) & vm_running(vm[h]) & (renew[h] >= p.lease_kill_after)))
         u = {}
         for h in Host:
             u[acted[h]] = False
-            u[renew[h]] = ite(up[h] & storage[h], 0, min_(renew[h] + 1, RMAX))
+            u[renew[h]] = ite(holds_lease(h) & ~(up[h] & storage[h]), min_(renew[h] + 1, RMAX), 0)
             u[tmr[h]] = min_(tmr[h] + 1, cap(h))
             for q in others(h):
                 u[age[h][q]] = min_(age[h][q] + 1, K)
+            # once no observer can count h as alive, its stale slot is never read: forget it
+            unseen = and_(*(~dirty[h][q] & (age[q][h] + 1 >= K) for q in others(h)))
+            u[md_score[h]] = ite(unseen, 0, md_score[h])
+            u[md_status[h]] = ite(unseen, 0, md_status[h])
         return guard, u
 
     # -- the engine VM, vdsm and sanlock ----------------------------------------------------------
@@ -351,7 +364,7 @@ def build(p: Params) -> Model:
     @m.action(h=Host, fair="weak")
     def sanlock_kill(h):
         """sanlock (or the watchdog) kills the VM of a host whose lockspace renewals fail."""
-        return up[h] & ~storage[h] & vm_running(vm[h]), {vm[h]: "down_unexpected"}
+        return up[h] & ~storage[h] & holds_lease(h) & vm_running(vm[h]), {vm[h]: "down_unexpected"}
 
     # -- faults ---------------------------------------------------------------------------------
     def agent_gone(h):
@@ -409,10 +422,20 @@ def build(p: Params) -> Model:
         return up[h] & pen[h].has("network"), {pen[h]: pen[h].without("network"),
                                                vm[h]: ite(vm[h] == "up_bad", "up_good", vm[h])}
 
+    # Penalties of equal size and rules behave identically: degrade only the first of each class
+    # (e.g. config and cpu, both 1000 by default): a symmetry reduction, sound for every property here.
+    seen_class: set[tuple[int, bool]] = set()
+    degradable = []
+    for e in Penalty:
+        cls = (pen_value[e.name], e.name == "memory")
+        if e.name != "network" and pen_value[e.name] and cls not in seen_class:
+            seen_class.add(cls)
+            degradable.append(e)
+
     @m.action(h=Host, k=[e for e in Penalty if e.name != "network"], fault=True)
     def degrade(h, k):
         """A score penalty starts: management bridge down, CPU load, low free memory, stale config."""
-        if not pen_value[k.name]:
+        if k not in degradable:
             return None
         return up[h] & ~pen[h].has(k), {pen[h]: pen[h].with_(k)}
 
@@ -438,21 +461,25 @@ def build(p: Params) -> Model:
             return retry[h] > 0, {retry[h]: 0}
 
     # -- operator -------------------------------------------------------------------------------
-    if p.maintenance:
+    if p.maintenance_steps:
+        ops = m.var("ops", Int(0, p.maintenance_steps), init=0, doc="operator steps taken (bounded)")
+        more = ops < p.maintenance_steps
+        step = {ops: ops + 1}
+
         @m.action(v=Bool, env=True)
         def set_global_maintenance(v):
-            """hosted-engine --set-maintenance --mode=global / none."""
-            return gm != v, {gm: v}
+            """hosted-engine --set-maintenance --mode=global (v=True) / --mode=none (v=False)."""
+            return more & (gm != v), {gm: v, **step}
 
         @m.action(h=Host, env=True)
         def set_local_maintenance(h):
             """hosted-engine --set-maintenance --mode=local (refused while the engine VM runs here)."""
-            return up[h] & ~lm[h] & ~vm_running(vm[h]), {lm[h]: True}
+            return more & up[h] & ~lm[h] & ~vm_running(vm[h]), {lm[h]: True, **step}
 
         @m.action(h=Host, env=True)
         def clear_local_maintenance(h):
             """hosted-engine --set-maintenance --mode=none on this host."""
-            return lm[h], {lm[h]: False}
+            return more & lm[h], {lm[h]: False, **step}
 
     # -- properties -----------------------------------------------------------------------------
     m.invariant("no_dual_engine", no_dual_engine(vm, Host),
