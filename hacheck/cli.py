@@ -1,7 +1,8 @@
 """The ``hacheck`` command line.
 
 Exit codes (stable, for CI): 0 every checked property holds; 1 some property is violated;
-2 bad input (usage, model, parameter or file error); 3 inconclusive (a bound was hit, nothing violated).
+2 bad input (usage, model, parameter or file error); 3 inconclusive (a bound was hit, nothing violated);
+4 the explicit and z3 engines disagree (a bug in hacheck: please report it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .lang.expr import show
 from .lang.model import Model
 from .result import CheckResult, fmt_int
 
-EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
+EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_UNKNOWN, EXIT_DISAGREE = 0, 1, 2, 3, 4
 
 
 class Progress:
@@ -94,11 +95,30 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", default="hacheck-out", metavar="DIR", help="where trace files go (default hacheck-out/)")
     c.add_argument("--json", metavar="FILE", help="write the JSON report here")
     c.add_argument("--no-symmetry", action="store_true", help="explore every state, ignoring symmetric sorts")
+    c.add_argument("--engine", choices=("explicit", "smt", "both"), default="explicit",
+                   help="explicit-state search (default), the z3 engine, or both with their verdicts compared")
+    c.add_argument("--depth", type=_positive_int("--depth"), default=20, metavar="K", help="BMC depth for the z3 engine (default 20)")
+    c.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S",
+                   help="z3 time budget per property in seconds (default 60)")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress line, no traces on stdout")
 
     ls = sub.add_parser("list", help="show a model's sorts, variables, actions, parameters and properties")
     ls.add_argument("path")
     ls.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+
+    pv = sub.add_parser("prove", help="prove one safety property with the z3 engine")
+    pv.add_argument("path", help="a model file")
+    pv.add_argument("--property", required=True, metavar="NAME")
+    pv.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    pv.add_argument("--method", choices=("auto", "induction", "kind", "chc", "bmc"), default="auto",
+                    help="auto (default): BMC, then k-induction, then CHC; or one method")
+    pv.add_argument("--depth", type=_positive_int("--depth"), default=20, metavar="K", help="BMC depth / largest k (default 20 / 6)")
+    pv.add_argument("--invariant", metavar="EXPR-OR-NAME", help="an inductive invariant: property names (comma-separated) or an expression")
+    pv.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S", help="time budget in seconds (default 60)")
+    pv.add_argument("--encoding", choices=("bv", "int"), default="bv", help="z3 encoding for BMC and k-induction (default bv)")
+    pv.add_argument("--out", default="hacheck-out", metavar="DIR")
+    pv.add_argument("--json", metavar="FILE")
+    pv.add_argument("-q", "--quiet", action="store_true")
 
     r = sub.add_parser("render", help="draw a saved ITF trace as DOT and SVG")
     r.add_argument("trace", help="a trace file (*.itf.json)")
@@ -115,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_list(args)
         if args.command == "render":
             return cmd_render(args)
+        if args.command == "prove":
+            return cmd_prove(args)
     except HacheckError as e:
         trace = getattr(e, "trace", None)
         sys.stderr.write(f"hacheck: error: {e}\n")
@@ -177,13 +199,30 @@ def cmd_check(args: argparse.Namespace) -> int:
         if jp.parent and not jp.parent.exists():
             raise BadInput(f"--json {jp}: folder {jp.parent} does not exist")
     progress = Progress(not args.quiet)
+    disagreements: list[str] = []
     try:
-        result = run_check(model, props, Bounds(args.max_states, args.max_seconds, args.max_depth), progress,
-                           symmetry=not args.no_symmetry)
+        if args.engine == "smt":
+            from .symbolic.check import smt_check
+
+            temporal = [p.name for p in props if not p.is_safety]
+            if temporal and args.property:
+                raise BadInput(f"--property {temporal[0]}: the z3 engine checks safety properties only; use --engine explicit")
+            result = smt_check(model, props, args.depth, args.timeout)
+        else:
+            result = run_check(model, props, Bounds(args.max_states, args.max_seconds, args.max_depth), progress,
+                               symmetry=not args.no_symmetry)
+            if args.engine == "both":
+                from .symbolic.check import agreement, merge, smt_check
+
+                smt = smt_check(model, props, args.depth, args.timeout)
+                disagreements = agreement(result, smt)
+                result = merge(result, smt)
     finally:
         progress.done()
     result = _write_traces(result, out_dir, write_trace_files)
     lines = summary(result)
+    for d in disagreements:
+        lines.append(f"  ENGINES DISAGREE: {d} -- this is a bug in hacheck, please report it")
     print("\n".join(lines))
     if not args.quiet:
         for p in result.properties:
@@ -191,6 +230,42 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print()
                 print("\n".join(trace_lines(p.trace)))
                 print("  files: " + ", ".join(p.trace_files.values()))
+    if args.json:
+        write_json([to_json(result, args.path)], args.json)
+    if disagreements:
+        return EXIT_DISAGREE
+    return result.exit_code
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    from .render.dot import write_trace_files
+    from .report.json_report import to_json, write_json
+    from .report.text import summary, trace_lines
+    from .result import CheckResult, Stats
+    from .symbolic.check import parse_invariant, prove
+    from .symbolic.common import Context
+
+    model, _spec = load_model(args.path, args.param)
+    (p,) = select_properties(model, [args.property])
+    inv = parse_invariant(model, args.invariant) if args.invariant else None
+    method = "induction" if args.method == "auto" and inv is not None else args.method
+    out_dir = Path(args.out)
+    _ensure_writable(out_dir)
+    from .explicit.search import params_dict
+
+    ctx = Context(model, args.encoding)
+    depth = args.depth if method != "kind" else min(args.depth, 6) if args.depth == 20 else args.depth
+    r = prove(ctx, p, method, depth, args.timeout, inv, max_k=depth if method == "kind" else 6)
+    result = CheckResult(model.name, params_dict(model), (r,), Stats(seconds=r.stats.seconds, depth=r.stats.depth), engine="smt")
+    result = _write_traces(result, out_dir, write_trace_files)
+    print("\n".join(summary(result)))
+    r = result.properties[0]
+    if "invariant" in r.extra:
+        print(f"  invariant found: {r.extra['invariant']}")
+    if not args.quiet and r.trace is not None:
+        print()
+        print("\n".join(trace_lines(r.trace)))
+        print("  files: " + ", ".join(r.trace_files.values()))
     if args.json:
         write_json([to_json(result, args.path)], args.json)
     return result.exit_code

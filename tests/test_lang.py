@@ -144,3 +144,17 @@ def test_fault_actions_cannot_be_fair():
     m = Model("t")
     with pytest.raises(ModelError, match="never fair"):
         m.action(fault=True, fair="weak")
+
+
+def test_typed_constants_for_ite_branches():
+    m = Model("t")
+    Phase = Enum("lock", "done")
+    Host = m.sort("Host", ["a", "b"])
+    Owner = Elem(Host, optional=True)
+    ph = m.var("ph", Phase, init="lock")
+    own = m.var("own", Owner, init="a")
+    (state,) = m.init_states()
+    assert eval_expr(ite(own.is_some(), Phase("done"), "lock") == "done", state) == 1
+    assert eval_expr(ite(ph == "lock", Owner(None), own).is_none(), state) == 1
+    with pytest.raises(ModelError, match="type it"):
+        ite(ph == "lock", "lock", "done")

@@ -223,13 +223,14 @@ def lift(value: object, hint: ScalarType | None = None) -> Expr:
             return Const(hint.encode(value), hint)
         if isinstance(hint, ElemT):
             return Const(hint.sort.element(value).index, hint)
-        raise ModelError(f"cannot tell the type of the string {value!r} here (compare it with an Enum or Elem)")
+        raise ModelError(f"cannot tell the type of the string {value!r} here: compare it with an Enum or Elem "
+                         f"expression, or type it, as in Phase = Enum(...); Phase({value!r})")
     if value is None:
         if isinstance(hint, ElemT):
             if not hint.optional:
                 raise ModelError(f"None is not a value of {hint} (declare it Elem({hint.sort.name}, optional=True))")
             return Const(hint.none_code, hint)
-        raise ModelError("None can only be compared with an optional Elem")
+        raise ModelError("cannot tell the type of None here: type it, as in Owner = Elem(Host, optional=True); Owner(None)")
     if hasattr(value, "__hacheck_expr__"):
         return value.__hacheck_expr__()  # type: ignore[no-any-return]
     raise ModelError(f"cannot use {value!r} ({type(value).__name__}) in an expression")
@@ -526,7 +527,7 @@ def show(e: Expr) -> str:
     if isinstance(e, Field):
         return e.name
     if isinstance(e, Not):
-        return "~" + _paren(e.arg, 3)
+        return "~" + _paren(e.arg, 9)
     if isinstance(e, And):
         return " & ".join(_paren(a, 2) for a in e.args)
     if isinstance(e, Or):

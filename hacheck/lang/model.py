@@ -409,6 +409,23 @@ class Model:
             out[name] = _decode_var(self, decl.type, list(decl.fields), codes)
         return out
 
+    def encode_state(self, state: dict[str, Any]) -> tuple[int, ...]:
+        """The inverse of :meth:`decode`: field codes of a state given by variable values."""
+        codes = []
+        for f in self.fields:
+            if f.var not in state:
+                raise ModelError(f"state has no variable {f.var!r}", location="")
+            v: Any = state[f.var]
+            for key in f.path:
+                if isinstance(v, dict):
+                    if key not in v:
+                        raise ModelError(f"{f.var}: no entry {key!r}", location="")
+                    v = v[key]
+                else:  # a set, given as a list of member names
+                    v = key in v
+            codes.append(_encode(f.type, v, f.name))
+        return tuple(codes)
+
     def field_value(self, index: int, code: int) -> Any:
         return self.fields[index].type.decode(code)
 

@@ -77,6 +77,12 @@ class EnumT:
     def decode(self, code: int) -> str:
         return self.values[code]
 
+    def __call__(self, value: str) -> object:
+        """A typed constant: ``Phase = Enum("a", "b"); ite(c, Phase("a"), "b")``."""
+        from .expr import Const
+
+        return Const(self.encode(value), self)
+
     def __str__(self) -> str:
         return "Enum(" + ", ".join(self.values) + ")"
 
@@ -107,6 +113,12 @@ class ElemT:
                 return self.none_code
             raise ModelError(f"None is not allowed for a (non-optional) element of {self.sort.name}")
         return self.sort.element(value).index  # type: ignore[arg-type]
+
+    def __call__(self, value: object) -> object:
+        """A typed constant, ``None`` included: ``Owner = Elem(Host, optional=True); Owner(None)``."""
+        from .expr import Const
+
+        return Const(self.encode(value), self)
 
     def decode(self, code: int) -> str | None:
         if self.optional and code == self.none_code:

@@ -25,11 +25,14 @@ def params_text(params: dict[str, Any]) -> str:
 def summary(result: CheckResult) -> list[str]:
     s = result.stats
     lines = [f"model {result.model}" + (f" ({params_text(result.params)})" if result.params else "")]
-    lines.append(
-        f"  {result.engine}: {fmt_int(s.states)} states, {fmt_int(s.transitions)} transitions, depth {s.depth}, "
-        f"{s.seconds:.2f} s ({fmt_int(int(s.states_per_second))} states/s, {s.bytes_per_state:.0f} bytes/state)"
-        + (f"; {s.stop_reason}" if s.stop_reason else "")
-    )
+    if result.engine == "smt":
+        lines.append(f"  smt (z3): {s.seconds:.2f} s")
+    else:
+        lines.append(
+            f"  {result.engine}: {fmt_int(s.states)} states, {fmt_int(s.transitions)} transitions, depth {s.depth}, "
+            f"{s.seconds:.2f} s ({fmt_int(int(s.states_per_second))} states/s, {s.bytes_per_state:.0f} bytes/state)"
+            + (f"; {s.stop_reason}" if s.stop_reason else "")
+        )
     if s.symmetry:
         lines.append(f"  symmetry reduction: {s.symmetry} (states counted are orbit representatives)")
     if not result.properties:
@@ -40,6 +43,8 @@ def summary(result: CheckResult) -> list[str]:
         extra = ""
         if "recovery" in p.extra:
             extra = f"  [{p.extra['recovery']}]"
+        if "smt" in p.extra:
+            extra += f"  [smt: {p.extra['smt']}]"
         lines.append(f"  {p.name.ljust(width)}  {p.kind.ljust(kwidth)}  {p.line}{extra}")
     return lines
 

@@ -1,0 +1,79 @@
+"""What the z3 algorithms share: solvers with timeouts, traces from z3 models, verdicts."""
+
+from __future__ import annotations
+
+import time
+from typing import Sequence
+
+import z3
+
+from ..explicit.search import Explorer
+from ..lang.errors import HacheckError
+from ..lang.model import Model
+from ..lang.props import Property
+from ..replay import replay
+from ..result import PropertyResult, Stats
+from ..trace import Trace
+from .encode import Encoding
+
+
+class SmtModelError(HacheckError):
+    """The z3 engine found an update leaving its range (a model error), with the trace to it."""
+
+    def __init__(self, message: str, trace: Trace):
+        super().__init__(message)
+        self.trace = trace
+
+
+class Context:
+    """A model, its encoding, and an explorer used only to decode and label states."""
+
+    def __init__(self, model: Model, encoding: str = "bv"):
+        self.model = model
+        self.enc = Encoding(model, encoding)
+        self.explorer = Explorer(model, symmetry=False)
+        self._int: "Context | None" = None
+
+    def as_int(self) -> "Context":
+        """The same model with the integer encoding (what Spacer needs)."""
+        if self.enc.kind == "int":
+            return self
+        if self._int is None:
+            self._int = Context(self.model, "int")
+        return self._int
+
+    def solver(self, timeout: float | None) -> z3.Solver:
+        s = z3.SolverFor("QF_FD") if self.enc.kind == "bv" else z3.Solver()
+        if timeout is not None:
+            s.set(timeout=max(1, int(timeout * 1000)))
+        return s
+
+    def prop_formula(self, p: Property, xs: Sequence[z3.ExprRef]) -> z3.BoolRef:
+        return self.enc.at(self.enc.expr(p.expr, self.enc.cur), xs)
+
+    def bad(self, p: Property, xs: Sequence[z3.ExprRef]) -> z3.BoolRef:
+        """The states that refute (invariant) or witness (reachable) the property."""
+        f = self.prop_formula(p, xs)
+        return z3.Not(f) if p.kind == "invariant" else f
+
+    def trace_from(self, m: z3.ModelRef, steps: Sequence[Sequence[z3.ExprRef]], acts: Sequence[z3.ExprRef],
+                   prop: str | None, kind: str) -> Trace:
+        codes = [tuple(self.enc.value(m, x, i) for i, x in enumerate(xs)) for xs in steps]
+        instances = [self.enc.act_value(m, a) for a in acts]  # each a list of selectors
+        states = tuple(self.model.decode(c) for c in codes)
+        trace = self.explorer.make_trace(states, tuple(self.explorer.step(i) for i in instances), prop, kind)
+        replay(self.model, trace)  # a z3 trace is believed only once the model's own semantics replays it
+        return trace
+
+
+def stats(seconds: float, depth: int = 0) -> Stats:
+    return Stats(states=0, transitions=0, depth=depth, seconds=seconds, complete=False)
+
+
+def unknown(p: Property, method: str, why: str, t0: float, depth: int = 0) -> PropertyResult:
+    return PropertyResult(p.name, p.kind, "unknown", method, "smt", why, stats(time.monotonic() - t0, depth))
+
+
+def reason(s: z3.Solver) -> str:
+    r = s.reason_unknown()
+    return "timeout" if "timeout" in r or "canceled" in r else r
