@@ -89,6 +89,8 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("path", help="a model file (models/*.py)")
     c.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
     c.add_argument("--property", action="append", default=[], metavar="NAME", help="check only this property (repeatable)")
+    c.add_argument("--faults", metavar="KIND[,KIND]", help="allow only these fault actions (with --param max_faults=N: "
+                   "'at most N faults of these kinds')")
     c.add_argument("--max-states", type=_positive_int("--max-states"), metavar="N", help="stop after N states (verdict unknown)")
     c.add_argument("--max-seconds", type=_positive_float("--max-seconds"), metavar="S", help="stop after S seconds (verdict unknown)")
     c.add_argument("--max-depth", type=_positive_int("--max-depth"), metavar="K", help="explore only K steps deep (verdict unknown)")
@@ -191,6 +193,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .report.text import summary, trace_lines
 
     model, _spec = load_model(args.path, args.param)
+    if args.faults:
+        model.restrict_faults([k.strip() for k in args.faults.split(",") if k.strip()])
     props = select_properties(model, args.property)
     out_dir = Path(args.out)
     _ensure_writable(out_dir)

@@ -370,9 +370,10 @@ class Explorer:
 
 def params_dict(model: Model) -> dict[str, object]:
     p = model.params
-    if p is None:
-        return {}
-    return {a.name: getattr(p, a.name) for a in attrs.fields(type(p))}
+    out: dict[str, object] = {} if p is None else {a.name: getattr(p, a.name) for a in attrs.fields(type(p))}
+    if model.fault_kinds is not None:
+        out["faults"] = ",".join(model.fault_kinds)
+    return out
 
 
 def check(model: Model, properties: Iterable[Property] | None = None, bounds: Bounds | None = None,

@@ -107,6 +107,7 @@ class Model:
         self.properties: dict[str, Property] = {}
         self.budget: tuple[int, int, frozenset[str] | None] | None = None  # (field, max, counted)
         self.params: Any = None  # the parameter object it was built from, set by Spec
+        self.fault_kinds: tuple[str, ...] | None = None  # set by restrict_faults
         self._frozen = False
 
     # -- declarations --------------------------------------------------------------------------
@@ -372,6 +373,23 @@ class Model:
         p = Property(name, kind, as_bool(predicate), doc, target, user_location())
         self.properties[name] = p
         return p
+
+    def restrict_faults(self, kinds: Iterable[str]) -> "Model":
+        """Keep only the fault actions named in ``kinds`` ("after a single host crash" is
+        ``max_faults = 1`` with ``kinds = {"crash"}``); the other fault actions are removed."""
+        wanted = set(kinds)
+        faults = {a.name for a in self.actions if a.kind == "fault"}
+        unknown = sorted(wanted - faults)
+        if unknown:
+            raise ModelError(f"model {self.name} has no fault action {', '.join(map(repr, unknown))}; "
+                             f"its fault actions are {', '.join(sorted(faults)) or 'none'}", location="")
+        keep = [i for i in self.instances if i.kind != "fault" or i.action in wanted]
+        remap = {old.index: new for new, old in enumerate(keep)}
+        self.instances = [attrs.evolve(i, index=remap[i.index]) for i in keep]
+        self.actions = [attrs.evolve(a, instances=tuple(remap[i] for i in a.instances if i in remap))
+                        for a in self.actions if a.kind != "fault" or a.name in wanted]
+        self.fault_kinds = tuple(sorted(wanted))
+        return self
 
     # -- finishing -----------------------------------------------------------------------------
     def freeze(self) -> "Model":
