@@ -122,6 +122,13 @@ def make_parser() -> argparse.ArgumentParser:
     pv.add_argument("--json", metavar="FILE")
     pv.add_argument("-q", "--quiet", action="store_true")
 
+    lm = sub.add_parser("lemma", help="prove the parametric lemmas of properties/lemmas.py (for every N, every score)")
+    lm.add_argument("names", nargs="*", metavar="NAME", help="lemmas to prove (default: all)")
+    lm.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a constant of the lemma")
+    lm.add_argument("--file", default=None, metavar="PATH", help="lemma file (default: properties/lemmas.py)")
+    lm.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S")
+    lm.add_argument("--json", metavar="FILE")
+
     r = sub.add_parser("render", help="draw a saved ITF trace as DOT and SVG")
     r.add_argument("trace", help="a trace file (*.itf.json)")
     r.add_argument("--out", metavar="DIR", help="folder for the drawings (default: beside the trace)")
@@ -139,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_render(args)
         if args.command == "prove":
             return cmd_prove(args)
+        if args.command == "lemma":
+            return cmd_lemma(args)
     except HacheckError as e:
         trace = getattr(e, "trace", None)
         sys.stderr.write(f"hacheck: error: {e}\n")
@@ -273,6 +282,62 @@ def cmd_prove(args: argparse.Namespace) -> int:
     if args.json:
         write_json([to_json(result, args.path)], args.json)
     return result.exit_code
+
+
+def cmd_lemma(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from .report.json_report import to_json, write_json
+    from .result import CheckResult, Stats
+    from .symbolic.lemmas import Lemma, run_lemma
+
+    path = Path(args.file) if args.file else Path(__file__).resolve().parent.parent / "properties" / "lemmas.py"
+    if not path.exists():
+        path = Path("properties/lemmas.py")
+    if not path.exists():
+        raise BadInput(f"{path}: no lemma file (give --file PATH)")
+    root = path.resolve().parent.parent
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    spec = importlib.util.spec_from_file_location("hacheck_lemmas", path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    try:
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    except HacheckError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a user file that does not import is bad input
+        raise BadInput(f"{path}: does not import: {type(e).__name__}: {e}") from None
+    lemmas = {lm.name: lm for lm in getattr(module, "LEMMAS", []) if isinstance(lm, Lemma)}
+    unknown = [n for n in args.names if n not in lemmas]
+    if unknown:
+        raise BadInput(f"no lemma {unknown[0]!r} in {path}; lemmas: {', '.join(lemmas)}")
+    overrides: dict[str, int] = {}
+    for a in args.set:
+        if "=" not in a:
+            raise BadInput(f"--set {a}: expected NAME=VALUE")
+        k, v = a.split("=", 1)
+        try:
+            overrides[k.strip()] = int(v)
+        except ValueError:
+            raise BadInput(f"--set {a}: lemma constants are integers") from None
+    chosen = [lemmas[n] for n in (args.names or list(lemmas))]
+    results = []
+    for lm in chosen:
+        mine = {k: v for k, v in overrides.items() if k in lm.settings}
+        if args.names and len(chosen) == 1 and set(overrides) - set(mine):
+            raise BadInput(f"lemma {lm.name} has no setting {sorted(set(overrides) - set(mine))[0]!r}; "
+                           f"it has {', '.join(lm.settings) or 'none'}")
+        r = run_lemma(lm, mine, args.timeout)
+        results.append(r)
+        print(f"{lm.name}: {r.line}")
+        print(f"    {lm.doc}")
+        if "listing" in r.extra:
+            print(f"    cases: {r.extra['listing']}")
+    if args.json:
+        res = CheckResult("lemmas", {}, tuple(results), Stats(), engine="smt")
+        write_json([to_json(res, str(path))], args.json)
+    verdicts = {r.verdict for r in results}
+    return EXIT_VIOLATED if "violated" in verdicts else EXIT_UNKNOWN if "unknown" in verdicts else EXIT_OK
 
 
 def _write_traces(result: CheckResult, out_dir: Path, writer: Any) -> CheckResult:
