@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from .lang.errors import BadInput
+from .lang.model import action_label
 
 ITF_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
 
@@ -27,9 +28,7 @@ class Step:
 
     @property
     def label(self) -> str:
-        if not self.params:
-            return self.action
-        return f"{self.action}({', '.join(f'{k}={v}' for k, v in self.params)})"
+        return action_label(self.action, self.params)
 
     @property
     def is_fault(self) -> bool:

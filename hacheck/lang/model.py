@@ -55,13 +55,18 @@ class ActionInstance:
 
     @property
     def label(self) -> str:
-        if not self.params:
-            return self.action
-        return f"{self.action}({', '.join(f'{k}={v}' for k, v in self.params)})"
+        return action_label(self.action, self.params)
 
     @property
     def is_fault(self) -> bool:
         return self.kind in ("fault", "env")
+
+
+def action_label(action: str, params: tuple[tuple[str, str], ...]) -> str:
+    """``crash(h=h1)``: how an action with its parameter values is named everywhere."""
+    if not params:
+        return action
+    return f"{action}({', '.join(f'{k}={v}' for k, v in params)})"
 
 
 @attrs.frozen(eq=False)

@@ -1,0 +1,68 @@
+"""The z3 engine on the shipped models: unbounded proofs, BMC depth, and the two encodings.
+
+    .venv/bin/python benchmarks/bench_smt.py            # everything (several minutes)
+    .venv/bin/python benchmarks/bench_smt.py --quick    # smaller budgets
+
+Figures, not pass/fail. Targets from the z3 issue: an unbounded proof (or a clear unknown with what
+was tried) of no_split_brain, no_dual_running_vm and no_dual_engine at the default bounds within a
+minute each, and BMC to depth 20 on the Gluster model within a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from hacheck.loader import build_model, load_spec  # noqa: E402
+from hacheck.symbolic.bmc import bmc  # noqa: E402
+from hacheck.symbolic.check import prove  # noqa: E402
+from hacheck.symbolic.common import Context  # noqa: E402
+
+PROOFS = [
+    ("models/gluster_arbiter.py", {}, "no_split_brain"),
+    ("models/fencing.py", {"manual_confirm_allowed": False}, "no_dual_running_vm"),
+    ("models/hosted_engine.py", {}, "no_dual_engine"),
+]
+
+
+def model(path, params):
+    return build_model(load_spec(ROOT / path), params)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    budget = 20.0 if args.quick else 60.0
+    print(f"unbounded proofs (method auto: BMC, k-induction, CHC; budget {budget:g} s each)")
+    for path, params, prop in PROOFS:
+        m = model(path, params)
+        t0 = time.monotonic()
+        r = prove(Context(m), m.properties[prop], "auto", depth=10, timeout=budget)
+        print(f"  {prop:<20} {Path(path).stem:<16} {r.line}  [{time.monotonic() - t0:.1f} s]")
+    print("BMC on the Gluster model (defaults: replica 3 arbiter 1, every rule on; no violation exists)")
+    depth = 12 if args.quick else 20
+    for encoding in ("bv", "int"):
+        m = model("models/gluster_arbiter.py", {})
+        t0 = time.monotonic()
+        r = bmc(Context(m, encoding), m.properties["no_split_brain"], depth, budget * (2 if encoding == "bv" else 1))
+        print(f"  encoding {encoding:<3} depth {depth}: {r.line}  [{time.monotonic() - t0:.1f} s]")
+    print("BMC to a counterexample (shortest length must equal the explicit engine's)")
+    for path, params, prop in [("models/gluster_arbiter.py", {"replica": 2, "arbiter": False, "quorum_type": "none"}, "no_split_brain"),
+                               ("models/hosted_engine.py", {"sanlock_lease": False}, "no_dual_engine"),
+                               ("models/fencing.py", {"pm_reports": "faulty", "manual_confirm_allowed": False}, "no_dual_running_vm")]:
+        for encoding in ("bv", "int"):
+            m = model(path, params)
+            t0 = time.monotonic()
+            r = bmc(Context(m, encoding), m.properties[prop], 20, budget)
+            print(f"  {Path(path).stem:<16} {encoding:<3} {r.line}  [{time.monotonic() - t0:.2f} s]")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
