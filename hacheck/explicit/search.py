@@ -178,7 +178,7 @@ class Explorer:
             cols = self.compiled.unpack(rows)
         outs, parents, acts = [], [], []
         for i, fn in enumerate(self.compiled.actions):
-            if deadline is not None and (i & 15) == 0 and time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 return None
             r = fn(cols, rows, n)
             if r is None:
@@ -263,18 +263,24 @@ class Explorer:
                     break
                 succ = self.canon(succ)
                 skeys = self.layout.keys(succ)
-                uk, first = np.unique(skeys, return_index=True)
+                if record_edges:
+                    uk, first, inv = np.unique(skeys, return_index=True, return_inverse=True)
+                else:
+                    uk, first = np.unique(skeys, return_index=True)
                 pos = np.searchsorted(visited, uk)
                 inside = pos < len(visited)
                 is_old = np.zeros(len(uk), dtype=bool)
                 is_old[inside] = visited[pos[inside]] == uk[inside]
+                if record_edges:  # the id of every distinct successor: old ones from vids, new ones below
+                    uid = np.full(len(uk), -1, dtype=np.int64)
+                    uid[is_old] = vids[pos[is_old]]
                 new_first = np.sort(first[~is_old])  # BFS order: by action, then parent
                 if bounds.max_states is not None and store.count + len(new_first) > bounds.max_states:
                     new_first = new_first[: max(0, bounds.max_states - store.count)]
                     stop_reason = f"stopped at {fmt_int(bounds.max_states)} states (--max-states)"
                 if len(new_first) == 0:
                     if record_edges:
-                        edges.append(self._edges(visited, vids, skeys, par + frontier_base, act))
+                        edges.append(self._edges_by_id(uid, inv, par + frontier_base, act))
                     if not stop_reason:
                         break
                     continue
@@ -288,7 +294,11 @@ class Explorer:
                 frontier_base = store.add(new_rows, par[new_first] + frontier_base, act[new_first])
                 if record_edges:
                     vids = np.insert(vids, at, order.astype(np.int64) + frontier_base)
-                    edges.append(self._edges(visited, vids, skeys, par + parent_base, act))
+                    new_u = np.flatnonzero(~is_old)
+                    rank = np.full(len(skeys), -1, dtype=np.int64)  # successor row -> new state id
+                    rank[new_first] = np.arange(len(new_first)) + frontier_base
+                    uid[new_u] = rank[first[new_u]]  # -1 for new states cut by --max-states
+                    edges.append(self._edges_by_id(uid, inv, par + parent_base, act))
                 rows = new_rows
                 depth += 1
                 cols = self.compiled.unpack(rows)
@@ -323,6 +333,13 @@ class Explorer:
         for p in props:
             results.append(self._verdict(p, found.get(p.name), store, stats, exhausted, complete))
         return CheckResult(model.name, params_dict(model), tuple(results), stats)
+
+    @staticmethod
+    def _edges_by_id(uid: np.ndarray, inv: np.ndarray, src: np.ndarray,
+                     act: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        dst = uid[inv.reshape(-1)]
+        known = dst >= 0  # a bounded search leaves some unstored
+        return src[known].astype(np.int32), dst[known].astype(np.int32), act[known].astype(np.int32)
 
     @staticmethod
     def _edges(visited: np.ndarray, vids: np.ndarray, skeys: np.ndarray, src: np.ndarray,

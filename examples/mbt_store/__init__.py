@@ -1,0 +1,1 @@
+"""Model-based testing example: a quorum-guarded replicated store tested against its hacheck model."""

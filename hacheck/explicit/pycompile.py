@@ -1,0 +1,252 @@
+"""Compile a model's expression trees to plain Python source for one state at a time.
+
+The numpy compiler (:mod:`hacheck.explicit.compile`) wins on whole BFS frontiers, but a random walk
+steps one state at a time, where numpy's per-call overhead dominates. This emitter turns the same
+trees into ordinary Python functions over a state given as a tuple of field codes (as in
+:mod:`hacheck.lang.interp`, the reference semantics both compilers are tested against):
+
+- ``enabled(s)``: the indices of the enabled action instances, ascending (one function, every guard
+  inlined, the fields unpacked into locals once);
+- ``guards[i](s)`` and ``applies[i](s)``: one instance's guard and successor;
+- ``predicates[name](s)``: each property's state predicate (``name#target`` for a leads-to response).
+
+``and``/``or`` short-circuit, so a guard stops at its first false conjunct. Subtrees shared inside one
+expression (quantifiers are expanded into DAGs) are computed once into a local when they are large.
+An update that may leave its field's declared range is checked and raises
+:class:`hacheck.explicit.compile.RangeViolation`, like the numpy code.
+"""
+
+from __future__ import annotations
+
+import linecache
+from typing import Callable, Sequence
+
+import attrs
+
+from ..lang.errors import ModelError
+from ..lang.expr import And, Arith, Cmp, Const, Expr, Field, Ite, Not, Or
+from ..lang.model import ActionInstance, Model
+from ..lang.types import BoolT, IntT
+from .compile import RangeViolation
+
+State = tuple[int, ...]
+
+HOIST_MIN_SIZE = 4  # shared subtrees at least this big are computed once into a local
+
+
+class _PyEmitter:
+    """Expression -> Python expression text over local names; hoists large shared subtrees."""
+
+    def __init__(self, col: Callable[[int], str], prefix: str):
+        self.col = col
+        self.prefix = prefix
+        self.lines: list[str] = []
+        self.memo: dict[int, str] = {}
+        self.count: dict[int, int] = {}
+        self.size: dict[int, int] = {}
+        self.tmp = 0
+        self.fields: set[int] = set()
+
+    def prepare(self, roots: Sequence[Expr]) -> None:
+        stack = list(roots)
+        while stack:
+            e = stack.pop()
+            k = id(e)
+            self.count[k] = self.count.get(k, 0) + 1
+            if self.count[k] == 1:
+                stack.extend(e.children())
+
+    def _size(self, e: Expr) -> int:
+        k = id(e)
+        if k not in self.size:
+            # iterative post-order to stay clear of the recursion limit on deep trees
+            stack: list[tuple[Expr, bool]] = [(e, False)]
+            while stack:
+                n, done = stack.pop()
+                nk = id(n)
+                if nk in self.size:
+                    continue
+                kids = n.children()
+                if done or not kids:
+                    self.size[nk] = 1 + sum(self.size[id(c)] for c in kids)
+                else:
+                    stack.append((n, True))
+                    stack.extend((c, False) for c in kids if id(c) not in self.size)
+        return self.size[k]
+
+    def emit(self, e: Expr) -> str:
+        k = id(e)
+        if k in self.memo:
+            return self.memo[k]
+        text = self._emit(e)
+        if self.count.get(k, 0) > 1 and not isinstance(e, (Const, Field)) and self._size(e) >= HOIST_MIN_SIZE:
+            name = f"{self.prefix}{self.tmp}"
+            self.tmp += 1
+            self.lines.append(f"{name} = {text}")
+            text = name
+        self.memo[k] = text
+        return text
+
+    def _emit(self, e: Expr) -> str:
+        if isinstance(e, Const):
+            if isinstance(e.type, BoolT):
+                return "True" if e.value else "False"
+            return repr(e.value)
+        if isinstance(e, Field):
+            self.fields.add(e.index)
+            return self.col(e.index)
+        if isinstance(e, Not):
+            return f"(not {self.emit(e.arg)})"
+        if isinstance(e, And):
+            return "(" + " and ".join(self.emit(a) for a in e.args) + ")"
+        if isinstance(e, Or):
+            return "(" + " or ".join(self.emit(a) for a in e.args) + ")"
+        if isinstance(e, Cmp):
+            return f"({self.emit(e.a)} {e.op} {self.emit(e.b)})"
+        if isinstance(e, Arith):
+            a, b = self.emit(e.a), self.emit(e.b)
+            if e.op in ("min", "max"):
+                return f"{e.op}({a}, {b})"
+            return f"({a} {e.op} {b})"
+        if isinstance(e, Ite):
+            c = self.emit(e.cond)
+            return f"({self.emit(e.then)} if {c} else {self.emit(e.else_)})"
+        raise ModelError(f"cannot compile {type(e).__name__}")
+
+
+def _field_text(model: Model, base: Callable[[int], str]) -> Callable[[int], str]:
+    def col(i: int) -> str:
+        t = model.fields[i].type
+        if isinstance(t, IntT) and t.lo != 0:
+            return f"({base(i)} + {t.lo})"
+        return base(i)
+
+    return col
+
+
+@attrs.frozen(eq=False)
+class PyCompiled:
+    model: Model
+    enabled: Callable[[State], list[int]]
+    guards: tuple[Callable[[State], bool], ...]
+    applies: tuple[Callable[[State], State], ...]
+    predicates: dict[str, Callable[[State], bool]]
+    guard_reads: tuple[frozenset[int], ...]  # fields each guard reads
+    writes: tuple[tuple[int, ...], ...]  # fields each instance assigns
+    source: str
+
+    def successors(self, s: State) -> list[tuple[int, State]]:
+        """Every (instance, successor) of ``s``, as :func:`hacheck.lang.interp.successors` gives them."""
+        return [(i, self.applies[i](s)) for i in self.enabled(s)]
+
+
+def compile_python(model: Model, extra_predicates: dict[str, Expr] | None = None) -> PyCompiled:
+    """Compile ``model`` (and any extra named predicates) to Python functions over one state."""
+    n = len(model.fields)
+    src: list[str] = []
+    local = _field_text(model, lambda i: f"f{i}")
+    indexed = _field_text(model, lambda i: f"s[{i}]")
+
+    # enabled(s): every guard inline over locals f0..fn
+    src.append("def enabled(s):")
+    if n == 1:
+        src.append("    f0, = s")
+    else:
+        src.append("    " + ", ".join(f"f{i}" for i in range(n)) + " = s")
+    src.append("    out = []")
+    src.append("    add = out.append")
+    reads: list[frozenset[int]] = []
+    for inst in model.instances:
+        em = _PyEmitter(local, f"g{inst.index}_")
+        em.prepare([inst.guard])
+        g = em.emit(inst.guard)
+        reads.append(frozenset(em.fields))
+        src += ["    " + ln for ln in em.lines]
+        if g == "True":
+            src.append(f"    add({inst.index})")
+        elif g != "False":
+            src.append(f"    if {g}:")
+            src.append(f"        add({inst.index})")
+    src.append("    return out")
+    src.append("")
+
+    for inst in model.instances:
+        src += _guard_source(inst, indexed)
+        src += _apply_source(model, inst, indexed)
+
+    preds: dict[str, Expr] = {name: p.expr for name, p in model.properties.items()}
+    for name, p in model.properties.items():
+        if p.target is not None:
+            preds[name + "#target"] = p.target
+    preds.update(extra_predicates or {})
+    pred_names: dict[str, str] = {}
+    for k, (name, e) in enumerate(preds.items()):
+        fname = f"pred_{k}"
+        pred_names[name] = fname
+        em = _PyEmitter(indexed, "t")
+        em.prepare([e])
+        body = em.emit(e)
+        src.append(f"def {fname}(s):")
+        src += ["    " + ln for ln in em.lines]
+        src.append(f"    return bool({body})")
+        src.append("")
+
+    text = "\n".join(src) + "\n"
+    filename = f"<hacheck-pycompiled {model.name}>"
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    ns: dict[str, object] = {"RangeViolation": RangeViolation}
+    try:
+        exec(compile(text, filename, "exec"), ns)
+    except (RecursionError, MemoryError, SyntaxError) as e:  # pragma: no cover - absurdly deep expressions
+        raise ModelError(f"model {model.name}: expressions too deep to compile to Python ({type(e).__name__})",
+                         location="") from None
+    return PyCompiled(
+        model=model,
+        enabled=ns["enabled"],  # type: ignore[arg-type]
+        guards=tuple(ns[f"guard_{i.index}"] for i in model.instances),  # type: ignore[misc]
+        applies=tuple(ns[f"apply_{i.index}"] for i in model.instances),  # type: ignore[misc]
+        predicates={name: ns[f] for name, f in pred_names.items()},  # type: ignore[misc]
+        guard_reads=tuple(reads),
+        writes=tuple(tuple(fid for fid, _ in i.updates) for i in model.instances),
+        source=text,
+    )
+
+
+def _guard_source(inst: ActionInstance, col: Callable[[int], str]) -> list[str]:
+    em = _PyEmitter(col, "t")
+    em.prepare([inst.guard])
+    g = em.emit(inst.guard)
+    lines = [f"def guard_{inst.index}(s):", f"    # {inst.label}"]
+    lines += ["    " + ln for ln in em.lines]
+    lines.append(f"    return bool({g})")
+    lines.append("")
+    return lines
+
+
+def _apply_source(model: Model, inst: ActionInstance, col: Callable[[int], str]) -> list[str]:
+    em = _PyEmitter(col, "t")
+    em.prepare([ex for _, ex in inst.updates])
+    values = [(fid, em.emit(ex), ex) for fid, ex in inst.updates]
+    lines = [f"def apply_{inst.index}(s):", f"    # {inst.label}"]
+    lines += ["    " + ln for ln in em.lines]
+    lines.append("    l = list(s)")
+    for fid, v, ex in values:
+        ftype = model.fields[fid].type
+        if isinstance(ftype, BoolT):
+            if not isinstance(ex, (Const, Field)):
+                v = f"(1 if {v} else 0)"
+            elif isinstance(ex, Const):
+                v = "1" if ex.value else "0"
+            lines.append(f"    l[{fid}] = {v}")
+            continue
+        lo = ftype.lo if isinstance(ftype, IntT) else 0
+        if fid in inst.range_checked:
+            hi = ftype.hi if isinstance(ftype, IntT) else ftype.size() - 1
+            lines.append(f"    v = {v}")
+            lines.append(f"    if v < {lo} or v > {hi}:")
+            lines.append(f"        raise RangeViolation({inst.index}, -1, {fid}, v)")
+            v = "v"
+        lines.append(f"    l[{fid}] = {v} - {lo}" if lo else f"    l[{fid}] = {v}")
+    lines.append("    return tuple(l)")
+    lines.append("")
+    return lines
