@@ -96,6 +96,9 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-depth", type=_positive_int("--max-depth"), metavar="K", help="explore only K steps deep (verdict unknown)")
     c.add_argument("--out", default="hacheck-out", metavar="DIR", help="where trace files go (default hacheck-out/)")
     c.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    c.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here (one test case per property)")
+    c.add_argument("--sarif", metavar="FILE", help="write a SARIF 2.1.0 report here (results at the deployment file's lines)")
+    c.add_argument("--fail", metavar="HOST[:KIND],..", help="deployment files: check only the failure of these hosts (of this kind)")
     c.add_argument("--no-symmetry", action="store_true", help="explore every state, ignoring symmetric sorts")
     c.add_argument("--engine", choices=("explicit", "smt", "both"), default="explicit",
                    help="explicit-state search (default), the z3 engine, or both with their verdicts compared")
@@ -129,9 +132,24 @@ def make_parser() -> argparse.ArgumentParser:
     lm.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S")
     lm.add_argument("--json", metavar="FILE")
 
+    df = sub.add_parser("diff", help="check two deployment files and list what the change does to each property")
+    df.add_argument("old", help="the deployment before the change (.toml)")
+    df.add_argument("new", help="the deployment after the change (.toml)")
+    df.add_argument("--property", action="append", default=[], metavar="NAME", help="compare only this property (repeatable)")
+    df.add_argument("--fail", metavar="HOST[:KIND],..", help="check only the failure of these hosts (of this kind)")
+    df.add_argument("--max-states", type=_positive_int("--max-states"), metavar="N", help="stop each check after N states")
+    df.add_argument("--max-seconds", type=_positive_float("--max-seconds"), metavar="S", help="stop each check after S seconds")
+    df.add_argument("--out", default="hacheck-out", metavar="DIR", help="where trace files go (default hacheck-out/)")
+    df.add_argument("--json", metavar="FILE", help="write the diff as JSON here")
+    df.add_argument("-q", "--quiet", action="store_true", help="no progress, no counterexamples")
+
     r = sub.add_parser("render", help="draw a saved ITF trace as DOT and SVG")
     r.add_argument("trace", help="a trace file (*.itf.json)")
     r.add_argument("--out", metavar="DIR", help="folder for the drawings (default: beside the trace)")
+
+    from .fuzz.cli import add_parser as add_fuzz_parser  # hacheck fuzz: hacheck/fuzz/cli.py
+
+    add_fuzz_parser(sub)
     return p
 
 
@@ -139,7 +157,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     try:
         if args.command == "check":
+            if str(args.path).endswith(".toml"):  # a deployment file: hacheck/deploy
+                from .deploy.cli import cmd_check as cmd_check_deployment
+
+                return cmd_check_deployment(args)
+            if args.fail:
+                raise BadInput("--fail: only for deployment files (.toml); for a model use --faults and --param max_faults")
             return cmd_check(args)
+        if args.command == "diff":
+            from .deploy.cli import cmd_diff
+
+            return cmd_diff(args)
+        if args.command == "fuzz":
+            from .fuzz.cli import cmd_fuzz
+
+            return cmd_fuzz(args)
         if args.command == "list":
             return cmd_list(args)
         if args.command == "render":
@@ -245,6 +277,14 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print("  files: " + ", ".join(p.trace_files.values()))
     if args.json:
         write_json([to_json(result, args.path)], args.json)
+    if args.junit:  # CI reports: hacheck/report/junit.py, sarif.py
+        from .report.junit import write_junit
+
+        write_junit(result, args.junit, source=args.path)
+    if args.sarif:
+        from .report.sarif import write_sarif
+
+        write_sarif(result, args.sarif, source=args.path)
     if disagreements:
         return EXIT_DISAGREE
     return result.exit_code

@@ -1,0 +1,147 @@
+"""``hacheck check DEPLOYMENT.toml`` and ``hacheck diff OLD.toml NEW.toml``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..lang.errors import BadInput
+
+EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
+
+
+def _reject(args: argparse.Namespace, names: list[str]) -> None:
+    for n in names:
+        v = getattr(args, n, None)
+        if v not in (None, [], False, "explicit", 20, 60.0):
+            raise BadInput(f"--{n.replace('_', '-')}: not used with a deployment file (it applies to model files)")
+
+
+def _bounds(args: argparse.Namespace, d: Any) -> Any:
+    from .run import Bounds
+
+    chk = d.tables["check"]
+    ms = getattr(args, "max_states", None) or (chk["max_states"] or None)
+    mx = getattr(args, "max_seconds", None) or (chk["max_seconds"] or None)
+    return Bounds(ms, mx)
+
+
+def _fail_list(args: argparse.Namespace, d: Any) -> list[str] | None:
+    """``--fail HOST[:KIND][,HOST[:KIND]]``: the failures of one scenario."""
+    import difflib
+
+    from .schema import FAILURE_KINDS
+
+    text = getattr(args, "fail", None)
+    if not text:
+        return None
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    known = [h.name for h in d.hosts] + ["ovirt-engine", "gluster-clients"]
+    for item in items:
+        n, _, k = item.partition(":")
+        if n not in known:
+            close = difflib.get_close_matches(n, known, n=1)
+            raise BadInput(f"--fail {item}: {n} is not a host of {d.path}" + (f" (did you mean {close[0]}?)" if close else "")
+                           + f"; hosts: {', '.join(h.name for h in d.hosts)}")
+        if k and k not in FAILURE_KINDS:
+            close = difflib.get_close_matches(k, list(FAILURE_KINDS), n=1)
+            raise BadInput(f"--fail {item}: unknown failure kind {k!r}" + (f" (did you mean {close[0]}?)" if close else "")
+                           + f"; kinds: {', '.join(FAILURE_KINDS)}")
+    if len({i.partition(':')[0] for i in items}) != len(items):
+        raise BadInput(f"--fail {text}: name each host once (one failure per host)")
+    return items
+
+
+def check_deployment(path: str, args: argparse.Namespace, out: Any = None, log: Any = None,
+                     quiet: bool | None = None) -> tuple[int, Any]:
+    """Check one deployment file; print the table; return (exit code, DeploymentResult)."""
+    from ..cli import Progress, _ensure_writable
+    from .mapping import plan
+    from .parse import load
+    from .run import run
+
+    out = out or sys.stdout
+    quiet = bool(getattr(args, "quiet", False)) if quiet is None else quiet
+    _reject(args, ["param", "faults", "max_depth", "no_symmetry"])
+    if getattr(args, "engine", "explicit") not in (None, "explicit"):
+        raise BadInput("--engine: a deployment is checked with the explicit engine (liveness and recovery times)")
+    d = load(path)
+    props = getattr(args, "property", None) or []
+    if props:
+        d.tables["check"]["properties"] = list(props)
+        d.properties_from_cli = True
+    p = plan(d, _fail_list(args, d))
+    out_dir = Path(getattr(args, "out", None) or "hacheck-out")
+    _ensure_writable(out_dir)
+    for opt in ("json", "junit", "sarif"):
+        target = getattr(args, opt, None)
+        if target and not Path(target).parent.exists():
+            raise BadInput(f"--{opt} {target}: folder {Path(target).parent} does not exist")
+    log = log if log is not None else (None if quiet else sys.stderr)
+    progress = Progress(not quiet)
+    if log:
+        distinct = len({r.spec for m in p.models if not m.limitation for r in m.runs})
+        log.write(f"checking {d.path}: {len(p.scenarios)} failure scenario(s), {distinct} distinct model checks\n")
+    res = run(p, _bounds(args, d), out_dir, log=log, live=progress, done_live=progress.done)
+    _print(res, out, quiet)
+    _write_reports(res, args)
+    return res.exit_code, res
+
+
+def _print(res: Any, out: Any, quiet: bool) -> None:
+    from .report import header, notes, table, trace_text
+
+    lines = header(res) + table(res)
+    n = notes(res)
+    if n:
+        lines += ["", "notes:"] + n
+    out.write("\n".join(lines) + "\n")
+    if not quiet:
+        for r in res.rows:
+            if r.trace_kind is not None and (r.verdict == "violated" or r.trace_kind == "worst-case"):
+                out.write("\n" + "\n".join(trace_text(r)) + "\n")
+
+
+def _write_reports(res: Any, args: argparse.Namespace) -> None:
+    from ..report.json_report import write_json
+    from .report import to_json
+
+    if getattr(args, "json", None):
+        write_json([to_json(res)], args.json)
+    if getattr(args, "junit", None):
+        from ..report.junit import write_junit
+
+        write_junit(res, args.junit)
+    if getattr(args, "sarif", None):
+        from ..report.sarif import write_sarif
+
+        write_sarif(res, args.sarif)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    code, _ = check_deployment(args.path, args)
+    return code
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .diff import diff, render
+
+    import io
+
+    quiet_log = None if args.quiet else sys.stderr
+    buf = io.StringIO()
+    from .parse import load
+
+    load(args.old), load(args.new)  # both files valid before anything is checked
+    inner = argparse.Namespace(**{k: v for k, v in vars(args).items() if k not in ("json", "junit", "sarif")})
+    _, old = check_deployment(args.old, inner, out=buf, log=quiet_log, quiet=True)
+    _, new = check_deployment(args.new, inner, out=buf, log=quiet_log, quiet=True)
+    d = diff(old, new, Path(getattr(args, "out", None) or "hacheck-out"))
+    sys.stdout.write("\n".join(render(d, quiet=args.quiet)) + "\n")
+    if getattr(args, "json", None):
+        from ..report.json_report import write_json
+
+        write_json([d.to_json()], args.json)
+    return EXIT_VIOLATED if d.broken else EXIT_OK

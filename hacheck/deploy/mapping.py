@@ -1,0 +1,604 @@
+"""From a deployment to model runs: parameters, failure scenarios, and the faults each one allows.
+
+Each model is checked on its own. A *failure scenario* is ``failures.count`` failures on distinct
+targets (hosts, or the services ovirt-engine and the Gluster clients), each of one kind; for every
+model the scenario becomes the fault instances that stand for those failures there, and a fault
+budget (how many of them one such failure causes):
+
+* a host crash of ``ovirt1`` is ``brick_crash`` of the brick ``ovirt1`` holds in each Gluster
+  replica set, ``host_crash(h)`` of its hosted-engine host ``h``, and ``crash(h)`` of its
+  hypervisor ``h`` in the fencing model (plus ``engine_restart`` there when it can run the
+  self-hosted engine VM: the engine comes back on another host);
+* a model in which the scenario strikes nothing is checked with no fault at all.
+
+The instances are kept with :func:`restrict_instances` (the same operation as
+``Model.restrict_faults``, at the level of action instances: "crash of h2 only").
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any, Iterable
+
+import attrs
+
+from ..lang.errors import BadInput, ModelError
+from ..lang.expr import and_, cmp, lift, or_
+from ..lang.model import Model
+from .parse import Deployment, Volume
+
+# upstream timer values in 10 s ticks (docs/models/hosted-engine.md, "Timer scaling")
+UPSTREAM_TIMERS = {"host_alive_timeout": 6, "engine_starting_timeout": 60, "bad_health_timeout": 30,
+                   "unexpected_down_timeout": 56, "lease_host_dead": 14, "lease_kill_after": 8}
+SCORE_PARAMS = {"base-score": "base_score", "gateway-score-penalty": "penalty_network",
+                "not-uptodate-config-penalty": "penalty_config", "mgmt-bridge-score-penalty": "penalty_bridge",
+                "free-memory-score-penalty": "penalty_memory", "cpu-load-score-penalty": "penalty_cpu",
+                "engine-retry-score-penalty": "penalty_retry"}
+
+GLUSTER_FAULTS: dict[str, list[tuple[str, str]]] = {  # kinds that strike the bricks of the failing host
+    "host-crash": [("brick_crash", "b")],
+    "power-cycle": [("brick_crash", "b")],
+    "brick-io-error": [("op_error", "b")],
+    "changelog-loss": [("post_op_lost", "b")],
+}
+# storage-loss of a hypervisor: its mount (client0) loses every brick, one link at a time: link_loss(c=client0),
+# budget = replica. client-crash (the service target gluster-clients): client_crash, budget 1.
+HE_FAULTS: dict[str, list[str]] = {
+    "host-crash": ["host_crash"], "power-cycle": ["host_crash"], "host-hang": ["agent_crash"],
+    "network-loss": ["lose_network"], "storage-loss": ["lose_storage"], "agent-crash": ["agent_crash"],
+    "engine-vm-crash": ["vm_crash"], "engine-start-failure": ["start_vm_fails"], "score-penalty": ["degrade"],
+}
+FENCING_FAULTS: dict[str, list[str]] = {
+    "host-crash": ["crash"], "power-cycle": ["power_cycle"], "host-hang": ["hang"], "network-loss": ["partition"],
+    "storage-loss": ["storage_loss"], "pm-unreachable": ["pm_unreachable"],
+}
+# failures of a hosted-engine host after which the engine VM comes back on another host: for the
+# fencing model that is an engine restart
+ENGINE_MOVES = {"host-crash", "power-cycle", "network-loss", "storage-loss", "engine-vm-crash", "score-penalty"}
+# when the engine VM dies with its host (a crash, a power cycle), the engine restarts at that moment, before
+# it has noticed anything about the host: in the fencing model, while the host is still Up in the engine's DB
+# When the engine VM runs on a host that loses its network or its storage, the agents restart it elsewhere
+# minutes later, but the engine (cut off with that host, or seeing it Up) has not started to treat that host
+# by then: a new engine then treats it from scratch. The fencing model's engine_restart is timed the same way.
+ENGINE_WITH_HOST: dict[str, tuple[tuple[str, str, Any], ...]] = {
+    "host-crash": (("health[{h}]", "==", "crashed"), ("status[{h}]", "==", "Up"), ("tr[{h}]", "==", "idle")),
+    "power-cycle": (("faults", ">=", 1), ("status[{h}]", "==", "Up"), ("tr[{h}]", "==", "idle")),
+    "network-loss": (("faults", ">=", 1), ("status[{h}]", "==", "Up"), ("tr[{h}]", "==", "idle")),
+    "storage-loss": (("faults", ">=", 1), ("status[{h}]", "==", "Up"), ("tr[{h}]", "==", "idle")),
+}
+SERVICE_TARGETS = {"engine-restart": "ovirt-engine", "client-crash": "gluster-clients"}
+
+# protocol steps of a trace -> model parameters that enable or decide them (for SARIF locations)
+ACTION_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "fencing": {
+        "treat_policy_skip": ("fencing_enabled", "skip_if_connectivity_broken", "connectivity_threshold"),
+        "treat_no_pm": ("power_management",), "fence_stop_skipped": ("skip_if_sd_active",),
+        "manual_confirm": ("manual_confirm_allowed",), "fence_stop_ok": ("pm_reports",),
+        "lease_restart": ("vm_leases",), "vm_resume": ("resume_behaviour",),
+    },
+    "gluster_arbiter": {"lock_refused": ("quorum_type", "quorum_count", "server_quorum", "server_quorum_ratio")},
+    "hosted_engine": {
+        "engine_up__better_score_elsewhere": ("restart_threshold", "penalty_network", "penalty_bridge",
+                                              "penalty_cpu", "penalty_memory", "penalty_config"),
+        "engine_up_bad_health__better_score_elsewhere": ("restart_threshold",),
+    },
+}
+
+
+@attrs.frozen
+class FaultPattern:
+    """Fault instances of ``action`` whose parameters include ``params``; ``when`` adds conditions on
+    state fields to their guard (``("status[h2]", "==", "Up")``): a fault that can only happen at a
+    given moment, such as the engine restarting together with the crash of the host it ran on."""
+
+    action: str
+    params: tuple[tuple[str, str], ...] = ()
+    when: tuple[tuple[str, str, Any], ...] = ()
+
+    def matches(self, action: str, params: dict[str, str]) -> bool:
+        return action == self.action and all(params.get(k) == v for k, v in self.params)
+
+    @property
+    def text(self) -> str:
+        out = self.action + (f"({', '.join(f'{k}={v}' for k, v in self.params)})" if self.params else "")
+        if self.when:
+            out += " when " + " & ".join(f"{f} {op} {v}" for f, op, v in self.when)
+        return out
+
+
+@attrs.frozen
+class RunSpec:
+    """One exhaustive check: a model file, its parameters, the faults allowed. Its identity is the cache key."""
+
+    model: str  # model file stem under models/
+    params: tuple[tuple[str, Any], ...]
+    faults: tuple[FaultPattern, ...]
+    properties: tuple[str, ...] | None = None
+
+    def param_dict(self) -> dict[str, Any]:
+        return dict(self.params)
+
+
+@attrs.frozen
+class Scenario:
+    """Failures that happen together: each a (target, kind), on distinct targets."""
+
+    failures: tuple[tuple[str, str], ...]
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(t for t, _ in self.failures)
+
+    @property
+    def label(self) -> str:
+        return "no failure" if not self.failures else " + ".join(f"{t} {k}" for t, k in self.failures)
+
+    @property
+    def slug(self) -> str:
+        return "none" if not self.failures else "+".join(f"{t}-{k}" for t, k in self.failures)
+
+
+@attrs.frozen
+class PlannedRun:
+    scenario: Scenario
+    part: str  # e.g. "replica set 2" or ""
+    spec: RunSpec
+    legend: tuple[tuple[str, str], ...]  # model element -> deployment name
+
+
+@attrs.define
+class ModelPlan:
+    """Every run of one model for one part of the deployment (one row group of the table)."""
+
+    label: str  # "gluster_arbiter[engine]"
+    model: str
+    runs: list[PlannedRun] = attrs.field(factory=list)
+    notes: list[str] = attrs.field(factory=list)
+    limitation: str | None = None  # set: the model cannot represent this deployment, nothing is checked
+    sources: dict[str, list[str]] = attrs.field(factory=dict)  # model parameter -> deployment settings
+
+
+@attrs.frozen
+class Plan:
+    deployment: Deployment
+    scenarios: tuple[Scenario, ...]
+    models: tuple[ModelPlan, ...]
+    kinds: tuple[str, ...]
+    fail: tuple[str, ...] | None = None  # --fail: one scenario chosen on the command line
+
+
+def plan(d: Deployment, fail: list[str] | None = None) -> Plan:
+    f = d.tables["failures"]
+    kinds = tuple(f["kinds"])
+    scenarios = tuple(make_scenarios(d, kinds, f["count"], f["hosts"], fail))
+    models: list[ModelPlan] = []
+    for vol in d.volumes:
+        models.append(gluster_plan(d, vol, kinds, scenarios))
+    if d.engine["mode"] == "self-hosted":
+        models.append(hosted_engine_plan(d, kinds, scenarios))
+    else:
+        models.append(standalone_plan(d, kinds, scenarios))
+    models.append(fencing_plan(d, kinds, scenarios))
+    return Plan(d, scenarios, tuple(models), kinds, tuple(fail) if fail is not None else None)
+
+
+def applies(d: Deployment, target: str, kind: str) -> bool:
+    """Whether a failure of ``kind`` can strike ``target`` in this deployment."""
+    if kind in SERVICE_TARGETS:
+        return target == SERVICE_TARGETS[kind]
+    if target not in {h.name for h in d.hosts}:
+        return False
+    h = d.host(target)
+    bricks = any(b.host == target for v in d.volumes for b in v.bricks)
+    if kind in ("host-crash", "power-cycle"):
+        return True
+    if kind in ("host-hang", "network-loss", "storage-loss"):
+        return h.hypervisor or (kind == "network-loss" and d.engine["host"] == target)
+    if kind == "pm-unreachable":
+        return h.hypervisor and h.power_management
+    if kind in ("agent-crash", "engine-vm-crash", "engine-start-failure", "score-penalty"):
+        return h.hosted_engine
+    if kind in ("brick-io-error", "changelog-loss"):
+        return bricks
+    return False
+
+
+def make_scenarios(d: Deployment, kinds: Iterable[str], count: int, hosts: list[str],
+                   fail: list[str] | None) -> list[Scenario]:
+    """Every combination of ``count`` failures on distinct targets; each failure is one kind."""
+    kinds = list(kinds)
+    if fail is not None:  # "host" (every kind of the file that strikes it) or "host:kind"
+        per = []
+        for item in fail:
+            t, _, k = item.partition(":")
+            opts = [(t, x) for x in ([k] if k else kinds) if applies(d, t, x)]
+            if not opts:
+                if k:
+                    raise BadInput(f"--fail {item}: a failure of kind {k} cannot strike {t} in this deployment")
+                raise BadInput(f"--fail {item}: no failure kind of failures.kinds ({', '.join(kinds)}) strikes {t}")
+            per.append(opts)
+        return [Scenario(tuple(c)) for c in itertools.product(*per)]
+    targets = [h.name for h in d.hosts if not hosts or h.name in hosts]
+    if not hosts:
+        targets += [SERVICE_TARGETS[k] for k in SERVICE_TARGETS if k in kinds]
+    singles = [(t, k) for t in targets for k in kinds if applies(d, t, k)]
+    if count == 0 or not singles:
+        return [Scenario(())]
+    out = []
+    for combo in itertools.combinations(singles, min(count, len({t for t, _ in singles}))):
+        if len({t for t, _ in combo}) == len(combo):
+            out.append(Scenario(combo))
+    return out
+
+
+def _sorted_params(p: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(p.items()))
+
+
+def _props(d: Deployment) -> tuple[str, ...] | None:
+    chosen = d.tables["check"]["properties"]
+    return tuple(chosen) if chosen else None
+
+
+# ---- GlusterFS ----------------------------------------------------------------------------------------
+def gluster_params(d: Deployment, vol: Volume) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    o = vol.options
+    qt = o["cluster.quorum-type"] or ("auto" if vol.replica >= 3 else "none")
+    version = d.tables["gluster"]["version"]
+    params = {
+        "replica": vol.replica, "arbiter": vol.arbiter, "quorum_type": qt,
+        "quorum_count": o["cluster.quorum-count"], "server_quorum": o["cluster.server-quorum-type"],
+        "server_quorum_ratio": d.tables["gluster"]["cluster.server-quorum-ratio"],
+        "quorum_loss": "erofs" if version_before(version, (3, 13)) else "enotconn",
+        "full_lock": o["cluster.full-lock"],
+        "clients": d.tables["check"]["gluster_clients"], "writes": d.tables["check"]["gluster_writes"],
+    }
+    v = f"volumes[{vol.name}]"
+    sources = {
+        "replica": [f"{v}.replica"], "arbiter": [f"{v}.arbiter"],
+        "quorum_type": [f"{v}.options.cluster.quorum-type"], "quorum_count": [f"{v}.options.cluster.quorum-count"],
+        "server_quorum": [f"{v}.options.cluster.server-quorum-type"],
+        "server_quorum_ratio": ["gluster.cluster.server-quorum-ratio"], "quorum_loss": ["gluster.version"],
+        "full_lock": [f"{v}.options.cluster.full-lock"], "clients": ["check.gluster_clients"],
+        "writes": ["check.gluster_writes"],
+    }
+    return params, sources
+
+
+def version_before(text: str, ref: tuple[int, ...]) -> bool:
+    parts = []
+    for x in text.split("."):
+        digits = "".join(ch for ch in x if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts) < ref if parts else False
+
+
+def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: tuple[Scenario, ...]) -> ModelPlan:
+    mp = ModelPlan(f"gluster_arbiter[{vol.name}]", "gluster_arbiter")
+    params, mp.sources = gluster_params(d, vol)
+    if vol.replica not in (2, 3):
+        mp.limitation = f"the model has replica 2 or 3; volume {vol.name} has replica {vol.replica}"
+        return mp
+    peers = sorted({b.host for v in d.volumes for b in v.bricks})
+    if params["server_quorum"] == "server" and len(peers) != vol.replica:
+        mp.notes.append(f"server quorum counts the {len(peers)} nodes of the trusted pool; the model counts the "
+                        f"{vol.replica} nodes of one replica set")
+    if params["quorum_loss"] == "erofs":
+        mp.notes.append(f"GlusterFS {d.tables['gluster']['version']} (< 3.13): without client quorum the volume "
+                        "turns read-only (EROFS)")
+    sets = vol.sets
+    hyper_names = {h.name for h in d.hypervisors}
+    for si, rs in enumerate(sets):
+        part = f"replica set {si + 1}" if len(sets) > 1 else ""
+        names = [f"brick{i}" for i in range(len(rs))]
+        legend = tuple((names[i], b.text + (" (arbiter)" if vol.arbiter and i == len(rs) - 1 else ""))
+                       for i, b in enumerate(rs))
+        for sc in scenarios:
+            pats: list[FaultPattern] = []
+            budget = 0
+            for t, kind in sc.failures:
+                mine = [names[i] for i, b in enumerate(rs) if b.host == t]
+                if kind == "client-crash":
+                    pats.append(FaultPattern("client_crash"))
+                    budget += 1
+                elif kind == "storage-loss":
+                    if t in hyper_names:  # this host's mount loses every brick, one link at a time
+                        pats.append(FaultPattern("link_loss", (("c", "client0"),)))
+                        budget += vol.replica
+                else:
+                    for action, pname in GLUSTER_FAULTS.get(kind, []):
+                        pats += [FaultPattern(action, ((pname, bn),)) for bn in mine]
+                        budget += len(mine)
+            params_run = dict(params, max_faults=budget)
+            spec = RunSpec("gluster_arbiter", _sorted_params(params_run), tuple(sorted(set(pats), key=lambda p: p.text)),
+                           _props(d))
+            mp.runs.append(PlannedRun(sc, part, spec, legend))
+    mp.sources["max_faults"] = ["failures.count", "failures.kinds"]
+    return mp
+
+
+# ---- self-hosted engine ------------------------------------------------------------------------------
+def hosted_engine_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenario, ...]) -> ModelPlan:
+    mp = ModelPlan("hosted_engine", "hosted_engine")
+    he = d.he_hosts
+    if not 2 <= len(he) <= 4:
+        mp.limitation = (f"the model has 2 to 4 hosted-engine hosts; the deployment has {len(he)}"
+                         + (" (with one host nothing can take over: no failover at all)" if len(he) == 1 else ""))
+        return mp
+    score = d.tables["hosted_engine.score"]
+    params: dict[str, Any] = {"hosts": len(he), "maintenance_steps": d.tables["operations"]["maintenance_steps"]}
+    sources: dict[str, list[str]] = {"hosts": [f"hosts[{h.name}].hosted_engine" for h in he],
+                                     "maintenance_steps": ["operations.maintenance_steps"]}
+    for key, pname in SCORE_PARAMS.items():
+        params[pname] = score[key]
+        sources[pname] = [f"hosted_engine.score.{key}"]
+    if d.tables["hosted_engine"]["timers"] == "upstream":
+        params.update(UPSTREAM_TIMERS)
+        for k in UPSTREAM_TIMERS:
+            sources[k] = ["hosted_engine.timers"]
+    else:
+        mp.notes.append("timers scaled (hosted_engine.timers = \"scaled\"): recovery times are in scaled ticks, "
+                        "not upstream seconds")
+    if any(score[k] != dflt for k, dflt in (("cpu-load-penalty-min", 0.4), ("cpu-load-penalty-max", 0.9))):
+        mp.notes.append("cpu-load-penalty-min/max are not modelled (the CPU penalty is all or nothing)")
+    mp.sources = sources
+    mp.sources["max_faults"] = ["failures.count", "failures.kinds"]
+    names = {h.name: f"h{i + 1}" for i, h in enumerate(he)}
+    legend = tuple((f"h{i + 1}", h.name) for i, h in enumerate(he))
+    if d.engine["storage"]:
+        mp.notes.append(f"assumes the engine storage (volume {d.engine['storage']}) stays available through the "
+                        f"failure: that is what gluster_arbiter[{d.engine['storage']}] checks")
+    else:
+        mp.notes.append("assumes the engine storage domain stays available (it is not a Gluster volume of this file)")
+    for sc in scenarios:
+        pats: list[FaultPattern] = []
+        budget = 0
+        for t, kind in sc.failures:
+            if t not in names:
+                continue
+            acts = HE_FAULTS.get(kind, [])
+            pats += [FaultPattern(a, (("h", names[t]),)) for a in acts]
+            budget += 1 if acts else 0
+        spec = RunSpec("hosted_engine", _sorted_params(dict(params, max_faults=budget)),
+                       tuple(sorted(set(pats), key=lambda p: p.text)), _props(d))
+        mp.runs.append(PlannedRun(sc, "", spec, legend))
+    return mp
+
+
+def standalone_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenario, ...]) -> ModelPlan:
+    """The standard deployment: the engine on a bare-metal node, no agents to restart it."""
+    mp = ModelPlan("standalone_engine", "standalone_engine")
+    hyper = d.hypervisors
+    ha = [v for v in d.vms if v.ha]
+    if not 1 <= len(hyper) <= 4 or not 1 <= len(ha) <= 4:
+        mp.limitation = (f"the model has 1 to 4 hypervisors and 1 to 4 HA VMs; the deployment has {len(hyper)} "
+                         f"hypervisors and {len(ha)} HA VMs")
+        return mp
+    order = balanced_order(d)
+    if order is None:
+        mp.limitation = ("the model starts HA VM i on host i mod hosts (an even spread); this placement is not one: "
+                         "the model lacks a per-VM initial host parameter")
+        return mp
+    horder, vorder = order
+    cap, cap_notes = _capacity(d, ha)
+    mp.notes += cap_notes
+    mp.notes.append("a crashed hypervisor stays down, power management is present and truthful (the fencing model "
+                    "checks the policy, PM and leases); a power cycle of a hypervisor is checked as a crash")
+    params = {"hosts": len(horder), "vms": len(vorder), "host_capacity": cap}
+    mp.sources = {"hosts": [f"hosts[{h}].hypervisor" for h in horder], "vms": [f"vms[{v}].ha" for v in vorder],
+                  "host_capacity": [f"hosts[{h}].cpus" for h in horder] + [f"vms[{v}].cpus" for v in vorder],
+                  "max_faults": ["failures.count", "failures.kinds"]}
+    names = {h: f"h{i + 1}" for i, h in enumerate(horder)}
+    legend = (("engine", d.engine["host"]),) + tuple((f"h{i + 1}", h) for i, h in enumerate(horder)) \
+        + tuple((f"v{i + 1}", v) for i, v in enumerate(vorder))
+    for sc in scenarios:
+        pats: list[FaultPattern] = []
+        for t, kind in sc.failures:
+            if t == d.engine["host"] and kind == "host-crash":
+                pats.append(FaultPattern("engine_node_crash"))
+            elif t in names and kind in ("host-crash", "power-cycle"):
+                pats.append(FaultPattern("crash", (("h", names[t]),)))
+        spec = RunSpec("standalone_engine", _sorted_params(dict(params, max_faults=len(pats))),
+                       tuple(sorted(set(pats), key=lambda p: p.text)), _props(d))
+        mp.runs.append(PlannedRun(sc, "", spec, legend))
+    return mp
+
+
+def _capacity(d: Deployment, ha: list[Any]) -> tuple[int, list[str]]:
+    """Free capacity of every hypervisor in slots of the largest HA VM (the smallest over the hosts)."""
+    notes = []
+    unit_cpu = max(v.cpus for v in ha)
+    unit_mem = max(v.memory_gb for v in ha)
+    if len({(v.cpus, v.memory_gb) for v in ha}) > 1:
+        notes.append(f"HA VMs differ in size: capacity counted in slots of the largest ({unit_cpu} vCPUs, "
+                     f"{unit_mem:g} GiB), which can only under-estimate what fits (the model lacks per-VM sizes)")
+    caps = {}
+    for h in d.hypervisors:
+        cpu = h.cpus - sum(v.cpus for v in d.vms if not v.ha and v.host == h.name)
+        mem = h.memory_gb - sum(v.memory_gb for v in d.vms if not v.ha and v.host == h.name)
+        if d.engine["mode"] == "self-hosted" and h.hosted_engine:
+            cpu -= d.engine["cpus"]
+            mem -= d.engine["memory_gb"]
+        caps[h.name] = max(0, min(cpu // unit_cpu, math.floor(mem / unit_mem + 1e-9)))
+    cap = int(min(caps.values()))
+    if len(set(caps.values())) > 1:
+        notes.append("hypervisors differ in free capacity (" + ", ".join(f"{h}: {c} slots" for h, c in caps.items())
+                     + f"): every host gets the smallest, {cap} (the model lacks per-host capacity)")
+    if d.engine["mode"] == "self-hosted":
+        notes.append(f"the engine VM ({d.engine['cpus']} vCPUs, {d.engine['memory_gb']:g} GiB) is counted on every "
+                     "hosted-engine host, wherever it runs")
+    return max(1, min(cap, 4)), notes
+
+
+# ---- fencing and HA restart ---------------------------------------------------------------------------
+def balanced_order(d: Deployment) -> tuple[list[str], list[str]] | None:
+    """Hypervisors and HA VMs ordered so that VM i starts on host i mod n (the model's placement), or None."""
+    hyper = [h.name for h in d.hypervisors]
+    ha = [v for v in d.vms if v.ha]
+    n, m = len(hyper), len(ha)
+    counts = {h: sum(1 for v in ha if v.host == h) for h in hyper}
+    order = sorted(hyper, key=lambda h: (-counts[h], hyper.index(h)))
+    want = [m // n + (1 if i < m % n else 0) for i in range(n)]
+    if [counts[h] for h in order] != want:
+        return None
+    slots: list[str | None] = [None] * m
+    for j, h in enumerate(order):
+        mine = [v.name for v in ha if v.host == h]
+        for k, vname in enumerate(mine):
+            slots[j + k * n] = vname
+    return order, [s for s in slots if s is not None]
+
+
+def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenario, ...]) -> ModelPlan:
+    mp = ModelPlan("fencing", "fencing")
+    hyper = d.hypervisors
+    ha = [v for v in d.vms if v.ha]
+    fp = d.tables["cluster.fencing_policy"]
+    if not ha:
+        mp.limitation = "no HA VM: nothing to restart (the fencing model is about HA VMs)"
+        return mp
+    if not 2 <= len(hyper) <= 4 or len(ha) > 4:
+        mp.limitation = (f"the model has 2 to 4 hypervisors and 1 to 4 HA VMs; the deployment has {len(hyper)} "
+                         f"hypervisors and {len(ha)} HA VMs")
+        return mp
+    order = balanced_order(d)
+    if order is None:
+        counts = ", ".join(f"{h.name}: {sum(1 for v in ha if v.host == h.name)}" for h in hyper)
+        mp.limitation = (f"the model starts HA VM i on host i mod hosts (an even spread); this placement ({counts} "
+                         "HA VMs) is not one: the model lacks a per-VM initial host parameter")
+        return mp
+    horder, vorder = order
+    leases = {v.lease for v in ha}
+    resumes = {v.resume for v in ha}
+    if len(leases) > 1:
+        mp.limitation = ("some HA VMs have a lease and some not: the model has one vm_leases switch for every HA VM "
+                         "(it lacks a per-VM lease parameter)")
+        return mp
+    if len(resumes) > 1:
+        mp.limitation = (f"HA VMs differ in storage_error_resume_behaviour ({', '.join(sorted(resumes))}): the model "
+                         "has one resume_behaviour for every HA VM")
+        return mp
+    cap, cap_notes = _capacity(d, ha)
+    mp.notes += cap_notes
+    if len({v.priority for v in ha}) > 1:
+        mp.notes.append("HA priorities are not modelled (restart order is free)")
+    pm = [f"h{i + 1}" for i, n in enumerate(horder) if d.host(n).power_management]
+    trusted = all(d.host(n).pm_trusted for n in horder if d.host(n).power_management)
+    if not trusted:
+        mp.notes.append("a PM agent is not trusted: the model lets every agent report OFF without powering off")
+    params: dict[str, Any] = {
+        "hosts": len(horder), "vms": len(vorder), "fencing_enabled": fp["fencing_enabled"],
+        "skip_if_sd_active": fp["skip_fencing_if_sd_active"],
+        "skip_if_connectivity_broken": fp["skip_fencing_if_connectivity_broken"],
+        "connectivity_threshold": fp["hosts_with_broken_connectivity_threshold"],
+        "power_management": ",".join(pm) if pm else "none",
+        "pm_reports": "truthful" if trusted else "faulty",
+        "vm_leases": leases.pop(), "resume_behaviour": resumes.pop(),
+        "manual_confirm_allowed": d.tables["operations"]["manual_fence_confirm"],
+        "host_capacity": cap, "vm_size": 1,
+    }
+    fpk = "cluster.fencing_policy."
+    mp.sources = {
+        "hosts": [f"hosts[{h}].hypervisor" for h in horder], "vms": [f"vms[{v}].ha" for v in vorder],
+        "fencing_enabled": [fpk + "fencing_enabled"], "skip_if_sd_active": [fpk + "skip_fencing_if_sd_active"],
+        "skip_if_connectivity_broken": [fpk + "skip_fencing_if_connectivity_broken"],
+        "connectivity_threshold": [fpk + "hosts_with_broken_connectivity_threshold"],
+        "power_management": [f"hosts[{h}].power_management" for h in horder],
+        "pm_reports": [f"hosts[{h}].pm_trusted" for h in horder],
+        "vm_leases": [f"vms[{v}].lease" for v in vorder],
+        "resume_behaviour": [f"vms[{v}].storage_error_resume_behaviour" for v in vorder],
+        "manual_confirm_allowed": ["operations.manual_fence_confirm"],
+        "host_capacity": [f"hosts[{h}].cpus" for h in horder] + [f"hosts[{h}].memory_gb" for h in horder]
+        + [f"vms[{v}].cpus" for v in vorder] + [f"vms[{v}].memory_gb" for v in vorder],
+        "max_faults": ["failures.count", "failures.kinds"],
+    }
+    names = {h: f"h{i + 1}" for i, h in enumerate(horder)}
+    legend = tuple((f"h{i + 1}", h) for i, h in enumerate(horder)) + tuple((f"v{i + 1}", v) for i, v in enumerate(vorder))
+    self_hosted = d.engine["mode"] == "self-hosted"
+    if not self_hosted:
+        mp.notes.append(f"assumes the engine runs; a failure of the engine node {d.engine['host']} is what "
+                        "standalone_engine checks")
+    for sc in scenarios:
+        pats: list[FaultPattern] = []
+        budget = 0
+        for t, kind in sc.failures:
+            if kind == "engine-restart" or (not self_hosted and t == d.engine["host"] and kind == "power-cycle"):
+                pats.append(FaultPattern("engine_restart"))
+                budget += 1
+            if t not in names:
+                continue
+            acts = FENCING_FAULTS.get(kind, [])
+            moves = self_hosted and d.host(t).hosted_engine and kind in ENGINE_MOVES
+            # with the engine restart in the budget too, the failure itself must not use that unit to
+            # strike twice: in a single-failure scenario it is the first fault
+            first = (("faults", "==", 0),) if moves and len(sc.failures) == 1 else ()
+            pats += [FaultPattern(a, (("h", names[t]),), first) for a in acts]
+            budget += len(acts)
+            if moves:
+                when = tuple((f.format(h=names[t]), op, v) for f, op, v in ENGINE_WITH_HOST.get(kind, ()))
+                pats.append(FaultPattern("engine_restart", (), when))
+                budget += 1
+        spec = RunSpec("fencing", _sorted_params(dict(params, max_faults=budget)),
+                       tuple(sorted(set(pats), key=lambda p: p.text)), _props(d))
+        mp.runs.append(PlannedRun(sc, "", spec, legend))
+    return mp
+
+
+# ---- applying a run to a built model --------------------------------------------------------------------
+def restrict_instances(model: Model, patterns: Iterable[FaultPattern]) -> Model:
+    """Keep only the fault instances matching ``patterns`` (every non-fault action stays).
+
+    Like :meth:`Model.restrict_faults`, one level finer: "crash(h=h2)" instead of "crash"."""
+    pats = list(patterns)
+    faults = {a.name for a in model.actions if a.kind == "fault"}
+    unknown = sorted({p.action for p in pats} - faults)
+    if unknown:
+        raise ModelError(f"model {model.name} has no fault action {', '.join(map(repr, unknown))}; its fault actions "
+                         f"are {', '.join(sorted(faults)) or 'none'}", location="")
+
+    def keep(i: Any) -> bool:
+        return i.kind != "fault" or any(p.matches(i.action, dict(i.params)) for p in pats)
+
+    kept = []
+    for i in model.instances:
+        if not keep(i):
+            continue
+        if i.kind == "fault":
+            conds = [p for p in pats if p.matches(i.action, dict(i.params))]
+            if conds and all(p.when for p in conds):  # only at given moments: OR of the patterns' conditions
+                i = attrs.evolve(i, guard=and_(i.guard, or_(*(_when(model, p.when) for p in conds))))
+        kept.append(i)
+    remap = {old.index: new for new, old in enumerate(kept)}
+    model.instances = [attrs.evolve(i, index=remap[i.index]) for i in kept]
+    wanted = {p.action for p in pats}
+    model.actions = [attrs.evolve(a, instances=tuple(remap[i] for i in a.instances if i in remap))
+                     for a in model.actions if a.kind != "fault" or a.name in wanted]
+    model.fault_kinds = tuple(p.text for p in pats)
+    return model
+
+
+def _when(model: Model, conds: tuple[tuple[str, str, Any], ...]) -> Any:
+    by_name = {f.name: f for f in model.fields}
+    parts = []
+    for fname, op, value in conds:
+        if fname not in by_name:
+            raise ModelError(f"model {model.name} has no state field {fname} (the deployment mapping needs it to "
+                             "time a fault)", location="")
+        f = model.fields_expr(by_name[fname].index)
+        parts.append(cmp(op, f, lift(value, f.type)))
+    return and_(*parts)
+
+
+def settings_for(plan_: ModelPlan, trace_actions: Iterable[str], model: str) -> list[str]:
+    """Deployment settings involved in a trace: those feeding the parameters its steps depend on."""
+    table = ACTION_PARAMS.get(model, {})
+    out: list[str] = []
+    for a in trace_actions:
+        for pname in table.get(a, ()):
+            for s in plan_.sources.get(pname, []):
+                if s not in out:
+                    out.append(s)
+    return out

@@ -1,0 +1,118 @@
+"""Text and JSON reports of a deployment check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import __version__
+from ..result import fmt_int
+from .run import NOT_CHECKED, DeploymentResult, Row
+
+
+def header(res: DeploymentResult) -> list[str]:
+    d = res.plan.deployment
+    f = d.tables["failures"]
+    kinds = ", ".join(res.plan.kinds) or "none"
+    n = len(res.plan.scenarios)
+    scen = "; ".join(s.label for s in res.plan.scenarios[:4]) + (" ..." if n > 4 else "")
+    return [
+        f"deployment {d.name} ({d.path}): {len(d.hosts)} hosts, {len(d.vms)} VMs, {len(d.volumes)} Gluster volume(s), "
+        f"engine {d.engine['mode']} on {d.engine['host']}",
+        (f"  failures: --fail {','.join(res.plan.fail)}: {n} scenario{'s' if n != 1 else ''} ({scen})" if res.plan.fail
+         else f"  failures: {f['count']} at a time, kinds {kinds}: {n} scenario{'s' if n != 1 else ''} ({scen})"),
+        f"  {res.runs_total} model checks ({res.runs_cached} cached), {res.seconds:.2f} s",
+    ]
+
+
+def _traces(r: Row) -> str:
+    if not r.trace_files:
+        return "-"
+    main = r.trace_files.get("itf") or next(iter(r.trace_files.values()))
+    return main + (" (+dot, svg)" if "svg" in r.trace_files else " (+dot)" if "dot" in r.trace_files else "")
+
+
+def table(res: DeploymentResult) -> list[str]:
+    cols = ["property", "model", "verdict", "figures", "worst-case recovery", "trace files"]
+    data = []
+    for r in res.rows:
+        verdict = r.verdict if r.verdict == NOT_CHECKED else f"{r.verdict} ({r.explanation})"
+        if r.verdict == NOT_CHECKED:
+            verdict = f"{NOT_CHECKED}: {r.explanation}"
+        data.append([r.property, r.model, verdict, r.figures, r.recovery or "-", _traces(r)])
+    widths = [max(len(c), *(len(row[i]) for row in data)) if data else len(c) for i, c in enumerate(cols)]
+    widths[2] = min(widths[2], 90)
+    out = ["  " + "  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip()]
+    out.append("  " + "  ".join("-" * w for w in widths))
+    for row in data:
+        out.append("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip())
+    return out
+
+
+def notes(res: DeploymentResult) -> list[str]:
+    out = []
+    for mp in res.plan.models:
+        legend = ""
+        if mp.runs and mp.runs[0].legend and not mp.model.startswith("gluster"):
+            legend = "; ".join(f"{a} = {b}" for a, b in mp.runs[0].legend)
+        items = list(mp.notes) + ([f"names: {legend}"] if legend else [])
+        if items:
+            out.append(f"  {mp.label}:")
+            out += [f"    - {n}" for n in items]
+    return out
+
+
+def trace_text(r: Row) -> list[str]:
+    from ..report.text import trace_lines
+
+    if r.trace is None:
+        return []
+    what = "Counterexample" if r.trace.kind == "counterexample" else "Worst case" if r.trace.kind == "worst-case" else "Trace"
+    out = [f"{what} for {r.property} in {r.model} ({r.scenario}):"]
+    if r.legend:
+        out.append("  names: " + "; ".join(f"{a} = {b}" for a, b in r.legend))
+    out += trace_lines(r.trace)[1:]
+    if r.settings:
+        out.append("  settings involved: " + ", ".join(r.settings))
+    if r.trace_files:
+        out.append("  files: " + ", ".join(r.trace_files.values()))
+    return out
+
+
+def to_json(res: DeploymentResult) -> dict[str, Any]:
+    d = res.plan.deployment
+    return {
+        "schema": 1,
+        "kind": "deployment",
+        "hacheck_version": __version__,
+        "deployment": str(d.path),
+        "name": d.name,
+        "exit_code": res.exit_code,
+        "seconds": round(res.seconds, 4),
+        "model_checks": res.runs_total,
+        "cached": res.runs_cached,
+        "failures": {"count": d.tables["failures"]["count"], "kinds": list(res.plan.kinds),
+                     "scenarios": [s.label for s in res.plan.scenarios]},
+        "models": [
+            {"label": mp.label, "model": mp.model, "notes": list(mp.notes), "limitation": mp.limitation,
+             "parameters": dict(mp.runs[0].spec.params) if mp.runs else {},
+             "sources": mp.sources}
+            for mp in res.plan.models
+        ],
+        "rows": [
+            {"property": r.property, "model": r.model, "kind": r.kind, "verdict": r.verdict,
+             "explanation": r.explanation, "states": r.states, "seconds": round(r.seconds, 4),
+             "recovery": r.recovery or None, "recovery_ticks": r.recovery_ticks,
+             "recovery_seconds": r.recovery_seconds, "scenario": r.scenario or None,
+             "trace_length": r.trace_length, "trace_kind": r.trace_kind,
+             "trace_files": dict(r.trace_files), "legend": dict(r.legend), "settings": r.settings, "runs": r.per_run}
+            for r in res.rows
+        ],
+        "settings": {k: v for k, v in d.settings.items()},
+    }
+
+
+def summary_counts(res: DeploymentResult) -> str:
+    counts: dict[str, int] = {}
+    for r in res.rows:
+        counts[r.verdict] = counts.get(r.verdict, 0) + 1
+    return ", ".join(f"{fmt_int(n)} {v}" for v, n in sorted(counts.items()))

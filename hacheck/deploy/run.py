@@ -1,0 +1,382 @@
+"""Run every model check a deployment needs (each distinct run once, cached) and fold the results
+into one row per (model, property)."""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+import attrs
+
+from ..lang.errors import BadInput, HacheckError, ModelError
+from ..result import HOLDS, UNKNOWN, VIOLATED, CheckResult, PropertyResult, fmt_int
+from ..trace import Trace
+from . import cache
+from .mapping import ModelPlan, Plan, PlannedRun, RunSpec, restrict_instances
+
+MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "models"
+NOT_CHECKED = "not checked"
+
+
+@attrs.frozen
+class Bounds:
+    max_states: int | None = None
+    max_seconds: float | None = None
+
+
+@attrs.define
+class RunOutcome:
+    planned: PlannedRun
+    result: CheckResult | None
+    cached: bool = False
+    error: str | None = None  # the model could not take these parameters
+
+
+@attrs.define
+class Row:
+    model: str  # ModelPlan.label
+    property: str
+    kind: str
+    verdict: str  # holds | violated | unknown | not checked
+    explanation: str
+    states: int = 0
+    seconds: float = 0.0
+    recovery: str = ""  # "" when not a leads-to / not computed
+    recovery_ticks: int | None = None
+    recovery_seconds: float | None = None
+    scenario: str = ""  # the scenario the verdict/trace comes from
+    targets: tuple[str, ...] = ()  # what fails in that scenario
+    _trace: Trace | None = None  # read lazily from trace_source (a cached ITF file)
+    trace_source: str | None = None
+    trace_length: int | None = None
+    trace_kind: str | None = None
+    trace_files: dict[str, str] = attrs.field(factory=dict)
+    legend: tuple[tuple[str, str], ...] = ()
+    per_run: list[dict[str, Any]] = attrs.field(factory=list)
+    entries: list[tuple[RunOutcome, PropertyResult]] = attrs.field(factory=list, repr=False)  # per run, for diff
+    stem_base: str = ""  # trace file names start with this
+    settings: list[str] = attrs.field(factory=list)  # deployment settings involved in the trace
+
+    @property
+    def trace(self) -> Trace | None:
+        if self._trace is None and self.trace_source:
+            from ..trace import read_itf
+
+            self._trace = read_itf(self.trace_source)
+        return self._trace
+
+    @property
+    def figures(self) -> str:
+        if self.verdict == NOT_CHECKED:
+            return "-"
+        return f"{fmt_int(self.states)} states, {self.seconds:.2f} s"
+
+
+@attrs.define
+class DeploymentResult:
+    plan: Plan
+    rows: list[Row]
+    outcomes: list[RunOutcome]
+    seconds: float
+    runs_total: int
+    runs_cached: int
+
+    @property
+    def exit_code(self) -> int:
+        verdicts = {r.verdict for r in self.rows}
+        if VIOLATED in verdicts:
+            return 1
+        if UNKNOWN in verdicts or NOT_CHECKED in verdicts:
+            return 3
+        return 0
+
+
+_specs: dict[str, Any] = {}
+
+
+def model_file(name: str) -> Path:
+    return MODELS_DIR / f"{name}.py"
+
+
+def load_model_spec(name: str) -> Any:
+    from ..loader import load_spec
+
+    if name not in _specs:
+        _specs[name] = load_spec(model_file(name))
+    return _specs[name]
+
+
+def _identity(spec: RunSpec, bounds: Bounds) -> dict[str, Any]:
+    return {"model": spec.model, "params": [list(p) for p in spec.params], "faults": [f.text for f in spec.faults],
+            "properties": list(spec.properties) if spec.properties is not None else None,
+            "max_states": bounds.max_states, "max_seconds": bounds.max_seconds}
+
+
+def check_spec(spec: RunSpec, bounds: Bounds, progress: Callable[[dict[str, float]], None] | None) -> CheckResult:
+    """Build the model of ``spec``, keep its faults, check its properties (no symmetry reduction:
+    the faults may strike one host only)."""
+    from ..check import run_check
+    from ..explicit.search import Bounds as SearchBounds
+    from ..loader import build_model
+
+    mspec = load_model_spec(spec.model)
+    known = {i.name for i in mspec.param_info()}
+    missing = [k for k, _ in spec.params if k not in known]
+    if missing:
+        raise _Limitation(f"model {spec.model} has no parameter {', '.join(missing)} (the mapping needs it)")
+    model = build_model(mspec, spec.param_dict())
+    try:
+        restrict_instances(model, spec.faults)
+    except ModelError as e:
+        raise _Limitation(str(e)) from None
+    props = [p for p in model.properties.values()
+             if (p.name in spec.properties if spec.properties is not None else p.kind != "reachable")]
+    if not props:  # none of the properties asked for is this model's: nothing to explore
+        from ..explicit.search import params_dict
+        from ..result import Stats
+
+        return CheckResult(model.name, params_dict(model), (), Stats())
+    b = SearchBounds(bounds.max_states, bounds.max_seconds, None)
+    return run_check(model, props, b, progress, symmetry=False)
+
+
+class _Limitation(HacheckError):
+    pass
+
+
+def run(plan: Plan, bounds: Bounds, out_dir: Path, log: TextIO | None = sys.stderr,
+        live: Callable[[dict[str, float]], None] | None = None, done_live: Callable[[], None] | None = None,
+        use_cache: bool = True) -> DeploymentResult:
+    t0 = time.monotonic()
+    order: list[RunSpec] = []
+    for mp in plan.models:
+        if mp.limitation:
+            continue
+        for pr in mp.runs:
+            if pr.spec not in order:
+                order.append(pr.spec)
+    results: dict[RunSpec, tuple[CheckResult | None, bool, str | None]] = {}
+    cached_n = 0
+    labels = {}
+    for mp in plan.models:
+        for pr in mp.runs:
+            labels.setdefault(pr.spec, []).append((mp.label, pr.scenario.label, pr.part))
+    for i, spec in enumerate(order, 1):
+        mfile = model_file(spec.model)
+        k = cache.key(mfile, _identity(spec, bounds))
+        what = _describe(labels[spec])
+        res = cache.load(k) if use_cache else None
+        if res is not None:
+            cached_n += 1
+            results[spec] = (res, True, None)
+            if log:
+                log.write(f"  [{i}/{len(order)}] {what}: cached ({fmt_int(res.stats.states)} states)\n")
+            continue
+        if log:
+            log.write(f"  [{i}/{len(order)}] {what} ...\n")
+            log.flush()
+        start = time.monotonic()
+        try:
+            res = check_spec(spec, bounds, live)
+        except _Limitation as e:
+            results[spec] = (None, False, str(e))
+            if log:
+                log.write(f"        not checked: {e}\n")
+            continue
+        finally:
+            if done_live:
+                done_live()
+        results[spec] = (res, False, None)
+        if log:
+            verdicts = {p.verdict for p in res.properties}
+            log.write(f"        {fmt_int(res.stats.states)} states, {time.monotonic() - start:.1f} s"
+                      f" ({', '.join(sorted(verdicts)) or 'no property'})\n")
+            log.flush()
+        if use_cache and all(p.verdict != UNKNOWN for p in res.properties):  # only definite verdicts
+            cache.store(k, res)
+    outcomes = []
+    for mp in plan.models:
+        for pr in mp.runs:
+            if mp.limitation:
+                continue
+            r, c, err = results[pr.spec]
+            outcomes.append(RunOutcome(pr, r, c, err))
+    rows = fold(plan, outcomes, out_dir)
+    return DeploymentResult(plan, rows, outcomes, time.monotonic() - t0, len(order), cached_n)
+
+
+def _model_props(name: str) -> list[str]:
+    try:
+        from ..loader import build_model
+
+        return list(build_model(load_model_spec(name)).properties)
+    except HacheckError:
+        return []
+
+
+def _describe(labels: list[tuple[str, str, str]]) -> str:
+    model = labels[0][0]
+    scen = sorted({f"{s}" + (f", {p}" if p else "") for m, s, p in labels})
+    more = f" (+{len(scen) - 2} more)" if len(scen) > 2 else ""
+    return f"{model}: {'; '.join(scen[:2])}{more}"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.+-]+", "-", text).strip("-")
+
+
+def fold(plan: Plan, outcomes: list[RunOutcome], out_dir: Path) -> list[Row]:
+    """One row per (model, property): the worst verdict over the scenarios, the longest recovery."""
+    rows: list[Row] = []
+    d = plan.deployment
+    wanted = d.tables["check"]["properties"]
+    seen_props: set[str] = set()
+    for mp in plan.models:
+        if mp.limitation:
+            rows.append(Row(mp.label, "-", "-", NOT_CHECKED, mp.limitation))
+            continue
+        mine = [o for o in outcomes if o.planned in mp.runs]
+        errors = sorted({o.error for o in mine if o.error})
+        if errors:
+            rows.append(Row(mp.label, "-", "-", NOT_CHECKED, "; ".join(errors)))
+            continue
+        names: list[str] = []
+        for o in mine:
+            assert o.result is not None
+            for p in o.result.properties:
+                if p.name not in names:
+                    names.append(p.name)
+        seen_props.update(names)
+        for name in names:
+            entries = [(o, next(p for p in o.result.properties if p.name == name)) for o in mine if o.result]
+            rows.append(_fold_one(mp, name, entries, out_dir, d.name))
+    if wanted:
+        missing = [n for n in wanted if n not in seen_props]
+        if missing:
+            have = sorted({n for mp in plan.models if not mp.limitation for n in _model_props(mp.model)})
+            tail = f"; its models have: {', '.join(have)}"
+            if getattr(d, "properties_from_cli", False):
+                raise BadInput(f"--property {missing[0]}: no model of {d.path} has a property {missing[0]!r}{tail}")
+            idx = wanted.index(missing[0])
+            raise BadInput(f"{d.path}:{d.line(('check', 'properties', idx))}: check.properties: no model of this "
+                           f"deployment has a property {missing[0]!r}{tail}")
+    return rows
+
+
+def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, PropertyResult]], out_dir: Path,
+              dname: str) -> Row:
+    from .mapping import settings_for
+
+    kind = entries[0][1].kind
+    states = sum(o.result.stats.states for o, _ in entries if o.result)
+    seconds = sum(p.stats.seconds for _, p in entries)
+    per_run = [{"scenario": o.planned.scenario.label, "part": o.planned.part, "verdict": p.verdict,
+                "explanation": p.explanation, "states": o.result.stats.states if o.result else 0,
+                "seconds": round(p.stats.seconds, 4), "cached": o.cached,
+                "recovery": p.extra.get("recovery"), "recovery_ticks": p.extra.get("recovery_ticks"),
+                "trace_length": _tlen(p)}
+               for o, p in entries]
+    n_scen = len({o.planned.scenario for o, _ in entries})
+    n_parts = len({o.planned.part for o, _ in entries})
+    scope = f"{n_scen} scenario{'s' if n_scen != 1 else ''}" + (f" x {n_parts} replica sets" if n_parts > 1 else "")
+    violated = [(o, p) for o, p in entries if p.verdict == VIOLATED]
+    unknown = [(o, p) for o, p in entries if p.verdict == UNKNOWN]
+    row = Row(mp.label, name, kind, HOLDS, "", states, seconds, per_run=per_run, entries=entries,
+              stem_base=_slug(f"{dname}.{mp.label.replace('[', '-').replace(']', '')}.{name}"))
+    chosen: tuple[RunOutcome, PropertyResult] | None = None
+    if violated:
+        chosen = min(violated, key=lambda e: trace_rank(e[1]))
+        o, p = chosen
+        row.verdict = VIOLATED
+        row.explanation = f"{p.explanation}; {o.planned.scenario.label}" + (f", {o.planned.part}" if o.planned.part else "") \
+            + (f"; violated in {len(violated)} of {len(entries)} runs" if len(entries) > 1 else "")
+    elif unknown:
+        o, p = unknown[0]
+        row.verdict = UNKNOWN
+        row.explanation = f"{p.explanation}; {o.planned.scenario.label}"
+    else:
+        methods = sorted({p.explanation.split(",")[0] for _, p in entries})
+        if kind == "reachable":
+            row.explanation = f"{'/'.join(methods)} in every run ({scope})"
+        else:
+            row.explanation = f"{'/'.join(methods)}, {scope}"
+        with_rec = [(o, p) for o, p in entries if "recovery" in p.extra]
+        if with_rec:
+            unb = [(o, p) for o, p in with_rec if p.extra.get("unbounded")]
+            if unb:
+                chosen = unb[0]
+            else:
+                chosen = max(with_rec, key=lambda e: e[1].extra.get("recovery_ticks") or 0)
+            o, p = chosen
+            row.recovery = str(p.extra.get("recovery", "")).replace("worst-case recovery ", "")
+            row.recovery_ticks = p.extra.get("recovery_ticks")
+            row.recovery_seconds = p.extra.get("recovery_seconds")
+        elif kind == "reachable":
+            chosen = None
+    if chosen is not None:
+        o, p = chosen
+        row.scenario = o.planned.scenario.label + (f", {o.planned.part}" if o.planned.part else "")
+        row.targets = o.planned.scenario.targets
+        row.legend = o.planned.legend
+        kind_t = p.trace.kind if p.trace is not None else p.extra.get("_trace_kind")
+        if kind_t is not None:
+            row._trace = p.trace
+            row.trace_source = p.extra.get("_trace_file")
+            row.trace_length, row.trace_kind = _tlen(p), kind_t
+            row.trace_files = write_trace(p, out_dir, trace_stem(row.stem_base, o, kind_t))
+            if row.verdict == VIOLATED:
+                acts = [s.action for s in p.trace.steps] if p.trace is not None else p.extra.get("_trace_actions", [])
+                row.settings = settings_for(mp, acts, mp.model)
+    return row
+
+
+def trace_stem(base: str, o: RunOutcome, kind: str) -> str:
+    return _slug(f"{base}.{o.planned.scenario.slug}" + (f".{o.planned.part}" if o.planned.part else "")
+                 + ("" if kind == "counterexample" else f".{kind}"))
+
+
+def trace_rank(p: PropertyResult) -> tuple[int, int]:
+    """Which counterexample to show: one that needs no environment step (operator, repair) first, then
+    the shortest."""
+    if p.trace is not None:
+        env = sum(1 for s in p.trace.steps if s.kind == "env")
+    else:
+        env = p.extra.get("_trace_env_steps", 0)
+    return env, _tlen(p) or 0
+
+
+def _tlen(p: PropertyResult) -> int | None:
+    return p.trace.length if p.trace is not None else p.extra.get("_trace_length")
+
+
+def write_trace(p: PropertyResult, out_dir: Path, stem: str) -> dict[str, str]:
+    """Write the trace files of ``p``, unless identical ones are already there: a cached trace is
+    compared byte for byte with the ITF file in the output folder, without being read."""
+    import json
+
+    from ..render.dot import dot_available, write_trace_files
+    from ..trace import to_itf
+    from .cache import trace_of
+
+    itf = out_dir / f"{stem}.itf.json"
+    dot = out_dir / f"{stem}.dot"
+    svg = out_dir / f"{stem}.svg"
+    try:
+        if p.trace is not None:
+            same = itf.exists() and itf.read_text() == json.dumps(to_itf(p.trace), indent=1) + "\n"
+        else:
+            same = itf.exists() and itf.read_bytes() == Path(p.extra["_trace_file"]).read_bytes()
+        same = same and dot.exists() and (svg.exists() or not dot_available())
+    except OSError:
+        same = False
+    if same:
+        files = {"itf": str(itf), "dot": str(dot)}
+        if svg.exists():
+            files["svg"] = str(svg)
+        return files
+    trace = trace_of(p)
+    assert trace is not None
+    return write_trace_files(trace, out_dir, stem)

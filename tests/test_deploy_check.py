@@ -1,0 +1,190 @@
+"""`hacheck check DEPLOYMENT.toml`, `hacheck diff`, the cache and the CI reports, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+STAR = ROOT / "examples" / "star.toml"
+STAR_TEXT = STAR.read_text()
+
+
+def run(*args: str, cache: Path | str = "off") -> subprocess.CompletedProcess:
+    env = dict(os.environ, HACHECK_CACHE_DIR=str(cache))
+    return subprocess.run([sys.executable, "-m", "hacheck.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=600, env=env)
+
+
+def rows(report: Path) -> dict[tuple[str, str], dict]:
+    doc = json.loads(report.read_text())
+    assert doc["kind"] == "deployment"
+    return {(r["model"], r["property"]): r for r in doc["rows"]}
+
+
+def actions(itf_file: str) -> list[str]:
+    doc = json.loads(Path(itf_file).read_text())
+    out = []
+    for s in doc["states"][1:]:
+        m = s["#meta"]
+        params = ", ".join(f"{k}={v}" for k, v in m.get("params", {}).items())
+        out.append(m["action"] + (f"({params})" if params else ""))
+    return out
+
+
+@pytest.fixture(scope="module")
+def star(tmp_path_factory):
+    """examples/star.toml checked once, with every report, and a cache to re-check from."""
+    tmp = tmp_path_factory.mktemp("star")
+    cache = tmp / "cache"
+    t0 = time.monotonic()
+    r = run("check", str(STAR), "--out", str(tmp / "out"), "--json", str(tmp / "r.json"),
+            "--junit", str(tmp / "r.xml"), "--sarif", str(tmp / "r.sarif"), cache=cache)
+    return tmp, cache, r, time.monotonic() - t0
+
+
+def test_star_table_verdicts_and_recovery(star):
+    tmp, _, r, seconds = star
+    assert r.returncode == 1, r.stderr  # the Gluster stale-read window (see docs/paper.md, C3)
+    assert seconds < 120
+    out = r.stdout
+    for col in ("property", "model", "verdict", "figures", "worst-case recovery", "trace files"):
+        assert col in out
+    # progress on stderr, one line per distinct model check
+    assert "[1/" in r.stderr and "hosted_engine: ovirt1 host-crash" in r.stderr
+    rs = rows(tmp / "r.json")
+    assert rs[("gluster_arbiter[engine]", "no_split_brain")]["verdict"] == "holds"
+    assert rs[("hosted_engine", "no_dual_engine")]["verdict"] == "holds"
+    assert rs[("fencing", "no_dual_running_vm")]["verdict"] == "holds"
+    for key in (("hosted_engine", "engine_recovers"), ("gluster_arbiter[engine]", "volume_writable")):
+        row = rs[key]
+        assert row["verdict"] == "holds", row
+        assert row["recovery_ticks"] and row["recovery_ticks"] > 0
+        assert row["trace_kind"] == "worst-case" and Path(row["trace_files"]["itf"]).exists()
+    # a hypervisor that loses its storage: the VM pauses on EIO, the engine sees it paused, and nothing
+    # restarts it elsewhere (the host is Up): the HA VM is never running again
+    restart = rs[("fencing", "ha_vm_restarted")]
+    assert restart["verdict"] == "violated" and restart["scenario"] == "ovirt1 storage-loss"
+    assert actions(restart["trace_files"]["itf"]) == ["storage_loss(h=h2)", "vm_eio_pause(vm=v2, h=h2)",
+                                                      "vm_report(vm=v2, h=h2)"]
+    assert json.loads(Path(restart["trace_files"]["itf"]).read_text())["loop"] == 3
+    assert restart["legend"]["h2"] == "ovirt1" and restart["legend"]["v2"] == "Database"
+    stale = rs[("gluster_arbiter[engine]", "no_stale_read")]
+    assert stale["verdict"] == "violated"
+    # the shortest: ovirt1's mount loses brick1 (a storage-loss), a write locks the two others and is
+    # acknowledged before its post-op blames brick1, which client 1 can still read, without the write
+    assert stale["scenario"] == "ovirt1 storage-loss, replica set 1" and stale["trace_length"] == 5
+    assert actions(stale["trace_files"]["itf"]) == [
+        "link_loss(c=client0, b=brick0)", "lock(w=write0)", "pre_op(w=write0)", "op(w=write0)", "ack(w=write0)"]
+    assert "names: brick0 = ovirt1:/gluster_bricks/engine/brick1" in out
+    # with a host crash only (--fail with the file's kinds narrowed is the same check): 6 steps, the brick restarts
+    crash = [x for x in stale["runs"] if x["scenario"] == "ovirt1 host-crash" and x["part"] == "replica set 1"]
+    assert crash[0]["verdict"] == "violated" and crash[0]["trace_length"] == 6
+
+
+def test_star_junit_and_sarif(star):
+    tmp, _, r, _ = star
+    root = ET.parse(tmp / "r.xml").getroot()
+    cases = {(c.get("classname"), c.get("name")): c for c in root.iter("testcase")}
+    assert len(cases) == int(root.get("tests")) >= 8
+    failed = [k for k, c in cases.items() if c.find("failure") is not None]
+    assert ("hacheck.star.gluster_arbiter[engine]", "no_stale_read") in failed
+    body = cases[("hacheck.star.gluster_arbiter[engine]", "no_stale_read")].find("failure").text
+    assert "FAULT link_loss(c=client0, b=brick0)" in body and "ack(w=write0)" in body
+    assert cases[("hacheck.star.hosted_engine", "engine_recovers")].find("failure") is None
+    sarif = json.loads((tmp / "r.sarif").read_text())
+    assert sarif["version"] == "2.1.0"
+    res = {x["ruleId"]: x for x in sarif["runs"][0]["results"]}
+    stale = res["gluster_arbiter[engine]/no_stale_read"]
+    loc = stale["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"].endswith("examples/star.toml")
+    ovirt1_line = STAR_TEXT.splitlines().index('name = "ovirt1"') + 1
+    assert loc["region"]["startLine"] == ovirt1_line  # the host whose failure breaks it
+    assert stale["codeFlows"][0]["threadFlows"][0]["locations"][0]["location"]["message"]["text"] == \
+        "step 1: FAULT link_loss(c=client0, b=brick0)"
+    restart = res["fencing/ha_vm_restarted"]["locations"][0]["physicalLocation"]["region"]["startLine"]
+    assert restart == ovirt1_line
+    assert "hosted_engine/no_dual_engine" not in res  # holds: no result
+
+
+def test_unchanged_deployment_rechecks_from_the_cache_in_well_under_a_second(star):
+    tmp, cache, _, _ = star
+    for _attempt in range(2):  # a second try only if hacheck's own source changed meanwhile (it is in the key)
+        t0 = time.monotonic()
+        r = run("check", str(STAR), "--out", str(tmp / "out"), "--json", str(tmp / "again.json"), "-q", cache=cache)
+        wall = time.monotonic() - t0
+        doc = json.loads((tmp / "again.json").read_text())
+        if doc["cached"] == doc["model_checks"]:
+            break
+    assert doc["cached"] == doc["model_checks"] > 0
+    assert doc["seconds"] < 0.5, doc["seconds"]  # inside hacheck; the process start adds ~0.15 s
+    assert wall < 2.0
+    assert r.returncode == 1
+    before = rows(tmp / "r.json")
+    after = rows(tmp / "again.json")
+    assert {k: v["verdict"] for k, v in before.items()} == {k: v["verdict"] for k, v in after.items()}
+
+
+def test_cache_key_follows_the_parameters(star, tmp_path):
+    _, cache, _, _ = star
+    f = tmp_path / "star.toml"
+    f.write_text(STAR_TEXT.replace("hosts_with_broken_connectivity_threshold = 50",
+                                   "hosts_with_broken_connectivity_threshold = 60"))
+    r = run("check", str(f), "--out", str(tmp_path / "out"), "--json", str(tmp_path / "r.json"), "-q", cache=cache)
+    assert r.returncode in (0, 1), r.stderr
+    for (model, _prop), row in rows(tmp_path / "r.json").items():
+        cached = {run_["cached"] for run_ in row["runs"]}
+        # only the fencing checks depend on the fencing policy: they ran again, the others came from the cache
+        assert cached == ({False} if model == "fencing" else {True}), (model, cached)
+
+
+def test_diff_reports_a_broken_property_with_the_new_counterexample(star, tmp_path):
+    tmp, cache, _, _ = star
+    new = tmp_path / "star-confirm.toml"
+    # allow "Confirm 'Host has been Rebooted'" (always possible upstream)
+    new.write_text(STAR_TEXT.replace("manual_fence_confirm = false", "manual_fence_confirm = true"))
+    r = run("diff", str(STAR), str(new), "--out", str(tmp_path / "out"), "--json", str(tmp_path / "d.json"), cache=cache)
+    assert r.returncode == 1, r.stderr
+    assert "operations.manual_fence_confirm: false -> true" in r.stdout
+    assert "no_dual_running_vm [fencing]: broken: holds" in r.stdout
+    d = json.loads((tmp_path / "d.json").read_text())
+    broken = {c["property"]: c for c in d["changes"] if c["change"] == "broken"}
+    assert set(broken) == {"no_dual_running_vm", "no_dual_writing_vm"}
+    # a hung host, confirmed rebooted by the operator: its VM is restarted elsewhere while it still runs
+    steps = actions(broken["no_dual_running_vm"]["trace_files"]["itf"])
+    assert steps[0].startswith("hang(h=") and steps[-1].startswith("ha_restart(")
+    assert len(steps) == 4 and steps[1].startswith("poll_fail(") and steps[2].startswith("manual_confirm(")
+    assert [s["setting"] for s in d["settings"]] == ["operations.manual_fence_confirm"]
+    assert d["settings"][0]["old_line"] == d["settings"][0]["new_line"] == \
+        STAR_TEXT.splitlines().index("manual_fence_confirm = false  # the runbook: never \"Confirm Host has been "
+                                     "Rebooted\" without checking it is off") + 1
+    # and back: the reverse change fixes it, exit 0
+    r2 = run("diff", str(new), str(STAR), "--out", str(tmp_path / "out"), "-q", cache=cache)
+    assert r2.returncode == 0, r2.stdout
+    assert "no_dual_running_vm [fencing]: fixed: violated" in r2.stdout
+
+
+def test_fail_one_host_and_model_file_reports(tmp_path):
+    r = run("check", str(STAR), "--fail", "storage", "--out", str(tmp_path / "out"), "--json", str(tmp_path / "r.json"), "-q")
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["failures"]["scenarios"] == ["storage host-crash", "storage power-cycle", "storage brick-io-error",
+                                            "storage changelog-loss"]
+    rs = rows(tmp_path / "r.json")
+    assert rs[("gluster_arbiter[engine]", "no_split_brain")]["verdict"] == "holds"
+    bad = run("check", str(STAR), "--fail", "ovirt3", "-q")
+    assert bad.returncode == 2 and "--fail ovirt3: ovirt3 is not a host of" in bad.stderr and "(did you mean ovirt2?)" in bad.stderr
+    # --junit and --sarif work for model files too
+    m = run("check", "docs/tutorial/two_replicas.py", "--out", str(tmp_path / "o2"), "-q",
+            "--junit", str(tmp_path / "m.xml"), "--sarif", str(tmp_path / "m.sarif"))
+    assert m.returncode == 1
+    root = ET.parse(tmp_path / "m.xml").getroot()
+    failure = next(c for c in root.iter("testcase") if c.get("name") == "no_split_brain").find("failure")
+    assert "FAULT cut(" in failure.text
+    assert json.loads((tmp_path / "m.sarif").read_text())["runs"][0]["results"][0]["ruleId"] == "two_replicas/no_split_brain"
