@@ -1,4 +1,6 @@
-"""Measure the fencing model's verdicts and state counts (the table in docs/models/fencing.md).
+"""Measure the fencing model's verdicts and state counts (the tables in docs/models/fencing.md):
+safety verdicts, the liveness property ``ha_vm_restarted`` with its worst-case recovery time, and
+the cost of the liveness check against the safety check on the same model and parameters.
 
 Run: .venv/bin/python benchmarks/bench_fencing.py [--big]
 """
@@ -12,12 +14,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from hacheck.check import run_check  # noqa: E402
 from hacheck.explicit.search import check  # noqa: E402
 from hacheck.loader import build_model, load_spec  # noqa: E402
 
 SPEC = load_spec(ROOT / "models" / "fencing.py")
 NO_MANUAL = {"manual_confirm_allowed": False}
+NO_OPERATOR = {"manual_confirm_allowed": False, "operator_actions": False}
 LEASES = {"vm_leases": True, "resume_behaviour": "kill"}
+HOST_FAULTS = ("crash", "power_cycle", "hang", "partition")
 
 CASES = [
     ("truthful PM, no manual confirm (defaults)", NO_MANUAL, "no_dual_running_vm"),
@@ -36,7 +41,7 @@ CASES = [
      {**NO_MANUAL, "hosts": 2, "vms": 2, "skip_if_connectivity_broken": True}, "no_dual_running_vm"),
     ("UI policy defaults (both skips on), 3 hosts",
      {**NO_MANUAL, "skip_if_sd_active": True, "skip_if_connectivity_broken": True}, "no_dual_running_vm"),
-    ("scale: 3 hosts, 3 VMs, 1 fault, all properties", {**NO_MANUAL, "hosts": 3, "vms": 3}, None),
+    ("scale: 3 hosts, 3 VMs, 1 fault, safety properties", {**NO_MANUAL, "hosts": 3, "vms": 3}, None),
     ("scale: 4 hosts, 4 VMs, 1 fault, leases + sd wait",
      {**NO_MANUAL, **LEASES, "hosts": 4, "vms": 4, "skip_if_sd_active": True}, None),
     ("scale: 3 hosts, 3 VMs, 2 faults, leases + sd wait",
@@ -46,20 +51,110 @@ BIG = [
     ("scale: 3 hosts, 3 VMs, 3 faults, leases", {**LEASES, "max_faults": 3}, None),
 ]
 
+# (title, params on top of NO_OPERATOR, fault kinds)
+LIVE = [
+    ("one crash (3 hosts, 3 VMs)", {}, ("crash",)),
+    ("one power cycle (C7)", {}, ("power_cycle",)),
+    ("one crash / power cycle / hang / partition", {}, HOST_FAULTS),
+    ("one crash, skip_if_sd_active", {"skip_if_sd_active": True}, ("crash",)),
+    ("one crash, vm_leases", LEASES, ("crash",)),
+    ("one hang, vm_leases", LEASES, ("hang",)),
+    ("one crash, vm_leases, no PM", {**LEASES, "power_management": "none"}, ("crash",)),
+    ("one crash, 2 hosts, skip_if_connectivity_broken 50 %",
+     {"hosts": 2, "vms": 2, "skip_if_connectivity_broken": True}, ("crash",)),
+    ("one crash, 2 hosts, no free capacity (C9)", {"hosts": 2, "vms": 2, "host_capacity": 1}, ("crash",)),
+    ("  same, reboot_heals", {"hosts": 2, "vms": 2, "host_capacity": 1, "reboot_heals": True}, ("crash",)),
+    ("one crash, no PM on h1", {"power_management": "h2,h3"}, ("crash",)),
+    ("one hang, skip_if_sd_active", {"skip_if_sd_active": True}, ("hang",)),
+    ("crash + PM unreachable (2 faults)", {"max_faults": 2}, ("crash", "pm_unreachable")),
+    ("crash + engine restart (2 faults)", {"max_faults": 2}, ("crash", "engine_restart")),
+    ("4 hosts, 4 VMs, 2 host failures", {"hosts": 4, "vms": 4, "max_faults": 2}, HOST_FAULTS),
+    ("4 hosts, 4 VMs, 2 host failures, vm_leases", {**LEASES, "hosts": 4, "vms": 4, "max_faults": 2}, HOST_FAULTS),
+]
 
-def main() -> None:
-    cases = CASES + (BIG if "--big" in sys.argv else [])
+# liveness vs safety cost, same model and parameters: (title, params on top of NO_OPERATOR, fault kinds)
+RATIO = [
+    ("3 hosts, 3 VMs, 1 crash", {}, ("crash",)),
+    ("4 hosts, 4 VMs, 2 host failures", {"hosts": 4, "vms": 4, "max_faults": 2}, HOST_FAULTS),
+    ("4 hosts, 4 VMs, 2 host failures, vm_leases", {**LEASES, "hosts": 4, "vms": 4, "max_faults": 2}, HOST_FAULTS),
+]
+RATIO_BIG = [
+    ("4 hosts, 4 VMs, 3 host failures", {"hosts": 4, "vms": 4, "max_faults": 3}, HOST_FAULTS),
+]
+
+
+def live_model(params, faults):
+    m = build_model(SPEC, {**NO_OPERATOR, **params})
+    m.restrict_faults(faults)
+    return m
+
+
+def lengths(p) -> str:
+    t = p.trace
+    if t is None:
+        return "-"
+    if t.loop is not None:
+        return f"stem {t.loop} + loop {len(t.steps) - t.loop}"
+    return str(t.length)
+
+
+def safety_table(cases) -> None:
     print("| case | property | verdict | states | seconds | trace |")
     print("|---|---|---|---:|---:|---:|")
     for title, params, prop in cases:
         m = build_model(SPEC, params)
         props = [m.properties[prop]] if prop else None
-        t0 = time.monotonic()
+        t0 = time.perf_counter()
         r = check(m, props)
-        secs = time.monotonic() - t0
+        secs = time.perf_counter() - t0
         for p in r.properties:
-            length = p.trace.length if p.trace else "-"
-            print(f"| {title} | {p.name} | {p.verdict} | {r.stats.states:,} | {secs:.2f} | {length} |")
+            print(f"| {title} | {p.name} | {p.verdict} | {r.stats.states:,} | {secs:.2f} | {lengths(p)} |")
+
+
+def liveness_table() -> None:
+    print("\n| ha_vm_restarted: case | faults | verdict | states | seconds | worst-case recovery | trace |")
+    print("|---|---|---|---:|---:|---|---|")
+    for title, params, faults in LIVE:
+        m = live_model(params, faults)
+        t0 = time.perf_counter()
+        r = run_check(m, [m.properties["ha_vm_restarted"]])
+        secs = time.perf_counter() - t0
+        p = r.properties[0]
+        rec = p.extra.get("recovery", "-").replace("worst-case recovery ", "")
+        print(f"| {title} | {','.join(faults)} | {p.verdict} | {r.stats.states:,} | {secs:.2f} | {rec} | {lengths(p)} |")
+
+
+def timed(make, prop: str, repeat: int) -> tuple[float, object]:
+    """Best CPU seconds of ``repeat`` runs (CPU time, not wall time: this machine is shared)."""
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        m = make()
+        t0 = time.process_time()
+        result = run_check(m, [m.properties[prop]])
+        best = min(best, time.process_time() - t0)
+    return best, result
+
+
+def ratio_table(cases) -> None:
+    print("\n| liveness vs safety: case | states | transitions | safety CPU s | liveness CPU s | ratio | liveness verdict |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for title, params, faults in cases:
+        def make():
+            return live_model(params, faults)
+        ts, rs = timed(make, "no_dual_running_vm", 1)
+        repeat = 1 if rs.stats.states > 1_000_000 else 3
+        if repeat > 1:
+            ts = min(ts, timed(make, "no_dual_running_vm", repeat - 1)[0])
+        tl, rl = timed(make, "ha_vm_restarted", repeat)
+        p = rl.properties[0]
+        print(f"| {title} | {rl.stats.states:,} | {rl.stats.transitions:,} | {ts:.2f} | {tl:.2f} | {tl / ts:.2f}x | {p.verdict} |")
+
+
+def main() -> None:
+    big = "--big" in sys.argv
+    safety_table(CASES + (BIG if big else []))
+    liveness_table()
+    ratio_table(RATIO + (RATIO_BIG if big else []))
 
 
 if __name__ == "__main__":

@@ -6,9 +6,15 @@ are dead: a power-management STOP confirmed OFF, a manual "Confirm 'Host has bee
 host coming back and reporting its VMs, or (independently of fencing) a VM lease guarded by sanlock.
 The property ``no_dual_running_vm`` asks whether some VM can ever have qemu alive on two hosts.
 
-Time is untimed interleaving except for one 10-second ``tick`` that orders the two timers the
-notes say matter: sanlock's 80 s host-id expiry against the engine's 90 s storage-lease wait
-(``skip_if_sd_active``). See docs/models/fencing.md for the mapping to upstream.
+The liveness property ``ha_vm_restarted`` asks whether, after a failure, every HA VM is eventually
+running again, and how long it takes in the worst case.
+
+Time advances in 10-second ``tick`` steps. The engine's timers are counted: the grace period (60 s),
+the lease path's delay (~20 s after the VMs turn Unknown), the storage-lease wait (90 s,
+``skip_if_sd_active``), the STOP status poll (10 s), and sanlock's host-id expiry (80 s). Engine,
+vdsm and sanlock steps are *urgent*: time does not pass while one is enabled (they take well under
+a tick upstream), except the few marked lazy whose real delays are not counted (LAZY). See
+docs/models/fencing.md for the mapping to upstream.
 """
 
 from __future__ import annotations
@@ -20,15 +26,24 @@ from hacheck.lang import (
 )
 from hacheck.lang.expr import lift
 from properties.fencing import (
-    no_dual_running_vm, no_dual_writing_vm, vm_restarted_elsewhere, vm_stuck_unknown,
+    ha_vm_restarted, no_dual_running_vm, no_dual_writing_vm, vm_restarted_elsewhere, vm_stuck_unknown,
 )
 
 TICK = 10  # seconds per tick
+GRACE = 6  # TimeoutToResetVdsInSeconds 60 s (+ 0.5 s per VM, under a tick; the SPM's +20 s is not modelled)
+LEASE_DELAY = 2  # the lease path runs Unknown VMs ~20 s after they turned Unknown
+LEASE_TRY = GRACE + LEASE_DELAY
 HID_EXPIRE = 8  # sanlock host id expires 80 s after its last renewal (8 ticks)
 LEASE_WAIT = 9  # HostStorageLeaseAliveCheckingInterval: 90 s after lastUpdate (9 ticks)
 
 STATUSES = ("Up", "Connecting", "NonResponsive", "Reboot", "Down", "Maintenance")
-STEPS = ("idle", "started", "stop", "stopped", "released", "done")
+# treatment / RestartVds step of a host: stop = hard fence decided (waiting for the storage-lease wait),
+# stopping = STOP sent, polled = the status poll 10 s later is due, stopped = OFF confirmed,
+# released = the host's VMs set Down, done = the flow is over (no retry)
+STEPS = ("idle", "started", "stop", "stopping", "polled", "stopped", "released", "done")
+HEALTH = ("ok", "hung", "crashed", "booting")
+# fair steps whose real delay is long and not counted in ticks: they do not hold time back
+LAZY = frozenset({"reboot_timeout", "startup_window_over", "vm_kill_paused", "boot_done"})
 
 
 @attrs.frozen
@@ -56,8 +71,19 @@ class Params:
                                   doc="what a VM paused on an I/O error does (upstream default AUTO_RESUME; "
                                   "HA VMs with a lease are forced to KILL)")
     manual_confirm_allowed: bool = param(True, doc="the operator may 'Confirm Host has been Rebooted' (always possible upstream)")
+    operator_actions: bool = param(True, doc="the operator acts at all: Maintenance/Activate of hosts and (with "
+                                   "manual_confirm_allowed) the manual confirm; liveness runs turn it off, since an "
+                                   "operator may legitimately keep a VM down")
+    reboot_heals: bool = param(False, doc="a host that was power-cycled (fault or fence START) always finishes booting "
+                               "healthy (weakly fair boot_done); false: it may stay down for good (the failure was "
+                               "not transient), so nothing may rely on it coming back")
     host_capacity: int = param(2, low=1, high=4, doc="VM slots per host")
     vm_size: int = param(1, low=1, high=4, doc="slots one VM needs")
+    grace_ticks: int = param(GRACE, low=1, high=12, doc="grace period in ticks before a silent host turns "
+                             "NonResponsive (upstream 60 s + 0.5 s per VM + 20 s for the SPM; BZ 2071468 saw ~20 s)")
+    urgent_steps: bool = param(True, doc="engine, vdsm and sanlock steps happen before time moves on (within the "
+                               "10 s tick in which they become possible): the upper bounds recovery times need; false: "
+                               "they may lag any number of ticks, a superset of the timings, to cross-check safety")
     max_faults: int = param(1, low=0, high=3, doc="faults allowed (the fault budget)")
 
 
@@ -100,14 +126,18 @@ def build(p: Params) -> Model:
     skip_sd = p.skip_if_sd_active
     leases = p.vm_leases
     need_hid = leases or skip_sd  # the host-id timer is read only by leases and the lease wait
+    grace = p.grace_ticks
+    since_max = max([grace] + ([grace + LEASE_DELAY] if leases else []) + ([LEASE_WAIT] if skip_sd else []))
+    operator = p.operator_actions
 
     def home(vm):
         return Host[vm.index % p.hosts]
 
     # ---- hosts: reality --------------------------------------------------------------------------
     power = m.var("power", Map(Host, Bool), init=True, doc="host powered on")
-    health = m.var("health", Map(Host, Enum("ok", "hung", "crashed")), init="ok",
-                   doc="ok; hung (OS/vdsm unresponsive, qemu and sanlock keep running); crashed (kernel dead, qemu gone)")
+    health = m.var("health", Map(Host, Enum(*HEALTH)), init="ok",
+                   doc="ok; hung (OS/vdsm unresponsive, qemu and sanlock keep running); crashed (kernel dead, qemu "
+                   "gone); booting (powered on again after a power cycle or a fence START, not up yet)")
     reach = m.var("reach", Map(Host, Bool), init=True, doc="engine <-> host network works")
     storage = m.var("storage", Map(Host, Bool), init=True, doc="host <-> storage works")
     pm_ok = m.var("pm_ok", Map(Host, Bool), init=True, doc="the host's PM agent is reachable from a proxy")
@@ -119,9 +149,9 @@ def build(p: Params) -> Model:
     tr = m.var("tr", Map(Host, Enum(*STEPS)), init="idle",
                doc="step of VdsNotRespondingTreatment/RestartVds for the host (the flow holds the per-host fence lock)")
     iff = m.var("in_fence_flow", Map(Host, Bool), init=False, doc="vds_dynamic.in_fence_flow (DB, survives engine restarts)")
-    silent = (m.var("silent", Map(Host, Int(0, LEASE_WAIT)), init=0,
-                    doc="ticks since the engine last heard from the host (lastUpdate), capped at 9 = 90 s")
-              if skip_sd else None)
+    since = m.var("since", Map(Host, Int(0, since_max)), init=0,
+                  doc=f"ticks since the engine last heard from the host (lastUpdate), counted while it is Connecting, "
+                  f"NonResponsive or Reboot, capped at {since_max}")
     recent = m.var("engine_recent", Bool, init=False, doc="engine started less than DisableFenceAtStartupInSec (300 s) ago")
     # ---- VMs --------------------------------------------------------------------------------------
     qemu = m.var("qemu", Map(VM, Map(Host, Enum("none", "running", "paused"))),
@@ -139,15 +169,19 @@ def build(p: Params) -> Model:
 
     HOST_NONE = lift(None, von[VM[0]].type)
     VST = vst[VM[0]].type
-    STATUS = status[Host[0]].type
+    STEP = tr[Host[0]].type
 
     def answering(h):
         """The engine's polls of h succeed."""
         return power[h] & (health[h] == "ok") & reach[h]
 
+    def os_up(h):
+        """The host's OS runs (qemu, vdsm and sanlock can act), whether or not the engine hears it."""
+        return power[h] & ((health[h] == "ok") | (health[h] == "hung"))
+
     def renewing(h):
         """sanlock on h renews its host id."""
-        return power[h] & (health[h] != "crashed") & storage[h]
+        return os_up(h) & storage[h]
 
     def alive(vm, h):
         return qemu[vm][h] != "none"
@@ -187,12 +221,16 @@ def build(p: Params) -> Model:
         return {vst[vm]: ite(cond, new_st, vst[vm]),
                 von[vm]: ite(cond, ite(q == "none", HOST_NONE, lift(h, von[vm].type)), von[vm])}
 
+    def in_restart_vds(h):
+        """RestartVds is running for h (it holds the host's PM lock)."""
+        return (tr[h] == "stopping") | (tr[h] == "polled") | (tr[h] == "stopped") | (tr[h] == "released")
+
     # ============================================================ faults (counted by the budget)
     @m.action(h=Host, fault=True)
     def crash(h):
         """Kernel crash: power stays on, every qemu on h dies, sanlock stops renewing (leases stay held
-        on disk until the host id expires)."""
-        return power[h] & (health[h] != "crashed"), {health[h]: "crashed", **kill_all_on(h)}
+        on disk until the host id expires). The host does not come back by itself."""
+        return os_up(h), {health[h]: "crashed", **kill_all_on(h)}
 
     @m.action(h=Host, fault=True)
     def hang(h):
@@ -218,15 +256,16 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, fault=True)
     def power_cycle(h):
-        """Spurious power cycle (cord pulled for a few seconds): every qemu dies, the host boots again
-        healthy; sanlock rejoins with a new generation, so the old leases are free."""
-        return power[h], {health[h]: "ok", **kill_all_on(h), **release_leases_of(h), **hid_reset(h, storage[h])}
+        """Spurious power cycle (cord pulled for a few seconds, claim C7): every qemu dies and the host
+        boots again (``booting`` until ``boot_done``). sanlock died with it: its leases stay held on
+        disk until the host id expires or the host rejoins with a new generation."""
+        return power[h], {health[h]: "booting", **kill_all_on(h)}
 
     @m.action(fault=True)
     def engine_restart():
-        """ovirt-engine restarts: in-memory treatments are lost (DB status and in_fence_flow survive);
-        fencing is disabled for DisableFenceAtStartupInSec."""
-        return ~recent, {recent: True, tr: "idle"}
+        """ovirt-engine restarts: in-memory treatments and lastUpdate times are lost (DB status and
+        in_fence_flow survive); fencing is disabled for DisableFenceAtStartupInSec."""
+        return ~recent, {recent: True, tr: "idle", since: 0}
 
     # ============================================================ environment: operator and repairs
     @m.action(h=Host, env=True)
@@ -234,10 +273,10 @@ def build(p: Params) -> Model:
         """Operator: "Confirm 'Host has been Rebooted'" (FenceVdsManualy, clearVMs=true): the host's VMs
         go Down and the HA ones are queued. Nothing checks the power state. Takes the PM lock, so not
         inside a running RestartVds."""
-        if not p.manual_confirm_allowed:
+        if not (p.manual_confirm_allowed and operator):
             return None
         guard = ((status[h] == "Connecting") | (status[h] == "NonResponsive") | (status[h] == "Reboot")
-                 | (status[h] == "Down")) & (tr[h] != "stopped") & (tr[h] != "released")
+                 | (status[h] == "Down")) & ~in_restart_vds(h)
         guard = guard & exists(VM, lambda vm: von[vm] == h)
         upd = {}
         for vm in VM:
@@ -258,69 +297,48 @@ def build(p: Params) -> Model:
     @m.action(h=Host, env=True)
     def heal_storage(h):
         """The host's storage connection is repaired (sanlock renews again)."""
-        return ~storage[h], {storage[h]: True, **hid_reset(h, power[h] & (health[h] != "crashed"))}
+        return ~storage[h], {storage[h]: True, **hid_reset(h, os_up(h))}
+
+    def boot_done(h):
+        """The host finishes booting: the OS, vdsm and sanlock run again; sanlock rejoins the lockspace
+        with a new generation, so the leases the host held before are free."""
+        return (health[h] == "booting") & power[h], {health[h]: "ok", **release_leases_of(h), **hid_reset(h, storage[h])}
+
+    if p.reboot_heals:
+        m.action("boot_done", h=Host, fair="weak")(boot_done)
+    else:
+        m.action("boot_done", h=Host, env=True)(boot_done)
 
     @m.action(h=Host, env=True)
     def maintenance(h):
         """Operator moves an empty, answering Up host to Maintenance (network errors are then ignored)."""
+        if not operator:
+            return None
         return (status[h] == "Up") & answering(h) & ~exists(VM, lambda vm: von[vm] == h) & (tr[h] == "idle"), \
             {status[h]: "Maintenance"}
 
     @m.action(h=Host, env=True)
     def activate(h):
         """Operator activates a Maintenance host that answers."""
+        if not operator:
+            return None
         return (status[h] == "Maintenance") & answering(h), {status[h]: "Up"}
 
-    # ============================================================ time
-    def hid_runs(h):
-        return ~renewing(h) & (hid[h] < HID_EXPIRE)
-
-    def silent_runs(h):
-        return (((status[h] == "Connecting") | (status[h] == "NonResponsive")) & (silent[h] < LEASE_WAIT)
-                & ((tr[h] == "idle") | (tr[h] == "started") | (tr[h] == "stop")))
-
-    if need_hid or skip_sd:
-        @m.action(fair="weak")
-        def tick():
-            """Ten seconds pass: host-id ages and the engine's silence counters advance. When a host id
-            reaches 80 s without renewal sanlock has killed the lease holders on that host (or the
-            watchdog reset it) and the leases are free."""
-            running = []
-            upd = {}
-            for h in Host:
-                if need_hid:
-                    running.append(hid_runs(h))
-                    upd[hid[h]] = ite(hid_runs(h), hid[h] + 1, hid[h])
-                if skip_sd:
-                    running.append(silent_runs(h))
-                    upd[silent[h]] = ite(silent_runs(h), silent[h] + 1, silent[h])
-            if leases:
-                for vm in VM:
-                    expiring = or_(*[(holder[vm] == h) & hid_runs(h) & (hid[h] == HID_EXPIRE - 1) for h in Host])
-                    upd[holder[vm]] = ite(expiring, HOST_NONE, holder[vm])
-                    for h in Host:
-                        upd[qemu[vm][h]] = ite((holder[vm] == h) & hid_runs(h) & (hid[h] == HID_EXPIRE - 1),
-                                               lift("none", qemu[vm][h].type), qemu[vm][h])
-            return or_(*running), upd
-
     # ============================================================ host monitoring (VdsManager)
-    def silent_reset(h):
-        return {silent[h]: 0} if skip_sd else {}
-
     @m.action(h=Host, fair="weak")
     def poll_fail(h):
-        """A poll of an Up host fails: status Connecting (grace period; lastUpdate stays)."""
-        return (status[h] == "Up") & ~answering(h), {status[h]: "Connecting", **silent_reset(h)}
+        """A poll of an Up host fails: status Connecting (grace period starts; lastUpdate stays)."""
+        return (status[h] == "Up") & ~answering(h), {status[h]: "Connecting", since[h]: 0}
 
     @m.action(h=Host, fair="weak")
     def grace_over(h):
-        """Grace over while Connecting: NonResponsive, its Up/Paused VMs become Unknown, and
-        VdsNotRespondingTreatment is fired once."""
+        """Grace over (grace_ticks, 60 s, after lastUpdate) while Connecting: NonResponsive, its Up/Paused VMs become
+        Unknown, and VdsNotRespondingTreatment is fired once."""
         upd = {status[h]: "NonResponsive", tr[h]: "started"}
         for vm in VM:
             mine = (von[vm] == h) & ((vst[vm] == "up") | (vst[vm] == "paused"))
             upd[vst[vm]] = ite(mine, lift("unknown", VST), vst[vm])
-        return (status[h] == "Connecting") & ~answering(h), upd
+        return (status[h] == "Connecting") & ~answering(h) & (since[h] >= grace), upd
 
     @m.action(h=Host, fair="weak")
     def poll_ok(h):
@@ -328,8 +346,8 @@ def build(p: Params) -> Model:
         treatment abandoned; the host reports its VMs (Unknown ones get their real state; a queued VM
         found running here is adopted)."""
         guard = (((status[h] == "Connecting") | (status[h] == "NonResponsive") | (status[h] == "Reboot")
-                  | (status[h] == "Down")) & answering(h) & (tr[h] != "stopped") & (tr[h] != "released"))
-        upd = {status[h]: "Up", iff[h]: False, tr[h]: "idle", **silent_reset(h)}
+                  | (status[h] == "Down")) & answering(h) & ~in_restart_vds(h))
+        upd = {status[h]: "Up", iff[h]: False, tr[h]: "idle", since[h]: 0}
         for vm in VM:
             cond = ((von[vm] == h) & (vst[vm] != "down")) | ((vst[vm] == "down") & alive(vm, h))
             upd.update(engine_view_from_host(vm, h, cond))
@@ -337,8 +355,8 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, fair="weak")
     def reboot_timeout(h):
-        """ServerRebootTimeout (600 s) passes in Reboot without the host answering: NonResponsive
-        (not a new Up->NonResponsive transition, so no treatment)."""
+        """ServerRebootTimeout (600 s, not counted in ticks: lazy) passes in Reboot without the host
+        answering: NonResponsive (not a new Up->NonResponsive transition, so no treatment)."""
         return (status[h] == "Reboot") & ~answering(h) & ((tr[h] == "done") | (tr[h] == "idle")), {status[h]: "NonResponsive"}
 
     @m.action(vm=VM, h=Host, fair="weak")
@@ -358,7 +376,7 @@ def build(p: Params) -> Model:
     policy_skips = lift(not p.fencing_enabled) | broken
 
     def flow_end(h):
-        return {tr[h]: "done", **silent_reset(h)}
+        return {tr[h]: "done"}
 
     @m.action(h=Host, fair="weak")
     def treat_in_fence_flow(h):
@@ -387,25 +405,26 @@ def build(p: Params) -> Model:
         return ((tr[h] == "started") & ~iff[h] & ~recent & ~policy_skips & (status[h] == "NonResponsive"),
                 {tr[h]: "stop"})
 
-    # ---- RestartVds = StopVds, FenceVdsManualy(clearVMs), StartVds; in_fence_flow set after Stop
+    # ---- RestartVds = StopVds (+ status poll), FenceVdsManualy(clearVMs), StartVds
     def proxy_ok(h):
         return exists(Host, lambda d: (status[d] == "Up") & answering(d) if d != h else False)
 
     def stop_ready(h):
         ready = (tr[h] == "stop") & ~recent
         if skip_sd:
-            ready = ready & (silent[h] >= LEASE_WAIT)
+            ready = ready & (since[h] >= LEASE_WAIT)
         return ready
 
     sd_live = (lambda h: hid[h] < HID_EXPIRE) if skip_sd else (lambda h: lift(False))
 
     @m.action(h=Host, fair="weak")
     def fence_stop_failed(h):
-        """StopVds fails: no proxy host Up, or the PM agent does not answer. The host stays
-        NonResponsive, its VMs Unknown, in_fence_flow reset. No retry."""
+        """StopVds fails: no proxy host Up, or the PM agent does not answer (when sending STOP or at the
+        status poll). The host stays NonResponsive, its VMs Unknown, in_fence_flow reset. No retry."""
         if not has_pm[h]:
             return None
-        return stop_ready(h) & (~proxy_ok(h) | ~pm_ok[h]), {status[h]: "NonResponsive", iff[h]: False, **flow_end(h)}
+        return ((stop_ready(h) | (tr[h] == "polled")) & (~proxy_ok(h) | ~pm_ok[h]),
+                {status[h]: "NonResponsive", iff[h]: False, **flow_end(h)})
 
     @m.action(h=Host, fair="weak")
     def fence_stop_skipped(h):
@@ -416,19 +435,28 @@ def build(p: Params) -> Model:
         return stop_ready(h) & proxy_ok(h) & pm_ok[h] & sd_live(h), {status[h]: "NonResponsive", iff[h]: False, **flow_end(h)}
 
     @m.action(h=Host, fair="weak")
-    def fence_stop_ok(h):
-        """StopVds through a proxy: status Reboot, the agent reports power OFF (truthful: the host is
-        off, every qemu on it dead; faulty: nothing happened). in_fence_flow set."""
+    def fence_stop(h):
+        """StopVds through a proxy sends STOP: status Reboot, in_fence_flow set (truthful: the host
+        goes off and every qemu on it dies; faulty: nothing happens). The status poll is due one
+        tick (10 s) later."""
         if not has_pm[h]:
             return None
-        upd = {status[h]: "Reboot", iff[h]: True, tr[h]: "stopped"}
+        upd = {status[h]: "Reboot", iff[h]: True, tr[h]: "stopping"}
         if p.pm_reports == "truthful":
             upd.update({power[h]: False, health[h]: "ok", **kill_all_on(h)})
         return stop_ready(h) & proxy_ok(h) & pm_ok[h] & ~sd_live(h), upd
 
     @m.action(h=Host, fair="weak")
+    def fence_stop_ok(h):
+        """The status poll through the proxy reports power OFF (truthful: it is off; faulty: the agent
+        says so): STOP confirmed."""
+        if not has_pm[h]:
+            return None
+        return (tr[h] == "polled") & proxy_ok(h) & pm_ok[h], {tr[h]: "stopped"}
+
+    @m.action(h=Host, fair="weak")
     def fence_release(h):
-        """After a successful STOP: FenceVdsManualy(clearVMs) sets every VM of the host Down
+        """After a confirmed STOP: FenceVdsManualy(clearVMs) sets every VM of the host Down
         (exit=Error); the HA ones enter the restart queue."""
         upd = {tr[h]: "released"}
         for vm in VM:
@@ -438,11 +466,11 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, fair="weak")
     def fence_start_ok(h):
-        """StartVds succeeds (truthful: the host boots, sanlock rejoins with a new generation); status
-        stays Reboot until the host answers; in_fence_flow reset."""
+        """StartVds succeeds (truthful: the host powers on and boots); status stays Reboot until the
+        host answers; in_fence_flow reset."""
         upd = {iff[h]: False, **flow_end(h)}
         if p.pm_reports == "truthful":
-            upd.update({power[h]: True, health[h]: "ok", **release_leases_of(h), **hid_reset(h, storage[h])})
+            upd.update({power[h]: True, health[h]: "booting"})
         return (tr[h] == "released") & pm_ok[h], upd
 
     @m.action(h=Host, fair="weak")
@@ -452,11 +480,11 @@ def build(p: Params) -> Model:
 
     @m.action(fair="weak")
     def startup_window_over():
-        """DisableFenceAtStartupInSec passed: treatments run again; hosts NonResponsive whose treatment
-        was lost in the restart get it re-run."""
+        """DisableFenceAtStartupInSec (300 s, not counted in ticks: lazy) passed: treatments run again;
+        hosts NonResponsive whose treatment was lost in the restart get it re-run."""
         upd = {recent: False}
         for h in Host:
-            upd[tr[h]] = ite((status[h] == "NonResponsive") & (tr[h] == "idle"), lift("started", tr[h].type), tr[h])
+            upd[tr[h]] = ite((status[h] == "NonResponsive") & (tr[h] == "idle"), lift("started", STEP), tr[h])
         return recent, upd
 
     # ============================================================ VMs: qemu, vdsm, HA restart, leases
@@ -474,7 +502,7 @@ def build(p: Params) -> Model:
         if p.resume_behaviour != "auto_resume":
             return None
         upd = {qemu[vm][h]: "running"}
-        guard = (qemu[vm][h] == "paused") & storage[h] & power[h] & (health[h] != "crashed")
+        guard = (qemu[vm][h] == "paused") & storage[h] & os_up(h)
         if leases:
             guard = guard & holder[vm].is_none()
             upd[holder[vm]] = h
@@ -482,10 +510,10 @@ def build(p: Params) -> Model:
 
     @m.action(vm=VM, h=Host, fair="weak")
     def vm_kill_paused(vm, h):
-        """KILL: vdsm kills a VM paused on an I/O error (after 80 s; untimed here)."""
+        """KILL: vdsm kills a VM paused on an I/O error (after 80 s; not counted in ticks: lazy)."""
         if p.resume_behaviour != "kill":
             return None
-        return (qemu[vm][h] == "paused") & power[h] & (health[h] != "crashed"), {qemu[vm][h]: "none"}
+        return (qemu[vm][h] == "paused") & os_up(h), {qemu[vm][h]: "none"}
 
     @m.action(vm=VM, d=Host, fair="weak")
     def ha_restart(vm, d):
@@ -496,10 +524,49 @@ def build(p: Params) -> Model:
     @m.action(vm=VM, d=Host, fair="weak")
     def lease_restart(vm, d):
         """VM-lease path (beside the fence flow): an Unknown VM with a lease is run elsewhere
-        (RunVm runInUnknownStatus); sanlock lets it start only when the lease is free."""
+        (RunVm runInUnknownStatus) from ~20 s after it turned Unknown; sanlock lets it start only
+        when the lease is free."""
         if not leases:
             return None
-        return (vst[vm] == "unknown") & (von[vm] != d) & dest_ok(d) & lease_free(vm), start_on(vm, d)
+        due = exists(Host, lambda h: (von[vm] == h) & (since[h] >= grace + LEASE_DELAY))
+        return (vst[vm] == "unknown") & (von[vm] != d) & due & dest_ok(d) & lease_free(vm), start_on(vm, d)
+
+    # ============================================================ time
+    def since_runs(h):
+        return (((status[h] == "Connecting") | (status[h] == "NonResponsive") | (status[h] == "Reboot"))
+                & (since[h] < since_max))
+
+    def hid_runs(h):
+        return ~renewing(h) & (hid[h] < HID_EXPIRE)
+
+    # every fair step that is not lazy is urgent: it happens before time moves on
+    urgent = (or_(*[i.guard for i in m.instances if i.fair and i.action not in LAZY]) if p.urgent_steps
+              else lift(False))
+
+    @m.action(fair="weak", tick=True)
+    def tick():
+        """Ten seconds pass, once no urgent engine/vdsm/sanlock step is pending: the engine's
+        lastUpdate ages, a STOP's status poll becomes due, host ids age. When a host id reaches 80 s
+        without renewal, sanlock has killed the lease holders on that host (or the watchdog reset
+        it) and the leases are free."""
+        running = []
+        upd = {}
+        for h in Host:
+            running.append(since_runs(h))
+            upd[since[h]] = ite(since_runs(h), since[h] + 1, since[h])
+            running.append(tr[h] == "stopping")
+            upd[tr[h]] = ite(tr[h] == "stopping", lift("polled", STEP), tr[h])
+            if need_hid:
+                running.append(hid_runs(h))
+                upd[hid[h]] = ite(hid_runs(h), hid[h] + 1, hid[h])
+        if leases:
+            for vm in VM:
+                expiring = or_(*[(holder[vm] == h) & hid_runs(h) & (hid[h] == HID_EXPIRE - 1) for h in Host])
+                upd[holder[vm]] = ite(expiring, HOST_NONE, holder[vm])
+                for h in Host:
+                    upd[qemu[vm][h]] = ite((holder[vm] == h) & hid_runs(h) & (hid[h] == HID_EXPIRE - 1),
+                                           lift("none", qemu[vm][h].type), qemu[vm][h])
+        return or_(*running) & ~urgent, upd
 
     # ============================================================ properties
     v = m.vars
@@ -511,6 +578,10 @@ def build(p: Params) -> Model:
                 doc="a VM is Unknown, its host's treatment is over without releasing it, and the host is silent")
     m.reachable("vm_restarted_elsewhere", vm_restarted_elsewhere(v, Host, VM, home),
                 doc="some HA VM runs Up on a host other than its original one (a failover happened)")
+    trigger, response = ha_vm_restarted(v, Host, VM)
+    m.leads_to("ha_vm_restarted", trigger, response,
+               doc="whenever some HA VM is not running (engine shows it Up where its qemu runs), eventually all "
+               "are; check it after one crash: --faults crash, manual_confirm_allowed=false, operator_actions=false")
     return m
 
 

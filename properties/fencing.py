@@ -1,8 +1,8 @@
 """Properties of the oVirt fencing model (`models/fencing.py`).
 
 Each function takes the model's variable handles (``m.vars``) and sorts and returns an expression;
-the model registers them in ``build()``. The liveness issue reuses the state predicates
-(:func:`ha_vm_restarted`, :func:`all_ha_vms_up`, :func:`vm_stuck_unknown`).
+the model registers them in ``build()``. :func:`ha_vm_restarted` returns the (trigger, response)
+pair of the liveness property of the same name.
 """
 
 from __future__ import annotations
@@ -35,15 +35,25 @@ def no_dual_writing_vm(v, Host, VM):
     return forall(VM, lambda vm: count(Host, lambda h: v.qemu[vm][h] == "running") <= 1)
 
 
-def ha_vm_restarted(v, Host, vm):
-    """State predicate for the liveness issue: the engine shows ``vm`` Up on a host where its qemu
-    really runs (whether that is its original host or a restart destination)."""
+def vm_up_running(v, Host, vm):
+    """The engine shows ``vm`` Up on a host where its qemu really runs (whether that is its original
+    host or a restart destination)."""
     return (v.vst[vm] == "up") & exists(Host, lambda h: (v.von[vm] == h) & (v.qemu[vm][h] == "running"))
 
 
 def all_ha_vms_up(v, Host, VM):
     """Every HA VM is Up and really running where the engine thinks it is."""
-    return forall(VM, lambda vm: ha_vm_restarted(v, Host, vm))
+    return forall(VM, lambda vm: vm_up_running(v, Host, vm))
+
+
+def ha_vm_restarted(v, Host, VM):
+    """The liveness property ``ha_vm_restarted`` as a (trigger, response) pair for ``m.leads_to``:
+    "some HA VM is not running" leads to "every HA VM is running" (``~all ~> all``, which is
+    ``always eventually all_ha_vms_up``). The trigger holds from the very step that kills a VM
+    (even before the engine notices), so the worst-case recovery time it yields is counted from
+    the failure itself."""
+    up = all_ha_vms_up(v, Host, VM)
+    return ~up, up
 
 
 def vm_stuck_unknown(v, Host, VM, answering):

@@ -15,7 +15,6 @@ a component contains a tick, since a finite detour around it can be repeated as 
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Iterable
 
 import numpy as np
@@ -106,9 +105,9 @@ class Liveness:
             k1 = len(self.model.instances) + 1
             taken = np.zeros(0, dtype=np.int64)
             if internal.any():
-                taken = np.unique(labels[es[internal]].astype(np.int64) * k1 + ea[internal])
+                taken = _uniq(labels[es[internal]].astype(np.int64) * k1 + ea[internal])
             out = work[g.src] & self.fair[g.act]
-            pairs = np.unique(g.src[out].astype(np.int64) * k1 + g.act[out])
+            pairs = _uniq(g.src[out].astype(np.int64) * k1 + g.act[out])
             p_state, p_act = pairs // k1, pairs % k1
             p_comp = labels[p_state].astype(np.int64)
             comp_act, counts = np.unique(p_comp * k1 + p_act, return_counts=True)
@@ -161,32 +160,28 @@ class Liveness:
                               f"fair lasso: {_steps(trace.loop)} then a loop of {_steps(loop_len)}", self.stats, trace)
 
     def _path_in(self, allowed: np.ndarray, start: int, goal: np.ndarray) -> list[tuple[int, int]]:
-        """Shortest path from start to a goal state through allowed states: [(state, action)]."""
+        """Shortest path from start to a goal state through allowed states: [(state, action taken
+        from it)], the last action -1. Vectorised: scipy's BFS, then one action per edge of the path."""
         g = self.g
         ok = allowed[g.src] & allowed[g.dst]
         es, ed, ea = g.src[ok], g.dst[ok], g.act[ok]
-        adj: dict[int, list[tuple[int, int]]] = {}
-        for s, d, a in zip(es.tolist(), ed.tolist(), ea.tolist()):
-            adj.setdefault(s, []).append((d, a))
-        prev: dict[int, tuple[int, int]] = {start: (-1, -1)}
-        dq = deque([start])
-        while dq:
-            u = dq.popleft()
-            if goal[u]:
-                path = [(u, -1)]
-                while prev[u][0] >= 0:
-                    pu, pa = prev[u]
-                    path[-1] = (path[-1][0], -1)
-                    path.append((pu, pa))
-                    u = pu
-                path.reverse()
-                # path: [(state, action taken from it)], last action -1
-                return [(path[i][0], path[i][1]) for i in range(len(path))]
-            for d, a in adj.get(u, ()):
-                if d not in prev:
-                    prev[d] = (u, a)
-                    dq.append(d)
-        raise AssertionError("no path where one was proven to exist")
+        order, pred = breadth_first_order(self._csr(es, ed), start, directed=True, return_predecessors=True)
+        hits = order[goal[order]]  # BFS order: the first goal reached is a nearest one
+        if len(hits) == 0:
+            raise AssertionError("no path where one was proven to exist")
+        path = [int(hits[0])]
+        while path[-1] != start:
+            path.append(int(pred[path[-1]]))
+        path.reverse()
+        key = es.astype(np.int64) * self.n + ed
+        by_key = np.argsort(key, kind="stable")
+        sorted_keys = key[by_key]
+        out = []
+        for s_, d_ in zip(path, path[1:]):
+            i = int(by_key[np.searchsorted(sorted_keys, s_ * self.n + d_)])
+            out.append((s_, int(ea[i])))
+        out.append((path[-1], -1))
+        return out
 
     def lasso(self, p: Property, start: int, allowed: np.ndarray, core: np.ndarray, comp: np.ndarray,
               stutter: np.ndarray) -> Trace:
@@ -367,6 +362,18 @@ class Liveness:
         decoded = tuple(self.model.decode(self.ex.codes(r)) for r in rows)
         steps = tuple(self.ex.step(a) for a in acts)
         return self.ex.make_trace(decoded, steps, None, "worst-case")
+
+
+def _uniq(x: np.ndarray) -> np.ndarray:
+    """Sorted distinct values; a sort and a mask (np.unique's hash path is several times slower
+    on the tens of millions of (state, action) pairs of a large graph)."""
+    x = np.sort(x)
+    if len(x) == 0:
+        return x
+    keep = np.empty(len(x), dtype=bool)
+    keep[0] = True
+    np.not_equal(x[1:], x[:-1], out=keep[1:])
+    return x[keep]
 
 
 def _steps(n: int | None) -> str:
