@@ -6,10 +6,13 @@ engine-VM status in its slot. The host with the best score starts the engine VM.
 exclude each other: only the sanlock lease on the engine VM disk keeps the VM from running twice.
 
 Time is discrete (ticks of 10 s, ``tick_seconds=10``). Between two ``tick`` steps every live agent
-that can reach the storage runs exactly one cycle, in any order; an agent that runs before a peer
-in a tick reads what that peer published in the previous tick (the broker's bounded staleness).
-A peer is alive for an observer iff the observer saw the peer's timestamp change within the last
-``host_alive_timeout`` ticks of the observer's own clock. See docs/models/hosted-engine.md.
+that can reach the storage runs one cycle ending in a waiting transition (NOWAIT transitions loop
+again at once), in any order; an agent that runs before a peer in a tick reads what that peer
+published in the previous tick (the broker's bounded staleness). A peer is alive for an observer
+iff the observer saw the peer's timestamp change within the last ``host_alive_timeout`` ticks of
+the observer's own clock. Time does not pass while something is overdue (sanlock's kill, and the
+bounded engine VM boot and agent restart), so ``engine_recovers`` has a finite worst-case recovery
+time. See docs/models/hosted-engine.md.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from hacheck.lang import (
 )
 from hacheck.lang.expr import lift  # typed Enum constants (the public API has none)
 from properties.hosted_engine import (
-    engine_running, engine_up, fresh_start_race, no_dual_engine, start_refused_by_lease, vm_running,
+    engine_recovered, engine_running, engine_up, fresh_start_race, no_dual_engine, start_refused_by_lease,
+    vm_running,
 )
 
 # Agent states (agent/states.py). StartState is merged into ReinitializeFSM (its only transition),
@@ -69,11 +73,23 @@ class Params:
     unexpected_down_timeout: int = param(3, low=1, high=120, doc="ticks at score 0 in EngineUnexpectedlyDown (upstream 56 = 560 s; scaled default)")
     lease_host_dead: int = param(5, low=1, high=60, doc="ticks after its last renewal before a host's lease can be taken (upstream 14 = 140 s; scaled default)")
     lease_kill_after: int = param(3, low=1, high=60, doc="ticks after the last renewal by which sanlock/watchdog kill the lease holder's VM (upstream 8 = 80 s; scaled default)")
+    vm_boot_ticks: int = param(
+        1, low=0, high=120,
+        doc="ticks in EngineStarting by which the engine VM has booted (up; good health unless the host lost its "
+            "network). Upstream ~18 = 3 min (ovirt-site FAQ); scaled default. Must stay <= engine_starting_timeout - 2 "
+            "for the engine to recover; 0: no bound")
+    agent_restart_ticks: int = param(
+        1, low=0, high=60,
+        doc="ticks after ovirt-ha-agent dies by which systemd restarts it (upstream RestartSec=10s: 1); 0: no bound")
     sanlock_lease: bool = param(True, doc="the engine VM disk carries a sanlock lease (false: agents alone must exclude)")
     retry_penalty_bug: bool = param(True, doc="upstream resets the retry counter every cycle, so the retry penalty never applies")
     start_rule: str = param(
         "le", choices=("le", "lt"),
         doc="EngineDown starts the VM when best remote score <= own (le, fix of rhbz#1093638) or < own (lt, the old rule)")
+    start: str = param(
+        "cold", choices=("cold", "engine_up"),
+        doc="initial state: cold (every agent in EngineDown, the engine VM down everywhere) or engine_up "
+            "(h1 runs the engine in EngineUp with good health and holds the lease: the steady state a failure hits)")
     maintenance_steps: int = param(
         1, low=0, high=6, doc="operator steps allowed: each set or clear of global or local maintenance counts one")
     max_faults: int = param(1, low=0, high=3, doc="faults allowed (the fault budget)")
@@ -89,14 +105,21 @@ def _check(p: Params) -> None:
 
 def build(p: Params) -> Model:
     m = Model("hosted_engine", doc=__doc__, tick_seconds=10)
-    Host = m.sort("Host", [f"h{i + 1}" for i in range(p.hosts)], symmetric=True)
+    names = [f"h{i + 1}" for i in range(p.hosts)]
+    Host = m.sort("Host", names, symmetric=p.start == "cold")  # engine_up singles out h1
+
+    def at_h1(v1, rest):
+        """A per-host initial value: v1 on h1 when the engine starts up there, ``rest`` elsewhere."""
+        if p.start == "cold":
+            return rest
+        return {n: (v1 if n == "h1" else rest) for n in names}
     Penalty = m.sort("Penalty", list(PENALTIES))
     K = p.host_alive_timeout
     HIST = K + 2  # cycles since the agent started, saturated: < K waiting, == K blind, K+1 just after
     RMAX = max(p.lease_host_dead, p.lease_kill_after)
     TIMEOUT = {"EngineStarting": p.engine_starting_timeout, "EngineUpBadHealth": p.bad_health_timeout,
                "EngineStop": p.bad_health_timeout, "EngineUnexpectedlyDown": p.unexpected_down_timeout}
-    TMAX = max(TIMEOUT.values())
+    TMAX = max(*TIMEOUT.values(), p.agent_restart_ticks)
     pen_value = {"network": p.penalty_network, "bridge": p.penalty_bridge, "cpu": p.penalty_cpu,
                  "memory": p.penalty_memory, "config": p.penalty_config}
 
@@ -104,11 +127,13 @@ def build(p: Params) -> Model:
     up = m.var("up", Map(Host, Bool), init=True, doc="host powered and running")
     agent = m.var("agent", Map(Host, Bool), init=True, doc="ovirt-ha-agent (and broker) process alive")
     storage = m.var("storage", Map(Host, Bool), init=True, doc="host reaches the shared storage domain")
-    state = m.var("state", Map(Host, Enum(*STATES)), init="EngineDown", doc="agent state machine state")
-    vm = m.var("vm", Map(Host, Enum(*VM_STATES)), init="down", doc="local engine VM as vdsm reports it")
-    tmr = m.var("tmr", Map(Host, Int(0, TMAX)), init=0, doc="ticks spent in the current state (its timeout clock)")
+    state = m.var("state", Map(Host, Enum(*STATES)), init=at_h1("EngineUp", "EngineDown"), doc="agent state machine state")
+    vm = m.var("vm", Map(Host, Enum(*VM_STATES)), init=at_h1("up_good", "down"), doc="local engine VM as vdsm reports it")
+    tmr = m.var("tmr", Map(Host, Int(0, TMAX)), init=0,
+                doc="ticks spent in the current state (its timeout clock); while the agent is dead: ticks since it died")
     hist = m.var("hist", Map(Host, Int(0, HIST)), init=HIST, doc="agent cycles since the agent started (saturated)")
-    acted = m.var("acted", Map(Host, Bool), init=False, doc="the agent ran its cycle in this tick")
+    acted = m.var("acted", Map(Host, Bool), init=False,
+                  doc="the agent ended its cycle in this tick (a transition that waits LOOP_DELAY)")
     pen = m.var("pen", Map(Host, Set(Penalty)), init=set(), doc="active score penalties")
     lm = m.var("lm", Map(Host, Bool), init=False, doc="local maintenance set on the host")
     renew = m.var("renew", Map(Host, Int(0, RMAX)), init=0,
@@ -118,10 +143,10 @@ def build(p: Params) -> Model:
         retry = m.var("retry", Map(Host, Int(0, RETRY_MAX_ATTEMPTS + 1)), init=0, doc="failed START_VM attempts")
     # -- shared storage -------------------------------------------------------------------------
     md_score = m.var("md_score", Map(Host, Int(0, p.base_score)), init=p.base_score, doc="score in the host's metadata slot")
-    md_status = m.var("md_status", Map(Host, Int(0, 4)), init=RANK["down"],
+    md_status = m.var("md_status", Map(Host, Int(0, 4)), init=at_h1(RANK["up_good"], RANK["down"]),
                       doc="engine status rank in the slot: 0 unknown, 1 down, 2 paused, 3 up+bad, 4 up+good")
     gm = m.var("gm", Bool, init=False, doc="global maintenance flag (slot 0)")
-    lease = m.var("lease", Elem(Host, optional=True), init=None, doc="sanlock lease on the engine VM disk: its owner")
+    lease = m.var("lease", Elem(Host, optional=True), init=None if p.start == "cold" else "h1", doc="sanlock lease on the engine VM disk: its owner")
     # -- observer-relative liveness (the host-ts field abstracted) -------------------------------
     dirty = m.var("dirty", Map(Host, Map(Host, Bool)), init=False,
                   doc="dirty[p][o]: p rewrote its slot (new host-ts) since o last read it")
@@ -181,9 +206,14 @@ def build(p: Params) -> Model:
     def local_up(h):
         return vm_running(vm[h])
 
-    def cycle_updates(h, src: str, dst: str, vm_new=None, extra=None):
-        """What every agent cycle does: read all slots, move to dst, publish its own slot."""
-        u = {state[h]: dst, acted[h]: True, hist[h]: min_(hist[h] + 1, HIST)}
+    def cycle_updates(h, src: str, dst: str, vm_new=None, extra=None, nowait: bool = False):
+        """What every agent cycle does: read all slots, move to dst, publish its own slot. A NOWAIT
+        transition (fsm.NOWAIT upstream) does not end the cycle: the agent loops again at once, in
+        the same tick, and its history (counted in 10 s cycles) does not grow."""
+        u = {state[h]: dst}
+        if not nowait:
+            u[acted[h]] = True
+            u[hist[h]] = min_(hist[h] + 1, HIST)
         if dst != src:
             u[tmr[h]] = 0
         for q in others(h):
@@ -198,19 +228,23 @@ def build(p: Params) -> Model:
         return u
 
     def agent_state(src: str, branches, doc: str):
-        """One action per branch of ``src``'s consume(); branches are tried in code order."""
-        for i, (label, cond, dst, kw) in enumerate(branches):
-            def fn(h, i=i, cond=cond, dst=dst, kw=kw):
-                earlier = [c(h) for _, c, _, _ in branches[:i]]
+        """One action per branch of ``src``'s consume(); branches are tried in code order. A branch
+        is (label, condition, destination, extra updates, [NOWAIT])."""
+        for i, (label, cond, dst, kw, *nw) in enumerate(branches):
+            nowait = bool(nw and nw[0])
+
+            def fn(h, i=i, cond=cond, dst=dst, kw=kw, nowait=nowait):
+                earlier = [b[1](h) for b in branches[:i]]
                 guard = and_(active(h), ~acted[h], state[h] == src, cond(h), *(not_(e) for e in earlier))
                 extra = kw(h) if kw else {}
-                return guard, cycle_updates(h, src, dst, **extra)
-            fn.__doc__ = f"{src}: {doc} -> {dst} ({label})"
+                return guard, cycle_updates(h, src, dst, nowait=nowait, **extra)
+            fn.__doc__ = f"{src}: {doc} -> {dst} ({label}{', NOWAIT' if nowait else ''})"
             m.action(f"{_snake(src)}__{label}", h=Host, fair="weak")(fn)
 
     def T(h, st):
         return tmr[h] >= TIMEOUT[st]
 
+    NOWAIT = True
     GM = lambda h: gm  # noqa: E731
     LM = lambda h: lm[h]  # noqa: E731
     always = lambda h: True  # noqa: E731
@@ -218,7 +252,7 @@ def build(p: Params) -> Model:
 
     # ReinitializeFSM (StartState merged in)
     agent_state("ReinitializeFSM", guards + [
-        ("vm_up", local_up, "EngineStarting", None),
+        ("vm_up", local_up, "EngineStarting", None, NOWAIT),
         ("vm_down", always, "EngineDown", None),
     ], "pick the starting state from the local VM")
 
@@ -231,10 +265,10 @@ def build(p: Params) -> Model:
         return and_(local_up(h), *(local_rank(h) >= remote_rank(h, q) for q in others(h)))
 
     agent_state("EngineDown", guards + [
-        ("engine_up_here", best_engine_here_up, "EngineStarting", None),
+        ("engine_up_here", best_engine_here_up, "EngineStarting", None, NOWAIT),
         ("engine_up_elsewhere", best_engine_elsewhere_up, "EngineDown", None),
         ("history_short", lambda h: hist[h] < K, "EngineDown", None),
-        ("best_score", may_start, "EngineStart", None),
+        ("best_score", may_start, "EngineStart", None, NOWAIT),
         ("stay", always, "EngineDown", None),
     ], "wait while the engine runs elsewhere; start it when this host has the best score")
 
@@ -271,7 +305,7 @@ def build(p: Params) -> Model:
     agent_state("EngineStarting", [("timeout", lambda h: T(h, "EngineStarting"), "EngineStop", None)] + guards + [
         ("up_good", lambda h: vm[h] == "up_good", "EngineUp", None),
         ("not_ready", local_up, "EngineStarting", None),
-        ("vm_down", lambda h: vm[h] == "down", "EngineForceStop", None),
+        ("vm_down", lambda h: vm[h] == "down", "EngineForceStop", None, NOWAIT),
         ("vm_died", always, "EngineUnexpectedlyDown", None),
     ], "wait for the VM to come up with good health")
 
@@ -295,7 +329,7 @@ def build(p: Params) -> Model:
     # EngineStop: vm-shutdown was issued on entry; the VM halts (vm_shutdown_done) or the timeout fires
     agent_state("EngineStop", [("timeout", lambda h: T(h, "EngineStop"), "EngineForceStop", None)] + guards + [
         ("vm_not_up", lambda h: ~local_up(h), "EngineDown", None),
-        ("paused", lambda h: vm[h] == "paused", "EngineForceStop", None),
+        ("paused", lambda h: vm[h] == "paused", "EngineForceStop", None, NOWAIT),
         ("wait", always, "EngineStop", None),
     ], "wait for the VM shutdown")
 
@@ -308,7 +342,7 @@ def build(p: Params) -> Model:
     ], "vm-poweroff")
 
     agent_state("EngineUnexpectedlyDown", [("timeout", lambda h: T(h, "EngineUnexpectedlyDown"), "EngineDown", None)] + guards + [
-        ("vm_up", local_up, "EngineUp", None),
+        ("vm_up", best_engine_here_up, "EngineUp", None),
         ("wait", always, "EngineUnexpectedlyDown", None),
     ], "score 0 for a while after the VM died")
 
@@ -325,13 +359,29 @@ def build(p: Params) -> Model:
 
     # -- time -----------------------------------------------------------------------------------
     def cap(h):
-        return switch([(state[h] == s, t) for s, t in TIMEOUT.items()], 0)
+        by_state = switch([(state[h] == s, t) for s, t in TIMEOUT.items()], 0)
+        if not p.agent_restart_ticks:
+            return by_state
+        return ite(up[h] & ~agent[h], p.agent_restart_ticks, by_state)
 
-    @m.action(fair="weak")
+    def overdue(h):
+        """Something on h must happen before time may pass: sanlock's kill, and with bounded
+        delays the end of the engine VM's boot and systemd's restart of the agent."""
+        late = [up[h] & ~storage[h] & holds_lease(h) & vm_running(vm[h]) & (renew[h] >= p.lease_kill_after)]
+        if p.vm_boot_ticks:
+            late.append(vm_boot_enabled(h) & (state[h] == "EngineStarting") & (tmr[h] >= p.vm_boot_ticks))
+        if p.agent_restart_ticks:
+            late.append(up[h] & ~agent[h] & (tmr[h] >= p.agent_restart_ticks))
+        return or_(*late)
+
+    def vm_boot_enabled(h):
+        return (vm[h] == "starting") & up[h] & storage[h]
+
+    @m.action(fair="weak", tick=True)
     def tick():
-        """10 s pass: every live agent with storage has run its cycle; no VM is past its sanlock kill time."""
-        guard = forall(Host, lambda h: (~active(h) | acted[h]) & ~(
-            up[h] & ~storage[h] & holds_lease(h) & vm_running(vm[h]) & (renew[h] >= p.lease_kill_after)))
+        """10 s pass: every live agent with storage has ended its cycle; nothing is overdue (sanlock's
+        kill, and with bounded delays the engine VM's boot and the agent's restart)."""
+        guard = forall(Host, lambda h: (~active(h) | acted[h]) & ~overdue(h))
         u = {}
         for h in Host:
             u[acted[h]] = False
@@ -351,8 +401,9 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, fair="weak")
     def vm_boot(h):
-        """The engine VM finishes booting; its health is good unless the host lost its network."""
-        return (vm[h] == "starting") & up[h] & storage[h], {vm[h]: ite(pen[h].has("network"), V("up_bad"), V("up_good"))}
+        """The engine VM finishes booting (within vm_boot_ticks of its agent entering EngineStarting);
+        its health is good unless the host lost its network."""
+        return vm_boot_enabled(h), {vm[h]: ite(pen[h].has("network"), V("up_bad"), V("up_good"))}
 
     @m.action(h=Host, fair="weak")
     def vm_shutdown_done(h):
@@ -393,8 +444,9 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, fair="weak")
     def agent_restart(h):
-        """systemd restarts ovirt-ha-agent: StartState -> ReinitializeFSM with no history."""
-        return up[h] & ~agent[h], {agent[h]: True}
+        """systemd restarts ovirt-ha-agent (within agent_restart_ticks): StartState -> ReinitializeFSM
+        with no history."""
+        return up[h] & ~agent[h], {agent[h]: True, tmr[h]: 0}
 
     @m.action(h=Host, fault=True)
     def lose_storage(h):
@@ -461,6 +513,7 @@ def build(p: Params) -> Model:
             return retry[h] > 0, {retry[h]: 0}
 
     # -- operator -------------------------------------------------------------------------------
+    ops = None
     if p.maintenance_steps:
         ops = m.var("ops", Int(0, p.maintenance_steps), init=0, doc="operator steps taken (bounded)")
         more = ops < p.maintenance_steps
@@ -490,6 +543,12 @@ def build(p: Params) -> Model:
                 doc="a freshly started agent tries to start the VM while it runs elsewhere")
     m.reachable("start_refused_by_lease", start_refused_by_lease(state, vm, Host),
                 doc="sanlock refuses a second start")
+    recovered = engine_recovered(state, vm, lease if p.sanlock_lease else None, Host)
+    operator_acted = (ops > 0) if ops is not None else False
+    m.leads_to("engine_recovers", ~recovered, recovered | operator_acted,
+               doc="whenever the engine is not up, some host eventually runs it (EngineUp, up with good health, "
+                   "holding the lease), unless an operator set or cleared maintenance (ops never decreases: "
+                   "this is exactly 'no operator step ever' => '~up leads_to up')")
     return m
 
 

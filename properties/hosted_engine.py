@@ -28,6 +28,15 @@ def engine_up(state, vm, Host):
     return exists(Host, lambda h: (state[h] == "EngineUp") & (vm[h] == "up_good"))
 
 
+def engine_recovered(state, vm, lease, Host):
+    """Some host runs the engine with good health: its agent is in EngineUp, its engine VM is up
+    with good health and, when the model has the sanlock lease (``lease`` not None), it holds it."""
+    def here(h):
+        ok = (state[h] == "EngineUp") & (vm[h] == "up_good")
+        return ok & (lease == h) if lease is not None else ok
+    return exists(Host, here)
+
+
 def engine_running(vm, Host):
     """Some host runs the engine VM (starting, up or paused): someone started it."""
     return exists(Host, lambda h: vm_running(vm[h]))
@@ -35,10 +44,10 @@ def engine_running(vm, Host):
 
 def fresh_start_race(state, hist, vm, Host, lonely_cycle):
     """A freshly (re)started agent decided, in its one blind cycle, to start the engine VM
-    (it is in EngineStart right after the cycle whose history count was ``lonely_cycle``)
+    (it is in EngineStart, entered by NOWAIT from the cycle whose history count is ``lonely_cycle``)
     while the engine VM runs on another host."""
     return exists(Host, lambda h: and_(
-        state[h] == "EngineStart", hist[h] == lonely_cycle + 1,
+        state[h] == "EngineStart", hist[h] == lonely_cycle,
         exists(Host, lambda p: vm_running(vm[p]) if p != h else False)))
 
 

@@ -231,29 +231,32 @@ class Liveness:
         cur = c
         cycle: list[tuple[int, int]] = []  # (next state, action)
         notes: list[str] = []
+        visited_states = {c}
+        taken_on_cycle: set[int] = set()
         for a in sorted(enabled_at):
-            label = self.model.instances[a].label
-            kind = "WF" if self.wf[a] else "SF"
-            if a in taken:
-                pick = np.flatnonzero(ea == a)[0]
-                u, v = int(es[pick]), int(ed[pick])
+            if a in taken_on_cycle:
+                continue
+            if self.wf[a] and any(s not in enabled_at[a] for s in visited_states):
+                continue
+            if a in taken:  # go to the nearest state that takes it, and take it
+                srcs = es[ea == a]
                 goal = np.zeros(self.n, dtype=bool)
-                goal[u] = True
-                for s, act in self._path_in(members, cur, goal)[:-1]:
-                    pass
+                goal[srcs] = True
                 path = self._path_in(members, cur, goal)
-                cycle += [(path[i + 1][0], path[i][1]) for i in range(len(path) - 1)]
-                cycle.append((v, a))
-                cur = v
-                notes.append(f"{kind}({label}): taken in the loop")
-            else:
+                u = path[-1][0]
+                pick = np.flatnonzero((ea == a) & (es == u))[0]
+                steps = [(path[i + 1][0], path[i][1]) for i in range(len(path) - 1)] + [(int(ed[pick]), a)]
+            else:  # go to the nearest state where it is disabled
                 disabled = np.setdiff1d(states, np.fromiter(enabled_at[a], dtype=np.int64))
                 goal = np.zeros(self.n, dtype=bool)
                 goal[disabled] = True
                 path = self._path_in(members, cur, goal)
-                cycle += [(path[i + 1][0], path[i][1]) for i in range(len(path) - 1)]
-                cur = path[-1][0]
-                notes.append(f"{kind}({label}): disabled in the loop")
+                steps = [(path[i + 1][0], path[i][1]) for i in range(len(path) - 1)]
+            for nxt, act in steps:
+                cycle.append((nxt, act))
+                visited_states.add(nxt)
+                taken_on_cycle.add(act)
+                cur = nxt
         goal = np.zeros(self.n, dtype=bool)
         goal[c] = True
         if cur == c and not cycle:
@@ -264,6 +267,11 @@ class Liveness:
         if cur != c:
             path = self._path_in(members, cur, goal)
             cycle += [(path[i + 1][0], path[i][1]) for i in range(len(path) - 1)]
+        loop_acts = {a for _, a in cycle}
+        for a in sorted(enabled_at):
+            kind = "WF" if self.wf[a] else "SF"
+            how = "taken" if a in loop_acts else "disabled"
+            notes.append(f"{kind}({self.model.instances[a].label}): {how} in the loop")
         if not notes:
             notes.append("no fair action is enabled in the loop")
         return cycle, notes
