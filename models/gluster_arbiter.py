@@ -10,6 +10,11 @@ brick crash and restart, client-brick link loss and repair, client crash, an op 
 brick, a post-op lost on one brick. Self-heal is one atomic step with the source choice of
 ``afr_selfheal_find_direction``; reads are checked as a state predicate.
 
+Client steps and heal are weakly fair; restarts and repairs are environment steps, never owed (a
+lost node may stay lost). The liveness property ``volume_writable`` asks that a write issued after
+the failure is acknowledged: check a single node failure with ``--faults brick_crash --param
+max_faults=1`` and name the node with ``--param crash_brick=N``.
+
 Writes are abstract ids (write ``w`` is issued by client ``w mod clients``); a brick's data is
 the set of write ids it applied. Blame M[i][k] is a bit (the diagonal is never set by a data
 transaction, so it is left out), dirty counters saturate at 2.
@@ -47,6 +52,8 @@ class Params:
     clients: int = param(2, low=1, high=3, doc="clients (mounts); write w is issued by client w mod clients")
     writes: int = param(2, low=1, high=4, doc="data writes to the file in total")
     max_faults: int = param(2, low=0, high=6, doc="faults allowed (crash, link loss, client crash, op error, post-op lost)")
+    crash_brick: int = param(-1, low=-1, high=2, doc="brick_crash strikes only this brick index (-1: any brick); "
+                             "with --faults brick_crash and max_faults=1 it names the node that is lost")
     full_lock: bool = param(True, doc="rule (i): data transactions lock the whole file (off = disjoint range locks)")
     arbiter_veto: bool = param(True, doc="rule (ii): afr_txn_arbitrate_fop fails a write leaving the arbiter the only source")
     write_subvol_check: bool = param(True, doc="rule (iii): afr_is_write_subvol_valid, a readable brick must not have failed")
@@ -61,6 +68,9 @@ def check_params(p: Params) -> None:
         raise BadInput(f"quorum_count {p.quorum_count} is above the replica count {p.replica}")
     if p.quorum_type == "fixed" and p.quorum_count < 1:
         raise BadInput("quorum_type=fixed needs quorum_count between 1 and the replica count")
+    if p.crash_brick >= p.replica:
+        raise BadInput(f"crash_brick {p.crash_brick} is not a brick of replica {p.replica} (bricks 0..{p.replica - 1}, "
+                       "or -1 for any)")
 
 
 def quorum_count_of(p: Params) -> int:
@@ -106,10 +116,11 @@ def build(p: Params) -> Model:
     phase = m.var("phase", Map(Write, phase_t), init="idle", doc="transaction phase of each write")
     lk = m.var("locked", Map(Write, Set(Brick)), init=set(), doc="bricks locked (= pre_op[] upstream)")
     fl = m.var("failed", Map(Write, Set(Brick)), init=set(), doc="failed_subvols: never locked, pre-op/op/post-op failed")
-    rd = m.var("readable", Map(Write, Set(Brick)), init=set(), doc="data bricks readable when the write started (write_subvol)")
+    rd = m.var("readable", Map(Write, Set(Brick)), init=set(),
+                doc="write_subvol datamap, set at the pre-op: data bricks no pre-op reply accuses (afr_write_subvol_set)")
     bad = m.var("bad", Map(Write, Bool), init=False, doc="op_ret < 0: the write has failed")
     acked = m.var("acked", Map(Write, Bool), init=False, doc="the application got success for this write")
-    m.fault_budget(p.max_faults)
+    faults = m.fault_budget(p.max_faults)
 
     # ---- derived predicates -----------------------------------------------------------------
     qc = quorum_count_of(p)
@@ -172,9 +183,6 @@ def build(p: Params) -> Model:
             upd[fl[w].entries[b]] = ~tgt[b]
             if p.full_lock:
                 upd[owner[b]] = ite(tgt[b], w, owner[b])
-        rs = readable_set(c)
-        for b in bricks:
-            upd[rd[w].entries[b]] = rs[b]
         return (phase[w] == "idle") & free & or_(*tgt.values()) & has_quorum(tgt), upd
 
     @m.action(w=Write, fair="weak")
@@ -204,7 +212,13 @@ def build(p: Params) -> Model:
             veto = (nsrc < 2) & src[arb]
         f2 = {b: f1[b] | veto for b in bricks}
         cq = has_quorum({b: ~f2[b] for b in bricks}) & or_(*(~f2[b] for b in bricks))
-        wsv = or_(*(rd[w].has(b) & ~f2[b] for b in data_bricks)) if p.write_subvol_check else TRUE
+        # afr_write_subvol_set (in afr_transaction_perform_fop, before rule ii): afr_readables_fill over
+        # the pre-op replies. A data brick is in the write_subvol datamap unless an answering brick
+        # accuses it; a brick that did not answer (never locked, pre-op lost) accuses no one and stays in.
+        wsub = {b: ~or_(*(ok[i] & blame[i].has(b) for i in bricks if i != b)) for b in data_bricks}
+        for b in data_bricks:
+            upd[rd[w].entries[b]] = wsub[b]
+        wsv = or_(*(wsub[b] & ~f2[b] for b in data_bricks)) if p.write_subvol_check else TRUE
         passed = ~veto & cq & wsv
         upd[phase[w]] = ite(passed, ph("preop"), ph("refused"))
         upd[bad[w]] = ~passed
@@ -353,6 +367,8 @@ def build(p: Params) -> Model:
     @m.action(b=Brick, fault=True)
     def brick_crash(b):
         """A brick (its node) goes down; its locks are released. Without server quorum glusterd stops every brick."""
+        if p.crash_brick >= 0 and b.index != p.crash_brick:
+            return None
         upd = {up[b]: False}
         if p.full_lock:
             after = server_ok({x: (FALSE if x == b else up[x]) for x in bricks})
@@ -400,7 +416,7 @@ def build(p: Params) -> Model:
 
     ctx = GlusterCtx(p=p, Brick=Brick, Client=Client, Write=Write, arb=arb, data_bricks=data_bricks,
                      up=up, data=data, dirty=dirty, blame=blame, reach=reach, phase=phase, lk=lk, fl=fl,
-                     bad=bad, acked=acked, eff=eff, avail=avail, has_quorum=has_quorum,
+                     bad=bad, acked=acked, faults=faults, eff=eff, avail=avail, has_quorum=has_quorum,
                      readable_set=readable_set, src=src, dsrc=dsrc, heal_possible=heal_possible,
                      needs_heal=needs_heal)
     register(m, ctx)
@@ -427,6 +443,7 @@ class GlusterCtx:
     fl: object
     bad: object
     acked: object
+    faults: object
     eff: object
     avail: object
     has_quorum: object

@@ -2,9 +2,11 @@
 
 Every function takes the model's context object (variable handles, parameters and the derived
 predicates the model defines: ``eff``, ``avail``, ``has_quorum``, ``readable_set``, the heal
-sources ``src`` and data sources ``dsrc``) and returns an expression. ``register`` adds them to
-the model. State predicates for the liveness issue: ``write_acked``, ``volume_writable``,
-``volume_readable``, ``all_up``, ``healed``.
+sources ``src`` and data sources ``dsrc``, the fault counter ``faults``) and returns an
+expression, or for the liveness property ``volume_writable`` a (trigger, response) pair.
+``register`` adds the properties to the model. Plain state predicates that are not registered
+(``write_quorum``, ``volume_readable``, ``all_up``, ``healed``) are here for tests and for other
+properties to reuse: import them, there is no other registry.
 """
 
 from __future__ import annotations
@@ -97,14 +99,14 @@ def read_two_down(ctx):
     return (bricks_up(ctx) <= len(ctx.Brick) - 2) & volume_readable(ctx)
 
 
-# ---- state predicates for the liveness issue ----------------------------------------------------
+# ---- plain state predicates (reused by the liveness property and by tests) -----------------------
 def write_acked(ctx):
     """Some write has been acknowledged."""
     return or_(*(ctx.acked[w] for w in ctx.Write))
 
 
-def volume_writable(ctx):
-    """Some client meets client quorum with the bricks it reaches (a write could start and lock)."""
+def write_quorum(ctx):
+    """Some client meets client quorum with the bricks it reaches (a write it issues now can lock)."""
     return or_(*(ctx.has_quorum({b: ctx.avail(c, b) for b in ctx.Brick}) & or_(*(ctx.avail(c, b) for b in ctx.Brick))
                  for c in ctx.Client))
 
@@ -115,10 +117,20 @@ def healed(ctx):
         and_(*(ctx.dirty[b] == 0 for b in ctx.Brick))
 
 
-STATE_PREDICATES = {
-    "write_acked": write_acked, "volume_writable": volume_writable, "volume_readable": volume_readable,
-    "all_up": all_up, "healed": healed,
-}
+# ---- liveness -----------------------------------------------------------------------------------
+def probe_write(ctx):
+    """The write the liveness property follows: the last one (its client is ``(writes-1) mod clients``)."""
+    return ctx.Write.elements[-1]
+
+
+def volume_writable(ctx, w=None):
+    """``volume_writable`` as a (trigger, response) pair for ``m.leads_to``: once the failure has
+    happened (the fault budget is used: ``faults >= 1``) while write ``w`` (default: the last one)
+    has not been issued yet, ``w`` is eventually acknowledged. A write is a whole transaction, and
+    ``acked`` is what the application is told, so this is "a write issued after the failure
+    succeeds", whatever the failure left behind (blame, dirty counts, a brick still down)."""
+    w = probe_write(ctx) if w is None else w
+    return (ctx.faults >= 1) & (ctx.phase[w] == "idle"), ctx.acked[w]
 
 
 def register(m, ctx):
@@ -131,5 +143,8 @@ def register(m, ctx):
     m.reachable("ack_without_brick0", ack_without_brick0(ctx), doc=ack_without_brick0.__doc__)
     m.reachable("read_two_down", read_two_down(ctx), doc=read_two_down.__doc__)
     m.reachable("write_acked", write_acked(ctx), doc=write_acked.__doc__)
-    # plain state predicates, for the liveness properties (eventually / leads_to) to reuse
-    m.state_predicates = {name: fn(ctx) for name, fn in STATE_PREDICATES.items()}
+    trigger, response = volume_writable(ctx)
+    m.leads_to("volume_writable", trigger, response,
+               doc="after the failure, a write issued then is eventually acknowledged (the last write: "
+               f"{probe_write(ctx).name}); a node failure is --faults brick_crash --param max_faults=1, "
+               "crash_brick=N names the node")

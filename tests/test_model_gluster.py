@@ -42,7 +42,7 @@ def actions(res):
 def test_defaults_are_upstream(spec):
     p = spec.make_params()
     assert (p.replica, p.arbiter, p.quorum_type, p.server_quorum, p.quorum_loss) == (3, True, "auto", "none", "enotconn")
-    assert (p.clients, p.writes, p.max_faults) == (2, 2, 2)
+    assert (p.clients, p.writes, p.max_faults, p.crash_brick) == (2, 2, 2, -1)
     assert all((p.full_lock, p.arbiter_veto, p.write_subvol_check, p.in_flight_check, p.heal_accused_quorum))
 
 
@@ -52,6 +52,8 @@ def test_defaults_are_upstream(spec):
     {"quorum_type": "fixed", "quorum_count": 0},
     {"replica": 4},
     {"quorum_type": "majority"},
+    {"replica": 2, "arbiter": False, "crash_brick": 2},
+    {"crash_brick": 3},
 ])
 def test_bad_input(spec, bad):
     with pytest.raises(BadInput):
@@ -90,7 +92,7 @@ def test_replica2_fixed1_is_like_none(spec):
 # ---- item 4/5: replica 3 arbiter 1, auto, every rule on -------------------------------------------
 def test_arbiter_default_bounds(spec):
     res, stats = run(spec, {}, "no_split_brain", "no_lost_ack_heal", "ack_two_down", "read_two_down", "ack_one_down")
-    assert stats.complete and stats.states == 34449
+    assert stats.complete and stats.states == 34469
     assert res["no_split_brain"].verdict == "holds"
     assert res["no_lost_ack_heal"].verdict == "holds"
     assert res["ack_two_down"].verdict == "violated"  # unreachable: two nodes down, no write acked
@@ -113,17 +115,46 @@ def test_stale_read_between_ack_and_post_op(spec):
         r = res[name]
         assert r.verdict == "violated" and r.trace.length == 5
         assert actions(r) == ["link_loss", "lock", "pre_op", "op", "ack"]
+    r = res["no_stale_read"]
+    assert labels(r)[0] == "link_loss(c=client0, b=brick0)"
+    last = r.trace.states[-1]
+    # what upstream's read path sees (docs/models/gluster.md, "Why finding 1 is upstream behaviour"):
+    assert last["acked"]["write0"] and last["locked"]["write0"] == ["brick1", "brick2"]
+    assert last["failed"]["write0"] == ["brick0"]  # never locked: not a failure for afr_txn_nothing_failed
+    assert last["readable"]["write0"] == ["brick0", "brick1"]  # write_subvol: no pre-op reply accuses brick0
+    assert all(v == [] for v in last["blame"].values())  # the pre-op wrote dirty only, no pending
+    assert last["dirty"] == {"brick0": 0, "brick1": 1, "brick2": 1}
+    assert "write0" not in last["data"]["brick0"] and last["reach"]["client1"]["brick0"]
+
+
+def test_stale_read_ends_with_the_post_op(spec):
+    """The window is exactly ack..post-op: the post-op blames brick0 on brick1 and the arbiter."""
+    m = build_model(spec, {"max_faults": 1})
+    state = replay(m, ["link_loss(c=client0, b=brick0)", "lock(w=write0)", "pre_op(w=write0)", "op(w=write0)",
+                       "ack(w=write0)"])
+    assert not holds(m, "no_stale_read", state)
+    state = replay(m, ["link_loss(c=client0, b=brick0)", "lock(w=write0)", "pre_op(w=write0)", "op(w=write0)",
+                       "ack(w=write0)", "post_op(w=write0)"])
+    assert holds(m, "no_stale_read", state)
+    assert m.decode(state)["blame"] == {"brick0": [], "brick1": ["brick0"], "brick2": ["brick0"]}
 
 
 def test_arbiter_three_faults_split_brain(spec):
     res, _ = run(spec, {"max_faults": 3}, "no_split_brain")
     r = res["no_split_brain"]
-    assert r.verdict == "violated" and r.trace.length == 12
+    assert r.verdict == "violated" and r.trace.length == 11
     acts = actions(r)
-    assert acts.count("link_loss") == 3 and "ack" in acts
+    assert acts.count("link_loss") == 2 and acts.count("post_op_lost") == 1
+    lab = labels(r)
+    assert lab[:2] == ["lock(w=write1)", "link_loss(c=client1, b=brick1)"]
+    assert "post_op_lost(w=write1, b=brick2)" in lab and lab[-1] == "post_op(w=write0)"
     last = r.trace.states[-1]
     assert last["blame"]["brick2"] == ["brick0"]  # the arbiter blames only brick0 ...
-    assert "brick1" in last["blame"]["brick0"]  # ... which blames brick1: only the arbiter is a source
+    assert last["blame"]["brick0"] == ["brick1"] and last["blame"]["brick1"] == ["brick0"]  # only the arbiter is a source
+    # brick0 (which blames brick1) did not answer write0's pre-op: the write_subvol datamap keeps both data
+    # bricks, so rule (iv) does not fire when brick0 fails and the post-op blames brick0 (afr_write_subvol_set)
+    assert last["readable"]["write0"] == ["brick0", "brick1"] and last["failed"]["write0"] == ["brick0"]
+    assert not last["bad"]["write0"]  # write0 succeeds: unlock acks it
 
 
 def test_arbiter_three_faults_lost_ack(spec):
@@ -240,7 +271,7 @@ def test_inferred_replica3_sequence(spec):
 def test_arbiter_three_faults_exhaustive_size(spec):
     m = build_model(spec, {"max_faults": 3})
     r = check(m, [m.properties["ack_two_down"]])
-    assert r.stats.complete and r.stats.states == 490158
+    assert r.stats.complete and r.stats.states == 491134
     assert r.properties[0].verdict == "violated"
 
 
@@ -256,3 +287,29 @@ def test_arbiter_three_writes_two_faults_lost_ack(spec):
     assert last["acked"]["write0"] and "write0" not in last["data"]["brick0"]
     assert all(not v for v in last["blame"].values()) and last["dirty"] == {"brick0": 1, "brick1": 1, "brick2": 1}
     assert last["newest"] == ["brick0", "brick1"]
+
+
+def test_refused_write_completes_a_replica3_split_brain(spec):
+    """Finding 7 (replica 3, 3 writes, 4 faults, 16 steps, the shortest: found by the --big benchmark
+    at 75,613,314 states). write0 is refused by rule (iii) (EIO, no op), yet its post-op blames brick0,
+    which it never locked (afr_changelog_post_op_do: op_ret < 0 but afr_txn_nothing_failed, because
+    brick0 was not pre-op'd) -- and brick0 is the one brick holding both acked writes."""
+    m = build_model(spec, {"arbiter": False, "writes": 3, "max_faults": 4})
+    steps = [
+        "lock(w=write2)", "pre_op(w=write2)", "op_error(w=write2, b=brick2, applied=False)", "op(w=write2)",
+        "post_op(w=write2)", "unlock(w=write2)",
+        "lock(w=write1)", "link_loss(c=client1, b=brick1)", "link_loss(c=client0, b=brick0)", "pre_op(w=write1)",
+        "op(w=write1)", "post_op(w=write1)", "unlock(w=write1)",
+        "lock(w=write0)", "pre_op(w=write0)",
+    ]
+    state = replay(m, steps)
+    v = m.decode(state)
+    assert v["phase"]["write0"] == "refused" and v["bad"]["write0"]  # rule (iii): EIO, the op is never sent
+    assert v["readable"]["write0"] == ["brick0"] and v["failed"]["write0"] == ["brick0"]
+    assert holds(m, "no_split_brain", state)
+    state = replay(m, steps + ["post_op(w=write0)"])
+    v = m.decode(state)
+    assert v["blame"] == {"brick0": ["brick1", "brick2"], "brick1": ["brick0", "brick2"], "brick2": ["brick0", "brick1"]}
+    assert v["acked"] == {"write0": False, "write1": True, "write2": True}
+    assert v["data"]["brick0"] == ["write1", "write2"]  # the only complete copy, now blamed by both others
+    assert not holds(m, "no_split_brain", state)
