@@ -28,6 +28,7 @@ import math
 import attrs
 
 from hacheck.lang.expr import lift
+from properties.rules import afr_client_quorum, glusterd_server_quorum
 from hacheck.lang import (
     FALSE, TRUE, BadInput, Bool, Elem, Enum, Int, Map, Model, Set, Spec, and_, ite, max_, min_,
     or_, param, sum_,
@@ -125,12 +126,11 @@ def build(p: Params) -> Model:
     # ---- derived predicates -----------------------------------------------------------------
     qc = quorum_count_of(p)
     quorum_on = p.quorum_type != "none"
-    needed = math.ceil(N * p.server_quorum_ratio / 100)
 
     def server_ok(upv):
         if p.server_quorum == "none":
             return TRUE
-        return sum_(ite(upv[b], 1, 0) for b in bricks) >= needed
+        return glusterd_server_quorum(sum_(ite(upv[b], 1, 0) for b in bricks), N, p.server_quorum_ratio)
 
     sq = server_ok({b: up[b] for b in bricks})
 
@@ -146,11 +146,7 @@ def build(p: Params) -> Model:
         if not quorum_on:
             return TRUE
         u = sum_(ite(members[b], 1, 0) for b in bricks)
-        if p.quorum_type == "auto":
-            if N % 2 == 0:
-                return ite(u * 2 == N, members[bricks[0]], u >= N // 2 + 1)
-            return u >= N // 2 + 1
-        return u >= qc
+        return afr_client_quorum(u, N, members[bricks[0]], p.quorum_type, qc)
 
     def readable_set(c):
         """Data bricks the client may read: connected and blamed by no connected brick."""

@@ -23,7 +23,8 @@ from hacheck.lang import (
     BadInput, Bool, Elem, Enum, Int, Map, Model, Set, Spec, and_, forall, ite, max_, min_, not_,
     or_, param, sum_, switch,
 )
-from hacheck.lang.expr import lift  # typed Enum constants (the public API has none)
+from hacheck.lang.expr import lift  # typed Enum constants
+from properties.rules import ha_should_stop, ha_start_allowed
 from properties.hosted_engine import (
     engine_recovered, engine_running, engine_up, fresh_start_race, no_dual_engine, start_refused_by_lease,
     vm_running,
@@ -259,7 +260,7 @@ def build(p: Params) -> Model:
     # EngineDown
     def may_start(h):
         own, best = score(h, "EngineDown"), best_remote(h)
-        return (best <= own) if p.start_rule == "le" else ((best == 0) | (best < own))
+        return ha_start_allowed(own, best, p.start_rule)
 
     def best_engine_here_up(h):
         return and_(local_up(h), *(local_rank(h) >= remote_rank(h, q) for q in others(h)))
@@ -316,7 +317,7 @@ def build(p: Params) -> Model:
               ("vm_down", lambda h: vm[h] == "down", "EngineDown", None),
               ("vm_died", lambda h: vm[h] == "down_unexpected", "EngineUnexpectedlyDown", None),
               ("better_engine_elsewhere", best_engine_elsewhere_up, "EngineStop", None),
-              ("better_score_elsewhere", lambda h: best_remote(h) >= own(h) + p.restart_threshold, "EngineStop", None),
+              ("better_score_elsewhere", lambda h: ha_should_stop(own(h), best_remote(h), p.restart_threshold), "EngineStop", None),
               ("bad_health", lambda h: vm[h] != "up_good", "EngineUpBadHealth", None),
               ("good", always, "EngineUp", None)]
         if src == "EngineUpBadHealth":

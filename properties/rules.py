@@ -39,8 +39,10 @@ def ha_score(base: object, penalties: list[tuple[object, object]]):
 
 
 def ha_start_allowed(own: object, best_remote: object, rule: str = "le"):
-    """EngineDown -> EngineStart: best remote score <= own (the fix of rhbz#1093638) or < own (old)."""
-    return lift(best_remote) <= own if rule == "le" else lift(best_remote) < own
+    """EngineDown -> EngineStart (agent/states.py): no alive remote host has a score (best remote
+    score 0), or the best remote score <= own (the fix of rhbz#1093638), < own with the old rule."""
+    best = lift(best_remote)
+    return (best == 0) | (best <= own if rule == "le" else best < own)
 
 
 def ha_should_stop(own: object, best_remote: object, threshold: object):
