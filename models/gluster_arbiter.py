@@ -23,7 +23,6 @@ See docs/models/gluster.md for the mapping to upstream and what is abstracted.
 
 from __future__ import annotations
 
-import math
 
 import attrs
 
