@@ -358,9 +358,9 @@ class Explorer:
             trace = self.trace_to(store, gid, p.name, kind)
             if p.kind == "invariant":
                 return PropertyResult(p.name, p.kind, VIOLATED, "bfs", "explicit",
-                                      f"{trace.length} steps, shortest", stats, trace)
+                                      f"{_steps(trace.length)}, shortest", stats, trace)
             return PropertyResult(p.name, p.kind, HOLDS, "witness", "explicit",
-                                  f"witness in {trace.length} steps, shortest", stats, trace)
+                                  f"witness in {_steps(trace.length)}, shortest", stats, trace)
         if exhausted:
             if p.kind == "invariant":
                 return PropertyResult(p.name, p.kind, HOLDS, "exhaustive", "explicit",
@@ -383,6 +383,10 @@ class Explorer:
         msg = (f"model error: action {inst.label} sets {f.name} to {rv.value}, outside its declared type {f.type} "
                f"(reached after {trace.length} steps)")
         return ModelRangeError(msg, trace)
+
+
+def _steps(n: int) -> str:
+    return f"{n} step" + ("" if n == 1 else "s")
 
 
 def params_dict(model: Model) -> dict[str, object]:
