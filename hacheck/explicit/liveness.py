@@ -321,20 +321,31 @@ class Liveness:
         starts_at = np.searchsorted(rcv, np.arange(ncomp + 1))
         ready = np.flatnonzero(outdeg == 0)
         remaining = outdeg.copy()
-        while len(ready):
-            nxt = []
-            for x in ready.tolist():
-                lo, hi = starts_at[x], starts_at[x + 1]
-                for j in range(lo, hi):
-                    pu = int(rcu[j])
-                    cand = int(rcw[j]) + int(dist[x])
-                    if cand > dist[pu]:
-                        dist[pu] = cand
-                        best[pu] = int(rci[j])
-                    remaining[pu] -= 1
-                    if remaining[pu] == 0:
-                        nxt.append(pu)
-            ready = np.array(nxt, dtype=np.int64)
+        while len(ready):  # reverse topological order, one level of the DAG at a time
+            counts = starts_at[ready + 1] - starts_at[ready]
+            total = int(counts.sum())
+            if total == 0:
+                break
+            offsets = np.repeat(starts_at[ready] - (np.cumsum(counts) - counts), counts)
+            j = offsets + np.arange(total)  # every condensed edge into a ready component
+            pu = rcu[j]
+            cand = rcw[j] + dist[rcv[j]]
+            pos = np.arange(total)
+            # per predecessor: the largest candidate, the first one on ties (as a sequential pass would)
+            order = np.lexsort((pos, -cand, pu))
+            pu_s = pu[order]
+            head = np.r_[True, pu_s[1:] != pu_s[:-1]]
+            pu_u, cand_u, e_u = pu_s[head], cand[order][head], rci[j[order][head]]
+            better = cand_u > dist[pu_u]
+            dist[pu_u[better]] = cand_u[better]
+            best[pu_u[better]] = e_u[better]
+            remaining -= np.bincount(pu, minlength=ncomp)
+            # the next level, in the order its components would be completed by a sequential pass
+            o2 = np.lexsort((pos, pu))
+            tail = np.r_[pu[o2][1:] != pu[o2][:-1], True]
+            last = pos[o2][tail]  # aligned with pu_u: both hold each predecessor once, ascending
+            zero = remaining[pu_u] == 0
+            ready = pu_u[zero][np.argsort(last[zero], kind="stable")]
         worst_state = int(starts[np.argmax(dist[labels[starts]])])
         worst = int(dist[labels[worst_state]])
         text = f"{worst} {self.unit}"
