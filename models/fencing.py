@@ -48,8 +48,8 @@ LAZY = frozenset({"reboot_timeout", "startup_window_over", "vm_kill_paused", "bo
 
 @attrs.frozen
 class Params:
-    hosts: int = param(3, low=2, high=4, doc="number of hypervisors h1..hN in the cluster")
-    vms: int = param(3, low=1, high=4, doc="number of HA VMs v1..vM; VM vi starts on host h((i-1) mod hosts + 1)")
+    hosts: int = param(3, low=2, high=8, doc="number of hypervisors h1..hN in the cluster (beyond 4, fuzz rather than check)")
+    vms: int = param(3, low=1, high=10, doc="number of HA VMs v1..vM; VM vi starts on host h((i-1) mod hosts + 1)")
     fencing_enabled: bool = param(True, doc="cluster fencing policy: fencing enabled (upstream default true)")
     skip_if_sd_active: bool = param(
         False, doc="cluster fencing policy skip_fencing_if_sd_active: wait 90 s after the last poll, then let the "
