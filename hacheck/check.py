@@ -8,6 +8,7 @@ import attrs
 
 from .explicit.liveness import Liveness
 from .explicit.search import Bounds, Explorer, ProgressFn
+from .lang.errors import HacheckError
 from .lang.model import Model
 from .lang.props import Property
 from .result import CheckResult
@@ -27,9 +28,17 @@ def run_check(model: Model, properties: Iterable[Property] | None = None, bounds
         return Explorer(model, symmetry=symmetry).run(safety, bounds, progress)
     ex = Explorer(model, symmetry=False)
     result = ex.run(safety, bounds, progress, record_edges=True)
-    live = Liveness(ex, ex.graph, result.stats)
     by_name = {p.name: p for p in result.properties}
-    for p in temporal:
-        by_name[p.name] = live.check(p)
+    try:
+        live = Liveness(ex, ex.graph, result.stats)
+        for p in temporal:
+            by_name[p.name] = live.check(p)
+    except MemoryError:
+        g = ex.graph
+        raise HacheckError(
+            f"out of memory in the liveness check of {model.name}: its state graph ({g.states:,} states, "
+            f"{len(g.src):,} transitions) does not fit with the working arrays; lower the bounds (--param), "
+            "or check the safety properties alone (--property)"
+        ) from None
     ordered = tuple(by_name[p.name] for p in props)
     return attrs.evolve(result, properties=ordered)

@@ -122,3 +122,27 @@ def test_liveness_on_a_bounded_search_is_unknown():
 
     r = _by_name(run_check(toggler("strong"), bounds=Bounds(max_states=2)))
     assert r["finishes"].verdict == "unknown"
+
+
+def test_a_graph_that_does_not_fit_is_a_clear_error_not_a_crash(monkeypatch):
+    from hacheck.explicit import liveness
+    from hacheck.lang import HacheckError
+
+    def no_memory(*_a, **_k):
+        raise MemoryError
+
+    monkeypatch.setattr(liveness.Liveness, "fair_cores", no_memory)
+    with pytest.raises(HacheckError, match="out of memory in the liveness check of toggler: its state graph"):
+        run_check(toggler("weak"))
+
+
+def test_out_of_memory_during_the_search_is_a_clear_error(monkeypatch):
+    from hacheck.explicit.search import Explorer
+    from hacheck.lang import HacheckError
+
+    def no_memory(*_a, **_k):
+        raise MemoryError
+
+    monkeypatch.setattr(Explorer, "expand", no_memory)
+    with pytest.raises(HacheckError, match="out of memory after"):
+        run_check(toggler("weak"))
