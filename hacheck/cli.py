@@ -226,13 +226,9 @@ def select_properties(model: Model, names: list[str]) -> list[Any]:
     return props if names else list(model.properties.values())
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from .check import run_check
-    from .explicit.search import Bounds
-    from .render.dot import write_trace_files
-    from .report.json_report import to_json, write_json
-    from .report.text import summary, trace_lines
-
+def prepare_run(args: argparse.Namespace) -> tuple[Model, list[Any], Path]:
+    """What check and fuzz share before they run: the model with its parameters and fault kinds,
+    the properties asked for, and output places that are known to be writable."""
     model, _spec = load_model(args.path, args.param)
     if args.faults:
         model.restrict_faults([k.strip() for k in args.faults.split(",") if k.strip()])
@@ -243,6 +239,17 @@ def cmd_check(args: argparse.Namespace) -> int:
         jp = Path(args.json)
         if jp.parent and not jp.parent.exists():
             raise BadInput(f"--json {jp}: folder {jp.parent} does not exist")
+    return model, props, out_dir
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import run_check
+    from .explicit.search import Bounds
+    from .render.dot import write_trace_files
+    from .report.json_report import to_json, write_json
+    from .report.text import summary, trace_lines
+
+    model, props, out_dir = prepare_run(args)
     progress = Progress(not args.quiet)
     disagreements: list[str] = []
     try:

@@ -109,24 +109,14 @@ class _Progress:
 
 
 def cmd_fuzz(args: argparse.Namespace) -> int:
-    from ..cli import _ensure_writable, _write_traces, load_model, select_properties
-    from ..lang.errors import BadInput
+    from ..cli import _ensure_writable, _write_traces, prepare_run
     from ..render.dot import write_trace_files
     from ..report.json_report import to_json, write_json
     from ..report.text import summary
     from .runner import FuzzOptions, fuzz
     from .strategies import Weights
 
-    model, _spec = load_model(args.path, args.param)
-    if args.faults:
-        model.restrict_faults([k.strip() for k in args.faults.split(",") if k.strip()])
-    props = select_properties(model, args.property)
-    out_dir = Path(args.out)
-    _ensure_writable(out_dir)
-    if args.json:
-        jp = Path(args.json)
-        if jp.parent and not jp.parent.exists():
-            raise BadInput(f"--json {jp}: folder {jp.parent} does not exist")
+    model, props, out_dir = prepare_run(args)
     db = None
     if not args.no_db:
         db = Path(args.db) if args.db else Path(DEFAULT_DB)
