@@ -44,6 +44,10 @@ class Context:
 
     def solver(self, timeout: float | None) -> z3.Solver:
         s = z3.SolverFor("QF_FD") if self.enc.kind == "bv" else z3.Solver()
+        if self.enc.kind == "bv":
+            # the one-hot action choice is a cardinality constraint; z3's dedicated cardinality
+            # solver is slower here than plain clauses (Gluster BMC to depth 20: 135 s -> 87 s)
+            s.set("sat.cardinality.solver", False)
         if timeout is not None:
             s.set(timeout=max(1, int(timeout * 1000)))
         return s
