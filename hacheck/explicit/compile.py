@@ -8,6 +8,7 @@ Generating source (as SPIN generates C) means the tree is walked once per model,
 
 from __future__ import annotations
 
+import abc
 import linecache
 from typing import Callable
 
@@ -29,11 +30,13 @@ class RangeViolation(Exception):
         self.instance, self.row, self.field, self.value = instance, row, field, value
 
 
-class _Emitter:
-    """Turns expressions into numpy expressions over local column names, sharing repeated nodes."""
+class SharingEmitter(abc.ABC):
+    """Expression -> source text over local names, computing a node used more than once into a
+    local (the common part of the numpy and the plain-Python compilers)."""
 
-    def __init__(self, col: Callable[[int], str]):
+    def __init__(self, col: Callable[[int], str], prefix: str = "t"):
         self.col = col
+        self.prefix = prefix
         self.lines: list[str] = []
         self.memo: dict[int, str] = {}
         self.count: dict[int, int] = {}
@@ -53,13 +56,24 @@ class _Emitter:
         if k in self.memo:
             return self.memo[k]
         text = self._emit(e)
-        if self.count.get(k, 0) > 1 and not isinstance(e, (Const, Field)):
-            name = f"t{self.tmp}"
+        if self.count.get(k, 0) > 1 and not isinstance(e, (Const, Field)) and self.worth_hoisting(e):
+            name = f"{self.prefix}{self.tmp}"
             self.tmp += 1
             self.lines.append(f"{name} = {text}")
             text = name
         self.memo[k] = text
         return text
+
+    def worth_hoisting(self, e: Expr) -> bool:
+        return True
+
+    @abc.abstractmethod
+    def _emit(self, e: Expr) -> str:
+        """How one node is written: each compiler has its own syntax."""
+
+
+class _Emitter(SharingEmitter):
+    """Numpy expressions over whole columns."""
 
     def _emit(self, e: Expr) -> str:
         if isinstance(e, Const):

@@ -19,7 +19,7 @@ An update that may leave its field's declared range is checked and raises
 from __future__ import annotations
 
 import linecache
-from typing import Callable, Sequence
+from typing import Callable
 
 import attrs
 
@@ -27,34 +27,20 @@ from ..lang.errors import ModelError
 from ..lang.expr import And, Arith, Cmp, Const, Expr, Field, Ite, Not, Or
 from ..lang.model import ActionInstance, Model
 from ..lang.types import BoolT, IntT
-from .compile import RangeViolation
+from .compile import RangeViolation, SharingEmitter
 
 State = tuple[int, ...]
 
 HOIST_MIN_SIZE = 4  # shared subtrees at least this big are computed once into a local
 
 
-class _PyEmitter:
+class _PyEmitter(SharingEmitter):
     """Expression -> Python expression text over local names; hoists large shared subtrees."""
 
     def __init__(self, col: Callable[[int], str], prefix: str):
-        self.col = col
-        self.prefix = prefix
-        self.lines: list[str] = []
-        self.memo: dict[int, str] = {}
-        self.count: dict[int, int] = {}
+        super().__init__(col, prefix)
         self.size: dict[int, int] = {}
-        self.tmp = 0
         self.fields: set[int] = set()
-
-    def prepare(self, roots: Sequence[Expr]) -> None:
-        stack = list(roots)
-        while stack:
-            e = stack.pop()
-            k = id(e)
-            self.count[k] = self.count.get(k, 0) + 1
-            if self.count[k] == 1:
-                stack.extend(e.children())
 
     def _size(self, e: Expr) -> int:
         k = id(e)
@@ -74,18 +60,8 @@ class _PyEmitter:
                     stack.extend((c, False) for c in kids if id(c) not in self.size)
         return self.size[k]
 
-    def emit(self, e: Expr) -> str:
-        k = id(e)
-        if k in self.memo:
-            return self.memo[k]
-        text = self._emit(e)
-        if self.count.get(k, 0) > 1 and not isinstance(e, (Const, Field)) and self._size(e) >= HOIST_MIN_SIZE:
-            name = f"{self.prefix}{self.tmp}"
-            self.tmp += 1
-            self.lines.append(f"{name} = {text}")
-            text = name
-        self.memo[k] = text
-        return text
+    def worth_hoisting(self, e: Expr) -> bool:
+        return self._size(e) >= HOIST_MIN_SIZE
 
     def _emit(self, e: Expr) -> str:
         if isinstance(e, Const):
