@@ -47,20 +47,20 @@ def main() -> int:
         print(f"  {prop:<20} {Path(path).stem:<16} {r.line}  [{time.monotonic() - t0:.1f} s]")
     print("BMC on the Gluster model (defaults: replica 3 arbiter 1, every rule on; no violation exists)")
     depth = 12 if args.quick else 20
-    for encoding in ("bv", "int"):
+    for encoding, sat, scale in (("bv", "cadical", 1), ("bv", "z3", 2), ("int", "z3", 1)):
         m = model("models/gluster_arbiter.py", {})
         t0 = time.monotonic()
-        r = bmc(Context(m, encoding), m.properties["no_split_brain"], depth, budget * (2 if encoding == "bv" else 1))
-        print(f"  encoding {encoding:<3} depth {depth}: {r.line}  [{time.monotonic() - t0:.1f} s]")
+        r = bmc(Context(m, encoding, sat), m.properties["no_split_brain"], depth, budget * scale)
+        print(f"  {encoding:<3} {sat:<7} depth {depth}: {r.line}  [{time.monotonic() - t0:.1f} s]")
     print("BMC to a counterexample (shortest length must equal the explicit engine's)")
     for path, params, prop in [("models/gluster_arbiter.py", {"replica": 2, "arbiter": False, "quorum_type": "none"}, "no_split_brain"),
                                ("models/hosted_engine.py", {"sanlock_lease": False}, "no_dual_engine"),
                                ("models/fencing.py", {"pm_reports": "faulty", "manual_confirm_allowed": False}, "no_dual_running_vm")]:
-        for encoding in ("bv", "int"):
+        for encoding, sat in (("bv", "cadical"), ("bv", "z3"), ("int", "z3")):
             m = model(path, params)
             t0 = time.monotonic()
-            r = bmc(Context(m, encoding), m.properties[prop], 20, budget)
-            print(f"  {Path(path).stem:<16} {encoding:<3} {r.line}  [{time.monotonic() - t0:.2f} s]")
+            r = bmc(Context(m, encoding, sat), m.properties[prop], 20, budget)
+            print(f"  {Path(path).stem:<16} {encoding:<3} {sat:<7} {r.line}  [{time.monotonic() - t0:.2f} s]")
     return 0
 
 

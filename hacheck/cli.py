@@ -18,6 +18,7 @@ from . import __version__
 from .lang.errors import BadInput, HacheckError
 from .lang.expr import show
 from .lang.model import Model
+from .symbolic import SAT_SOLVERS
 from .result import CheckResult, fmt_int
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_UNKNOWN, EXIT_DISAGREE = 0, 1, 2, 3, 4
@@ -105,6 +106,8 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--depth", type=_positive_int("--depth"), default=20, metavar="K", help="BMC depth for the z3 engine (default 20)")
     c.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S",
                    help="z3 time budget per property in seconds (default 60)")
+    c.add_argument("--sat-solver", choices=SAT_SOLVERS, default="cadical",
+                   help="BMC back end for the z3 engine: CaDiCaL on z3's bit-blasted clauses (default) or z3's own solver")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress line, no traces on stdout")
 
     ls = sub.add_parser("list", help="show a model's sorts, variables, actions, parameters and properties")
@@ -121,6 +124,8 @@ def make_parser() -> argparse.ArgumentParser:
     pv.add_argument("--invariant", metavar="EXPR-OR-NAME", help="an inductive invariant: property names (comma-separated) or an expression")
     pv.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S", help="time budget in seconds (default 60)")
     pv.add_argument("--encoding", choices=("bv", "int"), default="bv", help="z3 encoding for BMC and k-induction (default bv)")
+    pv.add_argument("--sat-solver", choices=SAT_SOLVERS, default="cadical",
+                    help="BMC back end with the bv encoding: CaDiCaL on z3's bit-blasted clauses (default) or z3's own solver")
     pv.add_argument("--out", default="hacheck-out", metavar="DIR")
     pv.add_argument("--json", metavar="FILE")
     pv.add_argument("-q", "--quiet", action="store_true")
@@ -259,14 +264,14 @@ def cmd_check(args: argparse.Namespace) -> int:
             temporal = [p.name for p in props if not p.is_safety]
             if temporal and args.property:
                 raise BadInput(f"--property {temporal[0]}: the z3 engine checks safety properties only; use --engine explicit")
-            result = smt_check(model, props, args.depth, args.timeout)
+            result = smt_check(model, props, args.depth, args.timeout, sat=args.sat_solver)
         else:
             result = run_check(model, props, Bounds(args.max_states, args.max_seconds, args.max_depth), progress,
                                symmetry=not args.no_symmetry)
             if args.engine == "both":
                 from .symbolic.check import agreement, merge, smt_check
 
-                smt = smt_check(model, props, args.depth, args.timeout)
+                smt = smt_check(model, props, args.depth, args.timeout, sat=args.sat_solver)
                 disagreements = agreement(result, smt)
                 result = merge(result, smt)
     finally:
@@ -313,7 +318,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     _ensure_writable(out_dir)
     from .explicit.search import params_dict
 
-    ctx = Context(model, args.encoding)
+    ctx = Context(model, args.encoding, args.sat_solver)
     depth = args.depth if method != "kind" else min(args.depth, 6) if args.depth == 20 else args.depth
     r = prove(ctx, p, method, depth, args.timeout, inv, max_k=depth if method == "kind" else 6)
     result = CheckResult(model.name, params_dict(model), (r,), Stats(seconds=r.stats.seconds, depth=r.stats.depth), engine="smt")

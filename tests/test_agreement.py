@@ -39,11 +39,12 @@ def _model(path, params):
     return build_model(load_spec(ROOT / path), params)
 
 
+@pytest.mark.parametrize("sat", ["cadical", "z3"])
 @pytest.mark.parametrize("path,params,prop", VIOLATED, ids=lambda x: str(x))
-def test_bmc_length_equals_bfs_shortest_length(path, params, prop):
+def test_bmc_length_equals_bfs_shortest_length(path, params, prop, sat):
     m = _model(path, params)
     explicit = run_check(m, [m.properties[prop]]).properties[0]
-    smt = bmc(Context(m), m.properties[prop], 20, 120)
+    smt = bmc(Context(m, "bv", sat), m.properties[prop], 20, 120)
     assert explicit.verdict == smt.verdict == "violated"
     assert smt.trace.length == explicit.trace.length
     replay(m, smt.trace)
@@ -72,9 +73,10 @@ def test_agreement_report_flags_disagreements():
 
 
 @pytest.mark.slow
-def test_gluster_default_bmc_agrees_with_exhaustive_search():
+@pytest.mark.parametrize("sat", ["cadical", "z3"])
+def test_gluster_default_bmc_agrees_with_exhaustive_search(sat):
     m = _model("models/gluster_arbiter.py", {})
     explicit = run_check(m, [m.properties["no_split_brain"]]).properties[0]
     assert explicit.verdict == "holds"
-    smt = bmc(Context(m), m.properties["no_split_brain"], 12, 300)
+    smt = bmc(Context(m, "bv", sat), m.properties["no_split_brain"], 12, 300)
     assert smt.verdict == "unknown" and "no violation up to depth 12" in smt.explanation

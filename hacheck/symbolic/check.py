@@ -66,8 +66,8 @@ def _left(t0: float, total: float, share: float) -> float:
 
 
 def smt_check(model: Model, properties: Iterable[Property], depth: int = 20, timeout: float = 60.0,
-              encoding: str = "bv") -> CheckResult:
-    ctx = Context(model, encoding)
+              encoding: str = "bv", sat: str = "cadical") -> CheckResult:
+    ctx = Context(model, encoding, sat)
     t0 = time.monotonic()
     results = tuple(prove(ctx, p, "auto", depth, timeout) for p in properties if p.is_safety)
     from ..explicit.search import params_dict

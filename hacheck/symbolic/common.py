@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
+import attrs
 import z3
 
 from ..explicit.search import Explorer
-from ..lang.errors import HacheckError
+from ..lang.errors import BadInput, HacheckError
 from ..lang.model import Model
 from ..lang.props import Property
 from ..replay import replay
 from ..result import PropertyResult, Stats
 from ..trace import Trace
+from . import SAT_SOLVERS
 from .encode import Encoding
+
+if TYPE_CHECKING:
+    from .cnf import BitBlaster, Template
 
 
 class SmtModelError(HacheckError):
@@ -25,14 +30,53 @@ class SmtModelError(HacheckError):
         self.trace = trace
 
 
-class Context:
-    """A model, its encoding, and an explorer used only to decode and label states."""
+@attrs.frozen
+class StepTemplates:
+    """One property's formulas as CNF templates (``cnf.py``), built once per context."""
 
-    def __init__(self, model: Model, encoding: str = "bv"):
+    blaster: "BitBlaster"
+    init: "Template"
+    trans: "Template"
+    bad: "Template"
+    good: "Template"
+    range_error: "Template | None"
+
+
+class Context:
+    """A model, its encoding, and an explorer used only to decode and label states.
+
+    ``sat`` picks BMC's back end with the bv encoding: CaDiCaL on z3's bit-blasted clauses
+    (default, faster) or z3's own incremental solver. The int encoding always uses z3.
+    """
+
+    def __init__(self, model: Model, encoding: str = "bv", sat: str = "cadical"):
+        if sat not in SAT_SOLVERS:
+            raise BadInput(f"unknown SAT solver {sat!r} (use {' or '.join(SAT_SOLVERS)})")
         self.model = model
         self.enc = Encoding(model, encoding)
+        self.sat = sat if encoding == "bv" else "z3"
         self.explorer = Explorer(model, symmetry=False)
         self._int: "Context | None" = None
+        self._blaster: "BitBlaster | None" = None
+        self._templates: dict[str, StepTemplates] = {}
+
+    @property
+    def bmc_solver_name(self) -> str:
+        return "CaDiCaL" if self.sat == "cadical" else f"z3 {self.enc.kind}"
+
+    def templates(self, p: Property) -> StepTemplates:
+        from .cnf import BitBlaster
+
+        if p.name not in self._templates:
+            if self._blaster is None:
+                self._blaster = BitBlaster(self.enc)
+            b, enc = self._blaster, self.enc
+            errs = enc.range_errors
+            self._templates[p.name] = StepTemplates(
+                b, b.template(enc.init), b.template(enc.trans), b.template(self.bad(p, enc.cur)),
+                b.template(z3.Not(self.bad(p, enc.cur))),
+                b.template(z3.Or(*(c for _, _, c in errs))) if errs else None)
+        return self._templates[p.name]
 
     def as_int(self) -> "Context":
         """The same model with the integer encoding (what Spacer needs)."""
@@ -64,6 +108,10 @@ class Context:
                    prop: str | None, kind: str) -> Trace:
         codes = [tuple(self.enc.value(m, x, i) for i, x in enumerate(xs)) for xs in steps]
         instances = [self.enc.act_value(m, a) for a in acts]  # each a list of selectors
+        return self.trace_from_codes(codes, instances, prop, kind)
+
+    def trace_from_codes(self, codes: Sequence[tuple[int, ...]], instances: Sequence[int], prop: str | None,
+                         kind: str) -> Trace:
         states = tuple(self.model.decode(c) for c in codes)
         trace = self.explorer.make_trace(states, tuple(self.explorer.step(i) for i in instances), prop, kind)
         replay(self.model, trace)  # a z3 trace is believed only once the model's own semantics replays it

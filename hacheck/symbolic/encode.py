@@ -241,6 +241,14 @@ class Encoding:
             pairs += list(zip(self.sel, sels))
         return z3.substitute(formula, *pairs)
 
+    def holds_at(self, formula: z3.BoolRef, codes: Sequence[int]) -> bool:
+        """A formula over the current state, evaluated in the state with these codes."""
+        pairs = []
+        for f, x, c in zip(self.model.fields, self.cur, codes):
+            t = f.type
+            pairs.append((x, z3.BoolVal(bool(c)) if isinstance(t, BoolT) else self.num(c + t.lo if isinstance(t, IntT) else c)))
+        return z3.is_true(z3.simplify(z3.substitute(formula, *pairs)))
+
     def value(self, model: z3.ModelRef, x: z3.ExprRef, field: int) -> int:
         """A field's code (as the explicit engine stores it) from a z3 model."""
         t = self.model.fields[field].type

@@ -1,0 +1,48 @@
+"""CaDiCaL (through PySAT) as an incremental SAT solver with a wall-clock deadline.
+
+PySAT cannot interrupt CaDiCaL, but it can bound its conflicts: a query runs in slices of
+conflicts, and the deadline is checked between slices (a slice takes well under a second on the
+shipped models). Learnt clauses survive from slice to slice and from query to query.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterable, Sequence
+
+SOLVER = "cadical195"
+SLICE = 20_000  # conflicts between two looks at the clock
+
+
+class SatSolver:
+    def __init__(self, deadline: float | None = None):
+        from pysat.solvers import Solver
+
+        self._s = Solver(name=SOLVER)
+        self.deadline = deadline
+
+    def add(self, clauses: Iterable[Sequence[int]]) -> None:
+        add = self._s.add_clause
+        for c in clauses:
+            add(c)
+
+    def solve(self, assumptions: Sequence[int]) -> bool | None:
+        """True (sat), False (unsat), or None when the deadline passed first."""
+        if self.deadline is None:
+            return bool(self._s.solve(assumptions=assumptions))
+        while True:
+            if time.monotonic() > self.deadline:
+                return None
+            self._s.conf_budget(SLICE)
+            r = self._s.solve_limited(assumptions=assumptions)
+            if r is not None:
+                return bool(r)
+
+    def model(self) -> list[int]:
+        return self._s.get_model() or []
+
+    def __del__(self) -> None:
+        try:
+            self._s.delete()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass

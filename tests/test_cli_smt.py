@@ -1,0 +1,76 @@
+"""End-to-end tests of the z3 engine's commands: ``prove`` (every method), ``check --engine``.
+
+Exit codes as everywhere: 0 holds, 1 violated, 2 bad input, 3 unknown, 4 engines disagree.
+"""
+
+from __future__ import annotations
+
+import json
+
+from test_cli import TUTORIAL, assert_bad_input, run
+
+T = str(TUTORIAL)
+
+
+def test_prove_bmc_names_the_back_end_and_writes_the_trace(tmp_path):
+    for sat, name in (("cadical", "CaDiCaL"), ("z3", "z3 bv")):
+        r = run("prove", T, "--property", "no_split_brain", "--method", "bmc", "--sat-solver", sat, "--out", str(tmp_path))
+        assert r.returncode == 1, r.stderr
+        assert f"no_split_brain  invariant  violated (BMC ({name}), 4 steps, shortest)" in r.stdout
+        assert "FAULT cut(" in r.stdout
+    for ext in ("itf.json", "dot", "svg"):
+        assert (tmp_path / f"two_replicas.no_split_brain.{ext}").exists()
+    itf = json.loads((tmp_path / "two_replicas.no_split_brain.itf.json").read_text())
+    assert len(itf["states"]) == 5
+
+
+def test_prove_each_unbounded_method_on_a_holding_property(tmp_path):
+    expect = {"kind": "holds (k-induction, k=", "chc": "holds (CHC invariant, re-checked)",
+              "auto": "holds (BMC (CaDiCaL) complete: no execution is longer than 4 steps)"}
+    for method, text in expect.items():
+        r = run("prove", T, "--param", "quorum=majority", "--property", "no_split_brain", "--method", method,
+                "--out", str(tmp_path))
+        assert r.returncode == 0, (method, r.stdout, r.stderr)
+        assert text in r.stdout, r.stdout
+    r = run("prove", T, "--param", "quorum=majority", "--property", "no_split_brain", "--method", "chc", "--out", str(tmp_path))
+    assert "invariant found: " in r.stdout and "data[r1][w2]" in r.stdout
+
+
+def test_prove_bounded_bmc_is_unknown_exit_3(tmp_path):
+    r = run("prove", "models/gluster_arbiter.py", "--property", "no_split_brain", "--method", "bmc", "--depth", "3",
+            "--out", str(tmp_path), "--json", str(tmp_path / "r.json"))
+    assert r.returncode == 3, r.stderr
+    assert "unknown (bounded: no violation up to depth 3 (BMC, CaDiCaL))" in r.stdout
+    assert "holds" not in r.stdout
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["exit_code"] == 3 and doc["properties"][0]["verdict"] == "unknown"
+
+
+def test_prove_invariant_not_inductive_names_action_and_conjunct(tmp_path):
+    r = run("prove", T, "--param", "quorum=majority", "--property", "no_split_brain",
+            "--invariant", "data['r1'].size() <= 1", "--out", str(tmp_path))
+    assert r.returncode == 3, r.stderr
+    assert "not inductive: action write(" in r.stdout
+    assert "data[r1]" in r.stdout
+
+
+def test_check_engine_both_agrees_and_attaches_the_smt_verdict(tmp_path):
+    r = run("check", T, "--engine", "both", "--out", str(tmp_path), "-q")
+    assert r.returncode == 1, r.stderr
+    assert "[smt: violated (BMC (CaDiCaL), 4 steps, shortest)]" in r.stdout
+    assert "DISAGREE" not in r.stdout
+    r = run("check", T, "--engine", "smt", "--sat-solver", "z3", "--out", str(tmp_path), "-q")
+    assert r.returncode == 1 and "BMC (z3 bv), 4 steps" in r.stdout
+
+
+def test_prove_bad_input_exit_2(tmp_path):
+    cases = [
+        (["--property", "no_split_brain", "--sat-solver", "minisat"], ["--sat-solver", "minisat"]),
+        (["--property", "nope"], ["no property 'nope'"]),
+        (["--property", "no_split_brain", "--invariant", "data['r1'].size( <="], ["--invariant", "syntax error"]),
+        (["--property", "no_split_brain", "--method", "induction"], ["--method induction needs --invariant"]),
+        (["--property", "no_split_brain", "--depth", "0"], ["--depth"]),
+        (["--property", "no_split_brain", "--timeout", "-1"], ["--timeout"]),
+    ]
+    for args, needles in cases:
+        assert_bad_input(run("prove", T, *args, "--out", str(tmp_path)), *needles)
