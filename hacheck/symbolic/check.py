@@ -16,9 +16,10 @@ from ..result import HOLDS, UNKNOWN, VIOLATED, CheckResult, PropertyResult, Stat
 from .bmc import bmc
 from .chc import chc
 from .common import Context
+from .houdini import houdini
 from .induction import check_invariant, k_induction
 
-METHODS = ("auto", "bmc", "kind", "chc", "induction")
+METHODS = ("auto", "bmc", "kind", "houdini", "chc", "induction")
 
 
 def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, timeout: float = 60.0,
@@ -30,6 +31,8 @@ def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, time
         return bmc(ctx, p, depth, timeout)
     if method == "kind":
         return k_induction(ctx, p, max_k, timeout)
+    if method == "houdini":
+        return houdini(ctx, p, timeout)
     if method == "chc":
         return chc(ctx, p, timeout)
     if method == "induction":
@@ -44,14 +47,18 @@ def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, time
         if r.verdict != UNKNOWN:
             return r
         tried.append(f"invariant: {r.explanation}")
-    r = bmc(ctx, p, depth, _left(t0, timeout, 0.4))
+    r = bmc(ctx, p, depth, _left(t0, timeout, 0.3))
     if r.verdict != UNKNOWN:
         return r
     tried.append(r.explanation)
-    r = k_induction(ctx, p, max_k, _left(t0, timeout, 0.3))
+    r = k_induction(ctx, p, max_k, _left(t0, timeout, 0.2))
     if r.verdict != UNKNOWN:
         return r
     tried.append(f"k-induction: {r.explanation}")
+    r = houdini(ctx, p, _left(t0, timeout, 0.5))
+    if r.verdict != UNKNOWN:
+        return r
+    tried.append(r.explanation if r.explanation.startswith("Houdini") else f"Houdini: {r.explanation}")
     r = chc(ctx, p, _left(t0, timeout, 1.0))
     if r.verdict != UNKNOWN:
         return r

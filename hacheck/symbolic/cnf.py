@@ -22,14 +22,14 @@ from ..lang.types import BoolT, IntT
 from .encode import Encoding
 
 TACTIC = ("simplify", "bit-blast", "card2bv", "tseitin-cnf")
-AUX, CUR, NXT, SEL = 0, 1, 2, 3
+AUX, CUR, NXT, SEL, EXTRA = 0, 1, 2, 3, 4
 
 
 @attrs.frozen(eq=False)
 class Template:
     """A formula's clauses over template variables 1..n, each with a role and an offset."""
 
-    role: np.ndarray  # per template variable (index 0 unused): AUX, CUR, NXT or SEL
+    role: np.ndarray  # per template variable (index 0 unused): AUX, CUR, NXT, SEL or EXTRA
     offset: np.ndarray  # its position among the state bits / action indicators / Tseitin variables
     literals: np.ndarray  # every clause's literals, concatenated
     ends: np.ndarray  # where each clause ends in ``literals``
@@ -69,13 +69,15 @@ class BitBlaster:
             self._roles[str(b)] = (SEL, i)
             self._subst.append((s, b))
 
-    def template(self, formula: z3.BoolRef) -> Template:
+    def template(self, formula: z3.BoolRef, extra: Sequence[z3.BoolRef] = ()) -> Template:
+        """``extra``: Bool constants of the formula that a caller numbers itself (role EXTRA, offset
+        = position in the list), e.g. names for candidate literals."""
         goal = z3.Goal()
         goal.add(z3.substitute(formula, *self._subst))
         (cnf,) = z3.Then(*TACTIC)(goal)
-        return self._parse(cnf.dimacs())
+        return self._parse(cnf.dimacs(), {str(b): (EXTRA, i) for i, b in enumerate(extra)})
 
-    def _parse(self, text: str) -> Template:
+    def _parse(self, text: str, extra: dict[str, tuple[int, int]]) -> Template:
         names: dict[int, str] = {}
         lits: list[int] = []
         ends: list[int] = []
@@ -93,7 +95,8 @@ class BitBlaster:
         offset = np.zeros(nvars + 1, dtype=np.int64)
         aux = 0
         for v in range(1, nvars + 1):
-            known = self._roles.get(names.get(v, ""))
+            name = names.get(v, "")
+            known = self._roles.get(name) or extra.get(name)
             if known is None:
                 offset[v] = aux
                 aux += 1
@@ -127,9 +130,10 @@ class Unrolling:
             self._sel.append(self.fresh(self.blaster.nsel))
         return self._sel[k]
 
-    def clauses(self, t: Template, k: int, guard: int | None = None) -> list[list[int]]:
-        """Template t at step k (current state k, next state k+1, step k's action); with a guard
-        literal g every clause gets -g, so the copy only binds when g is assumed."""
+    def clauses(self, t: Template, k: int, guard: int | None = None, extra: int = 0) -> list[list[int]]:
+        """Template t at step k (current state k, next state k+1, step k's action, EXTRA variables
+        from number ``extra`` on); with a guard literal g every clause gets -g, so the copy only
+        binds when g is assumed."""
         base = np.zeros(len(t.role), dtype=np.int64)
         base[t.role == AUX] = self.fresh(t.aux) if t.aux else 0
         base[t.role == CUR] = self.state(k)
@@ -137,6 +141,7 @@ class Unrolling:
             base[t.role == NXT] = self.state(k + 1)
         if (t.role == SEL).any():
             base[t.role == SEL] = self.sel(k)
+        base[t.role == EXTRA] = extra
         ids = base + t.offset
         lits = np.where(t.literals > 0, ids[np.abs(t.literals)], -ids[np.abs(t.literals)])
         out = [c.tolist() for c in np.split(lits, t.ends[:-1])] if len(t.ends) else []

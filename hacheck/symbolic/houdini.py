@@ -1,0 +1,183 @@
+"""Unbounded safety by an inferred invariant: Houdini over clauses guessed from sampled states.
+
+Guess: every clause of one or two literals over the state fields (``x``, ``x == v``, ``x < v``)
+that holds in every sampled reachable state, plus the property itself. Houdini then drops, round
+after round, every candidate that some transition from a state satisfying all of them breaks (and
+every one an initial state breaks). What survives is inductive: if the property survives, it is
+proved, for every reachable state and not just the sampled ones. Samples only decide what is
+worth trying; the proof is the solver's (CaDiCaL on the bit-blasted clauses), and the invariant is
+re-checked by z3 on its own terms before it is believed.
+
+Samples come from the explicit engine's breadth-first search, capped; on a model too large for it
+the cap makes them a prefix of the state space, and the guesses weaker, never unsound.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import z3
+
+from ..lang.props import Property
+from ..lang.types import BoolT, IntT
+from ..result import HOLDS, VIOLATED, PropertyResult
+from .chc import recheck
+from .cnf import Unrolling, assignment
+from .common import Context, stats, unknown
+from .sat import SatSolver
+
+MAX_SAMPLES = 50_000
+WIDE = 16  # a field with more values than this is a number, not a mode: fewer literals
+
+
+def sample_states(ctx: Context, max_states: int, deadline: float | None) -> tuple[np.ndarray, bool]:
+    """Reachable states (fields as columns of codes) from a capped BFS; True if it was exhaustive."""
+    ex = ctx.explorer
+    rows = ex.initial_rows()
+    seen = set(ex.layout.keys(rows).tolist())
+    found, frontier = [rows], rows
+    total = len(rows)
+    while len(frontier):
+        if total >= max_states or (deadline is not None and time.monotonic() > deadline):
+            break
+        succ, _par, _act, n = ex.expand(frontier)  # type: ignore[misc]
+        if n == 0:
+            frontier = frontier[:0]
+            break
+        keys = ex.layout.keys(succ)
+        _, first = np.unique(keys, return_index=True)
+        new = [i for i in first if keys[i].item() not in seen]
+        seen.update(keys[new].tolist())
+        frontier = succ[new]
+        found.append(frontier)
+        total += len(frontier)
+    rows = np.concatenate(found)
+    cols = ex.compiled.unpack(rows)
+    return np.stack([np.asarray(c, dtype=np.int64) for c in cols], axis=1), len(frontier) == 0
+
+
+def literals(ctx: Context, states: np.ndarray) -> tuple[list[z3.BoolRef], list[int], np.ndarray]:
+    """Candidate literals over the current state: their z3 terms, their field, and their truth in
+    each sampled state (rows: literals)."""
+    enc = ctx.enc
+    terms: list[z3.BoolRef] = []
+    fields: list[int] = []
+    truth = []
+    for f in ctx.model.fields:
+        x, col, t = enc.cur[f.index], states[:, f.index], f.type
+        if isinstance(t, BoolT):
+            pairs = [(x, col == 1), (z3.Not(x), col == 0)]
+        else:
+            off = t.lo if isinstance(t, IntT) else 0
+            seen = np.unique(col)
+            # a wide field (a score, a clock) gets literals only at the values the samples show
+            values = range(t.size()) if t.size() <= WIDE else seen.tolist() if len(seen) <= WIDE else []
+            pairs = []
+            for v in values:
+                pairs += [(x == enc.num(v + off), col == v), (x != enc.num(v + off), col != v)]
+            if isinstance(t, IntT):
+                cuts = range(1, t.size()) if t.size() <= WIDE else \
+                    [v for v in seen.tolist() + [int(seen[-1]) + 1] if 0 < v < t.size()] if len(seen) <= WIDE else \
+                    [v for v in (int(seen[0]), int(seen[-1]) + 1) if 0 < v < t.size()]
+                for v in cuts:
+                    pairs += [(x < enc.num(v + off), col < v), (x >= enc.num(v + off), col >= v)]
+        for term, row in pairs:
+            terms.append(term)
+            fields.append(f.index)
+            truth.append(row)
+    return terms, fields, np.array(truth, dtype=bool).reshape(len(terms), len(states))
+
+
+def candidates(terms: list[z3.BoolRef], fields: list[int], truth: np.ndarray) -> list[tuple[int, ...]]:
+    """Clauses (tuples of literal indices) true in every sample: units, and pairs over two fields
+    (a pair within one field is implied by the units ``x != v``)."""
+    always = truth.all(axis=1)
+    out: list[tuple[int, ...]] = [(int(i),) for i in np.flatnonzero(always)]
+    live = np.flatnonzero(~always & truth.any(axis=1))
+    if len(live):
+        false = (~truth[live]).astype(np.float32)
+        both_false = false @ false.T
+        fa = np.asarray(fields)[live]
+        ii, jj = np.nonzero((both_false == 0) & (fa[:, None] != fa[None, :]))
+        out += [(int(live[i]), int(live[j])) for i, j in zip(ii, jj) if i < j]
+    return out
+
+
+def houdini(ctx: Context, p: Property, timeout: float | None = None, max_samples: int = MAX_SAMPLES) -> PropertyResult:
+    t0 = time.monotonic()
+    deadline = t0 + timeout if timeout else None
+    if ctx.enc.kind != "bv":
+        ctx = ctx.__class__(ctx.model, "bv")
+    enc = ctx.enc
+    states, exhaustive = sample_states(ctx, max_samples, deadline)
+    terms, fields, truth = literals(ctx, states)
+    prop = enc.expr(p.expr, enc.cur)
+    goal = prop if p.kind == "invariant" else z3.Not(prop)
+    goal_lit = len(terms)
+    terms.append(goal)
+    clauses = candidates(terms[:-1], fields, truth) + [(goal_lit,)]
+    sampled = f"{len(states):,} sampled states{' (all reachable)' if exhaustive else ''}"
+
+    # the literals get names (extra variables) at step 0 (the state before), 1 (after), 2 (initial)
+    names = [z3.Bool(f"lit{i}") for i in range(len(terms))]
+    blaster = ctx.templates(p).blaster
+    define = blaster.template(z3.And(*(n == t for n, t in zip(names, terms))), names)
+    u = Unrolling(blaster)
+    solver = SatSolver(deadline)
+    before, after, initial = u.fresh(len(names)), u.fresh(len(names)), u.fresh(len(names))
+    solver.add(u.clauses(define, 0, extra=before))
+    solver.add(u.clauses(define, 1, extra=after))
+    solver.add(u.clauses(define, 2, extra=initial))
+    solver.add(u.clauses(blaster.template(enc.ranges_cur), 0))
+    solver.add(u.clauses(ctx.templates(p).trans, 0))
+    solver.add(u.clauses(ctx.templates(p).init, 2))
+    select = u.fresh(len(clauses))  # select+i: candidate i is assumed at step 0
+    broken_next, broken_init = u.fresh(len(clauses)), u.fresh(len(clauses))  # -> candidate i false at 1 / 2
+    for i, c in enumerate(clauses):
+        solver.add([[-(select + i)] + [before + lit for lit in c]])
+        solver.add([[-(broken_next + i), -(after + lit)] for lit in c])
+        solver.add([[-(broken_init + i), -(initial + lit)] for lit in c])
+    alive = set(range(len(clauses)))
+    the_property = len(clauses) - 1
+
+    def falsified(base: int, values: np.ndarray) -> set[int]:
+        return {i for i in alive if not any(values[base + lit] for lit in clauses[i])}
+
+    rounds = 0
+    for broken, assume in ((broken_init, False), (broken_next, True)):
+        while alive:
+            rounds += 1
+            query = u.fresh()
+            solver.add([[-query] + [broken + i for i in alive]])
+            r = solver.solve([query] + ([select + i for i in alive] if assume else []))
+            if r is None:
+                return unknown(p, "houdini", f"solver: timeout after {rounds} Houdini rounds ({sampled})", t0)
+            if r is False:
+                solver.add([[-query]])
+                break
+            values = assignment(solver.model(), u.top)
+            solver.add([[-query]])
+            dead = falsified(after if assume else initial, values)
+            if not dead:  # cannot happen: the model breaks some alive candidate
+                raise AssertionError("Houdini made no progress")
+            alive -= dead
+            if the_property not in alive:
+                break
+        if the_property not in alive:
+            break
+
+    n = len(alive)
+    if the_property not in alive:
+        return unknown(p, "houdini", f"Houdini: the property is not inductive relative to the {len(clauses) - 1:,} clauses "
+                       f"guessed from {sampled} (dropped in round {rounds})", t0)
+    inv = z3.And(*(z3.Or(*(terms[lit] for lit in clauses[i])) for i in sorted(alive)))
+    left = None if deadline is None else max(1.0, deadline - time.monotonic())
+    ok, why = recheck(ctx, inv, goal, left)
+    if not ok:
+        return unknown(p, "houdini", f"the inferred invariant failed z3's re-check ({why}); not believed", t0)
+    verdict = HOLDS if p.kind == "invariant" else VIOLATED
+    what = "" if p.kind == "invariant" else "; no reachable state satisfies it"
+    return PropertyResult(p.name, p.kind, verdict, "houdini", "smt",
+                          f"inductive invariant of {n:,} clauses inferred (Houdini, {sampled}), re-checked by z3{what}",
+                          stats(time.monotonic() - t0), extra={"invariant_clauses": n, "samples": len(states)})

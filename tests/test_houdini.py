@@ -1,0 +1,72 @@
+"""Houdini: invariants guessed from sampled states, proved by the solver, re-checked by z3."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hacheck.explicit.search import check
+from hacheck.symbolic import houdini as H
+from hacheck.symbolic.common import Context
+from hacheck.symbolic.check import prove
+
+from test_agreement import _model
+from test_symbolic import counter_model, tutorial
+
+
+def test_proves_a_property_that_is_not_inductive_alone():
+    m = tutorial(quorum="majority")
+    p = m.properties["no_split_brain"]
+    assert check(m, [p]).properties[0].verdict == "holds"
+    r = H.houdini(Context(m), p, 30)
+    assert r.verdict == "holds" and r.method == "houdini", r.line
+    assert "re-checked by z3" in r.explanation and "(all reachable)" in r.explanation
+    assert r.extra["invariant_clauses"] > 1
+
+
+@pytest.mark.parametrize("max_samples", [1, 3, 50_000])
+def test_never_proves_a_violated_property_whatever_the_samples(max_samples):
+    m = tutorial()
+    r = H.houdini(Context(m), m.properties["no_split_brain"], 30, max_samples=max_samples)
+    assert r.verdict == "unknown" and "not inductive relative to" in r.explanation
+
+
+def test_few_samples_give_weaker_guesses_not_wrong_answers():
+    m = counter_model(limit=9, bad=10)  # x < 10 holds (x stops at 9); y <= x holds too
+    for n in (1, 2, 50_000):
+        r = H.houdini(Context(m), m.properties["y_behind"], 30, max_samples=n)
+        assert r.verdict in ("holds", "unknown"), (n, r.line)
+    assert H.houdini(Context(m), m.properties["y_behind"], 30).verdict == "holds"
+
+
+def test_a_failed_recheck_is_not_believed(monkeypatch):
+    m = tutorial(quorum="majority")
+    monkeypatch.setattr(H, "recheck", lambda *a: (False, "consecution: a counterexample"))
+    r = H.houdini(Context(m), m.properties["no_split_brain"], 30)
+    assert r.verdict == "unknown" and "failed z3's re-check" in r.explanation and "not believed" in r.explanation
+
+
+def test_wide_fields_get_literals_only_at_sampled_values():
+    m = _model("models/hosted_engine.py", {})
+    ctx = Context(m)
+    states, exhaustive = H.sample_states(ctx, 2_000, None)
+    assert len(states) >= 2_000 and not exhaustive
+    terms, fields, truth = H.literals(ctx, states)
+    assert len(terms) < 1_000  # scores range over 0..3400: a literal per value would be tens of thousands
+    assert truth.shape == (len(terms), len(states))
+    # every guessed clause holds in every sample
+    for c in H.candidates(terms, fields, truth)[:500]:
+        assert np.logical_or.reduce([truth[i] for i in c]).all()
+
+
+def test_fencing_no_dual_running_vm_is_proved_for_every_reachable_state():
+    m = _model("models/fencing.py", {"manual_confirm_allowed": False})
+    r = prove(Context(m), m.properties["no_dual_running_vm"], "houdini", timeout=120)
+    assert r.verdict == "holds", r.line
+
+
+def test_auto_reports_what_houdini_tried():
+    m = _model("models/gluster_arbiter.py", {})
+    r = prove(Context(m), m.properties["no_split_brain"], "auto", depth=4, timeout=8)
+    assert r.verdict == "unknown"
+    assert "Houdini: the property is not inductive relative to" in r.explanation
