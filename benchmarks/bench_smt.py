@@ -39,7 +39,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     budget = 20.0 if args.quick else 60.0
-    print(f"unbounded proofs (method auto: BMC, k-induction, CHC; budget {budget:g} s each)")
+    print(f"unbounded proofs (method auto: BMC, k-induction, Houdini, CHC; budget {budget:g} s each)")
     for path, params, prop in PROOFS:
         m = model(path, params)
         t0 = time.monotonic()

@@ -10,6 +10,7 @@ with the bv encoding: about four times faster on the Gluster model, docs/symboli
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Protocol
 
@@ -86,8 +87,10 @@ class Z3Unroller:
     def __init__(self, ctx: Context, p: Property, timeout: float | None):
         self.ctx, self.p, self.enc = ctx, p, ctx.enc
         # The timeout is set once (the whole budget per query): changing solver parameters between
-        # queries makes the incremental SAT solver start over, which cost a third of the time.
+        # queries makes the incremental SAT solver start over, which cost a third of the time. The
+        # deadline of the whole run is kept by interrupting z3 from a timer instead.
         self.s = ctx.solver(timeout)
+        self.deadline = time.monotonic() + timeout if timeout else None
         self.xs = [self.enc.step_vars(0)]
         self.acts: list[list[z3.BoolRef]] = []
         self.s.add(self.enc.at(self.enc.init, self.xs[0]))
@@ -96,7 +99,15 @@ class Z3Unroller:
     def _check(self, *fs: z3.BoolRef) -> str:
         self.s.push()
         self.s.add(*fs)
-        r = self.s.check()
+        timer = None
+        if self.deadline is not None:
+            timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self.s.ctx.interrupt)
+            timer.start()
+        try:
+            r = self.s.check()
+        finally:
+            if timer is not None:
+                timer.cancel()
         if r == z3.sat:
             self.model = self.s.model()
         self.s.pop()

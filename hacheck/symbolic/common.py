@@ -128,4 +128,4 @@ def unknown(p: Property, method: str, why: str, t0: float, depth: int = 0) -> Pr
 
 def reason(s: z3.Solver) -> str:
     r = s.reason_unknown()
-    return "timeout" if "timeout" in r or "canceled" in r else r
+    return "timeout" if "timeout" in r or "canceled" in r or "interrupted" in r else r

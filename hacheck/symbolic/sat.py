@@ -11,7 +11,7 @@ import time
 from typing import Iterable, Sequence
 
 SOLVER = "cadical195"
-SLICE = 20_000  # conflicts between two looks at the clock
+SLICE = 5_000  # conflicts between two looks at the clock
 
 
 class SatSolver:
