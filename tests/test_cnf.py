@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hacheck.explicit.search import check
-from hacheck.lang import Int, Model
+from hacheck.lang import Bool, Int, Model
 from hacheck.lang.errors import BadInput
 from hacheck.lang.interp import successors
 from hacheck.loader import build_model, load_spec
@@ -121,3 +121,28 @@ def test_templates_are_built_once_per_property():
     assert ctx.templates(p) is ctx.templates(p)
     t = ctx.templates(p).trans
     assert t.clauses > 0 and np.all(np.abs(t.literals) < len(t.role))
+
+
+@pytest.mark.parametrize("name", ["flag", "sel0", "sel1", "s0", "c0.0"])
+def test_field_names_never_clash_with_internal_variables(name):
+    m = Model("names")
+    b = m.var(name, Bool, init=False) if "." not in name else None
+    x = m.var("x", Int(0, 3), init=0)
+
+    @m.action()
+    def inc():
+        return x < 3, {x: x + 1}
+
+    if b is not None:
+        @m.action()
+        def setb():
+            return True, {b: True}
+
+        m.invariant("p", ~b)
+    m.invariant("q", x < 2)
+    m.freeze()
+    for p in m.properties.values():
+        want = check(m, [p]).properties[0]
+        for sat in ("cadical", "z3"):
+            got = bmc(Context(m, "bv", sat), p, 10)
+            assert (got.verdict, got.trace.length) == (want.verdict, want.trace.length), (name, p.name, sat)

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from hacheck.explicit.search import check
+from hacheck.lang import Bool, Int, Model, implies
+from hacheck.lang.errors import ModelError
 from hacheck.symbolic import houdini as H
 from hacheck.symbolic.common import Context
 from hacheck.symbolic.check import prove
@@ -70,3 +72,82 @@ def test_auto_reports_what_houdini_tried():
     r = prove(Context(m), m.properties["no_split_brain"], "auto", depth=4, timeout=8)
     assert r.verdict == "unknown"
     assert "Houdini: the property is not inductive relative to" in r.explanation
+
+
+# --- regressions found in review ------------------------------------------------------------------
+def shifted_counter(lo: int):
+    """The same protocol at any offset: y trails x, and never goes below where x started."""
+    m = Model(f"lo{lo}")
+    start = lo + 2
+    x = m.var("x", Int(lo, lo + 8), init=start)
+    y = m.var("y", Int(lo, lo + 8), init=start)
+
+    @m.action()
+    def inc():
+        return x < lo + 8, {x: x + 1, y: x}
+
+    @m.action()
+    def dec():
+        return x > start, {x: x - 1}
+
+    m.invariant("y_ok", y >= start)
+    return m.freeze()
+
+
+@pytest.mark.parametrize("lo", [0, -1, -5, 3])
+def test_an_int_range_offset_changes_nothing(lo):
+    m = shifted_counter(lo)
+    r = H.houdini(Context(m), m.properties["y_ok"], 30)
+    assert r.verdict == "holds", r.line
+
+
+def test_a_field_named_like_an_internal_literal_is_not_confused_with_it():
+    m = Model("names")
+    flag = m.var("lit2", Bool, init=False)
+    x = m.var("x", Int(0, 3), init=0)
+
+    @m.action()
+    def inc():
+        return x < 3, {x: x + 1, flag: x >= 2}
+
+    m.invariant("flag_late", implies(flag, x == 3))
+    m.freeze()
+    assert H.houdini(Context(m), m.properties["flag_late"], 30).verdict == "holds"
+
+
+def test_initial_states_are_checked_even_without_transitions():
+    m = Model("still")
+    x = m.var("x", Int(-2, 3), init=-1)
+    m.invariant("neg", x < 0)
+    m.invariant("pos", x > 0)
+    m.freeze()
+    assert H.houdini(Context(m), m.properties["neg"], 30).verdict == "holds"
+    assert H.houdini(Context(m), m.properties["pos"], 30).verdict == "unknown"
+
+
+def test_a_range_error_is_a_model_error_not_a_crash():
+    m = Model("overflow")
+    x = m.var("x", Int(0, 3), init=0)
+
+    @m.action()
+    def inc():
+        return True, {x: x + 1}
+
+    m.invariant("small", x <= 3)
+    m.freeze()
+    with pytest.raises(ModelError, match="action inc can set x to 4, outside its declared type"):
+        H.houdini(Context(m), m.properties["small"], 30)
+
+
+def test_a_range_error_beyond_the_samples_is_not_proved_away():
+    m = Model("overflow")
+    x = m.var("x", Int(0, 3), init=0)
+
+    @m.action()
+    def inc():
+        return True, {x: x + 1}
+
+    m.invariant("small", x <= 3)  # true of every in-range state: only the range check can object
+    m.freeze()
+    r = H.houdini(Context(m), m.properties["small"], 30, max_samples=2)
+    assert r.verdict == "unknown" and "an update may leave its declared range" in r.explanation, r.line

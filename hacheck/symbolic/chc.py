@@ -69,14 +69,20 @@ def _interpretation(m: z3.ModelRef, f: z3.FuncDeclRef, args: list[z3.ExprRef]) -
 
 
 def recheck(ctx: Context, inv: z3.BoolRef, goal: z3.BoolRef, timeout: float | None) -> tuple[bool, str]:
+    """Initiation, consecution, safety, and no enabled update that leaves its range (the transition
+    relation excludes such steps, so an invariant alone would not see a reachable range error)."""
     enc = ctx.enc
     checks = [
         ("initiation", [enc.init, z3.Not(inv)]),
         ("consecution", [inv, enc.ranges_cur, enc.trans, z3.Not(enc.at(inv, enc.nxt))]),
         ("safety", [inv, enc.ranges_cur, z3.Not(goal)]),
     ]
+    if enc.range_errors:
+        checks.append(("an update may leave its declared range", [inv, enc.ranges_cur,
+                                                                   z3.Or(*(c for _, _, c in enc.range_errors))]))
+    deadline = time.monotonic() + timeout if timeout else None
     for name, fs in checks:
-        s = ctx.solver(timeout)
+        s = ctx.solver(None if deadline is None else max(0.1, deadline - time.monotonic()))
         s.add(*fs)
         r = s.check()
         if r != z3.unsat:

@@ -56,7 +56,7 @@ class BitBlaster:
         self._subst: list[tuple[z3.ExprRef, z3.ExprRef]] = []
         for tag, role, xs in (("c", CUR, enc.cur), ("n", NXT, enc.nxt)):
             for f, x, start in zip(self.fields, xs, self.starts):
-                bits = [z3.Bool(f"{tag}{f.index}.{i}") for i in range(self.sizes[f.index])]
+                bits = [z3.Bool(f"!{tag}{f.index}.{i}") for i in range(self.sizes[f.index])]  # "!": no field's name
                 for i, b in enumerate(bits):
                     self._roles[str(b)] = (role, int(start) + i)
                 if isinstance(f.type, BoolT):
@@ -65,7 +65,7 @@ class BitBlaster:
                     one, zero = z3.BitVecVal(1, 1), z3.BitVecVal(0, 1)
                     self._subst.append((x, z3.Concat(*[z3.If(b, one, zero) for b in reversed(bits)])))
         for i, s in enumerate(enc.sel):
-            b = z3.Bool(f"s{i}")
+            b = z3.Bool(f"!s{i}")
             self._roles[str(b)] = (SEL, i)
             self._subst.append((s, b))
 

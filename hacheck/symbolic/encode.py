@@ -72,7 +72,8 @@ class Encoding:
 
     def sel_vars(self, suffix: str) -> list[z3.BoolRef]:
         """One indicator per action instance: which disjunct of the transition relation fired."""
-        return [z3.Bool(f"sel{i}{suffix}") for i in range(len(self.model.instances))]
+        # "!" cannot start a field's name, so no field's variable can be taken for an indicator
+        return [z3.Bool(f"!sel{i}{suffix}") for i in range(len(self.model.instances))]
 
     def act_value(self, model: z3.ModelRef, sels: Sequence[z3.BoolRef]) -> int:
         for i, b in enumerate(sels):

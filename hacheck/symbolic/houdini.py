@@ -19,6 +19,8 @@ import time
 import numpy as np
 import z3
 
+from ..explicit.compile import RangeViolation
+from ..lang.errors import ModelError
 from ..lang.props import Property
 from ..lang.types import BoolT, IntT
 from ..result import HOLDS, VIOLATED, PropertyResult
@@ -32,7 +34,8 @@ WIDE = 16  # a field with more values than this is a number, not a mode: fewer l
 
 
 def sample_states(ctx: Context, max_states: int, deadline: float | None) -> tuple[np.ndarray, bool]:
-    """Reachable states (fields as columns of codes) from a capped BFS; True if it was exhaustive."""
+    """Reachable states (fields as columns of codes: an Int as value - lo) from a capped BFS; True if
+    it was exhaustive."""
     ex = ctx.explorer
     rows = ex.initial_rows()
     seen = set(ex.layout.keys(rows).tolist())
@@ -41,20 +44,28 @@ def sample_states(ctx: Context, max_states: int, deadline: float | None) -> tupl
     while len(frontier):
         if total >= max_states or (deadline is not None and time.monotonic() > deadline):
             break
-        succ, _par, _act, n = ex.expand(frontier)  # type: ignore[misc]
+        try:
+            succ, _par, _act, n = ex.expand(frontier)  # type: ignore[misc]
+        except RangeViolation as rv:
+            inst, f = ctx.model.instances[rv.instance], ctx.model.fields[rv.field]
+            raise ModelError(f"model error: action {inst.label} can set {f.name} to {rv.value}, outside its declared "
+                             f"type {f.type} (found while sampling states; `hacheck check` prints the trace)",
+                             location="") from None
         if n == 0:
             frontier = frontier[:0]
             break
         keys = ex.layout.keys(succ)
         _, first = np.unique(keys, return_index=True)
-        new = [i for i in first if keys[i].item() not in seen]
+        new = [i for i in first if keys[i].item() not in seen][: max_states - total]  # one layer may be huge
         seen.update(keys[new].tolist())
         frontier = succ[new]
         found.append(frontier)
         total += len(frontier)
     rows = np.concatenate(found)
-    cols = ex.compiled.unpack(rows)
-    return np.stack([np.asarray(c, dtype=np.int64) for c in cols], axis=1), len(frontier) == 0
+    cols = ex.compiled.unpack(rows)  # natural values
+    lo = [f.type.lo if isinstance(f.type, IntT) else 0 for f in ctx.model.fields]
+    codes = np.stack([np.asarray(c, dtype=np.int64) - o for c, o in zip(cols, lo)], axis=1)
+    return codes, len(frontier) == 0
 
 
 def literals(ctx: Context, states: np.ndarray) -> tuple[list[z3.BoolRef], list[int], np.ndarray]:
@@ -119,25 +130,27 @@ def houdini(ctx: Context, p: Property, timeout: float | None = None, max_samples
     clauses = candidates(terms[:-1], fields, truth) + [(goal_lit,)]
     sampled = f"{len(states):,} sampled states{' (all reachable)' if exhaustive else ''}"
 
-    # the literals get names (extra variables) at step 0 (the state before), 1 (after), 2 (initial)
-    names = [z3.Bool(f"lit{i}") for i in range(len(terms))]
+    # the literals get names (extra variables) at step 0 (the state before) and 1 (after); the
+    # initial states are asked in a solver of their own (a model with no enabled transition must
+    # not make the initiation queries vacuous)
+    names = [z3.Bool(f"!lit{i}") for i in range(len(terms))]  # "!" cannot start a field's name
     blaster = ctx.templates(p).blaster
     define = blaster.template(z3.And(*(n == t for n, t in zip(names, terms))), names)
     u = Unrolling(blaster)
-    solver = SatSolver(deadline)
+    step, start = SatSolver(deadline), SatSolver(deadline)
     before, after, initial = u.fresh(len(names)), u.fresh(len(names)), u.fresh(len(names))
-    solver.add(u.clauses(define, 0, extra=before))
-    solver.add(u.clauses(define, 1, extra=after))
-    solver.add(u.clauses(define, 2, extra=initial))
-    solver.add(u.clauses(blaster.template(enc.ranges_cur), 0))
-    solver.add(u.clauses(ctx.templates(p).trans, 0))
-    solver.add(u.clauses(ctx.templates(p).init, 2))
+    step.add(u.clauses(define, 0, extra=before))
+    step.add(u.clauses(define, 1, extra=after))
+    step.add(u.clauses(blaster.template(enc.ranges_cur), 0))
+    step.add(u.clauses(ctx.templates(p).trans, 0))
+    start.add(u.clauses(define, 2, extra=initial))
+    start.add(u.clauses(ctx.templates(p).init, 2))
     select = u.fresh(len(clauses))  # select+i: candidate i is assumed at step 0
     broken_next, broken_init = u.fresh(len(clauses)), u.fresh(len(clauses))  # -> candidate i false at 1 / 2
     for i, c in enumerate(clauses):
-        solver.add([[-(select + i)] + [before + lit for lit in c]])
-        solver.add([[-(broken_next + i), -(after + lit)] for lit in c])
-        solver.add([[-(broken_init + i), -(initial + lit)] for lit in c])
+        step.add([[-(select + i)] + [before + lit for lit in c]])
+        step.add([[-(broken_next + i), -(after + lit)] for lit in c])
+        start.add([[-(broken_init + i), -(initial + lit)] for lit in c])
     alive = set(range(len(clauses)))
     the_property = len(clauses) - 1
 
@@ -145,7 +158,7 @@ def houdini(ctx: Context, p: Property, timeout: float | None = None, max_samples
         return {i for i in alive if not any(values[base + lit] for lit in clauses[i])}
 
     rounds = 0
-    for broken, assume in ((broken_init, False), (broken_next, True)):
+    for solver, broken, assume in ((start, broken_init, False), (step, broken_next, True)):
         while alive:
             rounds += 1
             query = u.fresh()
