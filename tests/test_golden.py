@@ -2,7 +2,8 @@
 
 Each ``tests/golden/*.json`` names a model file and cases ``{"params", "states", "expect"}`` where
 ``expect`` maps a property to ``[verdict, trace length or null]`` and ``states`` (when not null) is
-the exact number of reachable states. Slow cases carry ``"slow": true``.
+the exact number of reachable states (orbit representatives when the model declares a symmetric
+sort). Slow cases carry ``"slow": true``.
 """
 
 from __future__ import annotations
