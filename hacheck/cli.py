@@ -127,7 +127,8 @@ def make_parser() -> argparse.ArgumentParser:
     pv.add_argument("--sat-solver", choices=SAT_SOLVERS, default="cadical",
                     help="BMC back end with the bv encoding: CaDiCaL on z3's bit-blasted clauses (default) or z3's own solver")
     pv.add_argument("--out", default="hacheck-out", metavar="DIR")
-    pv.add_argument("--json", metavar="FILE")
+    pv.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    pv.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here (for CI gating on the proof)")
     pv.add_argument("-q", "--quiet", action="store_true")
 
     lm = sub.add_parser("lemma", help="prove the parametric lemmas of properties/lemmas.py (for every N, every score)")
@@ -240,11 +241,16 @@ def prepare_run(args: argparse.Namespace) -> tuple[Model, list[Any], Path]:
     props = select_properties(model, args.property)
     out_dir = Path(args.out)
     _ensure_writable(out_dir)
-    if args.json:
-        jp = Path(args.json)
-        if jp.parent and not jp.parent.exists():
-            raise BadInput(f"--json {jp}: folder {jp.parent} does not exist")
+    _ensure_report_folders(args)
     return model, props, out_dir
+
+
+def _ensure_report_folders(args: argparse.Namespace) -> None:
+    """Refuse before any work a report that could not be written at the end."""
+    for option in ("json", "junit", "sarif"):
+        path = getattr(args, option, None)
+        if path and not Path(path).parent.exists():
+            raise BadInput(f"--{option} {path}: folder {Path(path).parent} does not exist")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -316,6 +322,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     method = "induction" if args.method == "auto" and inv is not None else args.method
     out_dir = Path(args.out)
     _ensure_writable(out_dir)
+    _ensure_report_folders(args)
     from .explicit.search import params_dict
 
     ctx = Context(model, args.encoding, args.sat_solver)
@@ -333,6 +340,10 @@ def cmd_prove(args: argparse.Namespace) -> int:
         print("  files: " + ", ".join(r.trace_files.values()))
     if args.json:
         write_json([to_json(result, args.path)], args.json)
+    if args.junit:
+        from .report.junit import write_junit
+
+        write_junit(result, args.junit, source=args.path)
     return result.exit_code
 
 

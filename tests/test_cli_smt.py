@@ -75,3 +75,16 @@ def test_prove_bad_input_exit_2(tmp_path):
     ]
     for args, needles in cases:
         assert_bad_input(run("prove", T, *args, "--out", str(tmp_path)), *needles)
+
+
+def test_prove_writes_junit_for_ci_gating_and_refuses_a_missing_folder_first(tmp_path):
+    xml = tmp_path / "proof.xml"
+    r = run("prove", T, "--param", "quorum=majority", "--property", "no_split_brain", "--method", "kind",
+            "--junit", str(xml), "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    text = xml.read_text()
+    assert 'tests="1" failures="0" errors="0"' in text and "holds (k-induction, k=" in text
+    r = run("prove", T, "--property", "no_split_brain", "--method", "bmc", "--junit", str(xml), "--out", str(tmp_path))
+    assert r.returncode == 1 and "<failure" in xml.read_text()
+    assert_bad_input(run("prove", T, "--property", "no_split_brain", "--junit", str(tmp_path / "no" / "p.xml")),
+                     "--junit", "does not exist")
