@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hacheck.lang import Bool, Enum, Int, Map, Model, exists, forall
+from hacheck.lang import Bool, Enum, Int, Map, Model, forall
 
 
 def flips(n: int = 20) -> Model:

@@ -412,7 +412,6 @@ def _write_traces(result: CheckResult, out_dir: Path, writer: Any) -> CheckResul
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from .loader import load_spec
 
     model, spec = load_model(args.path, args.param)
     out = [f"model {model.name}" + (f" (tick = {model.tick_seconds:g} s)" if model.tick_seconds else "")]

@@ -23,6 +23,7 @@ from hacheck.symbolic.cnf import BitBlaster, Unrolling, assignment
 from hacheck.symbolic.common import Context, SmtModelError
 from hacheck.symbolic.sat import SatSolver
 
+from toys import overflow
 from test_compiled_vs_interpreter import _model_from, action_strategy, random_states
 from test_symbolic import ROOT, counter_model, tutorial
 
@@ -89,15 +90,7 @@ def test_a_complete_search_is_reported_as_complete():
 
 @pytest.mark.parametrize("sat", ["cadical", "z3"])
 def test_range_error_is_reported_with_the_action_and_field(sat):
-    m = Model("overflow")
-    x = m.var("x", Int(-2, 3), init=-2)
-
-    @m.action()
-    def inc():
-        return True, {x: x + 1}
-
-    m.invariant("small", x <= 3)
-    m.freeze()
+    m = overflow(-2, 3)
     with pytest.raises(SmtModelError, match=r"action inc can set x outside its declared type .*after 5 steps") as e:
         bmc(Context(m, "bv", sat), m.properties["small"], 10)
     assert e.value.trace.length == 5

@@ -13,6 +13,7 @@ from hacheck.symbolic.common import Context
 from hacheck.symbolic.check import prove
 
 from test_agreement import _model
+from toys import overflow
 from test_symbolic import counter_model, tutorial
 
 
@@ -126,28 +127,12 @@ def test_initial_states_are_checked_even_without_transitions():
 
 
 def test_a_range_error_is_a_model_error_not_a_crash():
-    m = Model("overflow")
-    x = m.var("x", Int(0, 3), init=0)
-
-    @m.action()
-    def inc():
-        return True, {x: x + 1}
-
-    m.invariant("small", x <= 3)
-    m.freeze()
+    m = overflow(0, 3)
     with pytest.raises(ModelError, match="action inc can set x to 4, outside its declared type"):
         H.houdini(Context(m), m.properties["small"], 30)
 
 
 def test_a_range_error_beyond_the_samples_is_not_proved_away():
-    m = Model("overflow")
-    x = m.var("x", Int(0, 3), init=0)
-
-    @m.action()
-    def inc():
-        return True, {x: x + 1}
-
-    m.invariant("small", x <= 3)  # true of every in-range state: only the range check can object
-    m.freeze()
+    m = overflow(0, 3)
     r = H.houdini(Context(m), m.properties["small"], 30, max_samples=2)
     assert r.verdict == "unknown" and "an update may leave its declared range" in r.explanation, r.line

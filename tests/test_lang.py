@@ -5,7 +5,7 @@ import pytest
 from hacheck.lang import (
     Bool, Elem, Enum, Int, Map, Model, ModelError, Set, count, exists, forall, ite, set_of,
 )
-from hacheck.lang.expr import Const, show
+from hacheck.lang.expr import show
 from hacheck.lang.interp import eval_expr
 
 

@@ -21,7 +21,8 @@ from hacheck.symbolic.check import parse_invariant, prove
 from hacheck.symbolic.common import Context
 from hacheck.symbolic.induction import check_invariant, k_induction
 
-from test_compiled_vs_interpreter import _model_from, action_strategy, bool_expr, int_expr, random_states
+from toys import overflow
+from test_compiled_vs_interpreter import _model_from, action_strategy, bool_expr, random_states
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "docs/tutorial/two_replicas.py"
@@ -115,15 +116,7 @@ def test_range_error_is_a_model_error_in_both_engines():
     from hacheck.explicit.search import ModelRangeError
     from hacheck.symbolic.common import SmtModelError
 
-    m = Model("overflow")
-    x = m.var("x", Int(0, 3), init=0)
-
-    @m.action()
-    def inc():
-        return True, {x: x + 1}
-
-    m.invariant("small", x <= 3)
-    m.freeze()
+    m = overflow(0, 3)
     with pytest.raises(ModelRangeError):
         check(m)
     with pytest.raises(SmtModelError, match="after 3 steps"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hacheck.lang import Bool, Int, Map, Model, forall
+from hacheck.lang import Int, Map, Model, forall
 
 
 def flips(n: int) -> Model:
@@ -59,4 +59,18 @@ def wide_chain(n: int, k: int) -> Model:
     m.invariant("bounded", forall(C, lambda j: x[j] <= k))
     m.reachable("all_full", forall(C, lambda j: x[j] == k))
     _ = elems
+    return m.freeze()
+
+
+def overflow(lo: int = 0, hi: int = 3) -> Model:
+    """x counts up from lo with no guard: after hi - lo steps the update leaves Int(lo, hi), a model
+    error every engine must report (the invariant ``small``, x <= hi, is true of every in-range state)."""
+    m = Model("overflow")
+    x = m.var("x", Int(lo, hi), init=lo)
+
+    @m.action()
+    def inc():
+        return True, {x: x + 1}
+
+    m.invariant("small", x <= hi)
     return m.freeze()

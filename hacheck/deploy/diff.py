@@ -163,7 +163,6 @@ def toml_value(v: Any) -> str:
 
 
 def render(d: Diff, quiet: bool = False) -> list[str]:
-    from .report import trace_text
 
     od, nd = d.old.plan.deployment, d.new.plan.deployment
     out = [f"diff {od.path} -> {nd.path}"]

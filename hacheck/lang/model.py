@@ -12,11 +12,11 @@ from typing import Any, Callable, Iterable, Sequence
 import attrs
 
 from .errors import ModelError, user_location
-from .expr import FALSE, TRUE, Const, Expr, Field, and_, arith, as_bool, cmp, ite, lift, show
+from .expr import Const, Expr, Field, and_, arith, as_bool, cmp, ite, lift, show
 from .props import Property
 from .sorts import Element, Sort
-from .types import BoolT, ElemT, EnumT, IntT, MapT, ScalarType, SetT, VarType, is_scalar, same_kind
-from .vars import DynLValue, MapVar, SetValue, SetVar, as_set
+from .types import BoolT, ElemT, IntT, MapT, ScalarType, SetT, VarType, is_scalar, same_kind
+from .vars import DynLValue, MapVar, SetVar, as_set
 
 ANY = object()  # init=ANY: every value of the type is an initial value
 

@@ -15,7 +15,7 @@ from typing import Any
 import graphviz
 
 from ..lang.errors import HacheckError
-from ..trace import Trace, flatten
+from ..trace import Trace
 
 MAX_ROWS = 40
 

@@ -183,7 +183,6 @@ class Encoding:
         faster on the shipped models (docs/symbolic.md).
         """
         m = self.model
-        n = len(m.instances)
         memo: dict[int, z3.ExprRef] = {}
         parts = [z3.PbEq([(x, 1) for x in self.sel], 1)]
         by_field: dict[int, list[tuple[int, z3.ExprRef]]] = {}
