@@ -90,12 +90,7 @@ def live_model(params, faults):
 
 
 def lengths(p) -> str:
-    t = p.trace
-    if t is None:
-        return "-"
-    if t.loop is not None:
-        return f"stem {t.loop} + loop {len(t.steps) - t.loop}"
-    return str(t.length)
+    return p.trace.shape if p.trace is not None else "-"
 
 
 def safety_table(cases) -> None:

@@ -72,12 +72,7 @@ RATIO = [
 
 
 def lengths(p) -> str:
-    t = p.trace
-    if t is None:
-        return "-"
-    if t.loop is not None:
-        return f"stem {t.loop} + loop {len(t.steps) - t.loop}"
-    return str(t.length)
+    return p.trace.shape if p.trace is not None else "-"
 
 
 def model(spec, params, faults=None):

@@ -65,6 +65,13 @@ class Trace:
         """Number of steps."""
         return len(self.steps)
 
+    @property
+    def shape(self) -> str:
+        """``4`` for a path, ``stem 10 + loop 1`` for a lasso (how tables report a trace's length)."""
+        if self.loop is None:
+            return str(self.length)
+        return f"stem {self.loop} + loop {len(self.steps) - self.loop}"
+
     def changed(self, i: int) -> dict[str, Any]:
         """The fields (by dotted path) whose value changed from state i-1 to state i."""
         now = flatten(self.states[i])

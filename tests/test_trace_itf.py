@@ -71,3 +71,13 @@ def test_reads_a_quint_style_trace(tmp_path):
     t = read_itf(p)
     assert [s["x"] for s in t.states] == [2, 3]
     assert t.length == 1
+
+
+def test_trace_shape_names_a_lasso_by_stem_and_loop():
+    from hacheck.trace import Step, Trace
+
+    st = ({"x": 0}, {"x": 1}, {"x": 2})
+    steps = (Step("a", (), "protocol"), Step("b", (), "protocol"))
+    path = Trace(model="m", vars=("x",), states=st, steps=steps)
+    lasso = Trace(model="m", vars=("x",), states=st, steps=steps + (Step("c", (), "protocol"),), loop=1)
+    assert (path.shape, lasso.shape) == ("2", "stem 1 + loop 2")
