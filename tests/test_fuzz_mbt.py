@@ -102,5 +102,9 @@ def test_store_by_hand():
 
 
 def test_adapter_base_class_needs_perform():
-    with pytest.raises(NotImplementedError):
-        Adapter().perform(None, {}, {})  # type: ignore[arg-type]
+    class NoPerform(Adapter):
+        def observe(self):
+            return {}
+
+    with pytest.raises(TypeError, match="perform"):
+        NoPerform()  # type: ignore[abstract]

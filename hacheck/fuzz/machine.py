@@ -23,6 +23,7 @@ model trace (states and actions), the same text ``hacheck check`` prints.
 
 from __future__ import annotations
 
+import abc
 from typing import Any, Callable
 
 from hypothesis import strategies as st
@@ -34,7 +35,7 @@ from ..trace import Step, flatten
 from .stepper import Failure, Monitor, State, Stepper
 
 
-class Adapter:
+class Adapter(abc.ABC):
     """Connects a real implementation to a model's steps. Subclass it and override:
 
     - :meth:`reset`: start a fresh implementation matching the model's initial state;
@@ -50,10 +51,11 @@ class Adapter:
     def reset(self, initial: dict[str, Any]) -> None:
         """A fresh implementation; ``initial`` is the model's initial state, by variable."""
 
+    @abc.abstractmethod
     def perform(self, step: Step, before: dict[str, Any], after: dict[str, Any]) -> None:
         """Do ``step`` on the implementation (``step.action``, ``dict(step.params)``, ``step.kind``).
-        ``before``/``after`` are the model's states around it, should the adapter need them."""
-        raise NotImplementedError
+        ``before``/``after`` are the model's states around it, should the adapter need them.
+        The one method an adapter must write: a subclass without it cannot be instantiated."""
 
     def observe(self) -> dict[str, Any]:
         """What the implementation reports, keyed as described in the class docstring."""
