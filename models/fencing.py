@@ -37,10 +37,12 @@ HID_EXPIRE = 8  # sanlock host id expires 80 s after its last renewal (8 ticks)
 LEASE_WAIT = 9  # HostStorageLeaseAliveCheckingInterval: 90 s after lastUpdate (9 ticks)
 
 STATUSES = ("Up", "Connecting", "NonResponsive", "Reboot", "Down", "Maintenance")
-# treatment / RestartVds step of a host: stop = hard fence decided (waiting for the storage-lease wait),
+# treatment / RestartVds step of a host: started = VdsNotRespondingTreatment fired (it holds the host's
+# power-management lock until done), stop = hard fence decided, waiting for the storage-lease wait
+# (skip_if_sd_active), restart = in_fence_flow set and RestartVds running, STOP not yet sent,
 # stopping = STOP sent, polled = the status poll 10 s later is due, stopped = OFF confirmed,
 # released = the host's VMs set Down, done = the flow is over (no retry)
-STEPS = ("idle", "started", "stop", "stopping", "polled", "stopped", "released", "done")
+STEPS = ("idle", "started", "stop", "restart", "stopping", "polled", "stopped", "released", "done")
 HEALTH = ("ok", "hung", "crashed", "booting")
 # fair steps whose real delay is long and not counted in ticks: they do not hold time back
 LAZY = frozenset({"reboot_timeout", "startup_window_over", "vm_kill_paused", "boot_done"})
@@ -153,6 +155,10 @@ def build(p: Params) -> Model:
                   doc=f"ticks since the engine last heard from the host (lastUpdate), counted while it is Connecting, "
                   f"NonResponsive or Reboot, capped at {since_max}")
     recent = m.var("engine_recent", Bool, init=False, doc="engine started less than DisableFenceAtStartupInSec (300 s) ago")
+    pmrec = m.var("pm_recover", Map(Host, Bool), init=False,
+                  doc="PmHealthCheckManager.recover() holds the host: a PM host left in Reboot at engine start "
+                  "(started again after the startup window), or the RestartVds it then runs; that RestartVds "
+                  "is not a treatment's, so nothing resets in_fence_flow when it ends")
     # ---- VMs --------------------------------------------------------------------------------------
     qemu = m.var("qemu", Map(VM, Map(Host, Enum("none", "running", "paused"))),
                  init={vm.name: {h.name: ("running" if h == home(vm) else "none") for h in Host} for vm in VM},
@@ -223,7 +229,14 @@ def build(p: Params) -> Model:
 
     def in_restart_vds(h):
         """RestartVds is running for h (it holds the host's PM lock)."""
-        return (tr[h] == "stopping") | (tr[h] == "polled") | (tr[h] == "stopped") | (tr[h] == "released")
+        return ((tr[h] == "restart") | (tr[h] == "stopping") | (tr[h] == "polled") | (tr[h] == "stopped")
+                | (tr[h] == "released"))
+
+    def pm_lock_held(h):
+        """HostLocking.getPowerManagementLock(h) is taken: VdsNotRespondingTreatmentCommand holds it for
+        its whole run (Scope.Execution), and RestartVds (with its StopVds, FenceVdsManualy, StartVds
+        children) for its own; an engine restart frees it (engine locks live in memory)."""
+        return (tr[h] != "idle") & (tr[h] != "done")
 
     # ============================================================ faults (counted by the budget)
     @m.action(h=Host, fault=True)
@@ -263,20 +276,29 @@ def build(p: Params) -> Model:
 
     @m.action(fault=True)
     def engine_restart():
-        """ovirt-engine restarts: in-memory treatments and lastUpdate times are lost (DB status and
-        in_fence_flow survive); fencing is disabled for DisableFenceAtStartupInSec."""
-        return ~recent, {recent: True, tr: "idle", since: 0}
+        """ovirt-engine restarts: in-memory treatments, locks and lastUpdate times are lost (DB status
+        and in_fence_flow survive); fencing is disabled for DisableFenceAtStartupInSec. At start
+        PmHealthCheckManager.recover() notes the PM hosts whose status is Reboot (startHostsWithPMInReboot)."""
+        upd = {recent: True, tr: "idle", since: 0}
+        for h in Host:  # PmHealthCheckManager.recover(): the PM hosts in Reboot, read at engine start
+            upd[pmrec[h]] = (status[h] == "Reboot") if has_pm[h] else lift(False)
+        return ~recent, upd
 
     # ============================================================ environment: operator and repairs
     @m.action(h=Host, env=True)
     def manual_confirm(h):
-        """Operator: "Confirm 'Host has been Rebooted'" (FenceVdsManualy, clearVMs=true): the host's VMs
-        go Down and the HA ones are queued. Nothing checks the power state. Takes the PM lock, so not
-        inside a running RestartVds."""
+        """Operator: "Confirm 'Host has been Rebooted'" (FenceVdsManualyCommand, clearVMs=true): the
+        host's VMs go Down and the HA ones are queued. Nothing checks the power state. Two rules
+        upstream: FenceVdsManualyCommand needs the host's power-management lock
+        (getExclusiveLocks = HostLocking.getPowerManagementLock), held by a running
+        VdsNotRespondingTreatment or RestartVds, so it is refused then; and although its
+        isLegalStatus accepts Connecting, Down and Maintenance too, the ClearNonResponsiveVdsVmsCommand
+        it runs refuses (validate: VDS_CANNOT_CLEAR_VMS_WRONG_STATUS) while any VM has run_on_vds on the
+        host unless the host is NonResponsive, Reboot or Kdumping. The operator then sees success
+        and nothing is cleared: no state change, so no step here."""
         if not (p.manual_confirm_allowed and operator):
             return None
-        guard = ((status[h] == "Connecting") | (status[h] == "NonResponsive") | (status[h] == "Reboot")
-                 | (status[h] == "Down")) & ~in_restart_vds(h)
+        guard = ((status[h] == "NonResponsive") | (status[h] == "Reboot")) & ~pm_lock_held(h)
         guard = guard & exists(VM, lambda vm: von[vm] == h)
         upd = {}
         for vm in VM:
@@ -380,8 +402,17 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, fair="weak")
     def treat_in_fence_flow(h):
-        """The treatment returns at once: in_fence_flow is set (a restart was interrupted)."""
+        """VdsNotRespondingTreatmentCommand.executeCommand returns at once: in_fence_flow is set (an
+        engine restart interrupted a flow after it was set). Nothing resets it but the host turning
+        Up (VdsManager), so every later treatment of a silent host does the same."""
         return (tr[h] == "started") & iff[h], flow_end(h)
+
+    @m.action(h=Host, fair="weak")
+    def treat_startup_skip(h):
+        """The engine started less than DisableFenceAtStartupInSec ago (FenceValidator.isStartupTimeoutPassed
+        false): the treatment alerts and returns, freeing the PM lock; PmHealthCheckManager.fenceHosts
+        re-runs it after the window if the host is still NonResponsive."""
+        return (tr[h] == "started") & ~iff[h] & recent, flow_end(h)
 
     @m.action(h=Host, fair="weak")
     def treat_policy_skip(h):
@@ -398,33 +429,54 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, fair="weak")
     def treat_hard_fence(h):
-        """Soft fencing failed (the host still does not answer), PM configured: go for RestartVds
-        (after the storage-lease wait when skip_if_sd_active)."""
+        """Soft fencing failed (the host still does not answer), PM configured: with skip_if_sd_active
+        wait until 90 s after lastUpdate (waitUntilSkipFencingIfSDActiveAllowed); then set
+        in_fence_flow in the DB and run RestartVds (updateHostInFenceFlow(true) comes before
+        RestartVds validates, finds a proxy and sends STOP)."""
         if not has_pm[h]:
             return None
-        return ((tr[h] == "started") & ~iff[h] & ~recent & ~policy_skips & (status[h] == "NonResponsive"),
-                {tr[h]: "stop"})
+        guard = (tr[h] == "started") & ~iff[h] & ~recent & ~policy_skips & (status[h] == "NonResponsive")
+        if not skip_sd:
+            return guard, {tr[h]: "restart", iff[h]: True}
+        waits = since[h] < LEASE_WAIT
+        return guard, {tr[h]: ite(waits, lift("stop", STEP), lift("restart", STEP)), iff[h]: ~waits}
+
+    @m.action(h=Host, fair="weak")
+    def treat_lease_wait_over(h):
+        """skip_if_sd_active: the 90 s storage-lease wait is over; in_fence_flow is set and RestartVds runs."""
+        if not has_pm[h] or not skip_sd:
+            return None
+        return (tr[h] == "stop") & (since[h] >= LEASE_WAIT), {tr[h]: "restart", iff[h]: True}
 
     # ---- RestartVds = StopVds (+ status poll), FenceVdsManualy(clearVMs), StartVds
     def proxy_ok(h):
         return exists(Host, lambda d: (status[d] == "Up") & answering(d) if d != h else False)
 
     def stop_ready(h):
-        ready = (tr[h] == "stop") & ~recent
-        if skip_sd:
-            ready = ready & (since[h] >= LEASE_WAIT)
-        return ready
+        """RestartVds is running and STOP is not sent yet (its validate and StopVds's need the startup
+        window passed or in_fence_flow set: the latter holds for both flows that get here)."""
+        return tr[h] == "restart"
 
-    sd_live = (lambda h: hid[h] < HID_EXPIRE) if skip_sd else (lambda h: lift(False))
+    def sd_live(h):
+        """The proxy skips STOP: skip_if_sd_active and the host id is live. PmHealthCheckManager's
+        RestartVds passes no fencing policy, so it is never skipped."""
+        return (hid[h] < HID_EXPIRE) & ~pmrec[h] if skip_sd else lift(False)
+
+    def end_flow(h):
+        """The flow is over: VdsNotRespondingTreatment resets in_fence_flow after RestartVds returns;
+        PmHealthCheckManager's RestartVds resets nothing (the host turning Up will)."""
+        return {iff[h]: iff[h] & pmrec[h], pmrec[h]: False, **flow_end(h)}
 
     @m.action(h=Host, fair="weak")
     def fence_stop_failed(h):
-        """StopVds fails: no proxy host Up, or the PM agent does not answer (when sending STOP or at the
-        status poll). The host stays NonResponsive, its VMs Unknown, in_fence_flow reset. No retry."""
+        """RestartVds or StopVds fails: no proxy host Up, or the PM agent does not answer (when sending
+        STOP or at the status poll). FenceVdsBaseCommand restores the status StopVds found (the
+        treatment's: NonResponsive; PmHealthCheckManager's: Reboot, kept); VMs stay Unknown,
+        in_fence_flow reset by the treatment. No retry."""
         if not has_pm[h]:
             return None
         return ((stop_ready(h) | (tr[h] == "polled")) & (~proxy_ok(h) | ~pm_ok[h]),
-                {status[h]: "NonResponsive", iff[h]: False, **flow_end(h)})
+                {status[h]: ite(pmrec[h], status[h], lift("NonResponsive", status[h].type)), **end_flow(h)})
 
     @m.action(h=Host, fair="weak")
     def fence_stop_skipped(h):
@@ -432,16 +484,15 @@ def build(p: Params) -> Model:
         is live (renewed in the last 80 s). The host stays NonResponsive. No retry."""
         if not has_pm[h] or not skip_sd:
             return None
-        return stop_ready(h) & proxy_ok(h) & pm_ok[h] & sd_live(h), {status[h]: "NonResponsive", iff[h]: False, **flow_end(h)}
+        return stop_ready(h) & proxy_ok(h) & pm_ok[h] & sd_live(h), {status[h]: "NonResponsive", **end_flow(h)}
 
     @m.action(h=Host, fair="weak")
     def fence_stop(h):
-        """StopVds through a proxy sends STOP: status Reboot, in_fence_flow set (truthful: the host
-        goes off and every qemu on it dies; faulty: nothing happens). The status poll is due one
-        tick (10 s) later."""
+        """StopVds through a proxy sends STOP: status Reboot (truthful: the host goes off and every
+        qemu on it dies; faulty: nothing happens). The status poll is due one tick (10 s) later."""
         if not has_pm[h]:
             return None
-        upd = {status[h]: "Reboot", iff[h]: True, tr[h]: "stopping"}
+        upd = {status[h]: "Reboot", tr[h]: "stopping"}
         if p.pm_reports == "truthful":
             upd.update({power[h]: False, health[h]: "ok", **kill_all_on(h)})
         return stop_ready(h) & proxy_ok(h) & pm_ok[h] & ~sd_live(h), upd
@@ -467,24 +518,34 @@ def build(p: Params) -> Model:
     @m.action(h=Host, fair="weak")
     def fence_start_ok(h):
         """StartVds succeeds (truthful: the host powers on and boots); status stays Reboot until the
-        host answers; in_fence_flow reset."""
-        upd = {iff[h]: False, **flow_end(h)}
+        host answers; the treatment resets in_fence_flow."""
+        upd = end_flow(h)
         if p.pm_reports == "truthful":
             upd.update({power[h]: True, health[h]: "booting"})
         return (tr[h] == "released") & pm_ok[h], upd
 
     @m.action(h=Host, fair="weak")
     def fence_start_failed(h):
-        """StartVds fails (agent unreachable): status NonResponsive, in_fence_flow reset."""
-        return (tr[h] == "released") & ~pm_ok[h], {status[h]: "NonResponsive", iff[h]: False, **flow_end(h)}
+        """StartVds fails (agent unreachable): RestartVds sets NonResponsive; the treatment resets in_fence_flow."""
+        return (tr[h] == "released") & ~pm_ok[h], {status[h]: "NonResponsive", **end_flow(h)}
 
     @m.action(fair="weak")
     def startup_window_over():
-        """DisableFenceAtStartupInSec (300 s, not counted in ticks: lazy) passed: treatments run again;
-        hosts NonResponsive whose treatment was lost in the restart get it re-run."""
+        """DisableFenceAtStartupInSec (300 s, not counted in ticks: lazy) passed: treatments run again.
+        PmHealthCheckManager.recover() then (startHosts) runs RestartVds -- stop, clear the VMs, start --
+        for each PM host that was in Reboot at engine start and whose agent reports power OFF
+        (HostFenceActionExecutor.isHostPoweredOff: the agent must answer; a faulty one says OFF), and
+        (fenceHosts) re-runs VdsNotRespondingTreatment for every other PM host now NonResponsive."""
         upd = {recent: False}
         for h in Host:
-            upd[tr[h]] = ite((status[h] == "NonResponsive") & (tr[h] == "idle"), lift("started", STEP), tr[h])
+            if not has_pm[h]:
+                upd[pmrec[h]] = lift(False)
+                continue
+            off = pm_ok[h] & (lift(True) if p.pm_reports == "faulty" else ~power[h])
+            restart = pmrec[h] & off & (tr[h] == "idle")
+            treat = ~restart & (status[h] == "NonResponsive") & ((tr[h] == "idle") | (tr[h] == "done"))
+            upd[tr[h]] = ite(restart, lift("restart", STEP), ite(treat, lift("started", STEP), tr[h]))
+            upd[pmrec[h]] = restart
         return recent, upd
 
     # ============================================================ VMs: qemu, vdsm, HA restart, leases

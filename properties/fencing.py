@@ -60,9 +60,11 @@ def vm_stuck_unknown(v, Host, VM, answering):
     """Some VM is Unknown on a host whose non-responsive treatment is over without releasing it
     (treatment step ``done``: skipped by policy, no PM, STOP failed or skipped, or returned at once
     because in_fence_flow was left set by an engine restart) and the host does not answer: without
-    an operator, a lease or the host coming back, the VM stays Unknown forever (no retry upstream)."""
-    return exists(VM, lambda vm: exists(Host, lambda h: (v.vst[vm] == "unknown") & (v.von[vm] == h)
-                                        & (v.tr[h] == "done") & ~answering(h)))
+    an operator, a lease or the host coming back, the VM stays Unknown forever (no retry upstream).
+    Not inside the engine's startup window: a treatment skipped there is re-run after it
+    (PmHealthCheckManager.fenceHosts)."""
+    return ~v.engine_recent & exists(VM, lambda vm: exists(Host, lambda h: (v.vst[vm] == "unknown")
+                                                           & (v.von[vm] == h) & (v.tr[h] == "done") & ~answering(h)))
 
 
 def vm_restarted_elsewhere(v, Host, VM, home):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from hacheck.check import run_check
+from hacheck.deploy.mapping import FaultPattern, restrict_instances
 from hacheck.loader import build_model, load_spec
 from models.fencing import GRACE, HID_EXPIRE, LEASE_TRY, LEASE_WAIT, TICK
 
@@ -163,25 +164,72 @@ def test_failed_fence_is_not_retried():
     assert actions(res)[-3:] == ["treat_hard_fence", "fence_stop_failed", "stutter"]
 
 
-def test_engine_restart_mid_fence():
-    """BZ 1440101: the engine restarts after STOP was sent; the RestartVds flow is lost, the host
-    stays off and its VMs Unknown."""
-    res, _ = live({"max_faults": 2}, ("crash", "engine_restart"))
-    assert res.verdict == "violated" and stem_loop(res) == (20, 1)
+def engine_restart_when(*when):
+    """Liveness after crash(h1) with one engine restart, only at states where ``when`` holds."""
+    m = build_model(SPEC, {**NO_OPERATOR, "max_faults": 2})
+    restrict_instances(m, [FaultPattern("crash", (("h", "h1"),)), FaultPattern("engine_restart", (), when)])
+    r = run_check(m, [m.properties["ha_vm_restarted"]])
+    return r.properties[0]
+
+
+SILENT = ["crash", "poll_fail"] + ["tick"] * GRACE + ["grace_over", "treat_hard_fence"]
+
+
+@pytest.mark.parametrize("step", ["stopping", "polled", "stopped"])
+def test_engine_restart_after_stop_is_recovered(step):
+    """BZ 1440101's case: the engine restarts after STOP, the host is left in Reboot and powered off.
+    ``PmHealthCheckManager.recover`` (``startHostsWithPMInReboot``, then ``startHosts``) waits
+    DisableFenceAtStartupInSec and runs RestartVds for each PM host in Reboot whose agent reports
+    power OFF (``HostFenceActionExecutor.isHostPoweredOff``): stop, clear the VMs
+    (``FenceVdsManualyCommand`` -> ``ClearNonResponsiveVdsVmsCommand``, legal in Reboot), start.
+    The 300 s window is a lazy step, not counted, so no recovery time is claimed here."""
+    res = engine_restart_when(("tr[h1]", "==", step))
+    assert res.verdict == "holds"
     acts = actions(res)
-    assert acts[acts.index("fence_stop") + 1] == "engine_restart"
-    assert "fence_release" not in acts and acts[-1] == "stutter"
+    i = acts.index("engine_restart")
+    assert "fence_stop" in acts[:i]
+    assert acts[acts.index("startup_window_over"):] == [
+        "startup_window_over", "fence_stop", "tick", "fence_stop_ok", "fence_release", "ha_restart"]
+
+
+def test_engine_restart_between_in_fence_flow_and_stop():
+    """The hole at HEAD: ``VdsNotRespondingTreatmentCommand.executeCommand`` sets in_fence_flow
+    (``updateHostInFenceFlow(true)``) before RestartVds sends STOP. A restart in that window leaves
+    the host NonResponsive, so ``PmHealthCheckManager.startHosts`` (Reboot hosts only) skips it and
+    ``PmHealthCheckManager.fenceHosts`` re-runs a treatment that returns at once on in_fence_flow;
+    nothing retries, the VM stays Unknown while the crashed host is still powered on."""
+    res = engine_restart_when(("tr[h1]", "==", "restart"))
+    assert res.verdict == "violated" and stem_loop(res) == (19, 1)
+    assert actions(res) == SILENT + ["engine_restart", "startup_window_over", "treat_in_fence_flow"] + [
+        "tick"] * GRACE + ["stutter"]
     loop_state = res.trace.states[res.trace.loop]
-    assert loop_state["vst"]["v1"] == "unknown" and not loop_state["power"]["h1"]
+    assert loop_state["vst"]["v1"] == "unknown" and loop_state["in_fence_flow"]["h1"]
+    assert loop_state["status"]["h1"] == "NonResponsive" and loop_state["power"]["h1"]
+
+
+def test_engine_restart_mid_fence():
+    """Crash and engine restart at any moment: the lasso found is the in_fence_flow window above;
+    every other moment is recovered (the parametrised test above, and a restart before the
+    treatment decided: ``PmHealthCheckManager.fenceHosts`` re-runs it)."""
+    res, _ = live({"max_faults": 2}, ("crash", "engine_restart"))
+    assert res.verdict == "violated" and stem_loop(res) == (19, 1)
+    acts = actions(res)
+    assert acts[acts.index("treat_hard_fence") + 1] == "engine_restart"
+    assert "fence_stop" not in acts and acts[-1] == "stutter"
+    before = engine_restart_when(("tr[h1]", "==", "started"))
+    assert before.verdict == "holds"
+    assert actions(before)[-7:] == ["startup_window_over", "treat_hard_fence", "fence_stop", "tick",
+                                    "fence_stop_ok", "fence_release", "ha_restart"]
 
 
 def test_live_storage_lease_skips_the_fence():
     """skip_if_sd_active on a hung host with storage: its sanlock host id stays live, the proxy
     answers 'skipped', no retry."""
     res, _ = live({"skip_if_sd_active": True}, ("hang",))
-    assert res.verdict == "violated" and stem_loop(res) == (14, 1)
+    assert res.verdict == "violated" and stem_loop(res) == (15, 1)
     assert actions(res) == (["hang", "poll_fail"] + ["tick"] * GRACE + ["grace_over", "treat_hard_fence"]
-                            + ["tick"] * (LEASE_WAIT - GRACE) + ["fence_stop_skipped", "stutter"])
+                            + ["tick"] * (LEASE_WAIT - GRACE)
+                            + ["treat_lease_wait_over", "fence_stop_skipped", "stutter"])
 
 
 def test_operator_can_starve_the_fence():

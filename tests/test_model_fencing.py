@@ -77,7 +77,10 @@ def test_faulty_pm_with_skip_if_sd_active_needs_storage_loss_within_10s():
     assert res["no_dual_running_vm"].verdict == "holds"  # the live host id makes the proxy skip
     res, _ = run({**NO_MANUAL, "pm_reports": "faulty", "skip_if_sd_active": True, "max_faults": 2}, "no_dual_running_vm")
     r = res["no_dual_running_vm"]
-    assert r.verdict == "violated" and r.trace.length == 20
+    # 21: the step that ends the wait and sets in_fence_flow before RestartVds is its own
+    # (VdsNotRespondingTreatmentCommand.executeCommand: waitUntilSkipFencingIfSDActiveAllowed, then
+    # updateHostInFenceFlow(true), then RestartVds)
+    assert r.verdict == "violated" and r.trace.length == 21
     acts = actions(r)
     # storage lost after exactly one tick (10 s) of silence: 8 ticks later the host id has expired
     # (80 s) just as the 90 s lease wait ends, so the dead-looking host is "fenced" by the faulty agent;
@@ -85,15 +88,59 @@ def test_faulty_pm_with_skip_if_sd_active_needs_storage_loss_within_10s():
     assert acts.index("storage_loss") == acts.index("tick") + 1
     assert acts[acts.index("storage_loss") + 1] == "vm_eio_pause"
     assert acts.count("tick") == LEASE_WAIT + 1  # the 90 s wait, then the 10 s STOP status poll
-    assert acts[-5:] == ["fence_stop", "tick", "fence_stop_ok", "fence_release", "ha_restart"]
+    assert acts[-6:] == ["treat_lease_wait_over", "fence_stop", "tick", "fence_stop_ok", "fence_release", "ha_restart"]
     assert r.trace.states[-1]["qemu"]["v1"] == {"h1": "paused", "h2": "running", "h3": "none"}
 
 
-def test_manual_confirm_on_hung_host_without_lease():
-    res, _ = run({}, "no_dual_running_vm")
+def test_manual_confirm_holds_at_one_fault():
+    """Upstream's two rules make the manual confirm harmless after any single fault when PM is truthful:
+    ``ClearNonResponsiveVdsVmsCommand.validate`` refuses while a VM runs on the host unless it is
+    NonResponsive, Reboot or Kdumping (``FenceVdsManualyCommand.isLegalStatus`` alone would accept
+    Connecting), and ``FenceVdsManualyCommand.getExclusiveLocks`` needs
+    ``HostLocking.getPowerManagementLock``, held by ``VdsNotRespondingTreatmentCommand`` for its whole
+    run. Without the first rule a hang gives a 4-step dual run (confirm in Connecting), without the
+    second a 10-step one (confirm while the treatment runs): this test fails if either goes."""
+    res, stats = run({}, "no_dual_running_vm", "no_dual_writing_vm")
+    assert res["no_dual_running_vm"].verdict == "holds" and res["no_dual_running_vm"].method == "exhaustive"
+    assert res["no_dual_writing_vm"].verdict == "holds"
+    assert stats.complete and stats.states == 327
+
+
+HUNG_AND_SILENT = ["hang(h=h1)", "poll_fail(h=h1)"] + ["tick"] * GRACE + ["grace_over(h=h1)"]
+
+
+def test_manual_confirm_after_engine_restart_two_faults():
+    """Two faults, 12 steps: a hang, the grace period, then an engine restart drops the running
+    VdsNotRespondingTreatment and with it the power-management lock (engine locks are in memory);
+    the host is NonResponsive, so ``ClearNonResponsiveVdsVmsCommand`` accepts the operator's
+    confirm and the HA VM is restarted while its qemu still runs on the hung host."""
+    res, stats = run({"max_faults": 2}, "no_dual_running_vm")
     r = res["no_dual_running_vm"]
-    assert r.verdict == "violated" and r.trace.length == 4
-    assert labels(r) == ["hang(h=h1)", "poll_fail(h=h1)", "manual_confirm(h=h1)", "ha_restart(vm=v1, d=h2)"]
+    assert r.verdict == "violated" and r.trace.length == 12
+    assert labels(r) == HUNG_AND_SILENT + ["engine_restart", "manual_confirm(h=h1)", "ha_restart(vm=v1, d=h2)"]
+    assert r.trace.states[-1]["qemu"]["v1"] == {"h1": "running", "h2": "running", "h3": "none"}
+
+
+def test_manual_confirm_without_power_management():
+    """One fault, 12 steps: without PM ``VdsNotRespondingTreatmentCommand`` alerts and returns
+    (freeing the lock), the host stays NonResponsive, and a confirm clears its VMs."""
+    res, _ = run({"power_management": "none"}, "no_dual_running_vm")
+    r = res["no_dual_running_vm"]
+    assert r.verdict == "violated" and r.trace.length == 12
+    assert labels(r) == HUNG_AND_SILENT + ["treat_no_pm(h=h1)", "manual_confirm(h=h1)", "ha_restart(vm=v1, d=h2)"]
+
+
+def test_manual_confirm_after_a_skipped_fence():
+    """One fault, 17 steps: with skip_if_sd_active the hung host's live sanlock host id makes the
+    proxy skip STOP (``RestartVdsCommand``: skipped, the host left NonResponsive), the treatment
+    ends, and a confirm clears the VMs of a host that is still running them. (17, not 16: the
+    treatment sets in_fence_flow after the 90 s wait, ``waitUntilSkipFencingIfSDActiveAllowed``,
+    as a step of its own before RestartVds.)"""
+    res, _ = run({"skip_if_sd_active": True}, "no_dual_running_vm")
+    r = res["no_dual_running_vm"]
+    assert r.verdict == "violated" and r.trace.length == 17
+    assert labels(r) == HUNG_AND_SILENT + ["treat_hard_fence(h=h1)"] + ["tick"] * (LEASE_WAIT - GRACE) + [
+        "treat_lease_wait_over(h=h1)", "fence_stop_skipped(h=h1)", "manual_confirm(h=h1)", "ha_restart(vm=v1, d=h2)"]
 
 
 def test_manual_confirm_with_leases_holds_with_one_fault():
@@ -103,15 +150,14 @@ def test_manual_confirm_with_leases_holds_with_one_fault():
     assert stats.complete
 
 
-def test_manual_confirm_with_leases_two_faults_leaves_a_paused_copy():
-    res, _ = run({**LEASES, "max_faults": 2}, "no_dual_running_vm", "no_dual_writing_vm")
-    r = res["no_dual_running_vm"]
-    assert r.verdict == "violated" and r.trace.length == 6
-    assert labels(r) == ["storage_loss(h=h1)", "vm_eio_pause(vm=v1, h=h1)", "hang(h=h1)", "poll_fail(h=h1)",
-                         "manual_confirm(h=h1)", "ha_restart(vm=v1, d=h2)"]
-    assert r.trace.states[-1]["qemu"]["v1"]["h1"] == "paused"
-    # the paused copy released its lease and, with KILL, can never run again: no second writer
-    assert res["no_dual_writing_vm"].verdict == "holds"
+def test_manual_confirm_with_leases_holds_with_two_faults():
+    """The paused-copy trace of the early confirm (storage loss, EIO pause, hang, confirm while
+    Connecting) is gone: ``ClearNonResponsiveVdsVmsCommand`` refuses in Connecting, and once the
+    host is NonResponsive the treatment holds the PM lock until STOP has killed the copy. After an
+    engine restart the confirm is accepted, but the hung host's qemu still holds the VM lease
+    (its sanlock keeps renewing), so the second launch fails."""
+    res, stats = run({**LEASES, "max_faults": 2}, "no_dual_running_vm")
+    assert res["no_dual_running_vm"].verdict == "holds" and stats.complete
 
 
 def test_two_hosts_connectivity_threshold_50_never_fences():
@@ -124,7 +170,7 @@ def test_two_hosts_connectivity_threshold_50_never_fences():
     assert w.trace.states[-1]["vst"]["v1"] == "unknown"
     # fencing never happens: no reachable state has a hard-fence step under way or done
     never, stats = run_extra(params, "invariant", lambda v, H, V: ~exists(
-        H, lambda h: (v.tr[h] == "stop") | (v.tr[h] == "stopping") | (v.tr[h] == "polled")
+        H, lambda h: (v.tr[h] == "stop") | (v.tr[h] == "restart") | (v.tr[h] == "stopping") | (v.tr[h] == "polled")
         | (v.tr[h] == "stopped") | (v.tr[h] == "released")))
     assert never.verdict == "holds" and stats.complete
     # while the same cluster without the skip policy does fence
@@ -140,14 +186,20 @@ def test_no_power_management_leaves_vm_unknown():
     assert actions(w)[-1] == "treat_no_pm"
 
 
-def test_engine_restart_mid_flow_leaves_vm_unknown():
+def test_engine_restart_between_in_fence_flow_and_stop_leaves_vm_unknown():
+    """The hole at ovirt-engine HEAD: ``VdsNotRespondingTreatmentCommand.executeCommand`` sets
+    in_fence_flow (``updateHostInFenceFlow(true)``) before RestartVds sends STOP. An engine restart
+    in between leaves the host NonResponsive (not Reboot, so ``PmHealthCheckManager.startHosts``
+    skips it) with in_fence_flow set; ``PmHealthCheckManager.fenceHosts`` re-runs the treatment
+    after the startup window and it returns at once, as every later one would: only the host
+    turning Up (``VdsManager``) clears the flag. 13 steps, shortest."""
     params = {**NO_MANUAL, "max_faults": 2}
     w, _ = run_extra(params, "reachable", lambda v, H, V: (v.tr[H[0]] == "done") & v.in_fence_flow[H[0]]
-                     & (v.vst[V[0]] == "unknown"))
-    assert w.verdict == "holds" and w.trace.length == 15
+                     & (v.status[H[0]] == "NonResponsive") & ~v.engine_recent & (v.vst[V[0]] == "unknown"))
+    assert w.verdict == "holds" and w.trace.length == 13
     assert actions(w) == ["crash", "poll_fail"] + ["tick"] * GRACE + [
-        "grace_over", "treat_hard_fence", "fence_stop", "engine_restart", "reboot_timeout", "startup_window_over",
-        "treat_in_fence_flow"]
+        "grace_over", "treat_hard_fence", "engine_restart", "startup_window_over", "treat_in_fence_flow"]
+    assert w.trace.states[-1]["power"]["h1"]  # no STOP was ever sent
 
 
 def test_lease_path_restarts_after_host_id_expiry_without_fencing():
@@ -204,7 +256,7 @@ def test_every_fault_and_flow_step_fires():
 
 
 @pytest.mark.parametrize("params", [
-    NO_MANUAL, {**NO_MANUAL, "max_faults": 2}, {**NO_MANUAL, "pm_reports": "faulty", "skip_if_sd_active": True},
+    {}, NO_MANUAL, {**NO_MANUAL, "max_faults": 2}, {**NO_MANUAL, "pm_reports": "faulty", "skip_if_sd_active": True},
     LEASES, {**NO_MANUAL, "skip_if_sd_active": True, "skip_if_connectivity_broken": True},
 ])
 def test_safety_verdicts_do_not_rest_on_urgency(params):
