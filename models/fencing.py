@@ -364,11 +364,14 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, fair="weak")
     def poll_ok(h):
-        """Polls of a Connecting/NonResponsive/Reboot/Down host succeed: Up, in_fence_flow cleared, any
-        treatment abandoned; the host reports its VMs (Unknown ones get their real state; a queued VM
-        found running here is adopted)."""
+        """Polls of a Connecting/NonResponsive/Reboot/Down host succeed: Up, in_fence_flow cleared
+        (VdsManager), a treatment still at its soft-fencing stage ends (SshSoftFencing finds the host
+        back); the host reports its VMs (Unknown ones get their real state; a queued VM found running
+        here is adopted). Once the treatment has decided to hard-fence it goes on whatever the host
+        does (neither the storage-lease wait nor RestartVds re-checks the status): the host's answer
+        is taken only after the flow ends, and a host that came back in between is fenced."""
         guard = (((status[h] == "Connecting") | (status[h] == "NonResponsive") | (status[h] == "Reboot")
-                  | (status[h] == "Down")) & answering(h) & ~in_restart_vds(h))
+                  | (status[h] == "Down")) & answering(h) & ~in_restart_vds(h) & (tr[h] != "stop"))
         upd = {status[h]: "Up", iff[h]: False, tr[h]: "idle", since[h]: 0}
         for vm in VM:
             cond = ((von[vm] == h) & (vst[vm] != "down")) | ((vst[vm] == "down") & alive(vm, h))

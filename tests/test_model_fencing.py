@@ -202,6 +202,19 @@ def test_engine_restart_between_in_fence_flow_and_stop_leaves_vm_unknown():
     assert w.trace.states[-1]["power"]["h1"]  # no STOP was ever sent
 
 
+def test_treatment_goes_on_after_the_host_answers():
+    """Once ``VdsNotRespondingTreatmentCommand.executeCommand`` has passed soft fencing it does not
+    look at the host's status again: ``waitUntilSkipFencingIfSDActiveAllowed`` sleeps its 90 s and
+    RestartVds (``RestartVdsCommand.executeCommand``) sends STOP to a host that came back meanwhile."""
+    w, _ = run_extra({**NO_MANUAL, "skip_if_sd_active": True}, "reachable", lambda v, H, V: (
+        v.tr[H[0]] == "restart") & v.power[H[0]] & (v.health[H[0]] == "ok") & v.reach[H[0]] & v.storage[H[0]])
+    assert w.verdict == "holds" and w.trace.length == 15
+    acts = actions(w)
+    # the hang ends after the hard-fence decision; the answering host is not heard (no poll_ok), RestartVds runs
+    assert acts.index("unhang") > acts.index("treat_hard_fence") and "poll_ok" not in acts
+    assert "treat_lease_wait_over" in acts and acts.count("tick") == LEASE_WAIT
+
+
 def test_lease_path_restarts_after_host_id_expiry_without_fencing():
     params = {**LEASES, "fencing_enabled": False, "manual_confirm_allowed": False}
     w, _ = run_extra(params, "reachable", lambda v, H, V: (v.vst[V[0]] == "up") & (v.von[V[0]] == H[1])
