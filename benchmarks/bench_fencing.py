@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hacheck.check import run_check  # noqa: E402
+from hacheck.deploy.mapping import FaultPattern, restrict_instances  # noqa: E402
 from hacheck.explicit.search import check  # noqa: E402
 from hacheck.loader import build_model, load_spec  # noqa: E402
 
@@ -31,10 +32,12 @@ CASES = [
     ("  faulty + skip_if_sd_active", {**NO_MANUAL, "pm_reports": "faulty", "skip_if_sd_active": True}, "no_dual_running_vm"),
     ("  faulty + skip_if_sd_active, max_faults=2",
      {**NO_MANUAL, "pm_reports": "faulty", "skip_if_sd_active": True, "max_faults": 2}, "no_dual_running_vm"),
-    ("manual confirm, no lease (defaults)", {}, "no_dual_running_vm"),
-    ("manual confirm, vm_leases", LEASES, "no_dual_running_vm"),
+    ("manual confirm allowed, no lease (defaults)", {}, "no_dual_running_vm"),
+    ("  same, max_faults=2", {"max_faults": 2}, "no_dual_running_vm"),
+    ("  same, power_management=none", {"power_management": "none"}, "no_dual_running_vm"),
+    ("  same, skip_if_sd_active", {"skip_if_sd_active": True}, "no_dual_running_vm"),
+    ("manual confirm allowed, vm_leases", LEASES, "no_dual_running_vm"),
     ("  same, max_faults=2", {**LEASES, "max_faults": 2}, "no_dual_running_vm"),
-    ("  same, max_faults=2 (writers only)", {**LEASES, "max_faults": 2}, "no_dual_writing_vm"),
     ("2 hosts, skip_if_connectivity_broken, 50 %",
      {**NO_MANUAL, "hosts": 2, "vms": 2, "skip_if_connectivity_broken": True}, "vm_stuck_unknown"),
     ("  same, no_dual_running_vm",
@@ -68,6 +71,10 @@ LIVE = [
     ("one hang, skip_if_sd_active", {"skip_if_sd_active": True}, ("hang",)),
     ("crash + PM unreachable (2 faults)", {"max_faults": 2}, ("crash", "pm_unreachable")),
     ("crash + engine restart (2 faults)", {"max_faults": 2}, ("crash", "engine_restart")),
+    ("  same, restart only after STOP (host in Reboot)", {"max_faults": 2},
+     [FaultPattern("crash", (("h", "h1"),)), FaultPattern("engine_restart", (), (("status[h1]", "==", "Reboot"),))]),
+    ("  same, restart only between in_fence_flow and STOP", {"max_faults": 2},
+     [FaultPattern("crash", (("h", "h1"),)), FaultPattern("engine_restart", (), (("tr[h1]", "==", "restart"),))]),
     ("4 hosts, 4 VMs, 2 host failures", {"hosts": 4, "vms": 4, "max_faults": 2}, HOST_FAULTS),
     ("4 hosts, 4 VMs, 2 host failures, vm_leases", {**LEASES, "hosts": 4, "vms": 4, "max_faults": 2}, HOST_FAULTS),
 ]
@@ -84,9 +91,17 @@ RATIO_BIG = [
 
 
 def live_model(params, faults):
+    """Fault kinds (names), or fault patterns (instances, optionally only at given states)."""
     m = build_model(SPEC, {**NO_OPERATOR, **params})
-    m.restrict_faults(faults)
+    if faults and isinstance(faults[0], FaultPattern):
+        restrict_instances(m, faults)
+    else:
+        m.restrict_faults(faults)
     return m
+
+
+def fault_names(faults) -> str:
+    return ",".join(f.text if isinstance(f, FaultPattern) else f for f in faults)
 
 
 def lengths(p) -> str:
@@ -116,7 +131,7 @@ def liveness_table() -> None:
         secs = time.perf_counter() - t0
         p = r.properties[0]
         rec = p.extra.get("recovery", "-").replace("worst-case recovery ", "")
-        print(f"| {title} | {','.join(faults)} | {p.verdict} | {r.stats.states:,} | {secs:.2f} | {rec} | {lengths(p)} |")
+        print(f"| {title} | {fault_names(faults)} | {p.verdict} | {r.stats.states:,} | {secs:.2f} | {rec} | {lengths(p)} |")
 
 
 def timed(make, prop: str, repeat: int) -> tuple[float, object]:
