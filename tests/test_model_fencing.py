@@ -155,9 +155,17 @@ def test_manual_confirm_with_leases_holds_with_two_faults():
     Connecting) is gone: ``ClearNonResponsiveVdsVmsCommand`` refuses in Connecting, and once the
     host is NonResponsive the treatment holds the PM lock until STOP has killed the copy. After an
     engine restart the confirm is accepted, but the hung host's qemu still holds the VM lease
-    (its sanlock keeps renewing), so the second launch fails."""
+    (its sanlock keeps renewing), so the second launch fails. This rests on urgency (STOP right
+    after the grace): when engine steps may lag, the lease path (``RunVm`` runInUnknownStatus)
+    can run before STOP, beside a copy paused on EIO that released its lease -- never a second
+    writer."""
     res, stats = run({**LEASES, "max_faults": 2}, "no_dual_running_vm")
     assert res["no_dual_running_vm"].verdict == "holds" and stats.complete
+    res, _ = run({**LEASES, "max_faults": 2, "urgent_steps": False}, "no_dual_running_vm", "no_dual_writing_vm")
+    r = res["no_dual_running_vm"]
+    assert r.verdict == "violated" and r.trace.length == 14 and "manual_confirm" not in actions(r)
+    assert actions(r)[-4:] == ["storage_loss", "vm_eio_pause", "grace_over", "lease_restart"]
+    assert res["no_dual_writing_vm"].verdict == "holds"
 
 
 def test_two_hosts_connectivity_threshold_50_never_fences():
