@@ -75,6 +75,7 @@ ACTION_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
     "fencing": {
         "treat_policy_skip": ("fencing_enabled", "skip_if_connectivity_broken", "connectivity_threshold"),
         "treat_no_pm": ("power_management",), "fence_stop_skipped": ("skip_if_sd_active",),
+        "treat_lease_wait_over": ("skip_if_sd_active",),
         "manual_confirm": ("manual_confirm_allowed",), "fence_stop_ok": ("pm_reports",),
         "lease_restart": ("vm_leases",), "vm_resume": ("resume_behaviour",),
     },
