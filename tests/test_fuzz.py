@@ -60,7 +60,7 @@ KNOWN = [
     ("docs/tutorial/two_replicas.py", [], "no_split_brain", "write", ["cut", "cut"]),
     ("models/fencing.py", ["pm_reports=faulty", "manual_confirm_allowed=false"], "no_dual_running_vm",
      "ha_restart", ["hang"]),
-    ("models/fencing.py", [], "no_dual_running_vm", "ha_restart", ["hang", "manual_confirm"]),
+    ("models/fencing.py", ["power_management=none"], "no_dual_running_vm", "ha_restart", ["hang", "manual_confirm"]),
     ("models/hosted_engine.py", ["sanlock_lease=false"], "no_dual_engine", "engine_start__start_vm", []),
     ("models/gluster_arbiter.py", ["replica=2", "arbiter=false", "quorum_type=none"], "no_split_brain",
      "post_op", ["link_loss", "link_loss"]),
@@ -133,7 +133,7 @@ def test_same_seed_same_result_twice():
 
 
 def test_failure_is_replayed_first_from_the_database(tmp_path):
-    model = load("models/fencing.py")
+    model = load("models/fencing.py", ["power_management=none"])
     db = tmp_path / "db"
     _, first = fuzz_one(model, "no_dual_running_vm", seed=2, database=db)
     assert first.found_at_example > 1  # found by search the first time
