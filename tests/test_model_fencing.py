@@ -99,7 +99,7 @@ def test_manual_confirm_holds_at_one_fault():
     Connecting), and ``FenceVdsManualyCommand.getExclusiveLocks`` needs
     ``HostLocking.getPowerManagementLock``, held by ``VdsNotRespondingTreatmentCommand`` for its whole
     run. Without the first rule a hang gives a 4-step dual run (confirm in Connecting), without the
-    second a 10-step one (confirm while the treatment runs): this test fails if either goes."""
+    second an 11-step one (confirm while the treatment runs): this test fails if either goes."""
     res, stats = run({}, "no_dual_running_vm", "no_dual_writing_vm")
     assert res["no_dual_running_vm"].verdict == "holds" and res["no_dual_running_vm"].method == "exhaustive"
     assert res["no_dual_writing_vm"].verdict == "holds"
