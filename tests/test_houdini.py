@@ -64,7 +64,8 @@ def test_wide_fields_get_literals_only_at_sampled_values():
 
 def test_fencing_no_dual_running_vm_is_proved_for_every_reachable_state():
     m = _model("models/fencing.py", {"manual_confirm_allowed": False})
-    r = prove(Context(m), m.properties["no_dual_running_vm"], "houdini", timeout=120)
+    # a wall-clock budget: 35 CPU s here, but up to 150 s of wall time on this shared machine since issue 13
+    r = prove(Context(m), m.properties["no_dual_running_vm"], "houdini", timeout=300)
     assert r.verdict == "holds", r.line
 
 
