@@ -144,4 +144,4 @@ def cmd_diff(args: argparse.Namespace) -> int:
         from ..report.json_report import write_json
 
         write_json([d.to_json()], args.json)
-    return EXIT_VIOLATED if d.broken else EXIT_OK
+    return d.exit_code
