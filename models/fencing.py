@@ -66,6 +66,11 @@ class Params:
     pm_reports: str = param("truthful", choices=("truthful", "faulty"),
                             doc="truthful: STOP powers the host off and reports OFF; faulty: the agent reports OFF "
                             "(and START success) without touching the host (wrong outlet, sequential PSU agents)")
+    pm_faulty_hosts: str = param(
+        "all", doc="with pm_reports=faulty: the hosts whose agent is faulty, 'all' or a comma list such as 'h2' (the "
+        "others report truthfully). Upstream each host is fenced through its own agents "
+        "(HostFenceActionExecutor.fence reads FenceAgentDao.getFenceAgentsForHost) and the engine believes their "
+        "status reply (isHostPoweredOff), so a wrong agent deceives the engine about that host only")
     vm_leases: bool = param(False, doc="every HA VM has a VM lease (sanlock resource) on a storage domain (upstream default: no lease)")
     resume_behaviour: str = param("auto_resume", choices=("kill", "auto_resume", "leave_paused"),
                                   doc="what a VM paused on an I/O error does (upstream default AUTO_RESUME; "
@@ -74,6 +79,10 @@ class Params:
     operator_actions: bool = param(True, doc="the operator acts at all: Maintenance/Activate of hosts and (with "
                                    "manual_confirm_allowed) the manual confirm; liveness runs turn it off, since an "
                                    "operator may legitimately keep a VM down")
+    host_maintenance: bool = param(True, doc="with operator_actions: the operator moves hosts to Maintenance and "
+                                   "activates them (unbounded); false: the operator only uses the manual confirm (when "
+                                   "allowed). For a hosted-engine host this is the same command as hosted-engine local "
+                                   "maintenance (MaintenanceVdsCommand sets HaMaintenanceMode.LOCAL)")
     reboot_heals: bool = param(False, doc="a host that was power-cycled (fault or fence START) always finishes booting "
                                "healthy (weakly fair boot_done); false: it may stay down for good (the failure was "
                                "not transient), so nothing may rely on it coming back")
@@ -104,8 +113,24 @@ def pm_hosts(p: Params) -> list[str]:
     return chosen
 
 
+def faulty_pm_hosts(p: Params) -> set[str]:
+    """Hosts whose PM agent reports OFF without powering off (pm_reports=faulty, narrowed by pm_faulty_hosts)."""
+    if p.pm_reports != "faulty":
+        return set()
+    names = [f"h{i + 1}" for i in range(p.hosts)]
+    text = str(p.pm_faulty_hosts).strip().lower()
+    if text in ("all", ""):
+        return set(names)
+    chosen = {s.strip() for s in text.split(",") if s.strip()}
+    bad = sorted(chosen - set(names))
+    if bad:
+        raise BadInput(f"parameter pm_faulty_hosts: unknown host(s) {', '.join(bad)}; hosts are {', '.join(names)}")
+    return chosen
+
+
 def check_params(p: Params) -> None:
     pm_hosts(p)
+    faulty_pm_hosts(p)
     if p.vm_leases and p.resume_behaviour != "kill":
         raise BadInput("vm_leases requires resume_behaviour=kill: since oVirt 4.2 an HA VM with a lease can only "
                        "have the KILL resume behaviour (VmHandler.autoSelectResumeBehavior)")
@@ -122,6 +147,7 @@ def build(p: Params) -> Model:
     Host = m.sort("Host", [f"h{i + 1}" for i in range(p.hosts)])
     VM = m.sort("VM", [f"v{i + 1}" for i in range(p.vms)])
     pm = set(pm_hosts(p))
+    truthful = {h: h.name not in faulty_pm_hosts(p) for h in Host}  # the agent really powers h off
     has_pm = {h: h.name in pm for h in Host}
     skip_sd = p.skip_if_sd_active
     leases = p.vm_leases
@@ -312,7 +338,7 @@ def build(p: Params) -> Model:
     @m.action(h=Host, env=True)
     def maintenance(h):
         """Operator moves an empty, answering Up host to Maintenance (network errors are then ignored)."""
-        if not operator:
+        if not (operator and p.host_maintenance):
             return None
         return (status[h] == "Up") & answering(h) & ~exists(VM, lambda vm: von[vm] == h) & (tr[h] == "idle"), \
             {status[h]: "Maintenance"}
@@ -320,7 +346,7 @@ def build(p: Params) -> Model:
     @m.action(h=Host, env=True)
     def activate(h):
         """Operator activates a Maintenance host that answers."""
-        if not operator:
+        if not (operator and p.host_maintenance):
             return None
         return (status[h] == "Maintenance") & answering(h), {status[h]: "Up"}
 
@@ -442,7 +468,7 @@ def build(p: Params) -> Model:
         if not has_pm[h]:
             return None
         upd = {status[h]: "Reboot", iff[h]: True, tr[h]: "stopping"}
-        if p.pm_reports == "truthful":
+        if truthful[h]:
             upd.update({power[h]: False, health[h]: "ok", **kill_all_on(h)})
         return stop_ready(h) & proxy_ok(h) & pm_ok[h] & ~sd_live(h), upd
 
@@ -469,7 +495,7 @@ def build(p: Params) -> Model:
         """StartVds succeeds (truthful: the host powers on and boots); status stays Reboot until the
         host answers; in_fence_flow reset."""
         upd = {iff[h]: False, **flow_end(h)}
-        if p.pm_reports == "truthful":
+        if truthful[h]:
             upd.update({power[h]: True, health[h]: "booting"})
         return (tr[h] == "released") & pm_ok[h], upd
 

@@ -76,6 +76,7 @@ ACTION_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
         "treat_policy_skip": ("fencing_enabled", "skip_if_connectivity_broken", "connectivity_threshold"),
         "treat_no_pm": ("power_management",), "fence_stop_skipped": ("skip_if_sd_active",),
         "manual_confirm": ("manual_confirm_allowed",), "fence_stop_ok": ("pm_reports",),
+        "maintenance": ("host_maintenance",), "activate": ("host_maintenance",),
         "lease_restart": ("vm_leases",), "vm_resume": ("resume_behaviour",),
     },
     "gluster_arbiter": {"lock_refused": ("quorum_type", "quorum_count", "server_quorum", "server_quorum_ratio")},
@@ -490,9 +491,10 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
     if len({v.priority for v in ha}) > 1:
         mp.notes.append("HA priorities are not modelled (restart order is free)")
     pm = [f"h{i + 1}" for i, n in enumerate(horder) if d.host(n).power_management]
-    trusted = all(d.host(n).pm_trusted for n in horder if d.host(n).power_management)
-    if not trusted:
-        mp.notes.append("a PM agent is not trusted: the model lets every agent report OFF without powering off")
+    # PM trust per host: each host is fenced through its own agents (HostFenceActionExecutor.fence reads
+    # FenceAgentDao.getFenceAgentsForHost), so an untrusted agent deceives the engine about its host only
+    faulty = [f"h{i + 1}" for i, n in enumerate(horder) if d.host(n).power_management and not d.host(n).pm_trusted]
+    trusted = not faulty
     params: dict[str, Any] = {
         "hosts": len(horder), "vms": len(vorder), "fencing_enabled": fp["fencing_enabled"],
         "skip_if_sd_active": fp["skip_fencing_if_sd_active"],
@@ -500,8 +502,13 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         "connectivity_threshold": fp["hosts_with_broken_connectivity_threshold"],
         "power_management": ",".join(pm) if pm else "none",
         "pm_reports": "truthful" if trusted else "faulty",
+        "pm_faulty_hosts": ",".join(faulty) if faulty else "all",
         "vm_leases": leases.pop(), "resume_behaviour": resumes.pop(),
         "manual_confirm_allowed": d.tables["operations"]["manual_fence_confirm"],
+        # operator actions come from [operations] only: the manual confirm when the runbook allows it, host
+        # Maintenance/Activate only when operators issue maintenance commands (maintenance_steps > 0; on a
+        # hosted-engine host engine Maintenance is hosted-engine local maintenance, MaintenanceVdsCommand)
+        "operator_actions": True, "host_maintenance": d.tables["operations"]["maintenance_steps"] > 0,
         "host_capacity": cap, "vm_size": 1,
     }
     fpk = "cluster.fencing_policy."
@@ -512,6 +519,8 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         "connectivity_threshold": [fpk + "hosts_with_broken_connectivity_threshold"],
         "power_management": [f"hosts[{h}].power_management" for h in horder],
         "pm_reports": [f"hosts[{h}].pm_trusted" for h in horder],
+        "pm_faulty_hosts": [f"hosts[{h}].pm_trusted" for h in horder],
+        "host_maintenance": ["operations.maintenance_steps"],
         "vm_leases": [f"vms[{v}].lease" for v in vorder],
         "resume_behaviour": [f"vms[{v}].storage_error_resume_behaviour" for v in vorder],
         "manual_confirm_allowed": ["operations.manual_fence_confirm"],

@@ -1,0 +1,50 @@
+"""Issue 15, items 2-5: every deployment setting reaches the model it stands for, exactly.
+
+Each test writes a deployment file of its own and checks what the table (JSON report) says."""
+
+from __future__ import annotations
+
+from deploy_files import active_standby, check_json, host, rows, vm, write
+
+
+def test_operator_actions_come_from_operations_only(tmp_path):
+    """Item 3. A plain active/standby pair, nobody intervenes (maintenance_steps = 0): the HA VM is
+    restarted after the crash of its host. Before, the mapping left the fencing model's operator on,
+    and an operator moving the standby host to Maintenance and back forever kept the restart from
+    ever happening (a liveness violation the deployment file rules out). The manual confirm, which
+    the runbook allows by default, stays (it only releases VMs sooner). With maintenance_steps > 0
+    an operator does move hosts (upstream MaintenanceVdsCommand puts a hosted-engine host in local
+    maintenance too), and the unbounded toggling is a legitimate counterexample."""
+    for confirm in (True, False):
+        f = write(tmp_path, f"pair-{confirm}.toml", active_standby(manual_fence_confirm=confirm,
+                                                                     properties=("ha_vm_restarted",)))
+        _, doc = check_json(tmp_path, f, cache=tmp_path / "cache")
+        row = rows(doc)[("fencing", "ha_vm_restarted")]
+        assert row["verdict"] == "holds", (confirm, row["explanation"])
+        params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
+        assert params["host_maintenance"] is False and params["manual_confirm_allowed"] is confirm
+    f = write(tmp_path, "ops.toml", active_standby(maintenance_steps=2, properties=("ha_vm_restarted",)))
+    _, doc = check_json(tmp_path, f, cache=tmp_path / "cache")
+    row = rows(doc)[("fencing", "ha_vm_restarted")]
+    assert row["verdict"] == "violated"
+    assert "operations.maintenance_steps" in row["settings"]
+
+
+def test_pm_trust_is_per_host(tmp_path):
+    """Item 4. ovirt2's agent is on the wrong outlet (pm_trusted = false), ovirt1's is right. Upstream
+    each host is fenced through its own agents (bll/pm/HostFenceActionExecutor.fence reads
+    FenceAgentDao.getFenceAgentsForHost) and the engine believes their status reply
+    (isHostPoweredOff): only a hang of ovirt2 can end with its VM running twice. Before, every agent
+    was made faulty, and the counterexample showed a hang of ovirt1."""
+    text = active_standby(kinds=("host-hang",), pm_trusted=(True, False),
+                          vms=vm("db", "ovirt1") + vm("web", "ovirt2"), properties=("no_dual_running_vm",))
+    f = write(tmp_path, "pm.toml", text)
+    _, doc = check_json(tmp_path, f)
+    row = rows(doc)[("fencing", "no_dual_running_vm")]
+    assert row["verdict"] == "violated"
+    by_scenario = {r["scenario"]: r["verdict"] for r in row["runs"]}
+    assert by_scenario == {"ovirt1 host-hang": "holds", "ovirt2 host-hang": "violated"}
+    legend = row["legend"]
+    params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
+    faulty = [legend[h] for h in params["pm_faulty_hosts"].split(",")]
+    assert params["pm_reports"] == "faulty" and faulty == ["ovirt2"]
