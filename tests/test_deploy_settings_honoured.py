@@ -4,7 +4,7 @@ Each test writes a deployment file of its own and checks what the table (JSON re
 
 from __future__ import annotations
 
-from deploy_files import active_standby, check_json, host, rows, vm, write
+from deploy_files import active_standby, check_json, hacheck, host, rows, vm, write
 
 
 def test_operator_actions_come_from_operations_only(tmp_path):
@@ -48,3 +48,29 @@ def test_pm_trust_is_per_host(tmp_path):
     params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
     faulty = [legend[h] for h in params["pm_faulty_hosts"].split(",")]
     assert params["pm_reports"] == "faulty" and faulty == ["ovirt2"]
+
+
+def test_scaled_ticks_are_not_seconds(tmp_path):
+    """Item 6. With hosted_engine.timers = "scaled" the agents' timeouts are shrunk (order kept): a
+    tick is not 10 s, so the table gives the recovery in scaled ticks only, and diff never compares
+    a scaled time with an upstream one (before: "8 ticks = 80 s", and "recovery shorter 520 s -> 80 s")."""
+    props = ("engine_recovers",)
+    up = write(tmp_path, "up.toml", active_standby(timers="upstream", properties=props))
+    sc = write(tmp_path, "sc.toml", active_standby(timers="scaled", properties=props))
+    cache = tmp_path / "cache"
+    r, doc = check_json(tmp_path, sc, cache=cache)
+    row = rows(doc)[("hosted_engine", "engine_recovers")]
+    assert row["verdict"] == "holds"
+    assert row["recovery"] == f"{row['recovery_ticks']} scaled ticks (not seconds)"
+    assert row["recovery_seconds"] is None
+    assert all(run["recovery"].endswith("scaled ticks (not seconds)") for run in row["runs"])
+    assert f"{row['recovery_ticks']} scaled ticks (not seconds)" in r.stdout and "ticks =" not in r.stdout
+    _, doc_up = check_json(tmp_path, up, cache=cache)
+    row_up = rows(doc_up)[("hosted_engine", "engine_recovers")]
+    assert row_up["recovery_seconds"] == row_up["recovery_ticks"] * 10 and row_up["recovery"].endswith(" s")
+    for old, new in ((up, sc), (sc, up)):
+        d = hacheck("diff", str(old), str(new), "--out", str(tmp_path / "out"), "-q", cache=cache)
+        assert d.returncode == 0, d.stdout + d.stderr
+        assert "recovery shorter" not in d.stdout and "recovery longer" not in d.stdout
+        assert "engine_recovers [hosted_engine]: recovery not comparable" in d.stdout
+        assert "scaled ticks are not seconds" in d.stdout

@@ -135,7 +135,7 @@ def _violations(n: Row) -> list[tuple[str, Any, Any]]:
 
 
 def _scale(r: Row) -> str:
-    return getattr(r, "time_unit", "") or ""
+    return r.timers
 
 
 def _compare(k: tuple[str, str], o: Row | None, n: Row | None, gone: dict[str, Row]) -> Change | None:
@@ -176,8 +176,8 @@ def _compare(k: tuple[str, str], o: Row | None, n: Row | None, gone: dict[str, R
         return Change(model, prop, "verdict changed", o, n)
     if _scale(o) != _scale(n) and (o.recovery or n.recovery):
         return Change(model, prop, NOT_COMPARABLE, o, n,
-                      detail=f"{_scale(o) or 'model'} timers -> {_scale(n) or 'model'} timers: scaled ticks are not "
-                      "seconds, so the times are not compared")
+                      detail=f"{_scale(o) or 'upstream'} timers -> {_scale(n) or 'upstream'} timers: scaled ticks "
+                      "are not seconds, so the times are not compared")
     to, tn = _ticks(o), _ticks(n)
     if to is not None and tn is not None and to != tn:
         return Change(model, prop, "recovery longer" if tn > to else "recovery shorter", o, n)

@@ -159,6 +159,7 @@ class ModelPlan:
     notes: list[str] = attrs.field(factory=list)
     limitation: str | None = None  # set: the model cannot represent this deployment, nothing is checked
     sources: dict[str, list[str]] = attrs.field(factory=dict)  # model parameter -> deployment settings
+    timers: str = ""  # "scaled": the model's ticks are scaled timers, not seconds (recovery times in ticks only)
 
 
 @attrs.frozen
@@ -347,6 +348,7 @@ def hosted_engine_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[S
     else:
         mp.notes.append("timers scaled (hosted_engine.timers = \"scaled\"): recovery times are in scaled ticks, "
                         "not upstream seconds")
+        mp.timers = "scaled"
     if any(score[k] != dflt for k, dflt in (("cpu-load-penalty-min", 0.4), ("cpu-load-penalty-max", 0.9))):
         mp.notes.append("cpu-load-penalty-min/max are not modelled (the CPU penalty is all or nothing)")
     mp.sources = sources
