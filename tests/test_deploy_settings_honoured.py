@@ -74,3 +74,44 @@ def test_scaled_ticks_are_not_seconds(tmp_path):
         assert "recovery shorter" not in d.stdout and "recovery longer" not in d.stdout
         assert "engine_recovers [hosted_engine]: recovery not comparable" in d.stdout
         assert "scaled ticks are not seconds" in d.stdout
+
+
+def test_engine_host_places_the_engine_vm(tmp_path):
+    """Item 2. The failure strikes a running cluster with the engine VM on engine.host (the hosted
+    engine model's start = engine_up runs it on h1, which is now engine.host). With the engine on
+    ovirt2 the worst case of engine_recovers is the crash of ovirt2, and diff says so; before, the
+    engine was always on the first hosted-engine host of the file and diff found no change. In the
+    fencing model the engine restarts with its host only when that host runs it."""
+    props = ("engine_recovers", "no_dual_running_vm")
+    on1 = write(tmp_path, "on1.toml", active_standby(engine_on=0, properties=props))
+    on2 = write(tmp_path, "on2.toml", active_standby(engine_on=1, properties=props))
+    cache = tmp_path / "cache"
+    for f, engine_host in ((on1, "ovirt1"), (on2, "ovirt2")):
+        _, doc = check_json(tmp_path, f, cache=cache)
+        row = rows(doc)[("hosted_engine", "engine_recovers")]
+        assert row["verdict"] == "holds" and row["legend"]["h1"] == engine_host
+        assert row["scenario"] == f"{engine_host} host-crash"
+        worst = {r["scenario"]: r["recovery_ticks"] for r in row["runs"]}
+        assert worst[f"{engine_host} host-crash"] > 0
+        other = "ovirt2" if engine_host == "ovirt1" else "ovirt1"
+        assert worst[f"{other} host-crash"] == 0  # the engine keeps running
+        assert next(m for m in doc["models"] if m["label"] == "hosted_engine")["sources"]["start"] == ["engine.host"]
+    d = hacheck("diff", str(on1), str(on2), "--out", str(tmp_path / "out"), "--json", str(tmp_path / "d.json"),
+                cache=cache)
+    assert d.returncode == 0, d.stdout + d.stderr
+    assert "engine.host: \"ovirt1\" -> \"ovirt2\"" in d.stdout
+    assert "engine_recovers [hosted_engine]: worst case moved" in d.stdout
+    assert "ovirt1 host-crash -> ovirt2 host-crash" in d.stdout
+
+
+def test_fencing_engine_restart_follows_the_engine(tmp_path):
+    """Item 2, fencing side: with count = 1 the engine VM runs on engine.host when the failure hits,
+    so only a failure of that host restarts the engine (ENGINE_MOVES); the crash of the other
+    hosted-engine host is checked with its own fault only."""
+    from hacheck.deploy.mapping import plan
+    from hacheck.deploy.parse import loads
+
+    d = loads(active_standby(engine_on=1), tmp_path / "x.toml")
+    fencing = next(m for m in plan(d).models if m.label == "fencing")
+    faults = {pr.scenario.label: sorted(f.action for f in pr.spec.faults) for pr in fencing.runs}
+    assert faults == {"ovirt1 host-crash": ["crash"], "ovirt2 host-crash": ["crash", "engine_restart"]}

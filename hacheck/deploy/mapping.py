@@ -353,8 +353,11 @@ def hosted_engine_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[S
         mp.notes.append("cpu-load-penalty-min/max are not modelled (the CPU penalty is all or nothing)")
     mp.sources = sources
     mp.sources["max_faults"] = ["failures.count", "failures.kinds"]
+    # the model's start = engine_up runs the engine VM on h1: h1 is engine.host, the others follow in file order
+    he = sorted(he, key=lambda h: h.name != d.engine["host"])
     names = {h.name: f"h{i + 1}" for i, h in enumerate(he)}
     legend = tuple((f"h{i + 1}", h.name) for i, h in enumerate(he))
+    sources["start"] = ["engine.host"]
     if d.engine["storage"]:
         mp.notes.append(f"assumes the engine storage (volume {d.engine['storage']}) stays available through the "
                         f"failure: that is what gluster_arbiter[{d.engine['storage']}] checks")
@@ -546,7 +549,7 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
             if t not in names:
                 continue
             acts = FENCING_FAULTS.get(kind, [])
-            moves = self_hosted and d.host(t).hosted_engine and kind in ENGINE_MOVES
+            moves = self_hosted and kind in ENGINE_MOVES and engine_may_run_on(d, sc, t)
             # with the engine restart in the budget too, the failure itself must not use that unit to
             # strike twice: in a single-failure scenario it is the first fault
             first = (("faults", "==", 0),) if moves and len(sc.failures) == 1 else ()
@@ -560,6 +563,17 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
                        tuple(sorted(set(pats), key=lambda p: p.text)), _props(d))
         mp.runs.append(PlannedRun(sc, "", spec, legend))
     return mp
+
+
+def engine_may_run_on(d: Deployment, sc: Scenario, target: str) -> bool:
+    """Whether the self-hosted engine VM may run on ``target`` when it fails in scenario ``sc``: the
+    failure strikes the running cluster, with the engine on ``engine.host``; it can be elsewhere only
+    after another failure of the scenario made it move (to any hosted-engine host)."""
+    if not d.host(target).hosted_engine:
+        return False
+    if target == d.engine["host"]:
+        return True
+    return any(t == d.engine["host"] and k in ENGINE_MOVES for t, k in sc.failures if t != target)
 
 
 # ---- applying a run to a built model --------------------------------------------------------------------
