@@ -22,7 +22,7 @@ from __future__ import annotations
 import attrs
 
 from hacheck.lang import (
-    BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, count, exists, ite, or_, param,
+    BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, and_, count, exists, ite, or_, param, sum_,
 )
 from hacheck.lang.expr import lift
 from properties.fencing import (
@@ -88,6 +88,11 @@ class Params:
                                "not transient), so nothing may rely on it coming back")
     host_capacity: int = param(2, low=1, high=4, doc="VM slots per host")
     vm_size: int = param(1, low=1, high=4, doc="slots one VM needs")
+    host_free: str = param(
+        "", doc="exact capacity instead of slots: per host h1..hN, the resources free for HA VMs as whole units "
+        "'cores:memory', comma separated ('12:48,12:48'); with vm_need. A VM starts on a host only if every "
+        "resource still fits (the deployment mapping passes cores and memory in exact units)")
+    vm_need: str = param("", doc="with host_free: per VM v1..vM, the resources it needs, 'cores:memory' ('4:8,2:4')")
     grace_ticks: int = param(GRACE, low=1, high=12, doc="grace period in ticks before a silent host turns "
                              "NonResponsive (upstream 60 s + 0.5 s per VM + 20 s for the SPM; BZ 2071468 saw ~20 s)")
     urgent_steps: bool = param(True, doc="engine, vdsm and sanlock steps happen before time moves on (within the "
@@ -128,12 +133,44 @@ def faulty_pm_hosts(p: Params) -> set[str]:
     return chosen
 
 
+def _resources(text: str, n: int, what: str, pname: str) -> list[tuple[int, ...]]:
+    items = [x.strip() for x in str(text).split(",") if x.strip()]
+    if len(items) != n:
+        raise BadInput(f"parameter {pname}: {len(items)} entries for {n} {what}")
+    out = []
+    for x in items:
+        try:
+            out.append(tuple(int(v) for v in x.split(":")))
+        except ValueError:
+            raise BadInput(f"parameter {pname}: {x!r} is not whole numbers 'cores:memory'") from None
+    return out
+
+
+def exact_capacity(p: Params) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]] | None:
+    """(free per host, need per VM) when host_free/vm_need are given, else None (slots)."""
+    if not p.host_free and not p.vm_need:
+        return None
+    free = _resources(p.host_free, p.hosts, "hosts", "host_free")
+    need = _resources(p.vm_need, p.vms, "VMs", "vm_need")
+    if len({len(x) for x in free + need}) != 1:
+        raise BadInput("parameters host_free and vm_need: every entry needs the same resources (cores:memory)")
+    return free, need
+
+
 def check_params(p: Params) -> None:
     pm_hosts(p)
     faulty_pm_hosts(p)
     if p.vm_leases and p.resume_behaviour != "kill":
         raise BadInput("vm_leases requires resume_behaviour=kill: since oVirt 4.2 an HA VM with a lease can only "
                        "have the KILL resume behaviour (VmHandler.autoSelectResumeBehavior)")
+    exact = exact_capacity(p)
+    if exact is not None:
+        free, need = exact
+        for i, f in enumerate(free):
+            mine = [need[j] for j in range(p.vms) if j % p.hosts == i]
+            if any(sum(x[k] for x in mine) > f[k] for k in range(len(f))):
+                raise BadInput(f"initial placement does not fit: the VMs of h{i + 1} need more than host_free {f}")
+        return
     per_host = -(-p.vms // p.hosts)
     if per_host * p.vm_size > p.host_capacity:
         raise BadInput(f"initial placement does not fit: {per_host} VM(s) of size {p.vm_size} on a host with "
@@ -219,9 +256,19 @@ def build(p: Params) -> Model:
     def used(d):
         return count(VM, lambda vm: von[vm] == d) * p.vm_size
 
-    def dest_ok(d):
-        """RunVm's scheduler accepts d: Up, answering, storage connected, enough free slots."""
-        return (status[d] == "Up") & answering(d) & storage[d] & (used(d) + p.vm_size <= p.host_capacity)
+    exact = exact_capacity(p)
+
+    def fits(vm, d):
+        """vm fits on d: free slots, or (host_free/vm_need) every resource in exact whole units."""
+        if exact is None:
+            return used(d) + p.vm_size <= p.host_capacity
+        free, need = exact
+        return and_(*[sum_(ite(von[x] == d, need[x.index][k], 0) for x in VM) + need[vm.index][k] <= free[d.index][k]
+                      for k in range(len(free[0]))])
+
+    def dest_ok(vm, d):
+        """RunVm's scheduler accepts d for vm: Up, answering, storage connected, enough free capacity."""
+        return (status[d] == "Up") & answering(d) & storage[d] & fits(vm, d)
 
     def start_on(vm, d):
         """Updates of a successful launch of vm on d (with its lease acquired)."""
@@ -545,7 +592,7 @@ def build(p: Params) -> Model:
     def ha_restart(vm, d):
         """HaAutoStartVmsRunner: a Down(exit=Error) HA VM is run on a destination the scheduler
         accepts; with a lease the launch needs the lease free (else it fails and is retried)."""
-        return (vst[vm] == "down") & dest_ok(d) & lease_free(vm), start_on(vm, d)
+        return (vst[vm] == "down") & dest_ok(vm, d) & lease_free(vm), start_on(vm, d)
 
     @m.action(vm=VM, d=Host, fair="weak")
     def lease_restart(vm, d):
@@ -555,7 +602,7 @@ def build(p: Params) -> Model:
         if not leases:
             return None
         due = exists(Host, lambda h: (von[vm] == h) & (since[h] >= grace + LEASE_DELAY))
-        return (vst[vm] == "unknown") & (von[vm] != d) & due & dest_ok(d) & lease_free(vm), start_on(vm, d)
+        return (vst[vm] == "unknown") & (von[vm] != d) & due & dest_ok(vm, d) & lease_free(vm), start_on(vm, d)
 
     # ============================================================ time
     def since_runs(h):

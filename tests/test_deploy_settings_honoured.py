@@ -115,3 +115,27 @@ def test_fencing_engine_restart_follows_the_engine(tmp_path):
     fencing = next(m for m in plan(d).models if m.label == "fencing")
     faults = {pr.scenario.label: sorted(f.action for f in pr.spec.faults) for pr in fencing.runs}
     assert faults == {"ovirt1 host-crash": ["crash"], "ovirt2 host-crash": ["crash", "engine_restart"]}
+
+
+def test_an_exact_fit_restarts(tmp_path):
+    """Item 5. ovirt1 crashes; its HA VM (6 cores, 0.2 GiB) restarts on ovirt2, whose own HA VM uses
+    2 cores and 0.1 GiB of its 8 cores and 0.3 GiB: an exact fit (2 + 6 = 8 cores, 0.1 + 0.2 = 0.3 GiB,
+    which binary floats put above 0.3). Before, capacity was counted in slots of the largest VM
+    (8 // 6 = 1 slot per host), and the restart was reported as impossible. With one core more
+    needed it does not fit, and the restart fails."""
+    def deployment(big_cpus: int) -> str:
+        hosts = host("ovirt1", cpus=8, memory_gb=0.3, power_management=True) \
+            + host("ovirt2", cpus=8, memory_gb=0.3, power_management=True) \
+            + host("mgr", cpus=4, memory_gb=8, hypervisor=False)
+        vms = vm("big", "ovirt1", cpus=big_cpus, memory_gb=0.2) + vm("small", "ovirt2", cpus=2, memory_gb=0.1)
+        return active_standby(hosts=hosts, vms=vms, properties=("ha_vm_restarted",)).replace(
+            'mode = "self-hosted"\nhost = "ovirt1"', 'mode = "standalone"\nhost = "mgr"')
+    f = write(tmp_path, "fit.toml", deployment(6))
+    _, doc = check_json(tmp_path, f, "--fail", "ovirt1:host-crash")
+    row = rows(doc)[("fencing", "ha_vm_restarted")]
+    assert row["verdict"] == "holds", row["explanation"]
+    params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
+    assert params["host_free"] == "4:3,4:3" and params["vm_need"] == "3:2,1:1"  # units of 2 cores and 0.1 GiB
+    over = write(tmp_path, "over.toml", deployment(7))
+    _, doc = check_json(tmp_path, over, "--fail", "ovirt1:host-crash")
+    assert rows(doc)[("fencing", "ha_vm_restarted")]["verdict"] == "violated"

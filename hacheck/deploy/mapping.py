@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from fractions import Fraction
 from typing import Any, Iterable
 
 import attrs
@@ -418,21 +419,22 @@ def standalone_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scen
 
 
 def _capacity(d: Deployment, ha: list[Any]) -> tuple[int, list[str]]:
-    """Free capacity of every hypervisor in slots of the largest HA VM (the smallest over the hosts)."""
+    """Free capacity of every hypervisor in slots of the largest HA VM (the smallest over the hosts), for
+    the standalone model, which has slots only. Exact arithmetic (cores whole, GiB as written)."""
     notes = []
     unit_cpu = max(v.cpus for v in ha)
-    unit_mem = max(v.memory_gb for v in ha)
+    unit_mem = max(_gib(v.memory_gb) for v in ha)
     if len({(v.cpus, v.memory_gb) for v in ha}) > 1:
         notes.append(f"HA VMs differ in size: capacity counted in slots of the largest ({unit_cpu} vCPUs, "
-                     f"{unit_mem:g} GiB), which can only under-estimate what fits (the model lacks per-VM sizes)")
+                     f"{float(unit_mem):g} GiB), which can only under-estimate what fits (the model lacks per-VM sizes)")
     caps = {}
     for h in d.hypervisors:
         cpu = h.cpus - sum(v.cpus for v in d.vms if not v.ha and v.host == h.name)
-        mem = h.memory_gb - sum(v.memory_gb for v in d.vms if not v.ha and v.host == h.name)
+        mem = _gib(h.memory_gb) - sum(_gib(v.memory_gb) for v in d.vms if not v.ha and v.host == h.name)
         if d.engine["mode"] == "self-hosted" and h.hosted_engine:
             cpu -= d.engine["cpus"]
-            mem -= d.engine["memory_gb"]
-        caps[h.name] = max(0, min(cpu // unit_cpu, math.floor(mem / unit_mem + 1e-9)))
+            mem -= _gib(d.engine["memory_gb"])
+        caps[h.name] = max(0, min(cpu // unit_cpu, math.floor(mem / unit_mem)))
     cap = int(min(caps.values()))
     if len(set(caps.values())) > 1:
         notes.append("hypervisors differ in free capacity (" + ", ".join(f"{h}: {c} slots" for h, c in caps.items())
@@ -441,6 +443,54 @@ def _capacity(d: Deployment, ha: list[Any]) -> tuple[int, list[str]]:
         notes.append(f"the engine VM ({d.engine['cpus']} vCPUs, {d.engine['memory_gb']:g} GiB) is counted on every "
                      "hosted-engine host, wherever it runs")
     return max(1, min(cap, 4)), notes
+
+
+def _gib(x: float) -> Fraction:
+    """GiB exactly as written in the file (0.1 is 1/10, not the nearest binary float)."""
+    return Fraction(repr(float(x)))
+
+
+def exact_capacity(d: Deployment, horder: list[str], vorder: list[str]) -> tuple[str, str, list[str]]:
+    """The fencing model's host_free and vm_need ('cores:memory' per host and per HA VM) in exact whole
+    units: cores divided by their greatest common divisor, GiB scaled to whole numbers the same way.
+
+    A host's free capacity is its cores and memory minus its non-HA VMs and, self-hosted, the engine
+    VM: on engine.host always, on another hosted-engine host when it fits beside that host's HA VMs
+    (the engine may move there)."""
+    notes: list[str] = []
+    self_hosted = d.engine["mode"] == "self-hosted"
+    free: dict[str, list[Fraction]] = {}
+    engine_on: list[str] = []
+    for name in horder:
+        h = d.host(name)
+        cpu = Fraction(h.cpus - sum(v.cpus for v in d.vms if not v.ha and v.host == name))
+        mem = _gib(h.memory_gb) - sum((_gib(v.memory_gb) for v in d.vms if not v.ha and v.host == name), Fraction(0))
+        if self_hosted and h.hosted_engine:
+            ha_cpu = sum(v.cpus for v in d.vms if v.ha and v.host == name)
+            ha_mem = sum((_gib(v.memory_gb) for v in d.vms if v.ha and v.host == name), Fraction(0))
+            e_cpu, e_mem = d.engine["cpus"], _gib(d.engine["memory_gb"])
+            if name == d.engine["host"] or (cpu - e_cpu >= ha_cpu and mem - e_mem >= ha_mem):
+                cpu -= e_cpu
+                mem -= e_mem
+                engine_on.append(name)
+        free[name] = [cpu, mem]
+    vms = {v.name: v for v in d.vms}
+    need = {v: [Fraction(vms[v].cpus), _gib(vms[v].memory_gb)] for v in vorder}
+    units = []
+    for k in range(2):
+        values = [x[k] for x in list(free.values()) + list(need.values())]
+        den = math.lcm(*(x.denominator for x in values))
+        g = math.gcd(*(int(x * den) for x in values)) or 1
+        units.append(Fraction(g, den))
+
+    def text(xs: list[Fraction]) -> str:
+        return ":".join(str(max(0, int(x / u))) if x >= 0 else "0" for x, u in zip(xs, units))
+    if self_hosted and engine_on:
+        notes.append(f"the engine VM ({d.engine['cpus']} vCPUs, {d.engine['memory_gb']:g} GiB) is counted on "
+                     f"{', '.join(engine_on)} (where it runs or may move to)")
+    notes.append("capacity exact: cores and GiB per host and per HA VM (units of "
+                 f"{units[0]} core(s) and {float(units[1]):g} GiB)")
+    return ",".join(text(free[h]) for h in horder), ",".join(text(need[v]) for v in vorder), notes
 
 
 # ---- fencing and HA restart ---------------------------------------------------------------------------
@@ -491,7 +541,7 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         mp.limitation = (f"HA VMs differ in storage_error_resume_behaviour ({', '.join(sorted(resumes))}): the model "
                          "has one resume_behaviour for every HA VM")
         return mp
-    cap, cap_notes = _capacity(d, ha)
+    host_free, vm_need, cap_notes = exact_capacity(d, horder, vorder)
     mp.notes += cap_notes
     if len({v.priority for v in ha}) > 1:
         mp.notes.append("HA priorities are not modelled (restart order is free)")
@@ -514,7 +564,7 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         # Maintenance/Activate only when operators issue maintenance commands (maintenance_steps > 0; on a
         # hosted-engine host engine Maintenance is hosted-engine local maintenance, MaintenanceVdsCommand)
         "operator_actions": True, "host_maintenance": d.tables["operations"]["maintenance_steps"] > 0,
-        "host_capacity": cap, "vm_size": 1,
+        "host_free": host_free, "vm_need": vm_need,
     }
     fpk = "cluster.fencing_policy."
     mp.sources = {
@@ -529,8 +579,8 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         "vm_leases": [f"vms[{v}].lease" for v in vorder],
         "resume_behaviour": [f"vms[{v}].storage_error_resume_behaviour" for v in vorder],
         "manual_confirm_allowed": ["operations.manual_fence_confirm"],
-        "host_capacity": [f"hosts[{h}].cpus" for h in horder] + [f"hosts[{h}].memory_gb" for h in horder]
-        + [f"vms[{v}].cpus" for v in vorder] + [f"vms[{v}].memory_gb" for v in vorder],
+        "host_free": [f"hosts[{h}].cpus" for h in horder] + [f"hosts[{h}].memory_gb" for h in horder],
+        "vm_need": [f"vms[{v}].cpus" for v in vorder] + [f"vms[{v}].memory_gb" for v in vorder],
         "max_faults": ["failures.count", "failures.kinds"],
     }
     names = {h: f"h{i + 1}" for i, h in enumerate(horder)}
