@@ -85,6 +85,9 @@ def check_deployment(path: str, args: argparse.Namespace, out: Any = None, log: 
         distinct = len({r.spec for m in p.models if not m.limitation for r in m.runs})
         log.write(f"checking {d.path}: {len(p.scenarios)} failure scenario(s), {distinct} distinct model checks\n")
     res = run(p, _bounds(args, d), out_dir, log=log, live=progress, done_live=progress.done)
+    from .blame import blame, rerun
+
+    blame(res, rerun(_bounds(args, d)))  # settings involved in each violation, by re-running with each changed
     _print(res, out, quiet)
     _write_reports(res, args)
     return res.exit_code, res

@@ -71,24 +71,6 @@ ENGINE_WITH_HOST: dict[str, tuple[tuple[str, str, Any], ...]] = {
 }
 SERVICE_TARGETS = {"engine-restart": "ovirt-engine", "client-crash": "gluster-clients"}
 
-# protocol steps of a trace -> model parameters that enable or decide them (for SARIF locations)
-ACTION_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "fencing": {
-        "treat_policy_skip": ("fencing_enabled", "skip_if_connectivity_broken", "connectivity_threshold"),
-        "treat_no_pm": ("power_management",), "fence_stop_skipped": ("skip_if_sd_active",),
-        "manual_confirm": ("manual_confirm_allowed",), "fence_stop_ok": ("pm_reports",),
-        "maintenance": ("host_maintenance",), "activate": ("host_maintenance",),
-        "lease_restart": ("vm_leases",), "vm_resume": ("resume_behaviour",),
-    },
-    "gluster_arbiter": {"lock_refused": ("quorum_type", "quorum_count", "server_quorum", "server_quorum_ratio")},
-    "hosted_engine": {
-        "engine_up__better_score_elsewhere": ("restart_threshold", "penalty_network", "penalty_bridge",
-                                              "penalty_cpu", "penalty_memory", "penalty_config"),
-        "engine_up_bad_health__better_score_elsewhere": ("restart_threshold",),
-    },
-}
-
-
 @attrs.frozen
 class FaultPattern:
     """Fault instances of ``action`` whose parameters include ``params``; ``when`` adds conditions on
@@ -579,7 +561,8 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         "vm_leases": [f"vms[{v}].lease" for v in vorder],
         "resume_behaviour": [f"vms[{v}].storage_error_resume_behaviour" for v in vorder],
         "manual_confirm_allowed": ["operations.manual_fence_confirm"],
-        "host_free": [f"hosts[{h}].cpus" for h in horder] + [f"hosts[{h}].memory_gb" for h in horder],
+        "host_free": [f"hosts[{h}].cpus" for h in horder] + [f"hosts[{h}].memory_gb" for h in horder]
+        + (["engine.cpus", "engine.memory_gb"] if d.engine["mode"] == "self-hosted" else []),
         "vm_need": [f"vms[{v}].cpus" for v in vorder] + [f"vms[{v}].memory_gb" for v in vorder],
         "max_faults": ["failures.count", "failures.kinds"],
     }
@@ -669,15 +652,3 @@ def _when(model: Model, conds: tuple[tuple[str, str, Any], ...]) -> Any:
         f = model.fields_expr(by_name[fname].index)
         parts.append(cmp(op, f, lift(value, f.type)))
     return and_(*parts)
-
-
-def settings_for(plan_: ModelPlan, trace_actions: Iterable[str], model: str) -> list[str]:
-    """Deployment settings involved in a trace: those feeding the parameters its steps depend on."""
-    table = ACTION_PARAMS.get(model, {})
-    out: list[str] = []
-    for a in trace_actions:
-        for pname in table.get(a, ()):
-            for s in plan_.sources.get(pname, []):
-                if s not in out:
-                    out.append(s)
-    return out

@@ -60,6 +60,8 @@ class Row:
     stem_base: str = ""  # trace file names start with this
     settings: list[str] = attrs.field(factory=list)  # deployment settings involved in the trace
     timers: str = ""  # "scaled": recovery in scaled ticks, which are not seconds (never compared with seconds)
+    source_path: str = ""  # the deployment file (for fix hints)
+    involved: list[Any] = attrs.field(factory=list)  # blame.Involved: settings whose change changes the verdict
 
     @property
     def trace(self) -> Trace | None:
@@ -269,8 +271,6 @@ def fold(plan: Plan, outcomes: list[RunOutcome], out_dir: Path) -> list[Row]:
 
 def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, PropertyResult]], out_dir: Path,
               dname: str) -> Row:
-    from .mapping import settings_for
-
     kind = entries[0][1].kind
     states = sum(o.result.stats.states for o, _ in entries if o.result)
     seconds = sum(p.stats.seconds for _, p in entries)
@@ -329,9 +329,6 @@ def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, Property
             row.trace_source = p.extra.get("_trace_file")
             row.trace_length, row.trace_kind = _tlen(p), kind_t
             row.trace_files = write_trace(p, out_dir, trace_stem(row.stem_base, o, kind_t))
-            if row.verdict == VIOLATED:
-                acts = [s.action for s in p.trace.steps] if p.trace is not None else p.extra.get("_trace_actions", [])
-                row.settings = settings_for(mp, acts, mp.model)
     return row
 
 
