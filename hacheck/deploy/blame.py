@@ -157,9 +157,12 @@ def rerun(bounds: Any, use_cache: bool = True) -> Callable[[Any], Any]:
     from . import cache
     from .run import _identity, _Limitation, check_spec, model_file
 
+    counts = {"checked": 0, "cached": 0}
+
     def verdict_of(spec: Any) -> Any:
         k = cache.key(model_file(spec.model), _identity(spec, bounds))
         res = cache.load(k) if use_cache else None
+        counts["cached" if res is not None else "checked"] += 1
         if res is None:
             try:
                 res = check_spec(spec, bounds, None)
@@ -169,4 +172,5 @@ def rerun(bounds: Any, use_cache: bool = True) -> Callable[[Any], Any]:
                 cache.store(k, res)
         return res
 
+    verdict_of.counts = counts  # type: ignore[attr-defined]
     return verdict_of
