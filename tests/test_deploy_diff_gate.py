@@ -8,8 +8,14 @@ that stops being checked is reported (exit 3, as ``hacheck check`` for a row not
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hacheck.deploy.diff import FAILING, _compare
+from hacheck.deploy.run import Row
 
 from deploy_files import active_standby, check_json, hacheck, host, table, vm, write
 
@@ -85,3 +91,37 @@ def test_a_property_that_stops_being_checked_is_a_change(tmp_path):
     assert "no HA VM" in gone[0]["new"]
     assert "no_dual_running_vm [fencing]: no longer checked: holds" in r.stdout
     assert "INCONCLUSIVE" in r.stdout
+
+
+# ---- the rule itself, over arbitrary scenario labels ---------------------------------------------
+LABELS = st.sampled_from(["ovirt1 host-crash", "ovirt2 host-crash", "node-a host-crash", "a host-crash + b host-crash",
+                          "storage brick-io-error", "ovirt1 host-hang"])
+PARTS = st.sampled_from(["", "replica set 1", "replica set 2"])
+RUNS = st.dictionaries(st.tuples(LABELS, PARTS), st.sampled_from(["holds", "violated", "unknown"]), min_size=1,
+                       max_size=6)
+
+
+def _row(runs: dict[tuple[str, str], str]) -> Row:
+    """A folded row as run.fold makes it: violated if any run is, holds if every run does."""
+    entries = [(SimpleNamespace(planned=SimpleNamespace(scenario=SimpleNamespace(label=label), part=part)),
+                SimpleNamespace(verdict=v)) for (label, part), v in runs.items()]
+    vs = set(runs.values())
+    verdict = "violated" if "violated" in vs else "unknown" if "unknown" in vs else "holds"
+    return Row("fencing", "no_dual_running_vm", "invariant", verdict, "", entries=entries)
+
+
+@settings(max_examples=300, deadline=None)
+@given(RUNS, RUNS)
+def test_gate_rule_ignores_labels(old_runs, new_runs):
+    """Whatever the labels of either side: held everywhere before and violated anywhere now fails the
+    gate; nothing violated now never fails it; violated now only where it was already violated (same
+    scenario) does not fail it."""
+    old, new = _row(old_runs), _row(new_runs)
+    ch = _compare(("fencing", "no_dual_running_vm"), old, new, {})
+    failing = ch is not None and ch.what in FAILING
+    if old.verdict == "holds" and new.verdict == "violated":
+        assert failing and ch.scenarios
+    if new.verdict != "violated":
+        assert not failing
+    if old.verdict == "violated" and all(old_runs.get(k) == "violated" for k, v in new_runs.items() if v == "violated"):
+        assert not failing
