@@ -139,3 +139,23 @@ def test_an_exact_fit_restarts(tmp_path):
     over = write(tmp_path, "over.toml", deployment(7))
     _, doc = check_json(tmp_path, over, "--fail", "ovirt1:host-crash")
     assert rows(doc)[("fencing", "ha_vm_restarted")]["verdict"] == "violated"
+
+
+def test_fencing_model_pm_trust_per_host():
+    """The fencing model's pm_faulty_hosts, which item 4 maps to: upstream each host is fenced through
+    its own agents (ovirt-engine bll/pm/HostFenceActionExecutor.fence reads
+    FenceAgentDao.getFenceAgentsForHost) and the engine believes their status reply (isHostPoweredOff),
+    so a faulty agent on h2 lets a hung h2's VM run twice, never a hung h1's."""
+    from pathlib import Path
+
+    from hacheck.deploy.mapping import FaultPattern, restrict_instances
+    from hacheck.explicit.search import check
+    from hacheck.loader import build_model, load_spec
+
+    spec = load_spec(Path(__file__).resolve().parent.parent / "models" / "fencing.py")
+    base = {"hosts": 2, "vms": 2, "manual_confirm_allowed": False, "pm_reports": "faulty", "pm_faulty_hosts": "h2"}
+    verdicts = {}
+    for h in ("h1", "h2"):
+        m = restrict_instances(build_model(spec, base), [FaultPattern("hang", (("h", h),))])
+        verdicts[h] = check(m, [m.properties["no_dual_running_vm"]]).properties[0].verdict
+    assert verdicts == {"h1": "holds", "h2": "violated"}
