@@ -8,7 +8,8 @@ when it was run before). Candidates are the settings that feed the model's param
 without another value to try (a required size, a name) and those that change what is modelled
 rather than how (which hosts run VMs, which VMs are HA, the failures, the check bounds) are not
 tried. A change the deployment cannot take (it no longer validates, or the model can no longer
-represent it) proves nothing and does not count.
+represent it) proves nothing and does not count, nor does a re-run a bound stopped (unknown): the
+verdict must become ``holds``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Callable
 import attrs
 
 from ..lang.errors import HacheckError
-from ..result import VIOLATED
+from ..result import HOLDS, VIOLATED
 from .parse import Deployment, setting_default, setting_path
 from .schema import REQUIRED
 
@@ -124,7 +125,7 @@ def blame(res: Any, verdict_of: Callable[[Any], Any]) -> None:
                 if result is None:
                     continue
                 verdict = next((p.verdict for p in result.properties if p.name == row.property), None)
-                if verdict is not None and verdict != VIOLATED:
+                if verdict == HOLDS:  # a bound that stops the re-run (unknown) shows nothing
                     path = setting_path(d, s)
                     line = d.line(path) if d.loc.has(path) else None
                     involved.append(Involved(s, d.settings.get(s), alt, verdict, line))
@@ -158,8 +159,16 @@ def rerun(bounds: Any, use_cache: bool = True) -> Callable[[Any], Any]:
     from .run import _identity, _Limitation, check_spec, model_file
 
     counts = {"checked": 0, "cached": 0}
+    memo: dict[Any, Any] = {}  # within this run, also when the cache is off
 
     def verdict_of(spec: Any) -> Any:
+        if spec in memo:
+            counts["cached"] += 1
+            return memo[spec]
+        memo[spec] = res = _verdict_of(spec)
+        return res
+
+    def _verdict_of(spec: Any) -> Any:
         k = cache.key(model_file(spec.model), _identity(spec, bounds))
         res = cache.load(k) if use_cache else None
         counts["cached" if res is not None else "checked"] += 1
