@@ -81,10 +81,12 @@ def with_setting(d: Deployment, name: str, value: Any) -> Deployment | None:
     return nd
 
 
-def blame(res: Any, verdict_of: Callable[[Any], Any]) -> None:
+def blame(res: Any, verdict_of: Callable[[Any], Any], bounds: Any = None) -> None:
     """Set ``row.settings`` (and ``row.involved``) of every violated row of ``res`` by re-running.
 
-    ``verdict_of(spec)`` returns the CheckResult of a RunSpec (from the cache, or checked now)."""
+    ``verdict_of(spec)`` returns the CheckResult of a RunSpec (from the cache, or checked now). The
+    outcome of a row is cached too, keyed by every setting of the file, the scenario and the source:
+    an unchanged deployment does not re-plan its variants."""
     from .mapping import plan
 
     d = res.plan.deployment
@@ -94,6 +96,13 @@ def blame(res: Any, verdict_of: Callable[[Any], Any]) -> None:
         if row.verdict != VIOLATED or not row.scenario:
             continue
         mp = next(m for m in res.plan.models if m.label == row.model)
+        key = _blame_key(d, mp, row, fail, bounds)
+        known = _load(key)
+        if known is not None:
+            row.involved = known
+            row.settings = [i.setting for i in known]
+            row.source_path = str(d.path)
+            continue
         candidates: list[str] = []
         for sources in mp.sources.values():
             for s in sources:
@@ -133,6 +142,54 @@ def blame(res: Any, verdict_of: Callable[[Any], Any]) -> None:
         row.settings = [i.setting for i in involved]
         row.involved = involved
         row.source_path = str(d.path)
+        _store(key, involved)
+
+
+def _blame_key(d: Deployment, mp: Any, row: Any, fail: Any, bounds: Any) -> str | None:
+    import hashlib
+    import json
+
+    from . import cache
+    from .run import model_file
+
+    if cache.cache_dir() is None:
+        return None
+    doc = {"blame": 1, "settings": d.settings, "fail": fail, "model": row.model, "property": row.property,
+           "scenario": row.scenario, "bounds": attrs.asdict(bounds) if attrs.has(type(bounds)) else repr(bounds),
+           "source": cache.source_digest(model_file(mp.model))}
+    return "blame-" + hashlib.sha256(json.dumps(doc, sort_keys=True, default=repr).encode()).hexdigest()[:32]
+
+
+def _load(key: str | None) -> list[Involved] | None:
+    import json
+
+    from . import cache
+
+    folder = cache.cache_dir()
+    if key is None or folder is None:
+        return None
+    try:
+        return [Involved(**x) for x in json.loads((folder / f"{key}.json").read_text())]
+    except Exception:  # noqa: BLE001 - a damaged entry is a miss
+        return None
+
+
+def _store(key: str | None, involved: list[Involved]) -> None:
+    import json
+    import os
+
+    from . import cache
+
+    folder = cache.cache_dir()
+    if key is None or folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"{key}.json.tmp{os.getpid()}"
+        tmp.write_text(json.dumps([attrs.asdict(i) for i in involved]))
+        tmp.replace(folder / f"{key}.json")
+    except (OSError, TypeError, ValueError):
+        pass  # a cache that cannot be written only costs time
 
 
 def _label(pr: Any) -> str:

@@ -90,7 +90,7 @@ def check_deployment(path: str, args: argparse.Namespace, out: Any = None, log: 
 
     t_blame = time.monotonic()
     verdict_of = rerun(_bounds(args, d))
-    blame(res, verdict_of)  # settings involved in each violation, by re-running with each changed
+    blame(res, verdict_of, _bounds(args, d))  # settings involved in each violation, by re-running with each changed
     if log and sum(verdict_of.counts.values()):
         log.write(f"settings involved: {sum(verdict_of.counts.values())} re-runs with one setting changed "
                   f"({verdict_of.counts['cached']} cached), {time.monotonic() - t_blame:.1f} s\n")
