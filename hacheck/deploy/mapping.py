@@ -532,6 +532,10 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
     # FenceAgentDao.getFenceAgentsForHost), so an untrusted agent deceives the engine about its host only
     faulty = [f"h{i + 1}" for i, n in enumerate(horder) if d.host(n).power_management and not d.host(n).pm_trusted]
     trusted = not faulty
+    if faulty:
+        untrusted = [n for n in horder if d.host(n).power_management and not d.host(n).pm_trusted]
+        mp.notes.append(f"PM not trusted on {', '.join(untrusted)}: the agent may report OFF without powering the host "
+                        "off (the other agents report truthfully)")
     params: dict[str, Any] = {
         "hosts": len(horder), "vms": len(vorder), "fencing_enabled": fp["fencing_enabled"],
         "skip_if_sd_active": fp["skip_fencing_if_sd_active"],
