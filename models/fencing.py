@@ -22,7 +22,7 @@ from __future__ import annotations
 import attrs
 
 from hacheck.lang import (
-    BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, count, exists, ite, or_, param,
+    BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, and_, count, exists, ite, or_, param, sum_,
 )
 from hacheck.lang.expr import lift
 from properties.fencing import (
@@ -68,6 +68,11 @@ class Params:
     pm_reports: str = param("truthful", choices=("truthful", "faulty"),
                             doc="truthful: STOP powers the host off and reports OFF; faulty: the agent reports OFF "
                             "(and START success) without touching the host (wrong outlet, sequential PSU agents)")
+    pm_faulty_hosts: str = param(
+        "all", doc="with pm_reports=faulty: the hosts whose agent is faulty, 'all' or a comma list such as 'h2' (the "
+        "others report truthfully). Upstream each host is fenced through its own agents "
+        "(HostFenceActionExecutor.fence reads FenceAgentDao.getFenceAgentsForHost) and the engine believes their "
+        "status reply (isHostPoweredOff), so a wrong agent deceives the engine about that host only")
     vm_leases: bool = param(False, doc="every HA VM has a VM lease (sanlock resource) on a storage domain (upstream default: no lease)")
     resume_behaviour: str = param("auto_resume", choices=("kill", "auto_resume", "leave_paused"),
                                   doc="what a VM paused on an I/O error does (upstream default AUTO_RESUME; "
@@ -76,11 +81,20 @@ class Params:
     operator_actions: bool = param(True, doc="the operator acts at all: Maintenance/Activate of hosts and (with "
                                    "manual_confirm_allowed) the manual confirm; liveness runs turn it off, since an "
                                    "operator may legitimately keep a VM down")
+    host_maintenance: bool = param(True, doc="with operator_actions: the operator moves hosts to Maintenance and "
+                                   "activates them (unbounded); false: the operator only uses the manual confirm (when "
+                                   "allowed). For a hosted-engine host this is the same command as hosted-engine local "
+                                   "maintenance (MaintenanceVdsCommand sets HaMaintenanceMode.LOCAL)")
     reboot_heals: bool = param(False, doc="a host that was power-cycled (fault or fence START) always finishes booting "
                                "healthy (weakly fair boot_done); false: it may stay down for good (the failure was "
                                "not transient), so nothing may rely on it coming back")
     host_capacity: int = param(2, low=1, high=4, doc="VM slots per host")
     vm_size: int = param(1, low=1, high=4, doc="slots one VM needs")
+    host_free: str = param(
+        "", doc="exact capacity instead of slots: per host h1..hN, the resources free for HA VMs as whole units "
+        "'cores:memory', comma separated ('12:48,12:48'); with vm_need. A VM starts on a host only if every "
+        "resource still fits (the deployment mapping passes cores and memory in exact units)")
+    vm_need: str = param("", doc="with host_free: per VM v1..vM, the resources it needs, 'cores:memory' ('4:8,2:4')")
     grace_ticks: int = param(GRACE, low=1, high=12, doc="grace period in ticks before a silent host turns "
                              "NonResponsive (upstream 60 s + 0.5 s per VM + 20 s for the SPM; BZ 2071468 saw ~20 s)")
     urgent_steps: bool = param(True, doc="engine, vdsm and sanlock steps happen before time moves on (within the "
@@ -106,11 +120,59 @@ def pm_hosts(p: Params) -> list[str]:
     return chosen
 
 
+def faulty_pm_hosts(p: Params) -> set[str]:
+    """Hosts whose PM agent reports OFF without powering off (pm_reports=faulty, narrowed by pm_faulty_hosts)."""
+    if p.pm_reports != "faulty":
+        return set()
+    names = [f"h{i + 1}" for i in range(p.hosts)]
+    text = str(p.pm_faulty_hosts).strip().lower()
+    if text in ("all", ""):
+        return set(names)
+    chosen = {s.strip() for s in text.split(",") if s.strip()}
+    bad = sorted(chosen - set(names))
+    if bad:
+        raise BadInput(f"parameter pm_faulty_hosts: unknown host(s) {', '.join(bad)}; hosts are {', '.join(names)}")
+    return chosen
+
+
+def _resources(text: str, n: int, what: str, pname: str) -> list[tuple[int, ...]]:
+    items = [x.strip() for x in str(text).split(",") if x.strip()]
+    if len(items) != n:
+        raise BadInput(f"parameter {pname}: {len(items)} entries for {n} {what}")
+    out = []
+    for x in items:
+        try:
+            out.append(tuple(int(v) for v in x.split(":")))
+        except ValueError:
+            raise BadInput(f"parameter {pname}: {x!r} is not whole numbers 'cores:memory'") from None
+    return out
+
+
+def exact_capacity(p: Params) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]] | None:
+    """(free per host, need per VM) when host_free/vm_need are given, else None (slots)."""
+    if not p.host_free and not p.vm_need:
+        return None
+    free = _resources(p.host_free, p.hosts, "hosts", "host_free")
+    need = _resources(p.vm_need, p.vms, "VMs", "vm_need")
+    if len({len(x) for x in free + need}) != 1:
+        raise BadInput("parameters host_free and vm_need: every entry needs the same resources (cores:memory)")
+    return free, need
+
+
 def check_params(p: Params) -> None:
     pm_hosts(p)
+    faulty_pm_hosts(p)
     if p.vm_leases and p.resume_behaviour != "kill":
         raise BadInput("vm_leases requires resume_behaviour=kill: since oVirt 4.2 an HA VM with a lease can only "
                        "have the KILL resume behaviour (VmHandler.autoSelectResumeBehavior)")
+    exact = exact_capacity(p)
+    if exact is not None:
+        free, need = exact
+        for i, f in enumerate(free):
+            mine = [need[j] for j in range(p.vms) if j % p.hosts == i]
+            if any(sum(x[k] for x in mine) > f[k] for k in range(len(f))):
+                raise BadInput(f"initial placement does not fit: the VMs of h{i + 1} need more than host_free {f}")
+        return
     per_host = -(-p.vms // p.hosts)
     if per_host * p.vm_size > p.host_capacity:
         raise BadInput(f"initial placement does not fit: {per_host} VM(s) of size {p.vm_size} on a host with "
@@ -124,6 +186,7 @@ def build(p: Params) -> Model:
     Host = m.sort("Host", [f"h{i + 1}" for i in range(p.hosts)])
     VM = m.sort("VM", [f"v{i + 1}" for i in range(p.vms)])
     pm = set(pm_hosts(p))
+    truthful = {h: h.name not in faulty_pm_hosts(p) for h in Host}  # the agent really powers h off
     has_pm = {h: h.name in pm for h in Host}
     skip_sd = p.skip_if_sd_active
     leases = p.vm_leases
@@ -199,9 +262,19 @@ def build(p: Params) -> Model:
     def used(d):
         return count(VM, lambda vm: von[vm] == d) * p.vm_size
 
-    def dest_ok(d):
-        """RunVm's scheduler accepts d: Up, answering, storage connected, enough free slots."""
-        return (status[d] == "Up") & answering(d) & storage[d] & (used(d) + p.vm_size <= p.host_capacity)
+    exact = exact_capacity(p)
+
+    def fits(vm, d):
+        """vm fits on d: free slots, or (host_free/vm_need) every resource in exact whole units."""
+        if exact is None:
+            return used(d) + p.vm_size <= p.host_capacity
+        free, need = exact
+        return and_(*[sum_(ite(von[x] == d, need[x.index][k], 0) for x in VM) + need[vm.index][k] <= free[d.index][k]
+                      for k in range(len(free[0]))])
+
+    def dest_ok(vm, d):
+        """RunVm's scheduler accepts d for vm: Up, answering, storage connected, enough free capacity."""
+        return (status[d] == "Up") & answering(d) & storage[d] & fits(vm, d)
 
     def start_on(vm, d):
         """Updates of a successful launch of vm on d (with its lease acquired)."""
@@ -334,7 +407,7 @@ def build(p: Params) -> Model:
     @m.action(h=Host, env=True)
     def maintenance(h):
         """Operator moves an empty, answering Up host to Maintenance (network errors are then ignored)."""
-        if not operator:
+        if not (operator and p.host_maintenance):
             return None
         return (status[h] == "Up") & answering(h) & ~exists(VM, lambda vm: von[vm] == h) & (tr[h] == "idle"), \
             {status[h]: "Maintenance"}
@@ -342,7 +415,7 @@ def build(p: Params) -> Model:
     @m.action(h=Host, env=True)
     def activate(h):
         """Operator activates a Maintenance host that answers."""
-        if not operator:
+        if not (operator and p.host_maintenance):
             return None
         return (status[h] == "Maintenance") & answering(h), {status[h]: "Up"}
 
@@ -496,7 +569,7 @@ def build(p: Params) -> Model:
         if not has_pm[h]:
             return None
         upd = {status[h]: "Reboot", tr[h]: "stopping"}
-        if p.pm_reports == "truthful":
+        if truthful[h]:
             upd.update({power[h]: False, health[h]: "ok", **kill_all_on(h)})
         return stop_ready(h) & proxy_ok(h) & pm_ok[h] & ~sd_live(h), upd
 
@@ -523,7 +596,7 @@ def build(p: Params) -> Model:
         """StartVds succeeds (truthful: the host powers on and boots); status stays Reboot until the
         host answers; the treatment resets in_fence_flow."""
         upd = end_flow(h)
-        if p.pm_reports == "truthful":
+        if truthful[h]:
             upd.update({power[h]: True, health[h]: "booting"})
         return (tr[h] == "released") & pm_ok[h], upd
 
@@ -544,7 +617,7 @@ def build(p: Params) -> Model:
             if not has_pm[h]:
                 upd[pmrec[h]] = lift(False)
                 continue
-            off = pm_ok[h] & (lift(True) if p.pm_reports == "faulty" else ~power[h])
+            off = pm_ok[h] & (~power[h] if truthful[h] else lift(True))
             restart = pmrec[h] & off & (tr[h] == "idle")
             treat = ~restart & (status[h] == "NonResponsive") & ((tr[h] == "idle") | (tr[h] == "done"))
             upd[tr[h]] = ite(restart, lift("restart", STEP), ite(treat, lift("started", STEP), tr[h]))
@@ -583,7 +656,7 @@ def build(p: Params) -> Model:
     def ha_restart(vm, d):
         """HaAutoStartVmsRunner: a Down(exit=Error) HA VM is run on a destination the scheduler
         accepts; with a lease the launch needs the lease free (else it fails and is retried)."""
-        return (vst[vm] == "down") & dest_ok(d) & lease_free(vm), start_on(vm, d)
+        return (vst[vm] == "down") & dest_ok(vm, d) & lease_free(vm), start_on(vm, d)
 
     @m.action(vm=VM, d=Host, fair="weak")
     def lease_restart(vm, d):
@@ -593,7 +666,7 @@ def build(p: Params) -> Model:
         if not leases:
             return None
         due = exists(Host, lambda h: (von[vm] == h) & (since[h] >= grace + LEASE_DELAY))
-        return (vst[vm] == "unknown") & (von[vm] != d) & due & dest_ok(d) & lease_free(vm), start_on(vm, d)
+        return (vst[vm] == "unknown") & (von[vm] != d) & due & dest_ok(vm, d) & lease_free(vm), start_on(vm, d)
 
     # ============================================================ time
     def since_runs(h):

@@ -163,8 +163,9 @@ def test_fencing_placement_order_and_capacity():
     p = plan(d)
     fen = next(m for m in p.models if m.model == "fencing")
     params = dict(fen.runs[0].spec.params)
-    # 16 cores - 4 for the engine VM = 12 = 3 slots of 4 cores; 64 - 16 GiB = 48 = 6 slots of 8 GiB
-    assert params["host_capacity"] == 3 and params["vm_size"] == 1
+    # exact capacity in units of 4 cores and 8 GiB: 16 cores - 4 for the engine VM = 12 = 3 units;
+    # 64 - 16 GiB = 48 = 6 units; each VM needs 4 cores and 8 GiB = 1:1
+    assert params["host_free"] == "3:6,3:6" and params["vm_need"] == "1:1,1:1,1:1"
     assert params["power_management"] == "h1,h2" and params["manual_confirm_allowed"] is False
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,14 @@ def check_deployment(path: str, args: argparse.Namespace, out: Any = None, log: 
         distinct = len({r.spec for m in p.models if not m.limitation for r in m.runs})
         log.write(f"checking {d.path}: {len(p.scenarios)} failure scenario(s), {distinct} distinct model checks\n")
     res = run(p, _bounds(args, d), out_dir, log=log, live=progress, done_live=progress.done)
+    from .blame import blame, rerun
+
+    t_blame = time.monotonic()
+    verdict_of = rerun(_bounds(args, d))
+    blame(res, verdict_of, _bounds(args, d))  # settings involved in each violation, by re-running with each changed
+    if log and sum(verdict_of.counts.values()):
+        log.write(f"settings involved: {sum(verdict_of.counts.values())} re-runs with one setting changed "
+                  f"({verdict_of.counts['cached']} cached), {time.monotonic() - t_blame:.1f} s\n")
     _print(res, out, quiet)
     _write_reports(res, args)
     return res.exit_code, res
@@ -144,4 +153,4 @@ def cmd_diff(args: argparse.Namespace) -> int:
         from ..report.json_report import write_json
 
         write_json([d.to_json()], args.json)
-    return EXIT_VIOLATED if d.broken else EXIT_OK
+    return d.exit_code

@@ -1,4 +1,10 @@
-"""``hacheck diff OLD.toml NEW.toml``: what a change to a deployment does to its verdicts."""
+"""``hacheck diff OLD.toml NEW.toml``: what a change to a deployment does to its verdicts.
+
+The gate (exit 1) compares properties, not scenario labels: a property that held in every scenario
+of the old file and is violated in any scenario of the new one is broken, whatever the scenarios are
+called (renamed hosts, another number of replica sets, an added failure kind). Labels are used only
+where both files have them, to say *where* a property that was already violated broke further.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,23 @@ from typing import Any
 
 import attrs
 
+from ..result import HOLDS, UNKNOWN, VIOLATED
 from .parse import setting_path
 from .run import NOT_CHECKED, DeploymentResult, Row
 
 BROKEN, FIXED = "broken", "fixed"
+VIOLATED_NOW = "violated now"  # violated, and not shown to hold before (unknown, not checked, or absent)
+NO_LONGER_CHECKED = "no longer checked"  # held before, not checked (or not concluded) now
+NOT_COMPARABLE = "recovery not comparable"  # one side in scaled ticks, the other in upstream seconds
+WORST_MOVED = "worst case moved"
+FAILING = (BROKEN, VIOLATED_NOW)  # changes that make ``hacheck diff`` exit 1
 
 
 @attrs.define
 class Change:
     model: str
     property: str
-    what: str  # broken | fixed | recovery longer | recovery shorter | verdict changed | new | removed
+    what: str  # broken | violated now | fixed | no longer checked | recovery longer | recovery shorter | ...
     old: Row | None
     new: Row | None
     scenarios: list[str] = attrs.field(factory=list)  # the scenarios where it broke (or was fixed)
@@ -24,25 +36,27 @@ class Change:
     trace_files: dict[str, str] = attrs.field(factory=dict)
     legend: tuple[tuple[str, str], ...] = ()
     shown: str = ""  # the scenario of ``trace``
+    detail: str = ""  # extra words for the line (why not comparable, where the worst case moved)
 
     def line(self) -> str:
         o = _verdict(self.old)
         n = _verdict(self.new)
         head = f"{self.property} [{self.model}]"
-        if self.what in ("recovery longer", "recovery shorter"):
+        if self.what in ("recovery longer", "recovery shorter", NOT_COMPARABLE, WORST_MOVED):
             assert self.old and self.new
-            return f"{head}: {self.what}: {self.old.recovery} -> {self.new.recovery}"
+            return f"{head}: {self.what}: {self.old.recovery} -> {self.new.recovery}" + \
+                (f" ({self.detail})" if self.detail else "")
         if self.scenarios and self.old and self.new and self.old.verdict == self.new.verdict:
             where = ", ".join(self.scenarios[:4]) + (f" (+{len(self.scenarios) - 4} more)" if len(self.scenarios) > 4 else "")
             return f"{head}: {self.what} in {len(self.scenarios)} more scenario(s): {where} (now: {n})"
-        return f"{head}: {self.what}: {o} -> {n}"
+        return f"{head}: {self.what}: {o} -> {n}" + (f" ({self.detail})" if self.detail else "")
 
 
 def _verdict(r: Row | None) -> str:
     if r is None:
         return "(absent)"
     if r.verdict == NOT_CHECKED:
-        return NOT_CHECKED
+        return f"{NOT_CHECKED}" + (f": {r.explanation}" if r.explanation else "")
     return f"{r.verdict} ({r.explanation})"
 
 
@@ -63,7 +77,17 @@ class Diff:
 
     @property
     def broken(self) -> bool:
-        return any(c.what == BROKEN for c in self.changes)
+        return any(c.what in FAILING for c in self.changes)
+
+    @property
+    def exit_code(self) -> int:
+        """1: a property violated now that was not before; 3: a property that held is no longer shown
+        to (not checked, or not concluded); 0: neither."""
+        if self.broken:
+            return 1
+        if any(c.what == NO_LONGER_CHECKED for c in self.changes):
+            return 3
+        return 0
 
     def to_json(self) -> dict[str, Any]:
         from .. import __version__
@@ -71,11 +95,11 @@ class Diff:
         od, nd = self.old.plan.deployment, self.new.plan.deployment
         return {
             "schema": 1, "kind": "deployment-diff", "hacheck_version": __version__,
-            "old": str(od.path), "new": str(nd.path), "exit_code": 1 if self.broken else 0,
+            "old": str(od.path), "new": str(nd.path), "exit_code": self.exit_code,
             "changes": [{"model": c.model, "property": c.property, "change": c.what,
                          "old": _verdict(c.old), "new": _verdict(c.new), "scenarios": c.scenarios,
                          "old_recovery": c.old.recovery if c.old else None,
-                         "new_recovery": c.new.recovery if c.new else None,
+                         "new_recovery": c.new.recovery if c.new else None, "detail": c.detail or None,
                          "trace_files": dict(c.trace_files or (c.new.trace_files if c.new else {}))}
                         for c in self.changes],
             "settings": [{"setting": s, "old": _j(a), "new": _j(b), "old_line": la, "new_line": lb}
@@ -90,14 +114,77 @@ def _j(v: Any) -> Any:
 _ABSENT = object()
 
 
+def _run_key(o: Any) -> str:
+    return o.planned.scenario.label + (f", {o.planned.part}" if o.planned.part else "")
+
+
 def _by_run(r: Row) -> dict[str, tuple[Any, Any]]:
-    return {o.planned.scenario.label + (f", {o.planned.part}" if o.planned.part else ""): (o, p) for o, p in r.entries}
+    return {_run_key(o): (o, p) for o, p in r.entries}
 
 
 def _newly(o: Row, n: Row, verdict: str) -> list[tuple[str, Any, Any]]:
-    """Runs of ``n`` with ``verdict`` whose scenario had another verdict in ``o``."""
+    """Runs of ``n`` with ``verdict`` in a scenario that ``o`` also has, with another verdict there.
+    A scenario ``o`` does not have is not compared here (see :func:`_compare` for the gate)."""
     before = {k: p.verdict for k, (_, p) in _by_run(o).items()}
-    return [(k, oo, p) for k, (oo, p) in _by_run(n).items() if p.verdict == verdict and before.get(k, verdict) != verdict]
+    return [(k, oo, p) for k, (oo, p) in _by_run(n).items() if p.verdict == verdict and k in before
+            and before[k] != verdict]
+
+
+def _violations(n: Row) -> list[tuple[str, Any, Any]]:
+    return [(k, oo, p) for k, (oo, p) in _by_run(n).items() if p.verdict == VIOLATED]
+
+
+def _scale(r: Row) -> str:
+    return r.timers
+
+
+def _compare(k: tuple[str, str], o: Row | None, n: Row | None, gone: dict[str, Row]) -> Change | None:
+    """The change of one (model, property), or None."""
+    model, prop = k
+    if n is None:
+        assert o is not None
+        if prop == "-":  # the model could not be checked before and now can: its rows say the rest
+            return None
+        why = gone.get(model)
+        what = NO_LONGER_CHECKED if o.verdict == HOLDS else "removed"
+        return Change(model, prop, what, o, why, detail="" if why else "the property is not checked any more")
+    if o is None:
+        if prop == "-":  # the model cannot be checked any more: said on each of its properties
+            return None
+        if n.verdict == VIOLATED and n.kind != "reachable":
+            return Change(model, prop, VIOLATED_NOW, None, n, [x[0] for x in _violations(n)])
+        return Change(model, prop, "new", None, n)
+    if n.kind == "reachable":
+        return Change(model, prop, "verdict changed", o, n) if o.verdict != n.verdict else None
+    if n.verdict == VIOLATED and o.verdict != VIOLATED:
+        # held in every scenario before (or was not shown to hold): violated now, whatever the labels
+        what = BROKEN if o.verdict == HOLDS else VIOLATED_NOW
+        return Change(model, prop, what, o, n, [x[0] for x in _violations(n)])
+    if n.verdict == VIOLATED:  # violated before and after: broken further where both have the scenario
+        broke = _newly(o, n, VIOLATED)
+        fixed = _newly(n, o, VIOLATED)
+        if broke:
+            return Change(model, prop, BROKEN, o, n, [x[0] for x in broke])
+        if fixed:
+            return Change(model, prop, FIXED, o, n, [x[0] for x in fixed])
+        return None
+    if o.verdict == VIOLATED:
+        return Change(model, prop, FIXED if n.verdict == HOLDS else "verdict changed", o, n)
+    if o.verdict == HOLDS and n.verdict in (UNKNOWN, NOT_CHECKED):
+        return Change(model, prop, NO_LONGER_CHECKED, o, n)
+    if o.verdict != n.verdict:
+        return Change(model, prop, "verdict changed", o, n)
+    if _scale(o) != _scale(n) and (o.recovery or n.recovery):
+        return Change(model, prop, NOT_COMPARABLE, o, n,
+                      detail=f"{_scale(o) or 'upstream'} timers -> {_scale(n) or 'upstream'} timers: scaled ticks "
+                      "are not seconds, so the times are not compared")
+    to, tn = _ticks(o), _ticks(n)
+    if to is not None and tn is not None and to != tn:
+        return Change(model, prop, "recovery longer" if tn > to else "recovery shorter", o, n)
+    if o.recovery and o.scenario and n.scenario and o.scenario != n.scenario \
+            and o.scenario in _by_run(n) and n.scenario in _by_run(o):  # both files have both scenarios
+        return Change(model, prop, WORST_MOVED, o, n, detail=f"{o.scenario} -> {n.scenario}")
+    return None
 
 
 def diff(old: DeploymentResult, new: DeploymentResult, out_dir: Any = None) -> Diff:
@@ -107,35 +194,25 @@ def diff(old: DeploymentResult, new: DeploymentResult, out_dir: Any = None) -> D
 
     orows = {(r.model, r.property): r for r in old.rows}
     nrows = {(r.model, r.property): r for r in new.rows}
+    gone = {r.model: r for r in new.rows if r.property == "-"}  # models the new file cannot check
     changes: list[Change] = []
     for k in list(orows) + [k for k in nrows if k not in orows]:
-        o, n = orows.get(k), nrows.get(k)
-        if o is None:
-            changes.append(Change(k[0], k[1], "new", None, n))
+        ch = _compare(k, orows.get(k), nrows.get(k), gone)
+        if ch is None:
             continue
-        if n is None:
-            changes.append(Change(k[0], k[1], "removed", o, None))
-            continue
-        broke = _newly(o, n, "violated") if n.kind != "reachable" else []
-        fixed = _newly(n, o, "violated") if n.kind != "reachable" else []
-        if o.verdict != n.verdict or broke or fixed:
-            what = BROKEN if broke else FIXED if fixed or (o.verdict, n.verdict) == ("violated", "holds") \
-                else "verdict changed"
-            ch = Change(k[0], k[1], what, o, n, [x[0] for x in (broke or fixed)])
-            if broke:  # the new counterexample: the shortest among the scenarios that broke
-                key, oo, p = min(broke, key=lambda x: trace_rank(x[2]))
-                ch.shown = key
-                from .cache import trace_of
+        n = ch.new
+        if ch.what in FAILING and n is not None and ch.scenarios:
+            # the new counterexample: the shortest among the scenarios where it is violated now
+            runs = {x[0]: x for x in (_violations(n))}
+            key, oo, p = min((runs[s] for s in ch.scenarios if s in runs), key=lambda x: trace_rank(x[2]))
+            ch.shown = key
+            from .cache import trace_of
 
-                ch.trace = trace_of(p)
-                if out_dir is not None and ch.trace is not None:
-                    ch.trace_files = write_trace(p, Path(out_dir), trace_stem(n.stem_base, oo, ch.trace.kind))
-                ch.legend = oo.planned.legend
-            changes.append(ch)
-            continue
-        to, tn = _ticks(o), _ticks(n)
-        if to is not None and tn is not None and to != tn:
-            changes.append(Change(k[0], k[1], "recovery longer" if tn > to else "recovery shorter", o, n))
+            ch.trace = trace_of(p)
+            if out_dir is not None and ch.trace is not None:
+                ch.trace_files = write_trace(p, Path(out_dir), trace_stem(n.stem_base, oo, ch.trace.kind))
+            ch.legend = oo.planned.legend
+        changes.append(ch)
     od, nd = old.plan.deployment, new.plan.deployment
     settings = []
     for s in list(od.settings) + [s for s in nd.settings if s not in od.settings]:
@@ -180,9 +257,16 @@ def render(d: Diff, quiet: bool = False) -> list[str]:
         out.append("    " + c.line())
     if not d.changes:
         out.append("    none: every property has the same verdict and recovery time")
-    broken = [c for c in d.changes if c.what == BROKEN]
-    out.append(f"  {'BROKEN' if broken else 'ok'}: {len(broken)} propert{'y' if len(broken) == 1 else 'ies'} that held "
-               f"now violated" if broken else "  ok: no property that held is violated now")
+    broken = [c for c in d.changes if c.what in FAILING]
+    unsure = [c for c in d.changes if c.what == NO_LONGER_CHECKED]
+    if broken:
+        out.append(f"  BROKEN: {len(broken)} propert{'y' if len(broken) == 1 else 'ies'} violated now that "
+                   f"{'was' if len(broken) == 1 else 'were'} not before")
+    elif unsure:
+        out.append(f"  INCONCLUSIVE: {len(unsure)} propert{'y' if len(unsure) == 1 else 'ies'} that held "
+                   f"{'is' if len(unsure) == 1 else 'are'} not shown to hold now")
+    else:
+        out.append("  ok: no property that held is violated now")
     if not quiet:
         from ..report.text import trace_lines
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from fractions import Fraction
 from typing import Any, Iterable
 
 import attrs
@@ -69,24 +70,6 @@ ENGINE_WITH_HOST: dict[str, tuple[tuple[str, str, Any], ...]] = {
     "storage-loss": (("faults", ">=", 1), ("status[{h}]", "==", "Up"), ("tr[{h}]", "==", "idle")),
 }
 SERVICE_TARGETS = {"engine-restart": "ovirt-engine", "client-crash": "gluster-clients"}
-
-# protocol steps of a trace -> model parameters that enable or decide them (for SARIF locations)
-ACTION_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
-    "fencing": {
-        "treat_policy_skip": ("fencing_enabled", "skip_if_connectivity_broken", "connectivity_threshold"),
-        "treat_no_pm": ("power_management",), "fence_stop_skipped": ("skip_if_sd_active",),
-        "treat_lease_wait_over": ("skip_if_sd_active",),
-        "manual_confirm": ("manual_confirm_allowed",), "fence_stop_ok": ("pm_reports",),
-        "lease_restart": ("vm_leases",), "vm_resume": ("resume_behaviour",),
-    },
-    "gluster_arbiter": {"lock_refused": ("quorum_type", "quorum_count", "server_quorum", "server_quorum_ratio")},
-    "hosted_engine": {
-        "engine_up__better_score_elsewhere": ("restart_threshold", "penalty_network", "penalty_bridge",
-                                              "penalty_cpu", "penalty_memory", "penalty_config"),
-        "engine_up_bad_health__better_score_elsewhere": ("restart_threshold",),
-    },
-}
-
 
 @attrs.frozen
 class FaultPattern:
@@ -159,6 +142,7 @@ class ModelPlan:
     notes: list[str] = attrs.field(factory=list)
     limitation: str | None = None  # set: the model cannot represent this deployment, nothing is checked
     sources: dict[str, list[str]] = attrs.field(factory=dict)  # model parameter -> deployment settings
+    timers: str = ""  # "scaled": the model's ticks are scaled timers, not seconds (recovery times in ticks only)
 
 
 @attrs.frozen
@@ -347,12 +331,16 @@ def hosted_engine_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[S
     else:
         mp.notes.append("timers scaled (hosted_engine.timers = \"scaled\"): recovery times are in scaled ticks, "
                         "not upstream seconds")
+        mp.timers = "scaled"
     if any(score[k] != dflt for k, dflt in (("cpu-load-penalty-min", 0.4), ("cpu-load-penalty-max", 0.9))):
         mp.notes.append("cpu-load-penalty-min/max are not modelled (the CPU penalty is all or nothing)")
     mp.sources = sources
     mp.sources["max_faults"] = ["failures.count", "failures.kinds"]
+    # the model's start = engine_up runs the engine VM on h1: h1 is engine.host, the others follow in file order
+    he = sorted(he, key=lambda h: h.name != d.engine["host"])
     names = {h.name: f"h{i + 1}" for i, h in enumerate(he)}
     legend = tuple((f"h{i + 1}", h.name) for i, h in enumerate(he))
+    sources["start"] = ["engine.host"]
     if d.engine["storage"]:
         mp.notes.append(f"assumes the engine storage (volume {d.engine['storage']}) stays available through the "
                         f"failure: that is what gluster_arbiter[{d.engine['storage']}] checks")
@@ -413,21 +401,22 @@ def standalone_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scen
 
 
 def _capacity(d: Deployment, ha: list[Any]) -> tuple[int, list[str]]:
-    """Free capacity of every hypervisor in slots of the largest HA VM (the smallest over the hosts)."""
+    """Free capacity of every hypervisor in slots of the largest HA VM (the smallest over the hosts), for
+    the standalone model, which has slots only. Exact arithmetic (cores whole, GiB as written)."""
     notes = []
     unit_cpu = max(v.cpus for v in ha)
-    unit_mem = max(v.memory_gb for v in ha)
+    unit_mem = max(_gib(v.memory_gb) for v in ha)
     if len({(v.cpus, v.memory_gb) for v in ha}) > 1:
         notes.append(f"HA VMs differ in size: capacity counted in slots of the largest ({unit_cpu} vCPUs, "
-                     f"{unit_mem:g} GiB), which can only under-estimate what fits (the model lacks per-VM sizes)")
+                     f"{float(unit_mem):g} GiB), which can only under-estimate what fits (the model lacks per-VM sizes)")
     caps = {}
     for h in d.hypervisors:
         cpu = h.cpus - sum(v.cpus for v in d.vms if not v.ha and v.host == h.name)
-        mem = h.memory_gb - sum(v.memory_gb for v in d.vms if not v.ha and v.host == h.name)
+        mem = _gib(h.memory_gb) - sum(_gib(v.memory_gb) for v in d.vms if not v.ha and v.host == h.name)
         if d.engine["mode"] == "self-hosted" and h.hosted_engine:
             cpu -= d.engine["cpus"]
-            mem -= d.engine["memory_gb"]
-        caps[h.name] = max(0, min(cpu // unit_cpu, math.floor(mem / unit_mem + 1e-9)))
+            mem -= _gib(d.engine["memory_gb"])
+        caps[h.name] = max(0, min(cpu // unit_cpu, math.floor(mem / unit_mem)))
     cap = int(min(caps.values()))
     if len(set(caps.values())) > 1:
         notes.append("hypervisors differ in free capacity (" + ", ".join(f"{h}: {c} slots" for h, c in caps.items())
@@ -436,6 +425,54 @@ def _capacity(d: Deployment, ha: list[Any]) -> tuple[int, list[str]]:
         notes.append(f"the engine VM ({d.engine['cpus']} vCPUs, {d.engine['memory_gb']:g} GiB) is counted on every "
                      "hosted-engine host, wherever it runs")
     return max(1, min(cap, 4)), notes
+
+
+def _gib(x: float) -> Fraction:
+    """GiB exactly as written in the file (0.1 is 1/10, not the nearest binary float)."""
+    return Fraction(repr(float(x)))
+
+
+def exact_capacity(d: Deployment, horder: list[str], vorder: list[str]) -> tuple[str, str, list[str]]:
+    """The fencing model's host_free and vm_need ('cores:memory' per host and per HA VM) in exact whole
+    units: cores divided by their greatest common divisor, GiB scaled to whole numbers the same way.
+
+    A host's free capacity is its cores and memory minus its non-HA VMs and, self-hosted, the engine
+    VM: on engine.host always, on another hosted-engine host when it fits beside that host's HA VMs
+    (the engine may move there)."""
+    notes: list[str] = []
+    self_hosted = d.engine["mode"] == "self-hosted"
+    free: dict[str, list[Fraction]] = {}
+    engine_on: list[str] = []
+    for name in horder:
+        h = d.host(name)
+        cpu = Fraction(h.cpus - sum(v.cpus for v in d.vms if not v.ha and v.host == name))
+        mem = _gib(h.memory_gb) - sum((_gib(v.memory_gb) for v in d.vms if not v.ha and v.host == name), Fraction(0))
+        if self_hosted and h.hosted_engine:
+            ha_cpu = sum(v.cpus for v in d.vms if v.ha and v.host == name)
+            ha_mem = sum((_gib(v.memory_gb) for v in d.vms if v.ha and v.host == name), Fraction(0))
+            e_cpu, e_mem = d.engine["cpus"], _gib(d.engine["memory_gb"])
+            if name == d.engine["host"] or (cpu - e_cpu >= ha_cpu and mem - e_mem >= ha_mem):
+                cpu -= e_cpu
+                mem -= e_mem
+                engine_on.append(name)
+        free[name] = [cpu, mem]
+    vms = {v.name: v for v in d.vms}
+    need = {v: [Fraction(vms[v].cpus), _gib(vms[v].memory_gb)] for v in vorder}
+    units = []
+    for k in range(2):
+        values = [x[k] for x in list(free.values()) + list(need.values())]
+        den = math.lcm(*(x.denominator for x in values))
+        g = math.gcd(*(int(x * den) for x in values)) or 1
+        units.append(Fraction(g, den))
+
+    def text(xs: list[Fraction]) -> str:
+        return ":".join(str(max(0, int(x / u))) if x >= 0 else "0" for x, u in zip(xs, units))
+    if self_hosted and engine_on:
+        notes.append(f"the engine VM ({d.engine['cpus']} vCPUs, {d.engine['memory_gb']:g} GiB) is counted on "
+                     f"{', '.join(engine_on)} (where it runs or may move to)")
+    notes.append("capacity exact: cores and GiB per host and per HA VM (units of "
+                 f"{units[0]} core(s) and {float(units[1]):g} GiB)")
+    return ",".join(text(free[h]) for h in horder), ",".join(text(need[v]) for v in vorder), notes
 
 
 # ---- fencing and HA restart ---------------------------------------------------------------------------
@@ -486,14 +523,19 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         mp.limitation = (f"HA VMs differ in storage_error_resume_behaviour ({', '.join(sorted(resumes))}): the model "
                          "has one resume_behaviour for every HA VM")
         return mp
-    cap, cap_notes = _capacity(d, ha)
+    host_free, vm_need, cap_notes = exact_capacity(d, horder, vorder)
     mp.notes += cap_notes
     if len({v.priority for v in ha}) > 1:
         mp.notes.append("HA priorities are not modelled (restart order is free)")
     pm = [f"h{i + 1}" for i, n in enumerate(horder) if d.host(n).power_management]
-    trusted = all(d.host(n).pm_trusted for n in horder if d.host(n).power_management)
-    if not trusted:
-        mp.notes.append("a PM agent is not trusted: the model lets every agent report OFF without powering off")
+    # PM trust per host: each host is fenced through its own agents (HostFenceActionExecutor.fence reads
+    # FenceAgentDao.getFenceAgentsForHost), so an untrusted agent deceives the engine about its host only
+    faulty = [f"h{i + 1}" for i, n in enumerate(horder) if d.host(n).power_management and not d.host(n).pm_trusted]
+    trusted = not faulty
+    if faulty:
+        untrusted = [n for n in horder if d.host(n).power_management and not d.host(n).pm_trusted]
+        mp.notes.append(f"PM not trusted on {', '.join(untrusted)}: the agent may report OFF without powering the host "
+                        "off (the other agents report truthfully)")
     params: dict[str, Any] = {
         "hosts": len(horder), "vms": len(vorder), "fencing_enabled": fp["fencing_enabled"],
         "skip_if_sd_active": fp["skip_fencing_if_sd_active"],
@@ -501,9 +543,14 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         "connectivity_threshold": fp["hosts_with_broken_connectivity_threshold"],
         "power_management": ",".join(pm) if pm else "none",
         "pm_reports": "truthful" if trusted else "faulty",
+        "pm_faulty_hosts": ",".join(faulty) if faulty else "all",
         "vm_leases": leases.pop(), "resume_behaviour": resumes.pop(),
         "manual_confirm_allowed": d.tables["operations"]["manual_fence_confirm"],
-        "host_capacity": cap, "vm_size": 1,
+        # operator actions come from [operations] only: the manual confirm when the runbook allows it, host
+        # Maintenance/Activate only when operators issue maintenance commands (maintenance_steps > 0; on a
+        # hosted-engine host engine Maintenance is hosted-engine local maintenance, MaintenanceVdsCommand)
+        "operator_actions": True, "host_maintenance": d.tables["operations"]["maintenance_steps"] > 0,
+        "host_free": host_free, "vm_need": vm_need,
     }
     fpk = "cluster.fencing_policy."
     mp.sources = {
@@ -513,11 +560,14 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         "connectivity_threshold": [fpk + "hosts_with_broken_connectivity_threshold"],
         "power_management": [f"hosts[{h}].power_management" for h in horder],
         "pm_reports": [f"hosts[{h}].pm_trusted" for h in horder],
+        "pm_faulty_hosts": [f"hosts[{h}].pm_trusted" for h in horder],
+        "host_maintenance": ["operations.maintenance_steps"],
         "vm_leases": [f"vms[{v}].lease" for v in vorder],
         "resume_behaviour": [f"vms[{v}].storage_error_resume_behaviour" for v in vorder],
         "manual_confirm_allowed": ["operations.manual_fence_confirm"],
-        "host_capacity": [f"hosts[{h}].cpus" for h in horder] + [f"hosts[{h}].memory_gb" for h in horder]
-        + [f"vms[{v}].cpus" for v in vorder] + [f"vms[{v}].memory_gb" for v in vorder],
+        "host_free": [f"hosts[{h}].cpus" for h in horder] + [f"hosts[{h}].memory_gb" for h in horder]
+        + (["engine.cpus", "engine.memory_gb"] if d.engine["mode"] == "self-hosted" else []),
+        "vm_need": [f"vms[{v}].cpus" for v in vorder] + [f"vms[{v}].memory_gb" for v in vorder],
         "max_faults": ["failures.count", "failures.kinds"],
     }
     names = {h: f"h{i + 1}" for i, h in enumerate(horder)}
@@ -536,7 +586,7 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
             if t not in names:
                 continue
             acts = FENCING_FAULTS.get(kind, [])
-            moves = self_hosted and d.host(t).hosted_engine and kind in ENGINE_MOVES
+            moves = self_hosted and kind in ENGINE_MOVES and engine_may_run_on(d, sc, t)
             # with the engine restart in the budget too, the failure itself must not use that unit to
             # strike twice: in a single-failure scenario it is the first fault
             first = (("faults", "==", 0),) if moves and len(sc.failures) == 1 else ()
@@ -550,6 +600,17 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
                        tuple(sorted(set(pats), key=lambda p: p.text)), _props(d))
         mp.runs.append(PlannedRun(sc, "", spec, legend))
     return mp
+
+
+def engine_may_run_on(d: Deployment, sc: Scenario, target: str) -> bool:
+    """Whether the self-hosted engine VM may run on ``target`` when it fails in scenario ``sc``: the
+    failure strikes the running cluster, with the engine on ``engine.host``; it can be elsewhere only
+    after another failure of the scenario made it move (to any hosted-engine host)."""
+    if not d.host(target).hosted_engine:
+        return False
+    if target == d.engine["host"]:
+        return True
+    return any(t == d.engine["host"] and k in ENGINE_MOVES for t, k in sc.failures if t != target)
 
 
 # ---- applying a run to a built model --------------------------------------------------------------------
@@ -595,15 +656,3 @@ def _when(model: Model, conds: tuple[tuple[str, str, Any], ...]) -> Any:
         f = model.fields_expr(by_name[fname].index)
         parts.append(cmp(op, f, lift(value, f.type)))
     return and_(*parts)
-
-
-def settings_for(plan_: ModelPlan, trace_actions: Iterable[str], model: str) -> list[str]:
-    """Deployment settings involved in a trace: those feeding the parameters its steps depend on."""
-    table = ACTION_PARAMS.get(model, {})
-    out: list[str] = []
-    for a in trace_actions:
-        for pname in table.get(a, ()):
-            for s in plan_.sources.get(pname, []):
-                if s not in out:
-                    out.append(s)
-    return out

@@ -36,6 +36,8 @@ def table(res: DeploymentResult) -> list[str]:
     data = []
     for r in res.rows:
         verdict = r.verdict if r.verdict == NOT_CHECKED else f"{r.verdict} ({r.explanation})"
+        if r.settings:  # found by re-running with each setting changed (hacheck/deploy/blame.py)
+            verdict += "; involved: " + ", ".join(r.settings)
         if r.verdict == NOT_CHECKED:
             verdict = f"{NOT_CHECKED}: {r.explanation}"
         data.append([r.property, r.model, verdict, r.figures, r.recovery or "-", _traces(r)])
@@ -61,6 +63,10 @@ def notes(res: DeploymentResult) -> list[str]:
     return out
 
 
+def res_path(r: Row) -> str:
+    return r.source_path or "the deployment file"
+
+
 def trace_text(r: Row) -> list[str]:
     from ..report.text import trace_lines
 
@@ -72,7 +78,13 @@ def trace_text(r: Row) -> list[str]:
         out.append("  names: " + "; ".join(f"{a} = {b}" for a, b in r.legend))
     out += trace_lines(r.trace)[1:]
     if r.settings:
-        out.append("  settings involved: " + ", ".join(r.settings))
+        from .blame import fix_hint
+
+        out.append("  settings involved (changing one alone changes the verdict): " + ", ".join(r.settings))
+        out += fix_hint(r, res_path(r))
+    elif r.verdict == "violated":
+        out.append("  settings involved: none (no single setting changed to its other value or its default "
+                   "changes the verdict)")
     if r.trace_files:
         out.append("  files: " + ", ".join(r.trace_files.values()))
     return out
@@ -104,7 +116,10 @@ def to_json(res: DeploymentResult) -> dict[str, Any]:
              "recovery": r.recovery or None, "recovery_ticks": r.recovery_ticks,
              "recovery_seconds": r.recovery_seconds, "scenario": r.scenario or None,
              "trace_length": r.trace_length, "trace_kind": r.trace_kind,
-             "trace_files": dict(r.trace_files), "legend": dict(r.legend), "settings": r.settings, "runs": r.per_run}
+             "trace_files": dict(r.trace_files), "legend": dict(r.legend), "settings": r.settings,
+             "involved": [{"setting": i.setting, "value": i.value, "changed_to": i.changed_to, "verdict": i.verdict,
+                           "line": i.line} for i in r.involved],
+             "runs": r.per_run}
             for r in res.rows
         ],
         "settings": {k: v for k, v in d.settings.items()},

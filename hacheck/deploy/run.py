@@ -59,6 +59,9 @@ class Row:
     entries: list[tuple[RunOutcome, PropertyResult]] = attrs.field(factory=list, repr=False)  # per run, for diff
     stem_base: str = ""  # trace file names start with this
     settings: list[str] = attrs.field(factory=list)  # deployment settings involved in the trace
+    timers: str = ""  # "scaled": recovery in scaled ticks, which are not seconds (never compared with seconds)
+    source_path: str = ""  # the deployment file (for fix hints)
+    involved: list[Any] = attrs.field(factory=list)  # blame.Involved: settings whose change changes the verdict
 
     @property
     def trace(self) -> Trace | None:
@@ -268,15 +271,14 @@ def fold(plan: Plan, outcomes: list[RunOutcome], out_dir: Path) -> list[Row]:
 
 def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, PropertyResult]], out_dir: Path,
               dname: str) -> Row:
-    from .mapping import settings_for
-
     kind = entries[0][1].kind
     states = sum(o.result.stats.states for o, _ in entries if o.result)
     seconds = sum(p.stats.seconds for _, p in entries)
     per_run = [{"scenario": o.planned.scenario.label, "part": o.planned.part, "verdict": p.verdict,
                 "explanation": p.explanation, "states": o.result.stats.states if o.result else 0,
                 "seconds": round(p.stats.seconds, 4), "cached": o.cached,
-                "recovery": p.extra.get("recovery"), "recovery_ticks": p.extra.get("recovery_ticks"),
+                "recovery": _recovery_text(mp, p.extra) if "recovery" in p.extra else None,
+                "recovery_ticks": p.extra.get("recovery_ticks"),
                 "trace_length": _tlen(p)}
                for o, p in entries]
     n_scen = len({o.planned.scenario for o, _ in entries})
@@ -285,7 +287,7 @@ def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, Property
     violated = [(o, p) for o, p in entries if p.verdict == VIOLATED]
     unknown = [(o, p) for o, p in entries if p.verdict == UNKNOWN]
     row = Row(mp.label, name, kind, HOLDS, "", states, seconds, per_run=per_run, entries=entries,
-              stem_base=_slug(f"{dname}.{mp.label.replace('[', '-').replace(']', '')}.{name}"))
+              stem_base=_slug(f"{dname}.{mp.label.replace('[', '-').replace(']', '')}.{name}"), timers=mp.timers)
     chosen: tuple[RunOutcome, PropertyResult] | None = None
     if violated:
         chosen = min(violated, key=lambda e: trace_rank(e[1]))
@@ -311,9 +313,9 @@ def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, Property
             else:
                 chosen = max(with_rec, key=lambda e: e[1].extra.get("recovery_ticks") or 0)
             o, p = chosen
-            row.recovery = str(p.extra.get("recovery", "")).replace("worst-case recovery ", "")
+            row.recovery = _recovery_text(mp, p.extra)
             row.recovery_ticks = p.extra.get("recovery_ticks")
-            row.recovery_seconds = p.extra.get("recovery_seconds")
+            row.recovery_seconds = p.extra.get("recovery_seconds") if not mp.timers else None
         elif kind == "reachable":
             chosen = None
     if chosen is not None:
@@ -327,10 +329,17 @@ def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, Property
             row.trace_source = p.extra.get("_trace_file")
             row.trace_length, row.trace_kind = _tlen(p), kind_t
             row.trace_files = write_trace(p, out_dir, trace_stem(row.stem_base, o, kind_t))
-            if row.verdict == VIOLATED:
-                acts = [s.action for s in p.trace.steps] if p.trace is not None else p.extra.get("_trace_actions", [])
-                row.settings = settings_for(mp, acts, mp.model)
     return row
+
+
+def _recovery_text(mp: ModelPlan, extra: dict[str, Any]) -> str:
+    """The worst-case recovery as the table shows it. With scaled timers a tick is not 10 s (the
+    agents' timeouts are shrunk with their order kept): the time is given in scaled ticks only."""
+    text = str(extra.get("recovery", "")).replace("worst-case recovery ", "")
+    ticks = extra.get("recovery_ticks")
+    if mp.timers == "scaled" and ticks is not None and not extra.get("unbounded"):
+        return f"{ticks} scaled ticks (not seconds)"
+    return text
 
 
 def trace_stem(base: str, o: RunOutcome, kind: str) -> str:

@@ -1,8 +1,8 @@
 """SARIF 2.1.0 for code-scanning UIs: one result per property that is not shown to hold.
 
 For a deployment, a result points at the line of the deployment file whose setting is involved:
-the settings that decide the steps of its counterexample (e.g. the fencing policy for a
-``treat_policy_skip`` step), else the host whose failure breaks it, else the file. The trace is
+a setting whose change alone changes the verdict (found by re-running, ``hacheck/deploy/blame.py``),
+else the host whose failure breaks it, else the file. The trace is
 attached as a code flow, one location per step.
 """
 

@@ -1,0 +1,242 @@
+"""Which deployment settings a violation depends on, found by re-running.
+
+A setting is *involved* in a violated row iff changing it alone, to its other value (a switch) or to
+the upstream default (any other setting that differs from it), changes the verdict of that property
+in the scenario the row shows. Each candidate is checked again: the deployment is rebuilt with the
+one setting changed, planned again, and the model check of the same scenario is run (from the cache
+when it was run before). Candidates are the settings that feed the model's parameters; settings
+without another value to try (a required size, a name) and those that change what is modelled
+rather than how (which hosts run VMs, which VMs are HA, the failures, the check bounds) are not
+tried. A change the deployment cannot take (it no longer validates, or the model can no longer
+represent it) proves nothing and does not count, nor does a re-run a bound stopped (unknown): the
+verdict must become ``holds``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+import attrs
+
+from ..lang.errors import HacheckError
+from ..result import HOLDS, VIOLATED
+from .parse import Deployment, setting_default, setting_path
+from .schema import REQUIRED
+
+STRUCTURE = (".hypervisor", ".hosted_engine", ".ha", ".name", ".host", ".bricks", ".replica", ".storage",
+             ".pm_agent", ".priority")  # flat-name endings that say what is modelled, not how it behaves
+NOT_TRIED = ("failures.", "check.", "engine.host", "engine.mode")
+
+
+@attrs.frozen
+class Involved:
+    setting: str
+    value: Any  # its value in the file
+    changed_to: Any  # the value that changes the verdict
+    verdict: str  # the verdict with that value
+    line: int | None  # where the file writes it; None: not written (its default applies)
+
+
+def alternatives(d: Deployment, name: str) -> list[Any]:
+    """The other value of a switch, or the upstream default of any other setting (when it differs)."""
+    if name.startswith(NOT_TRIED) or name.endswith(STRUCTURE):
+        return []
+    value = d.settings.get(name)
+    if isinstance(value, bool):
+        return [not value]
+    default = setting_default(name)
+    if default is REQUIRED or default == value:
+        return []
+    return [list(default) if isinstance(default, list) else default]
+
+
+def with_setting(d: Deployment, name: str, value: Any) -> Deployment | None:
+    """``d`` with one setting changed, validated again; None if the result is not a valid deployment."""
+    from .parse import _build, _check_meaning, _Errors
+
+    raw = copy.deepcopy(d.raw)
+    node: Any = raw
+    path = setting_path(d, name)
+    for part in path[:-1]:
+        if isinstance(node, list):
+            node = node[part]
+        else:
+            node = node.setdefault(part, {})
+    if name.endswith(".arbiter") and isinstance(value, bool):
+        value = int(value)
+    node[path[-1]] = value
+    nd = Deployment(d.path, d.text, raw, d.loc)
+    nd.properties_from_cli = d.properties_from_cli
+    errs = _Errors(d.path, d.loc)
+    try:
+        _build(nd, errs)
+        if not errs.items:
+            _check_meaning(nd, errs)
+    except (HacheckError, KeyError, TypeError, ValueError):
+        return None
+    if errs.items:
+        return None
+    nd.tables["check"]["properties"] = list(d.tables["check"]["properties"])
+    return nd
+
+
+def blame(res: Any, verdict_of: Callable[[Any], Any], bounds: Any = None) -> None:
+    """Set ``row.settings`` (and ``row.involved``) of every violated row of ``res`` by re-running.
+
+    ``verdict_of(spec)`` returns the CheckResult of a RunSpec (from the cache, or checked now). The
+    outcome of a row is cached too, keyed by every setting of the file, the scenario and the source:
+    an unchanged deployment does not re-plan its variants."""
+    from .mapping import plan
+
+    d = res.plan.deployment
+    fail = list(res.plan.fail) if res.plan.fail is not None else None
+    replans: dict[tuple[str, str], Any] = {}
+    for row in res.rows:
+        if row.verdict != VIOLATED or not row.scenario:
+            continue
+        mp = next(m for m in res.plan.models if m.label == row.model)
+        key = _blame_key(d, mp, row, fail, bounds)
+        known = _load(key)
+        if known is not None:
+            row.involved = known
+            row.settings = [i.setting for i in known]
+            row.source_path = str(d.path)
+            continue
+        candidates: list[str] = []
+        for sources in mp.sources.values():
+            for s in sources:
+                if s in d.settings and s not in candidates:
+                    candidates.append(s)
+        involved: list[Involved] = []
+        for s in candidates:
+            for alt in alternatives(d, s):
+                key = (s, repr(alt))
+                if key not in replans:
+                    nd = with_setting(d, s, alt)
+                    try:
+                        replans[key] = plan(nd, fail) if nd is not None else None
+                    except HacheckError:
+                        replans[key] = None
+                p2 = replans[key]
+                if p2 is None:
+                    continue
+                mp2 = next((m for m in p2.models if m.label == row.model and not m.limitation), None)
+                if mp2 is None:
+                    continue
+                run = next((pr for pr in mp2.runs if _label(pr) == row.scenario), None)
+                if run is None:
+                    continue
+                try:
+                    result = verdict_of(run.spec)
+                except HacheckError:
+                    continue
+                if result is None:
+                    continue
+                verdict = next((p.verdict for p in result.properties if p.name == row.property), None)
+                if verdict == HOLDS:  # a bound that stops the re-run (unknown) shows nothing
+                    path = setting_path(d, s)
+                    line = d.line(path) if d.loc.has(path) else None
+                    involved.append(Involved(s, d.settings.get(s), alt, verdict, line))
+                    break
+        row.settings = [i.setting for i in involved]
+        row.involved = involved
+        row.source_path = str(d.path)
+        _store(key, involved)
+
+
+def _blame_key(d: Deployment, mp: Any, row: Any, fail: Any, bounds: Any) -> str | None:
+    import hashlib
+    import json
+
+    from . import cache
+    from .run import model_file
+
+    if cache.cache_dir() is None:
+        return None
+    doc = {"blame": 1, "settings": d.settings, "fail": fail, "model": row.model, "property": row.property,
+           "scenario": row.scenario, "bounds": attrs.asdict(bounds) if attrs.has(type(bounds)) else repr(bounds),
+           "source": cache.source_digest(model_file(mp.model))}
+    return "blame-" + hashlib.sha256(json.dumps(doc, sort_keys=True, default=repr).encode()).hexdigest()[:32]
+
+
+def _load(key: str | None) -> list[Involved] | None:
+    import json
+
+    from . import cache
+
+    folder = cache.cache_dir()
+    if key is None or folder is None:
+        return None
+    try:
+        return [Involved(**x) for x in json.loads((folder / f"{key}.json").read_text())]
+    except Exception:  # noqa: BLE001 - a damaged entry is a miss
+        return None
+
+
+def _store(key: str | None, involved: list[Involved]) -> None:
+    import json
+    import os
+
+    from . import cache
+
+    folder = cache.cache_dir()
+    if key is None or folder is None:
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f"{key}.json.tmp{os.getpid()}"
+        tmp.write_text(json.dumps([attrs.asdict(i) for i in involved]))
+        tmp.replace(folder / f"{key}.json")
+    except (OSError, TypeError, ValueError):
+        pass  # a cache that cannot be written only costs time
+
+
+def _label(pr: Any) -> str:
+    return pr.scenario.label + (f", {pr.part}" if pr.part else "")
+
+
+def fix_hint(row: Any, path: Any) -> list[str]:
+    """One line per involved setting (each alone is enough): what to write, where, and what that does."""
+    from .diff import toml_value
+
+    out = []
+    for i in getattr(row, "involved", []):
+        where = f"{path}:{i.line}, now {toml_value(i.value)}" if i.line else \
+            f"not written in {path}: default {toml_value(i.value)}"
+        out.append(f"  fix hint: {i.setting} = {toml_value(i.changed_to)} ({where}): with it {row.property} "
+                   f"{i.verdict} in {row.scenario}")
+    return out
+
+
+def rerun(bounds: Any, use_cache: bool = True) -> Callable[[Any], Any]:
+    """``verdict_of`` for :func:`blame`: the cached result of a RunSpec, or a check now (then cached).
+    A check the model cannot take (a limitation) gives None."""
+    from . import cache
+    from .run import _identity, _Limitation, check_spec, model_file
+
+    counts = {"checked": 0, "cached": 0}
+    memo: dict[Any, Any] = {}  # within this run, also when the cache is off
+
+    def verdict_of(spec: Any) -> Any:
+        if spec in memo:
+            counts["cached"] += 1
+            return memo[spec]
+        memo[spec] = res = _verdict_of(spec)
+        return res
+
+    def _verdict_of(spec: Any) -> Any:
+        k = cache.key(model_file(spec.model), _identity(spec, bounds))
+        res = cache.load(k) if use_cache else None
+        counts["cached" if res is not None else "checked"] += 1
+        if res is None:
+            try:
+                res = check_spec(spec, bounds, None)
+            except _Limitation:
+                return None
+            if use_cache and all(p.verdict != "unknown" for p in res.properties):
+                cache.store(k, res)
+        return res
+
+    verdict_of.counts = counts  # type: ignore[attr-defined]
+    return verdict_of

@@ -1,0 +1,73 @@
+"""Issue 15, item 7: the settings a violation is blamed on are found by re-running.
+
+A setting is involved iff changing it alone (to its other value, or to the upstream default)
+changes the verdict of that property in the scenario shown; the table, the SARIF location and the
+fix hint point at it. Before, any trace with a fence step blamed every host's pm_trusted."""
+
+from __future__ import annotations
+
+import json
+
+from deploy_files import active_standby, check_json, hacheck, host, rows, vm, write
+
+
+def _line(text: str, needle: str, after: str = "") -> int:
+    lines = text.splitlines()
+    start = next(i for i, l in enumerate(lines) if after in l) if after else 0
+    return next(i for i in range(start, len(lines)) if needle in lines[i]) + 1
+
+
+def test_untrusted_pm_is_blamed_on_its_own_host(tmp_path):
+    """ovirt2's agent is not trusted; a hang of ovirt2 ends with its VM running twice (the engine
+    believes the agent's OFF: HostFenceActionExecutor.isHostPoweredOff). Trusting that agent fixes it;
+    ovirt1's pm_trusted plays no part. The SARIF result sits on ovirt2's pm_trusted line and the fix
+    hint says what to write there."""
+    text = active_standby(kinds=("host-hang",), pm_trusted=(True, False), vms=vm("db", "ovirt1") + vm("web", "ovirt2"),
+                          properties=("no_dual_running_vm",))
+    f = write(tmp_path, "pm.toml", text)
+    r, doc = check_json(tmp_path, f, "--sarif", str(tmp_path / "r.sarif"), cache=tmp_path / "cache")
+    row = rows(doc)[("fencing", "no_dual_running_vm")]
+    assert row["verdict"] == "violated" and row["scenario"] == "ovirt2 host-hang"
+    assert "hosts[ovirt2].pm_trusted" in row["settings"]
+    assert "hosts[ovirt1].pm_trusted" not in row["settings"]
+    inv = {i["setting"]: i for i in row["involved"]}
+    assert inv["hosts[ovirt2].pm_trusted"]["changed_to"] is True and inv["hosts[ovirt2].pm_trusted"]["verdict"] == "holds"
+    pm_line = _line(text, "pm_trusted = false")
+    assert inv["hosts[ovirt2].pm_trusted"]["line"] == pm_line
+    # the table and the fix hint
+    table_line = next(l for l in r.stdout.splitlines() if l.strip().startswith("no_dual_running_vm"))
+    assert "involved: " in table_line and "hosts[ovirt2].pm_trusted" in table_line
+    full = hacheck("check", str(f), "--out", str(tmp_path / "out"), cache=tmp_path / "cache")
+    assert f"fix hint: hosts[ovirt2].pm_trusted = true ({f}:{pm_line}, now false): with it no_dual_running_vm " \
+           "holds in ovirt2 host-hang" in full.stdout
+    # settings the file does not write are shown as such, not at line 1
+    assert "fix hint: cluster.fencing_policy.fencing_enabled = false (not written in" in full.stdout
+    # SARIF: the first location is an involved setting changed from its default in the file (ovirt2's
+    # power_management = true or pm_trusted = false: either alone is enough), the other follows
+    sarif = json.loads((tmp_path / "r.sarif").read_text())
+    res = next(x for x in sarif["runs"][0]["results"] if x["ruleId"] == "fencing/no_dual_running_vm")
+    lines = [x["physicalLocation"]["region"]["startLine"] for x in [res["locations"][0]] + res["relatedLocations"]]
+    pm_on = _line(text, "power_management = true", after='name = "ovirt2"')
+    assert lines[0] in (pm_line, pm_on) and {pm_line, pm_on} <= set(lines)
+
+
+def test_a_capacity_failure_is_not_blamed_on_power_management(tmp_path):
+    """ovirt1 crashes and its 7-core HA VM does not fit beside the 2-core one on ovirt2 (8 cores):
+    the restart never happens. No PM or fencing setting changes that (the fence works; there is no
+    room), so none is named: the table names no setting, the fix hint says so, and the SARIF result
+    sits on the host whose failure breaks it."""
+    hosts = host("ovirt1", cpus=8, memory_gb=16, power_management=True) \
+        + host("ovirt2", cpus=8, memory_gb=16, power_management=True) + host("mgr", cpus=4, memory_gb=8, hypervisor=False)
+    text = active_standby(hosts=hosts, vms=vm("big", "ovirt1", cpus=7) + vm("small", "ovirt2", cpus=2),
+                          properties=("ha_vm_restarted",)).replace(
+        'mode = "self-hosted"\nhost = "ovirt1"', 'mode = "standalone"\nhost = "mgr"')
+    f = write(tmp_path, "cap.toml", text)
+    r, doc = check_json(tmp_path, f, "--fail", "ovirt1:host-crash", "--sarif", str(tmp_path / "r.sarif"))
+    row = rows(doc)[("fencing", "ha_vm_restarted")]
+    assert row["verdict"] == "violated"
+    assert row["settings"] == [] and row["involved"] == []
+    full = hacheck("check", str(f), "--fail", "ovirt1:host-crash", "--out", str(tmp_path / "out"))
+    assert "settings involved: none" in full.stdout and "pm_trusted" not in full.stdout
+    sarif = json.loads((tmp_path / "r.sarif").read_text())
+    res = next(x for x in sarif["runs"][0]["results"] if x["ruleId"] == "fencing/ha_vm_restarted")
+    assert res["locations"][0]["physicalLocation"]["region"]["startLine"] == _line(text, 'name = "ovirt1"')

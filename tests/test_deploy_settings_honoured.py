@@ -1,0 +1,161 @@
+"""Issue 15, items 2-5: every deployment setting reaches the model it stands for, exactly.
+
+Each test writes a deployment file of its own and checks what the table (JSON report) says."""
+
+from __future__ import annotations
+
+from deploy_files import active_standby, check_json, hacheck, host, rows, vm, write
+
+
+def test_operator_actions_come_from_operations_only(tmp_path):
+    """Item 3. A plain active/standby pair, nobody intervenes (maintenance_steps = 0): the HA VM is
+    restarted after the crash of its host. Before, the mapping left the fencing model's operator on,
+    and an operator moving the standby host to Maintenance and back forever kept the restart from
+    ever happening (a liveness violation the deployment file rules out). The manual confirm, which
+    the runbook allows by default, stays (it only releases VMs sooner). With maintenance_steps > 0
+    an operator does move hosts (upstream MaintenanceVdsCommand puts a hosted-engine host in local
+    maintenance too), and the unbounded toggling is a legitimate counterexample."""
+    for confirm in (True, False):
+        f = write(tmp_path, f"pair-{confirm}.toml", active_standby(manual_fence_confirm=confirm,
+                                                                     properties=("ha_vm_restarted",)))
+        _, doc = check_json(tmp_path, f, cache=tmp_path / "cache")
+        row = rows(doc)[("fencing", "ha_vm_restarted")]
+        assert row["verdict"] == "holds", (confirm, row["explanation"])
+        params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
+        assert params["host_maintenance"] is False and params["manual_confirm_allowed"] is confirm
+    f = write(tmp_path, "ops.toml", active_standby(maintenance_steps=2, properties=("ha_vm_restarted",)))
+    _, doc = check_json(tmp_path, f, cache=tmp_path / "cache")
+    row = rows(doc)[("fencing", "ha_vm_restarted")]
+    assert row["verdict"] == "violated"
+    assert "operations.maintenance_steps" in row["settings"]
+
+
+def test_pm_trust_is_per_host(tmp_path):
+    """Item 4. ovirt2's agent is on the wrong outlet (pm_trusted = false), ovirt1's is right. Upstream
+    each host is fenced through its own agents (bll/pm/HostFenceActionExecutor.fence reads
+    FenceAgentDao.getFenceAgentsForHost) and the engine believes their status reply
+    (isHostPoweredOff): only a hang of ovirt2 can end with its VM running twice. Before, every agent
+    was made faulty, and the counterexample showed a hang of ovirt1."""
+    text = active_standby(kinds=("host-hang",), pm_trusted=(True, False),
+                          vms=vm("db", "ovirt1") + vm("web", "ovirt2"), properties=("no_dual_running_vm",))
+    f = write(tmp_path, "pm.toml", text)
+    _, doc = check_json(tmp_path, f)
+    row = rows(doc)[("fencing", "no_dual_running_vm")]
+    assert row["verdict"] == "violated"
+    by_scenario = {r["scenario"]: r["verdict"] for r in row["runs"]}
+    assert by_scenario == {"ovirt1 host-hang": "holds", "ovirt2 host-hang": "violated"}
+    legend = row["legend"]
+    params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
+    faulty = [legend[h] for h in params["pm_faulty_hosts"].split(",")]
+    assert params["pm_reports"] == "faulty" and faulty == ["ovirt2"]
+
+
+def test_scaled_ticks_are_not_seconds(tmp_path):
+    """Item 6. With hosted_engine.timers = "scaled" the agents' timeouts are shrunk (order kept): a
+    tick is not 10 s, so the table gives the recovery in scaled ticks only, and diff never compares
+    a scaled time with an upstream one (before: "8 ticks = 80 s", and "recovery shorter 520 s -> 80 s")."""
+    props = ("engine_recovers",)
+    up = write(tmp_path, "up.toml", active_standby(timers="upstream", properties=props))
+    sc = write(tmp_path, "sc.toml", active_standby(timers="scaled", properties=props))
+    cache = tmp_path / "cache"
+    r, doc = check_json(tmp_path, sc, cache=cache)
+    row = rows(doc)[("hosted_engine", "engine_recovers")]
+    assert row["verdict"] == "holds"
+    assert row["recovery"] == f"{row['recovery_ticks']} scaled ticks (not seconds)"
+    assert row["recovery_seconds"] is None
+    assert all(run["recovery"].endswith("scaled ticks (not seconds)") for run in row["runs"])
+    assert f"{row['recovery_ticks']} scaled ticks (not seconds)" in r.stdout and "ticks =" not in r.stdout
+    _, doc_up = check_json(tmp_path, up, cache=cache)
+    row_up = rows(doc_up)[("hosted_engine", "engine_recovers")]
+    assert row_up["recovery_seconds"] == row_up["recovery_ticks"] * 10 and row_up["recovery"].endswith(" s")
+    for old, new in ((up, sc), (sc, up)):
+        d = hacheck("diff", str(old), str(new), "--out", str(tmp_path / "out"), "-q", cache=cache)
+        assert d.returncode == 0, d.stdout + d.stderr
+        assert "recovery shorter" not in d.stdout and "recovery longer" not in d.stdout
+        assert "engine_recovers [hosted_engine]: recovery not comparable" in d.stdout
+        assert "scaled ticks are not seconds" in d.stdout
+
+
+def test_engine_host_places_the_engine_vm(tmp_path):
+    """Item 2. The failure strikes a running cluster with the engine VM on engine.host (the hosted
+    engine model's start = engine_up runs it on h1, which is now engine.host). With the engine on
+    ovirt2 the worst case of engine_recovers is the crash of ovirt2, and diff says so; before, the
+    engine was always on the first hosted-engine host of the file and diff found no change. In the
+    fencing model the engine restarts with its host only when that host runs it."""
+    props = ("engine_recovers", "no_dual_running_vm")
+    on1 = write(tmp_path, "on1.toml", active_standby(engine_on=0, properties=props))
+    on2 = write(tmp_path, "on2.toml", active_standby(engine_on=1, properties=props))
+    cache = tmp_path / "cache"
+    for f, engine_host in ((on1, "ovirt1"), (on2, "ovirt2")):
+        _, doc = check_json(tmp_path, f, cache=cache)
+        row = rows(doc)[("hosted_engine", "engine_recovers")]
+        assert row["verdict"] == "holds" and row["legend"]["h1"] == engine_host
+        assert row["scenario"] == f"{engine_host} host-crash"
+        worst = {r["scenario"]: r["recovery_ticks"] for r in row["runs"]}
+        assert worst[f"{engine_host} host-crash"] > 0
+        other = "ovirt2" if engine_host == "ovirt1" else "ovirt1"
+        assert worst[f"{other} host-crash"] == 0  # the engine keeps running
+        assert next(m for m in doc["models"] if m["label"] == "hosted_engine")["sources"]["start"] == ["engine.host"]
+    d = hacheck("diff", str(on1), str(on2), "--out", str(tmp_path / "out"), "--json", str(tmp_path / "d.json"),
+                cache=cache)
+    assert d.returncode == 0, d.stdout + d.stderr
+    assert "engine.host: \"ovirt1\" -> \"ovirt2\"" in d.stdout
+    assert "engine_recovers [hosted_engine]: worst case moved" in d.stdout
+    assert "ovirt1 host-crash -> ovirt2 host-crash" in d.stdout
+
+
+def test_fencing_engine_restart_follows_the_engine(tmp_path):
+    """Item 2, fencing side: with count = 1 the engine VM runs on engine.host when the failure hits,
+    so only a failure of that host restarts the engine (ENGINE_MOVES); the crash of the other
+    hosted-engine host is checked with its own fault only."""
+    from hacheck.deploy.mapping import plan
+    from hacheck.deploy.parse import loads
+
+    d = loads(active_standby(engine_on=1), tmp_path / "x.toml")
+    fencing = next(m for m in plan(d).models if m.label == "fencing")
+    faults = {pr.scenario.label: sorted(f.action for f in pr.spec.faults) for pr in fencing.runs}
+    assert faults == {"ovirt1 host-crash": ["crash"], "ovirt2 host-crash": ["crash", "engine_restart"]}
+
+
+def test_an_exact_fit_restarts(tmp_path):
+    """Item 5. ovirt1 crashes; its HA VM (6 cores, 0.2 GiB) restarts on ovirt2, whose own HA VM uses
+    2 cores and 0.1 GiB of its 8 cores and 0.3 GiB: an exact fit (2 + 6 = 8 cores, 0.1 + 0.2 = 0.3 GiB,
+    which binary floats put above 0.3). Before, capacity was counted in slots of the largest VM
+    (8 // 6 = 1 slot per host), and the restart was reported as impossible. With one core more
+    needed it does not fit, and the restart fails."""
+    def deployment(big_cpus: int) -> str:
+        hosts = host("ovirt1", cpus=8, memory_gb=0.3, power_management=True) \
+            + host("ovirt2", cpus=8, memory_gb=0.3, power_management=True) \
+            + host("mgr", cpus=4, memory_gb=8, hypervisor=False)
+        vms = vm("big", "ovirt1", cpus=big_cpus, memory_gb=0.2) + vm("small", "ovirt2", cpus=2, memory_gb=0.1)
+        return active_standby(hosts=hosts, vms=vms, properties=("ha_vm_restarted",)).replace(
+            'mode = "self-hosted"\nhost = "ovirt1"', 'mode = "standalone"\nhost = "mgr"')
+    f = write(tmp_path, "fit.toml", deployment(6))
+    _, doc = check_json(tmp_path, f, "--fail", "ovirt1:host-crash")
+    row = rows(doc)[("fencing", "ha_vm_restarted")]
+    assert row["verdict"] == "holds", row["explanation"]
+    params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
+    assert params["host_free"] == "4:3,4:3" and params["vm_need"] == "3:2,1:1"  # units of 2 cores and 0.1 GiB
+    over = write(tmp_path, "over.toml", deployment(7))
+    _, doc = check_json(tmp_path, over, "--fail", "ovirt1:host-crash")
+    assert rows(doc)[("fencing", "ha_vm_restarted")]["verdict"] == "violated"
+
+
+def test_fencing_model_pm_trust_per_host():
+    """The fencing model's pm_faulty_hosts, which item 4 maps to: upstream each host is fenced through
+    its own agents (ovirt-engine bll/pm/HostFenceActionExecutor.fence reads
+    FenceAgentDao.getFenceAgentsForHost) and the engine believes their status reply (isHostPoweredOff),
+    so a faulty agent on h2 lets a hung h2's VM run twice, never a hung h1's."""
+    from pathlib import Path
+
+    from hacheck.deploy.mapping import FaultPattern, restrict_instances
+    from hacheck.explicit.search import check
+    from hacheck.loader import build_model, load_spec
+
+    spec = load_spec(Path(__file__).resolve().parent.parent / "models" / "fencing.py")
+    base = {"hosts": 2, "vms": 2, "manual_confirm_allowed": False, "pm_reports": "faulty", "pm_faulty_hosts": "h2"}
+    verdicts = {}
+    for h in ("h1", "h2"):
+        m = restrict_instances(build_model(spec, base), [FaultPattern("hang", (("h", h),))])
+        verdicts[h] = check(m, [m.properties["no_dual_running_vm"]]).properties[0].verdict
+    assert verdicts == {"h1": "holds", "h2": "violated"}
