@@ -133,6 +133,15 @@ def make_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("models", help="list the shipped models, one line each (check one by name: hacheck check NAME)")
 
+    gr = sub.add_parser("graph", help="write the reachable state graph (networkx) as GraphML, GEXF, DOT or JSON")
+    gr.add_argument("path", help="a shipped model's name or a model file")
+    gr.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
+    gr.add_argument("--faults", metavar="KIND[,KIND]", help="allow only these fault actions")
+    gr.add_argument("--format", choices=("graphml", "gexf", "dot", "json"), default="graphml", help="default graphml")
+    gr.add_argument("--max-states", type=_positive_int("--max-states"), default=10_000, metavar="N",
+                    help="refuse (exit 2) a model with more reachable states (default 10,000; at most 200,000)")
+    gr.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
+
     lm = sub.add_parser("lemma", help="prove the parametric lemmas of properties/lemmas.py (for every N, every score)")
     lm.add_argument("names", nargs="*", metavar="NAME", help="lemmas to prove (default: all)")
     lm.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a constant of the lemma")
@@ -190,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_lemma(args)
         if args.command == "models":
             return cmd_models(args)
+        if args.command == "graph":
+            return cmd_graph(args)
     except HacheckError as e:
         trace = getattr(e, "trace", None)
         sys.stderr.write(f"hacheck: error: {e}\n")
@@ -423,6 +434,24 @@ def cmd_models(args: argparse.Namespace) -> int:
     width = max((len(n) for n in models), default=0)
     for name, path in models.items():
         print(f"{name.ljust(width)}  {describe(path)}")
+    return EXIT_OK
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    """The reachable state graph of a small model instance (hacheck/render/graph.py)."""
+    from .render.graph import state_graph, write_graph
+
+    model, _spec = load_model(args.path, args.param)
+    if args.faults:
+        model.restrict_faults([k.strip() for k in args.faults.split(",") if k.strip()])
+    out = Path(args.output) if args.output else None
+    if out is not None and not out.parent.exists():
+        raise BadInput(f"--output {out}: folder {out.parent} does not exist")
+    g = state_graph(model, args.max_states)
+    write_graph(g, args.format, sys.stdout, out)
+    where = f" to {out}" if out is not None else ""
+    sys.stderr.write(f"{model.name}: {fmt_int(g.number_of_nodes())} states, {fmt_int(g.graph['transitions'])} transitions "
+                     f"({fmt_int(g.number_of_edges())} edges), {args.format}{where}\n")
     return EXIT_OK
 
 
