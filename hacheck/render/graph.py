@@ -5,7 +5,8 @@ with their own tools (Gephi, yEd, networkx, graphviz).
 The graph is the explicit engine's own exploration (no symmetry reduction: every state is a
 node), so it is exactly the state space the verdicts of ``hacheck check`` are about. It is meant
 for small instances: above ``max_states`` reachable states nothing is returned
-(:class:`GraphTooLarge`), because a networkx graph costs about a kilobyte per state and edge.
+(:class:`GraphTooLarge`), because a networkx graph costs hundreds of bytes per state and edge before any attribute
+(docs/graph.md).
 """
 
 from __future__ import annotations
