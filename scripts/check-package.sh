@@ -14,8 +14,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 PY=${PYTHON:-$ROOT/.venv/bin/python}
-PY311=${PYTHON311:-$(command -v python3.11 || true)}
-PY312=${PYTHON312:-$(command -v python3.12 || ls -d /root/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | tail -1 || true)}
+# an interpreter of version $1: $PYTHON3xx, pyenv's own install, or one on PATH (a pyenv shim on PATH
+# may exist without working, when that version is not pyenv's global one: each is tried)
+find_python() {
+  local want=$1 var=PYTHON${1/./} c
+  for c in ${!var:-} $(ls -d /root/.pyenv/versions/"$want".*/bin/python"$want" 2>/dev/null | sort -V -r) \
+           $(command -v python"$want" || true); do
+    if "$c" -c "import sys; sys.exit(sys.version_info[:2] != tuple(map(int, '$want'.split('.'))))" 2>/dev/null; then
+      echo "$c"; return
+    fi
+  done
+}
+PY311=$(find_python 3.11)
+PY312=$(find_python 3.12)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hacheck-package.XXXXXX")
 case "$WORK" in "$ROOT"/*) echo "check-package: $WORK is inside the checkout" >&2; exit 2;; esac
 trap 'rm -rf "$WORK"' EXIT
@@ -87,6 +98,11 @@ printf 'def test_split_brain(hacheck_check):\n    hacheck_check("gluster_arbiter
 run plugin 1 "$WORK/venv311/bin/python" -m pytest -q -p no:cacheprovider test_plugin.py
 grep -q 'Counterexample for no_split_brain' "$WORK/plugin.out" || { cat "$WORK/plugin.out"; fail "pytest did not print the counterexample"; }
 grep -q 'FAILED test_plugin.py::test_split_brain' "$WORK/plugin.out" || fail "the plugin test did not fail"
+grep -E 'no_split_brain violated|Counterexample for|^FAILED' "$WORK/plugin.out" | sed 's/^/   | /'
+# a user's own model importing a shipped rule (docs/language.md)
+cp "$ROOT/docs/tutorial/quorum_rule.py" .
+run own-auto 0 "$HC" check quorum_rule.py -q
+run own-half 1 "$HC" check quorum_rule.py --param quorum_type=half -q
 
 step "Python 3.12 (${PY312:-none}): the sdist with its tests in a fresh virtualenv"
 [ -n "$PY312" ] || fail "python3.12 not found (pyenv's /root/.pyenv/versions/3.12.*, or set PYTHON312)"
