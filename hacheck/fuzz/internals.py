@@ -22,7 +22,6 @@ installed Hypothesis changes any of them: a silent fall-back is never what CI te
 from __future__ import annotations
 
 import inspect
-from typing import Any
 
 SUPPORTED = ">=6.135,<7"  # the hypothesis requirement in pyproject.toml; 6.135 is the first with all of these
 
