@@ -87,7 +87,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     c = sub.add_parser("check", help="explore a model exhaustively and check its properties")
-    c.add_argument("path", help="a model file (models/*.py)")
+    c.add_argument("path", help="a shipped model's name (hacheck models), a model file (.py) or a deployment file (.toml)")
     c.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
     c.add_argument("--property", action="append", default=[], metavar="NAME", help="check only this property (repeatable)")
     c.add_argument("--faults", metavar="KIND[,KIND]", help="allow only these fault actions (with --param max_faults=N: "
@@ -111,11 +111,11 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("-q", "--quiet", action="store_true", help="no progress line, no traces on stdout")
 
     ls = sub.add_parser("list", help="show a model's sorts, variables, actions, parameters and properties")
-    ls.add_argument("path")
+    ls.add_argument("path", help="a shipped model's name or a model file")
     ls.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
 
     pv = sub.add_parser("prove", help="prove one safety property with the z3 engine")
-    pv.add_argument("path", help="a model file")
+    pv.add_argument("path", help="a shipped model's name or a model file")
     pv.add_argument("--property", required=True, metavar="NAME")
     pv.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
     pv.add_argument("--method", choices=("auto", "induction", "kind", "houdini", "chc", "bmc"), default="auto",
@@ -131,10 +131,21 @@ def make_parser() -> argparse.ArgumentParser:
     pv.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here (for CI gating on the proof)")
     pv.add_argument("-q", "--quiet", action="store_true")
 
+    sub.add_parser("models", help="list the shipped models, one line each (check one by name: hacheck check NAME)")
+
+    gr = sub.add_parser("graph", help="write the reachable state graph (networkx) as GraphML, GEXF, DOT or JSON")
+    gr.add_argument("path", help="a shipped model's name or a model file")
+    gr.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
+    gr.add_argument("--faults", metavar="KIND[,KIND]", help="allow only these fault actions")
+    gr.add_argument("--format", choices=("graphml", "gexf", "dot", "json"), default="graphml", help="default graphml")
+    gr.add_argument("--max-states", type=_positive_int("--max-states"), default=10_000, metavar="N",
+                    help="refuse (exit 2) a model with more reachable states (default 10,000; at most 200,000)")
+    gr.add_argument("-o", "--output", metavar="FILE", help="write here (default: standard output)")
+
     lm = sub.add_parser("lemma", help="prove the parametric lemmas of properties/lemmas.py (for every N, every score)")
     lm.add_argument("names", nargs="*", metavar="NAME", help="lemmas to prove (default: all)")
     lm.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a constant of the lemma")
-    lm.add_argument("--file", default=None, metavar="PATH", help="lemma file (default: properties/lemmas.py)")
+    lm.add_argument("--file", default=None, metavar="PATH", help="lemma file (default: the shipped properties/lemmas.py)")
     lm.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S")
     lm.add_argument("--json", metavar="FILE")
 
@@ -186,6 +197,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_prove(args)
         if args.command == "lemma":
             return cmd_lemma(args)
+        if args.command == "models":
+            return cmd_models(args)
+        if args.command == "graph":
+            return cmd_graph(args)
     except HacheckError as e:
         trace = getattr(e, "trace", None)
         sys.stderr.write(f"hacheck: error: {e}\n")
@@ -354,13 +369,13 @@ def cmd_lemma(args: argparse.Namespace) -> int:
     from .result import CheckResult, Stats
     from .symbolic.lemmas import Lemma, run_lemma
 
-    path = Path(args.file) if args.file else Path(__file__).resolve().parent.parent / "properties" / "lemmas.py"
-    if not path.exists():
-        path = Path("properties/lemmas.py")
+    from .shipped import is_shipped, lemma_file
+
+    path = Path(args.file) if args.file else lemma_file()
     if not path.exists():
         raise BadInput(f"{path}: no lemma file (give --file PATH)")
     root = path.resolve().parent.parent
-    if str(root) not in sys.path:
+    if not is_shipped(path) and str(root) not in sys.path:  # a user's lemmas may import their own properties/
         sys.path.insert(0, str(root))
     spec = importlib.util.spec_from_file_location("hacheck_lemmas", path)
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
@@ -409,6 +424,35 @@ def _write_traces(result: CheckResult, out_dir: Path, writer: Any) -> CheckResul
             stem = f"{result.model}.{p.name}" + ("" if p.trace.kind == "counterexample" else f".{p.trace.kind}")
             result = result.with_trace_files(p.name, writer(p.trace, out_dir, stem))
     return result
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """One line per shipped model: its name (what ``hacheck check NAME`` takes) and what it models."""
+    from .shipped import describe, shipped_models
+
+    models = shipped_models()
+    width = max((len(n) for n in models), default=0)
+    for name, path in models.items():
+        print(f"{name.ljust(width)}  {describe(path)}")
+    return EXIT_OK
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    """The reachable state graph of a small model instance (hacheck/render/graph.py)."""
+    from .render.graph import state_graph, write_graph
+
+    model, _spec = load_model(args.path, args.param)
+    if args.faults:
+        model.restrict_faults([k.strip() for k in args.faults.split(",") if k.strip()])
+    out = Path(args.output) if args.output else None
+    if out is not None and not out.parent.exists():
+        raise BadInput(f"--output {out}: folder {out.parent} does not exist")
+    g = state_graph(model, args.max_states)
+    write_graph(g, args.format, sys.stdout, out)
+    where = f" to {out}" if out is not None else ""
+    sys.stderr.write(f"{model.name}: {fmt_int(g.number_of_nodes())} states, {fmt_int(g.graph['transitions'])} transitions "
+                     f"({fmt_int(g.number_of_edges())} edges), {args.format}{where}\n")
+    return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:

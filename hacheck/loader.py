@@ -18,17 +18,24 @@ _counter = 0
 
 
 def load_spec(path: str | Path) -> Spec:
-    """Import a model file and return its ``SPEC``; any failure is BadInput naming the file."""
+    """Import a model file (a path, or a shipped model's name) and return its ``SPEC``; any failure
+    is BadInput naming the file."""
     global _counter
-    p = Path(path)
+    from .shipped import is_shipped, resolve_model, shipped_models
+
+    p = resolve_model(path)
     if not p.exists():
-        raise BadInput(f"{p}: no such model file")
+        shipped = p.stem in shipped_models() and p.suffix == ".py"
+        hint = f" (the shipped model is addressed by name: hacheck check {p.stem})" if shipped else ""
+        raise BadInput(f"{p}: no such model file{hint}")
     if p.is_dir():
         raise BadInput(f"{p}: is a folder; give a model file such as models/gluster_arbiter.py")
     if p.suffix != ".py":
         raise BadInput(f"{p}: a model is a Python file (.py); deployment files (.toml) are read by 'hacheck check' too")
     root = p.resolve().parent
-    for extra in (root, root.parent):  # so models can import properties/ and sibling helpers
+    # a user's model may import sibling helpers and a properties/ folder beside its own folder; the
+    # shipped ones import hacheck.properties and need nothing on sys.path
+    for extra in () if is_shipped(p) else (root, root.parent):
         if str(extra) not in sys.path:
             sys.path.insert(0, str(extra))
     _counter += 1

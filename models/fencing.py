@@ -25,7 +25,7 @@ from hacheck.lang import (
     BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, and_, count, exists, ite, or_, param, sum_,
 )
 from hacheck.lang.expr import lift
-from properties.fencing import (
+from hacheck.properties.fencing import (
     ha_vm_restarted, no_dual_running_vm, no_dual_writing_vm, vm_restarted_elsewhere, vm_stuck_unknown,
 )
 

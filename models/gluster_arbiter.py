@@ -27,7 +27,7 @@ from __future__ import annotations
 import attrs
 
 from hacheck.lang.expr import lift
-from properties.rules import afr_client_quorum, glusterd_server_quorum
+from hacheck.properties.rules import afr_client_quorum, glusterd_server_quorum
 from hacheck.lang import (
     FALSE, TRUE, BadInput, Bool, Elem, Enum, Int, Map, Model, Set, Spec, and_, ite, max_, min_,
     or_, param, sum_,
@@ -407,7 +407,7 @@ def build(p: Params) -> Model:
         return or_(*(active(w) for w in mine)), upd
 
     # ---- properties -------------------------------------------------------------------------
-    from properties.gluster import register
+    from hacheck.properties.gluster import register
 
     ctx = GlusterCtx(p=p, Brick=Brick, Client=Client, Write=Write, arb=arb, data_bricks=data_bricks,
                      up=up, data=data, dirty=dirty, blame=blame, reach=reach, phase=phase, lk=lk, fl=fl,

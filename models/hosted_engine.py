@@ -24,8 +24,8 @@ from hacheck.lang import (
     or_, param, sum_, switch,
 )
 from hacheck.lang.expr import lift  # typed Enum constants
-from properties.rules import ha_should_stop, ha_start_allowed
-from properties.hosted_engine import (
+from hacheck.properties.rules import ha_should_stop, ha_start_allowed
+from hacheck.properties.hosted_engine import (
     engine_recovered, engine_running, engine_up, fresh_start_race, no_dual_engine, start_refused_by_lease,
     vm_running,
 )

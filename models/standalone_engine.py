@@ -18,7 +18,7 @@ from __future__ import annotations
 import attrs
 
 from hacheck.lang import BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, count, ite, min_, or_, param
-from properties.standalone_engine import (
+from hacheck.properties.standalone_engine import (
     all_ha_vms_running, engine_recovers, engine_serving, ha_vm_restarted, vm_failed_over,
 )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from hacheck.lang import and_, implies, not_
 from hacheck.symbolic.lemmas import Lemma, LemmaBuilder
 
-from properties.rules import afr_client_quorum, glusterd_server_quorum, ha_score, ha_should_stop, ha_start_allowed
+from hacheck.properties.rules import afr_client_quorum, glusterd_server_quorum, ha_score, ha_should_stop, ha_start_allowed
 
 
 def _two_quorums(b: LemmaBuilder, quorum_type: str, count=None):

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hacheck.symbolic.lemmas import run_lemma  # noqa: E402
-from properties.lemmas import LEMMAS  # noqa: E402
+from hacheck.properties.lemmas import LEMMAS  # noqa: E402
 
 BY = {lm.name: lm for lm in LEMMAS}
 

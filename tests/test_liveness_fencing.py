@@ -15,7 +15,7 @@ import pytest
 from hacheck.check import run_check
 from hacheck.deploy.mapping import FaultPattern, restrict_instances
 from hacheck.loader import build_model, load_spec
-from models.fencing import GRACE, HID_EXPIRE, LEASE_TRY, LEASE_WAIT, TICK
+from hacheck.models.fencing import GRACE, HID_EXPIRE, LEASE_TRY, LEASE_WAIT, TICK
 
 SPEC = load_spec(Path(__file__).resolve().parent.parent / "models" / "fencing.py")
 NO_OPERATOR = {"manual_confirm_allowed": False, "operator_actions": False}

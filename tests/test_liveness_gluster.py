@@ -21,7 +21,7 @@ from hacheck.explicit.search import Explorer
 from hacheck.cli import main as cli_main
 from hacheck.lang import BadInput
 from hacheck.loader import build_model, load_spec
-from properties.gluster import volume_writable
+from hacheck.properties.gluster import volume_writable
 
 MODEL = Path(__file__).resolve().parent.parent / "models" / "gluster_arbiter.py"
 R2 = {"replica": 2, "arbiter": False, "quorum_type": "auto"}

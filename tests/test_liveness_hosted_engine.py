@@ -16,7 +16,7 @@ from hacheck.check import run_check
 from hacheck.lang import BadInput
 from hacheck.loader import build_model, load_spec
 from hacheck.result import HOLDS, VIOLATED
-from properties.hosted_engine import engine_recovered
+from hacheck.properties.hosted_engine import engine_recovered
 
 ROOT = Path(__file__).resolve().parent.parent
 HE = load_spec(ROOT / "models" / "hosted_engine.py")

@@ -10,7 +10,7 @@ import pytest
 from hacheck.explicit.search import check
 from hacheck.lang import BadInput, exists
 from hacheck.loader import build_model, load_spec
-from models.fencing import GRACE, HID_EXPIRE, LEASE_WAIT
+from hacheck.models.fencing import GRACE, HID_EXPIRE, LEASE_WAIT
 
 MODEL = Path(__file__).resolve().parent.parent / "models" / "fencing.py"
 SPEC = load_spec(MODEL)
@@ -322,7 +322,7 @@ def test_power_management_forms(pm, expected):
 def test_liveness_state_predicates():
     """vm_up_running / all_ha_vms_up (the liveness property's response): after a crash and a fence
     every VM is back Up, v1 on another host."""
-    from properties.fencing import all_ha_vms_up, vm_up_running
+    from hacheck.properties.fencing import all_ha_vms_up, vm_up_running
 
     w, _ = run_extra(NO_MANUAL, "reachable", lambda v, H, V: all_ha_vms_up(v, H, V) & vm_up_running(v, H, V[0])
                      & (v.von[V[0]] != H[0]) & ~v.power[H[0]])

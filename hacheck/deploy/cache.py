@@ -47,8 +47,10 @@ def source_digest(model_file: Path) -> str:
     """The model file, the shared properties next to it, and hacheck's own source."""
     model_file = model_file.resolve()
     if model_file not in _digests:
-        root = model_file.parent.parent
-        files = [model_file] + sorted((root / "properties").glob("*.py")) + sorted(_PKG.rglob("*.py"))
+        from ..shipped import properties_dir
+
+        folders = {model_file.parent.parent / "properties", properties_dir()}  # a user's own, the shipped ones
+        files = [model_file] + sorted(f for d in folders for f in d.glob("*.py")) + sorted(_PKG.rglob("*.py"))
         _digests[model_file] = _digest_files(files)
     return _digests[model_file]
 

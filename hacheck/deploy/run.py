@@ -17,7 +17,6 @@ from ..trace import Trace
 from . import cache
 from .mapping import ModelPlan, Plan, PlannedRun, RunSpec, restrict_instances
 
-MODELS_DIR = Path(__file__).resolve().parent.parent.parent / "models"
 NOT_CHECKED = "not checked"
 
 
@@ -101,7 +100,10 @@ _specs: dict[str, Any] = {}
 
 
 def model_file(name: str) -> Path:
-    return MODELS_DIR / f"{name}.py"
+    """The shipped model a deployment maps to (hacheck/shipped.py: wherever hacheck is installed)."""
+    from ..shipped import resolve_model
+
+    return resolve_model(name)
 
 
 def load_model_spec(name: str) -> Any:

@@ -22,7 +22,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
     f = sub.add_parser("fuzz", help="run random failure sequences (Hypothesis) against a model's properties, "
                                     "shrink what fails")
-    f.add_argument("path", help="a model file (models/*.py)")
+    f.add_argument("path", help="a shipped model's name (hacheck models) or a model file (.py)")
     f.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
     f.add_argument("--property", action="append", default=[], metavar="NAME", help="fuzz only this property (repeatable)")
     f.add_argument("--examples", type=_positive_int("--examples"), default=1000, metavar="N",

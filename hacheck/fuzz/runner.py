@@ -277,7 +277,8 @@ _STEP_LABEL = 0x6861636865636B  # labels the span of one step's choices
 
 def _drawing(data: Any) -> tuple[Any, ...]:
     """How the runner draws: Hypothesis' choice-level ``draw_integer`` where it exists (several times
-    faster than drawing through a strategy), one span per step; else ``st.integers`` strategies."""
+    faster than drawing through a strategy), one span per step; else ``st.integers`` strategies.
+    (Internals: hacheck/fuzz/internals.py lists them; tests/test_hypothesis_internals.py pins them.)"""
     cd = getattr(data, "conjecture_data", None)
     if cd is not None and hasattr(cd, "draw_integer") and hasattr(cd, "start_span"):
         return (lambda lo, hi: cd.draw_integer(lo, hi)), (lambda: cd.start_span(_STEP_LABEL), cd.stop_span)
