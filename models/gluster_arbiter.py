@@ -180,9 +180,10 @@ def build(p: Params) -> Model:
 
     def delayed(w):
         """The delayed post-op (afr_changelog_post_op -> afr_is_delayed_changelog_post_op_needed): with
-        eager-lock and post-op-delay-secs > 0, a write acked with nothing failed waits for its post-op
-        with no request outstanding on any brick."""
-        return (phase[w] == "oped") & acked[w] if delay_on else FALSE
+        eager-lock and post-op-delay-secs > 0, a write whose op completed with nothing failed (it is
+        acked in the same callback, __afr_inode_write_cbk) waits for its post-op with no request in
+        flight on any brick."""
+        return (phase[w] == "oped") & nothing_failed(w) if delay_on else FALSE
 
     def in_flight(w):
         """A request of w's current phase is in flight to its locked bricks: each phase is wound from the
@@ -193,9 +194,10 @@ def build(p: Params) -> Model:
         return or_(*(phase[w] == x for x in ("locked", "preop", "oped", "refused"))) & ~delayed(w)
 
     def may_stall(w, b):
-        """Brick b's reply is in and AFR waits on another locked, not failed brick of w (for up to
-        network.ping-timeout): the only moment b may disconnect without failing in w."""
-        return or_(*(lk[w].has(x) & ~fl[w].has(x) for x in bricks if x != b))
+        """Brick b's reply is in and AFR waits on another locked, not failed brick of w that is still
+        connected (a slow brick, for up to network.ping-timeout; one that disconnected has failed): the
+        only moment b may disconnect without failing in w."""
+        return or_(*(lk[w].has(x) & ~fl[w].has(x) & ~gone[w].has(x) & avail(owner_of(w), x) for x in bricks if x != b))
 
     def enotconn(writes, down, stall):
         """Brick(s) ``down`` ({brick: Bool}) disconnect: a request of a write in flight there fails with
@@ -207,12 +209,21 @@ def build(p: Params) -> Model:
         upd = {}
         for w in writes:
             early = (phase[w] == "locked") | (phase[w] == "preop")
+            hit = {}
             for x in bricks:
-                hit = down[x] & in_flight(w) & lk[w].has(x) & ~fl[w].has(x)
+                hit[x] = down[x] & in_flight(w) & lk[w].has(x) & ~fl[w].has(x)
                 if stall:
-                    hit = hit & ~may_stall(w, x)
-                upd[fl[w].entries[x]] = fl[w].has(x) | (hit & early)
-                upd[gone[w].entries[x]] = gone[w].has(x) | (hit & ~early)
+                    hit[x] = hit[x] & ~may_stall(w, x)
+            if not stall:
+                # a failed reply may be the last one AFR waited for: the phase completes now and the next
+                # phase is sent at once, failing on every brick not connected at this moment (one that
+                # disconnected during an earlier stall fails here even if it comes back later)
+                ends = or_(*hit.values())
+                for x in bricks:
+                    hit[x] = hit[x] | (ends & in_flight(w) & lk[w].has(x) & ~fl[w].has(x) & ~avail(owner_of(w), x))
+            for x in bricks:
+                upd[fl[w].entries[x]] = fl[w].has(x) | (hit[x] & early)
+                upd[gone[w].entries[x]] = gone[w].has(x) | (hit[x] & ~early)
         return upd
 
     def stall_possible(writes, down):
@@ -283,9 +294,10 @@ def build(p: Params) -> Model:
         tgt = {b: lk[w].has(b) & ~fl[w].has(b) for b in bricks}
         succ = {b: tgt[b] & avail(c, b) for b in bricks}
         anysucc = or_(*succ.values())
+        anydata = or_(*(succ[b] for b in data_bricks))
         upd = {phase[w]: "oped", bad[w]: ~anysucc}
-        for b in data_bricks:  # the bricks that applied this write now hold the newest mtime
-            upd[newest.entries[b]] = ite(anysucc, succ[b] | (lk[w].has(b) & data[b].has(w)), newest.has(b))
+        for b in data_bricks:  # the data bricks that applied this write now hold the newest ctime
+            upd[newest.entries[b]] = ite(anydata, succ[b] | (lk[w].has(b) & data[b].has(w)), newest.has(b))
         for b in bricks:
             upd[fl[w].entries[b]] = fl[w].has(b) | (tgt[b] & ~succ[b])
             if b != arb:
@@ -328,7 +340,7 @@ def build(p: Params) -> Model:
                     upd[rd[w].entries[b]] = rd[v].has(b)
                 if p.full_lock:
                     upd[owner[b]] = ite(owner[b] == v, w, owner[b])
-            return (phase[w] == "idle") & delayed(v) & nothing_failed(v) & intact, upd
+            return (phase[w] == "idle") & delayed(v) & acked[v] & intact, upd
 
     @m.action(w=Write, fair="weak")
     def ack(w):
