@@ -193,11 +193,12 @@ def build(p: Params) -> Model:
         in flight (computed in the same callback that unwinds), unless the post-op is delayed."""
         return or_(*(phase[w] == x for x in ("locked", "preop", "oped", "refused"))) & ~delayed(w)
 
-    def may_stall(w, b):
-        """Brick b's reply is in and AFR waits on another locked, not failed brick of w that is still
-        connected (a slow brick, for up to network.ping-timeout; one that disconnected has failed): the
-        only moment b may disconnect without failing in w."""
-        return or_(*(lk[w].has(x) & ~fl[w].has(x) & ~gone[w].has(x) & avail(owner_of(w), x) for x in bricks if x != b))
+    def may_stall(w, b, down):
+        """Brick b's reply is in and AFR waits on another locked, not failed brick of w that stays
+        connected through this event (a slow brick, for up to network.ping-timeout; one that
+        disconnects fails): the only moment b may disconnect without failing in w."""
+        return or_(*(lk[w].has(x) & ~fl[w].has(x) & ~gone[w].has(x) & avail(owner_of(w), x) & ~down[x]
+                     for x in bricks if x != b))
 
     def enotconn(writes, down, stall):
         """Brick(s) ``down`` ({brick: Bool}) disconnect: a request of a write in flight there fails with
@@ -213,7 +214,7 @@ def build(p: Params) -> Model:
             for x in bricks:
                 hit[x] = down[x] & in_flight(w) & lk[w].has(x) & ~fl[w].has(x)
                 if stall:
-                    hit[x] = hit[x] & ~may_stall(w, x)
+                    hit[x] = hit[x] & ~may_stall(w, x, down)
             if not stall:
                 # a failed reply may be the last one AFR waited for: the phase completes now and the next
                 # phase is sent at once, failing on every brick not connected at this moment (one that
@@ -228,7 +229,7 @@ def build(p: Params) -> Model:
 
     def stall_possible(writes, down):
         """The stall variant of a disconnect differs from the plain one: some write could be waiting."""
-        return or_(*(down[x] & in_flight(w) & lk[w].has(x) & ~fl[w].has(x) & may_stall(w, x)
+        return or_(*(down[x] & in_flight(w) & lk[w].has(x) & ~fl[w].has(x) & may_stall(w, x, down)
                      for w in writes for x in bricks))
 
     # ---- client steps -----------------------------------------------------------------------

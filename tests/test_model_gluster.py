@@ -259,32 +259,27 @@ def test_rule_off_no_difference_at_default_bounds(spec, switch):
     assert res["no_split_brain"].verdict == "holds" and res["no_lost_ack_heal"].verdict == "holds"
 
 
-def test_server_quorum_lock_loss_race_with_a_stall(spec):
-    """Finding 6 (server quorum, 13 steps): losing a second node stops every brick (glusterd server
-    quorum). brick0 had answered write0's lock while AFR waited on a slow brick (stall), so the stop
-    fails nothing in write0; write0 resumes on the restarted bricks after write1 locked them, and the
-    two post-ops blame each other's brick (afr_changelog_post_op_do): split-brain."""
-    res, _ = run(spec, {"server_quorum": "server"}, "no_split_brain")
-    r = res["no_split_brain"]
-    assert r.verdict == "violated" and r.trace.length == 13
-    lab = labels(r)
-    assert "brick_crash_stalled(b=brick0)" in lab and "brick_crash(b=brick1)" in lab
-    assert lab.index("lock(w=write1)") < lab.index("op(w=write0)")  # write0 continues after losing its locks
-
-
-def test_server_quorum_split_brain_through_the_delayed_post_op(spec):
-    """Without stalls (ping_stall off) the split-brain needs the delayed post-op (14 steps): write1's
-    post-op waits (afr_is_delayed_changelog_post_op_needed, nothing in flight), the bricks are stopped
-    and restarted meanwhile, and the post-op then goes to bricks write0 has locked. With neither window
-    (eager_lock off too) every disconnect fails the brick in flight and the split-brain is gone."""
-    res, _ = run(spec, {"server_quorum": "server", "ping_stall": False}, "no_split_brain")
-    r = res["no_split_brain"]
-    assert r.verdict == "violated" and r.trace.length == 14
-    lab = labels(r)
-    assert not any("stalled" in x for x in lab)
-    assert lab.index("brick_crash(b=brick0)") < lab.index("brick_restart(b=brick0)") < lab.index("post_op(w=write1)")
-    res, stats = run(spec, {"server_quorum": "server", "ping_stall": False, "eager_lock": False}, "no_split_brain")
-    assert stats.complete and res["no_split_brain"].verdict == "holds"
+def test_server_quorum_split_brain_needs_the_delayed_post_op(spec):
+    """Finding 6 (server quorum, 2 faults, 14 steps): write1 is done on brick0 + arbiter (brick1 down)
+    and waits for its delayed post-op (afr_is_delayed_changelog_post_op_needed: nothing failed, a
+    WRITE; no request in flight). brick0 dies, server quorum stops the arbiter too; brick1 and brick0
+    return and write0 locks them; then write1's post-op fires (afr_changelog_post_op_do) and reaches
+    bricks write0 has locked: write1 blames brick1, write0 blames brick0, the arbiter blames both:
+    split-brain. A stall cannot stand in for the delay here (a stop of every brick leaves no brick to
+    wait on): with eager_lock off there is no split-brain, stalls or not."""
+    for stall in (True, False):
+        res, _ = run(spec, {"server_quorum": "server", "ping_stall": stall}, "no_split_brain")
+        r = res["no_split_brain"]
+        assert r.verdict == "violated" and r.trace.length == 14
+        lab = labels(r)
+        assert not any("stalled" in x for x in lab)
+        assert lab.index("brick_crash(b=brick0)") < lab.index("brick_restart(b=brick0)") < lab.index("post_op(w=write1)")
+        assert lab.index("lock(w=write0)") < lab.index("post_op(w=write1)")
+        last = r.trace.states[-1]
+        assert last["blame"]["brick2"] == ["brick0", "brick1"]
+    for stall in (True, False):
+        res, stats = run(spec, {"server_quorum": "server", "ping_stall": stall, "eager_lock": False}, "no_split_brain")
+        assert stats.complete and res["no_split_brain"].verdict == "holds"
 
 
 def test_server_quorum_loses_an_acked_write_without_any_window(spec):
