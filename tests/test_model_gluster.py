@@ -559,3 +559,21 @@ def test_verdict_table_is_current():
     mod = _table_module()
     text = mod.PAGE.read_text()
     assert mod.replace_between(text, mod.table([mod.row(t, p) for t, p in mod.CASES])) == text
+
+
+def test_cli_default_check_prints_each_property_under_its_name(tmp_path):
+    """`hacheck check models/gluster_arbiter.py` at the defaults (eager-lock on, delay 1, stalls): the
+    console block of docs/models/gluster.md is what it prints (every line but the timing line)."""
+    import re
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "models" / "gluster.md").read_text()
+    block = re.search(r"\$ \.venv/bin/hacheck check models/gluster_arbiter.py -q\n(.*?)```", doc, re.S).group(1)
+    want = [ln for ln in block.splitlines() if ln and not ln.startswith("  explicit:")]
+    r = subprocess.run([sys.executable, "-m", "hacheck.cli", "check", "models/gluster_arbiter.py", "-q", "--out",
+                        str(tmp_path)], capture_output=True, text=True, cwd=root)
+    assert r.returncode == 1
+    got = r.stdout.splitlines()
+    assert [ln for ln in got if ln and not ln.startswith("  explicit:")] == want
+    assert "no_lost_ack " not in r.stdout and len(want) == 10
