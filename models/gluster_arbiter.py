@@ -7,8 +7,13 @@ and write-subvol checks of ``afr_transaction_fop``), Op, Ack (before the post-op
 brick failed, ``__afr_inode_write_cbk``), PostOp (``afr_handle_quorum``, the in-flight split-brain
 check, blame of every failed brick), Unlock -- and faults may strike between any two steps:
 brick crash and restart, client-brick link loss and repair, client crash, an op failing on one
-brick, a post-op lost on one brick. Self-heal is one atomic step with the source choice of
-``afr_selfheal_find_direction``; reads are checked as a state predicate.
+brick, a post-op lost on one brick. A disconnect fails the brick for the rest of a transaction
+when a request was in flight there (ENOTCONN), unless a window is open: a stall on another brick
+(``network.ping-timeout``, the ``*_stalled`` faults) or the delayed post-op of eager-lock
+(``afr_is_delayed_changelog_post_op_needed``), during which a client's next write may inherit the
+lock and the pre-op (``inherit``). Self-heal is one atomic step with the source choice of
+``afr_selfheal_find_direction`` and ``__afr_selfheal_data_finalize_source``; reads are checked as a
+state predicate. Defaults are upstream's (eager-lock on, post-op-delay-secs 1).
 
 Client steps and heal are weakly fair; restarts and repairs are environment steps, never owed (a
 lost node may stay lost). The liveness property ``volume_writable`` asks that a write issued after
