@@ -78,7 +78,8 @@ ACTION_PARAMS: dict[str, dict[str, tuple[str, ...]]] = {
         "manual_confirm": ("manual_confirm_allowed",), "fence_stop_ok": ("pm_reports",),
         "lease_restart": ("vm_leases",), "vm_resume": ("resume_behaviour",),
     },
-    "gluster_arbiter": {"lock_refused": ("quorum_type", "quorum_count", "server_quorum", "server_quorum_ratio")},
+    "gluster_arbiter": {"lock_refused": ("quorum_type", "quorum_count", "server_quorum", "server_quorum_ratio"),
+                        "inherit": ("eager_lock", "post_op_delay"), "link_loss_stalled": ("ping_stall",)},
     "hosted_engine": {
         "engine_up__better_score_elsewhere": ("restart_threshold", "penalty_network", "penalty_bridge",
                                               "penalty_cpu", "penalty_memory", "penalty_config"),
