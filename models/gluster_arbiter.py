@@ -7,8 +7,13 @@ and write-subvol checks of ``afr_transaction_fop``), Op, Ack (before the post-op
 brick failed, ``__afr_inode_write_cbk``), PostOp (``afr_handle_quorum``, the in-flight split-brain
 check, blame of every failed brick), Unlock -- and faults may strike between any two steps:
 brick crash and restart, client-brick link loss and repair, client crash, an op failing on one
-brick, a post-op lost on one brick. Self-heal is one atomic step with the source choice of
-``afr_selfheal_find_direction``; reads are checked as a state predicate.
+brick, a post-op lost on one brick. A disconnect fails the brick for the rest of a transaction
+when a request was in flight there (ENOTCONN), unless a window is open: a stall on another brick
+(``network.ping-timeout``, the ``*_stalled`` faults) or the delayed post-op of eager-lock
+(``afr_is_delayed_changelog_post_op_needed``), during which a client's next write may inherit the
+lock and the pre-op (``inherit``). Self-heal is one atomic step with the source choice of
+``afr_selfheal_find_direction`` and ``__afr_selfheal_data_finalize_source``; reads are checked as a
+state predicate. Defaults are upstream's (eager-lock on, post-op-delay-secs 1).
 
 Client steps and heal are weakly fair; restarts and repairs are environment steps, never owed (a
 lost node may stay lost). The liveness property ``volume_writable`` asks that a write issued after
@@ -59,6 +64,15 @@ class Params:
     write_subvol_check: bool = param(True, doc="rule (iii): afr_is_write_subvol_valid, a readable brick must not have failed")
     in_flight_check: bool = param(True, doc="rule (iv): in-flight split-brain check, skip the post-op blame when the only readable brick failed")
     heal_accused_quorum: bool = param(True, doc="heal: with no unaccused source take bricks accused fewer than quorum_count times (bug 1539358)")
+    heal_choice: str = param("upstream", choices=("upstream", "any"),
+                             doc="heal source among tied witnesses: upstream = __afr_selfheal_data_finalize_source "
+                             "(highest index among the newest), any = every tied source (an over-approximation)")
+    eager_lock: bool = param(True, doc="cluster.eager-lock (upstream default on): a client's next write may take over "
+                             "the lock and the pre-op of its previous write during the delayed post-op")
+    post_op_delay: int = param(1, low=0, high=10, doc="cluster.post-op-delay-secs (upstream default 1; 0 = no delay): "
+                               "with eager-lock, the post-op of a write where nothing failed waits")
+    ping_stall: bool = param(True, doc="network.ping-timeout > 0 (42 s default, 20 s in the virt group): a phase may wait on "
+                             "a slow brick, and a brick that already answered may disconnect and return unnoticed meanwhile")
 
 
 def check_params(p: Params) -> None:
@@ -118,6 +132,8 @@ def build(p: Params) -> Model:
     fl = m.var("failed", Map(Write, Set(Brick)), init=set(), doc="failed_subvols: never locked, pre-op/op/post-op failed")
     rd = m.var("readable", Map(Write, Set(Brick)), init=set(),
                 doc="write_subvol datamap, set at the pre-op: data bricks no pre-op reply accuses (afr_write_subvol_set)")
+    gone = m.var("gone", Map(Write, Set(Brick)), init=set(),
+                 doc="bricks that disconnected while this write's post-op was in flight to them: it fails there (ENOTCONN)")
     bad = m.var("bad", Map(Write, Bool), init=False, doc="op_ret < 0: the write has failed")
     acked = m.var("acked", Map(Write, Bool), init=False, doc="the application got success for this write")
     faults = m.fault_budget(p.max_faults)
@@ -163,7 +179,63 @@ def build(p: Params) -> Model:
         return ~or_(*(lk[w].has(b) & fl[w].has(b) for b in bricks))
 
     def clear(w):
-        return {lk[w]: set(), fl[w]: set(), rd[w]: set(), bad[w]: False}
+        return {lk[w]: set(), fl[w]: set(), rd[w]: set(), gone[w]: set(), bad[w]: False}
+
+    delay_on = p.eager_lock and p.post_op_delay > 0
+
+    def delayed(w):
+        """The delayed post-op (afr_changelog_post_op -> afr_is_delayed_changelog_post_op_needed): with
+        eager-lock and post-op-delay-secs > 0, a write whose op completed with nothing failed (it is
+        acked in the same callback, __afr_inode_write_cbk) waits for its post-op with no request in
+        flight on any brick."""
+        return (phase[w] == "oped") & nothing_failed(w) if delay_on else FALSE
+
+    def in_flight(w):
+        """A request of w's current phase is in flight to its locked bricks: each phase is wound from the
+        previous phase's callbacks (afr_changelog_pre_op -> afr_transaction_perform_fop ->
+        afr_transaction_fop -> __afr_inode_write_cbk -> afr_transaction_resume -> afr_changelog_post_op).
+        In the model's phases: locked = pre-op in flight, preop = op in flight, oped and refused = post-op
+        in flight (computed in the same callback that unwinds), unless the post-op is delayed."""
+        return or_(*(phase[w] == x for x in ("locked", "preop", "oped", "refused"))) & ~delayed(w)
+
+    def may_stall(w, b, down):
+        """Brick b's reply is in and AFR waits on another locked, not failed brick of w that stays
+        connected through this event (a slow brick, for up to network.ping-timeout; one that
+        disconnects fails): the only moment b may disconnect without failing in w."""
+        return or_(*(lk[w].has(x) & ~fl[w].has(x) & ~gone[w].has(x) & avail(owner_of(w), x) & ~down[x]
+                     for x in bricks if x != b))
+
+    def enotconn(writes, down, stall):
+        """Brick(s) ``down`` ({brick: Bool}) disconnect: a request of a write in flight there fails with
+        ENOTCONN (rpc-clnt saved_frames_unwind) and the brick joins failed_subvols
+        (afr_transaction_fop_failed) for the rest of the transaction -- even if it comes back before the
+        next phase. A pre-op or op in flight marks ``failed``; a post-op in flight was computed before the
+        disconnect (its blame and afr_handle_quorum are unchanged), it only fails there: ``gone``. With
+        ``stall`` the bricks had answered and AFR was waiting on another one (ping_stall)."""
+        upd = {}
+        for w in writes:
+            early = (phase[w] == "locked") | (phase[w] == "preop")
+            hit = {}
+            for x in bricks:
+                hit[x] = down[x] & in_flight(w) & lk[w].has(x) & ~fl[w].has(x)
+                if stall:
+                    hit[x] = hit[x] & ~may_stall(w, x, down)
+            if not stall:
+                # a failed reply may be the last one AFR waited for: the phase completes now and the next
+                # phase is sent at once, failing on every brick not connected at this moment (one that
+                # disconnected during an earlier stall fails here even if it comes back later)
+                ends = or_(*hit.values())
+                for x in bricks:
+                    hit[x] = hit[x] | (ends & in_flight(w) & lk[w].has(x) & ~fl[w].has(x) & ~avail(owner_of(w), x))
+            for x in bricks:
+                upd[fl[w].entries[x]] = fl[w].has(x) | (hit[x] & early)
+                upd[gone[w].entries[x]] = gone[w].has(x) | (hit[x] & ~early)
+        return upd
+
+    def stall_possible(writes, down):
+        """The stall variant of a disconnect differs from the plain one: some write could be waiting."""
+        return or_(*(down[x] & in_flight(w) & lk[w].has(x) & ~fl[w].has(x) & may_stall(w, x, down)
+                     for w in writes for x in bricks))
 
     # ---- client steps -----------------------------------------------------------------------
     @m.action(w=Write, fair="weak")
@@ -194,7 +266,7 @@ def build(p: Params) -> Model:
         """PreOp (afr_changelog_pre_op): dirty += 1 on the locked bricks that answer; then the checks of
         afr_txn_arbitrate_fop (rule ii), afr_changelog_has_quorum and afr_is_write_subvol_valid (rule iii)."""
         c = owner_of(w)
-        ok = {b: lk[w].has(b) & avail(c, b) for b in bricks}
+        ok = {b: lk[w].has(b) & ~fl[w].has(b) & avail(c, b) for b in bricks}
         f1 = {b: fl[w].has(b) | (lk[w].has(b) & ~avail(c, b)) for b in bricks}
         upd = {}
         for b in bricks:
@@ -228,9 +300,10 @@ def build(p: Params) -> Model:
         tgt = {b: lk[w].has(b) & ~fl[w].has(b) for b in bricks}
         succ = {b: tgt[b] & avail(c, b) for b in bricks}
         anysucc = or_(*succ.values())
+        anydata = or_(*(succ[b] for b in data_bricks))
         upd = {phase[w]: "oped", bad[w]: ~anysucc}
-        for b in data_bricks:  # the bricks that applied this write now hold the newest mtime
-            upd[newest.entries[b]] = ite(anysucc, succ[b] | (lk[w].has(b) & data[b].has(w)), newest.has(b))
+        for b in data_bricks:  # the data bricks that applied this write now hold the newest ctime
+            upd[newest.entries[b]] = ite(anydata, succ[b] | (lk[w].has(b) & data[b].has(w)), newest.has(b))
         for b in bricks:
             upd[fl[w].entries[b]] = fl[w].has(b) | (tgt[b] & ~succ[b])
             if b != arb:
@@ -248,6 +321,32 @@ def build(p: Params) -> Model:
         if applied:
             upd[data[b].entries[w]] = True
         return (phase[w] == "preop") & lk[w].has(b) & ~fl[w].has(b) & avail(c, b), upd
+
+    if delay_on:
+        @m.action(w=Write, v=Write)
+        def inherit(w, v):
+            """Eager-lock handover (__afr_eager_lock_handle, afr_changelog_pre_op_inherit): write w of the
+            same client arrives during v's delayed post-op; the timer is cancelled, w takes over v's
+            inodelk and its pre-op (no new dirty count), and v's post-op does nothing
+            (afr_changelog_pre_op_uninherit: the inherited dirty is undone by the last write). Only while
+            v's locks are intact: a disconnect changes the event generation and forces a release
+            (__need_previous_lock_unlocked). Not fair: w may as well come after the delay."""
+            if v == w or owner_of(v) != owner_of(w):
+                return None
+            c = owner_of(w)
+            if p.full_lock:
+                intact = and_(*(~lk[v].has(b) | (owner[b] == v) for b in bricks))
+            else:
+                intact = and_(*(~lk[v].has(b) | avail(c, b) for b in bricks))
+            upd = {phase[v]: "done", **clear(v), phase[w]: "preop", bad[w]: False}
+            for b in bricks:
+                upd[lk[w].entries[b]] = lk[v].has(b)
+                upd[fl[w].entries[b]] = fl[v].has(b)
+                if b != arb:
+                    upd[rd[w].entries[b]] = rd[v].has(b)
+                if p.full_lock:
+                    upd[owner[b]] = ite(owner[b] == v, w, owner[b])
+            return (phase[w] == "idle") & delayed(v) & acked[v] & intact, upd
 
     @m.action(w=Write, fair="weak")
     def ack(w):
@@ -270,7 +369,7 @@ def build(p: Params) -> Model:
             infl = (phase[w] == "oped") & (rd[w].size() == 1) & rd[w].subset_of(fl[w])
         xa = ~skip & ~infl
         tgt = {b: xa & lk[w].has(b) & ~f1[b] for b in bricks}
-        deliv = {b: tgt[b] & avail(c, b) & (FALSE if b == lost else TRUE) for b in bricks}
+        deliv = {b: tgt[b] & avail(c, b) & ~gone[w].has(b) & (FALSE if b == lost else TRUE) for b in bricks}
         f2 = {b: f1[b] | (tgt[b] & ~deliv[b]) for b in bricks}
         upd = {phase[w]: "posted"}
         for b in bricks:
@@ -284,7 +383,7 @@ def build(p: Params) -> Model:
         guard = ((phase[w] == "oped") | (phase[w] == "refused")) & \
             (acked[w] | bad[w] | ~nothing_failed(w) | (phase[w] == "refused"))
         if lost is not None:
-            guard = guard & tgt[lost] & avail(c, lost)
+            guard = guard & tgt[lost] & avail(c, lost) & ~gone[w].has(lost)
         return guard, upd
 
     @m.action(w=Write, fair="weak")
@@ -321,12 +420,29 @@ def build(p: Params) -> Model:
         for j in data_bricks:
             v = ite(src[j], dirty[j], 0)
             maxd = v if maxd is None else max_(maxd, v)
-        wit = or_(*(src[j] & (dirty[j] > 0) for j in data_bricks))
-        # afr_mark_biggest_witness_as_source (sizes are equal: writes are same-size overwrites)
-        d1 = {j: src[j] & (~wit | (dirty[j] == maxd)) for j in data_bricks}
-        # afr_mark_newest_file_as_source: keep the newest among them when one is known to be newest
+        if p.heal_choice == "any":  # the over-approximation: any source tied on witness and mtime
+            wit = or_(*(src[j] & (dirty[j] > 0) for j in data_bricks))
+            d1 = {j: src[j] & (~wit | (dirty[j] == maxd)) for j in data_bricks}
+            anynew = or_(*(d1[j] & newest.has(j) for j in data_bricks))
+            dsrc = {j: d1[j] & (~wit | ~anynew | newest.has(j)) for j in data_bricks}
+            return src, dsrc
+        # __afr_selfheal_data_finalize_source (afr-self-heal-data.c). With no witness on any source
+        # (afr_has_source_witnesses; sizes are equal) it goes straight to afr_choose_source_by_policy,
+        # which prefers the healer's local brick: the self-heal daemon of each data brick's node may
+        # heal, so any data source may be chosen. Otherwise it narrows the sources to one:
+        wit = or_(*(src[j] & (dirty[j] > 0) for j in bricks))
+        # afr_mark_largest_file_as_source: the arbiter (size 0) drops out, data bricks tie (same-size
+        # overwrites); afr_mark_biggest_witness_as_source: the largest dirty count among data sources
+        d1 = {j: src[j] & (dirty[j] == maxd) for j in data_bricks}
+        # afr_mark_newest_file_as_source: the newest ia_ctime, compared with max_ctime <= so that on a
+        # tie the highest index wins, and exactly one source is kept. Bricks that applied the latest
+        # write share its ctime (features.ctime: the client's time); when no remaining source applied
+        # it, their order is unknown to the model and any of them may be kept.
         anynew = or_(*(d1[j] & newest.has(j) for j in data_bricks))
-        dsrc = {j: d1[j] & (~wit | ~anynew | newest.has(j)) for j in data_bricks}
+        tie = {j: d1[j] & (~anynew | newest.has(j)) for j in data_bricks}
+        pick = {j: tie[j] & (~anynew | ~or_(*(tie[k] for k in data_bricks if k.index > j.index)))
+                for j in data_bricks}
+        dsrc = {j: ite(wit, pick[j], src[j]) for j in data_bricks}
         return src, dsrc
 
     src, dsrc = heal_sources()
@@ -359,32 +475,57 @@ def build(p: Params) -> Model:
         return heal_possible & needs_heal & dsrc[s], upd
 
     # ---- faults and repairs -----------------------------------------------------------------
-    @m.action(b=Brick, fault=True)
-    def brick_crash(b):
-        """A brick (its node) goes down; its locks are released. Without server quorum glusterd stops every brick."""
+    def crash_step(b, stall):
         if p.crash_brick >= 0 and b.index != p.crash_brick:
             return None
         upd = {up[b]: False}
+        after = server_ok({x: (FALSE if x == b else up[x]) for x in bricks})
+        down = {x: TRUE if x == b else (~after & up[x] if p.server_quorum != "none" else FALSE) for x in bricks}
         if p.full_lock:
-            after = server_ok({x: (FALSE if x == b else up[x]) for x in bricks})
             for x in bricks:
                 upd[owner[x]] = None if x == b else ite(after, owner[x], None)
-        return up[b], upd
+        upd.update(enotconn(list(Write), down, stall))
+        return up[b] & (stall_possible(list(Write), down) if stall else TRUE), upd
+
+    @m.action(b=Brick, fault=True)
+    def brick_crash(b):
+        """A brick (its node) goes down; its locks are released. Without server quorum glusterd stops every
+        brick. A request outstanding on a stopped brick fails with ENOTCONN: the brick is failed for the
+        rest of that transaction (``enotconn``)."""
+        return crash_step(b, False)
+
+    if p.ping_stall:
+        @m.action(b=Brick, fault=True)
+        def brick_crash_stalled(b):
+            """brick_crash while AFR waits on another, slow brick (up to network.ping-timeout) and b has
+            already answered: b is not failed, and the next phase is sent to it if it is back by then."""
+            return crash_step(b, True)
 
     @m.action(b=Brick, env=True)
     def brick_restart(b):
         """The brick comes back (glusterd restarts it)."""
         return ~up[b], {up[b]: True}
 
+    def link_step(c, b, stall):
+        mine = writes_of(c)
+        upd = {reach[c][b]: False}
+        if p.full_lock and mine:
+            upd[owner[b]] = ite(or_(*(owner[b] == w for w in mine)), None, owner[b])
+        down = {x: TRUE if x == b else FALSE for x in bricks}
+        upd.update(enotconn(mine, down, stall))
+        return reach[c][b] & (stall_possible(mine, down) if stall else TRUE), upd
+
     @m.action(c=Client, b=Brick, fault=True)
     def link_loss(c, b):
-        """The client loses its connection to a brick; the brick drops the client's locks."""
-        upd = {reach[c][b]: False}
-        if p.full_lock:
-            mine = writes_of(c)
-            if mine:
-                upd[owner[b]] = ite(or_(*(owner[b] == w for w in mine)), None, owner[b])
-        return reach[c][b], upd
+        """The client loses its connection to a brick; the brick drops the client's locks; the client's
+        requests outstanding there fail with ENOTCONN."""
+        return link_step(c, b, False)
+
+    if p.ping_stall:
+        @m.action(c=Client, b=Brick, fault=True)
+        def link_loss_stalled(c, b):
+            """link_loss while AFR waits on another, slow brick and b has already answered (ping_stall)."""
+            return link_step(c, b, True)
 
     @m.action(c=Client, b=Brick, env=True)
     def link_repair(c, b):
@@ -400,7 +541,7 @@ def build(p: Params) -> Model:
         upd = {}
         for w in mine:
             upd[phase[w]] = ite(active(w), ph("done"), phase[w])
-            upd.update({lk[w]: set(), fl[w]: set(), rd[w]: set(), bad[w]: False})
+            upd.update(clear(w))
         if p.full_lock:
             for b in bricks:
                 upd[owner[b]] = ite(or_(*(owner[b] == w for w in mine)), None, owner[b])

@@ -63,11 +63,6 @@ def no_stale_read(ctx):
     return and_(*parts)
 
 
-def no_lost_ack(ctx):
-    """Every acknowledged write is in every heal source chosen and in what every read returns."""
-    return no_lost_ack_heal(ctx) & no_stale_read(ctx)
-
-
 # ---- availability (reachability) ----------------------------------------------------------------
 def ack_one_down(ctx):
     """Exactly one brick is down, a data brick, and a write locked without it is acknowledged."""
@@ -135,7 +130,6 @@ def volume_writable(ctx, w=None):
 
 def register(m, ctx):
     m.invariant("no_split_brain", no_split_brain(ctx), doc=no_split_brain.__doc__)
-    m.invariant("no_lost_ack", no_lost_ack(ctx), doc=no_lost_ack.__doc__)
     m.invariant("no_lost_ack_heal", no_lost_ack_heal(ctx), doc=no_lost_ack_heal.__doc__)
     m.invariant("no_stale_read", no_stale_read(ctx), doc=no_stale_read.__doc__)
     m.reachable("ack_one_down", ack_one_down(ctx), doc=ack_one_down.__doc__)

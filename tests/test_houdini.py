@@ -70,7 +70,8 @@ def test_fencing_no_dual_running_vm_is_proved_for_every_reachable_state():
 
 
 def test_auto_reports_what_houdini_tried():
-    m = _model("models/gluster_arbiter.py", {})
+    # without the stall and delayed-post-op windows (issue 14): the model of before, small enough for the budget
+    m = _model("models/gluster_arbiter.py", {"eager_lock": False, "ping_stall": False})
     r = prove(Context(m), m.properties["no_split_brain"], "auto", depth=4, timeout=8)
     assert r.verdict == "unknown"
     assert "Houdini: the property is not inductive relative to" in r.explanation

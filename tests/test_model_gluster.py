@@ -2,7 +2,8 @@
 
 Every expected verdict and trace length below was measured with the explicit engine; the traces
 are checked for the actions that make them. The two inferred lost-ack sequences of the domain
-notes are replayed step by step with the reference interpreter.
+notes are replayed step by step with the reference interpreter. Upstream functions named in the
+docstrings are in gluster/glusterfs 595745f8, xlators/cluster/afr/src/ (docs/models/gluster.md).
 """
 
 from __future__ import annotations
@@ -40,10 +41,22 @@ def actions(res):
 
 # ---- parameters ---------------------------------------------------------------------------------
 def test_defaults_are_upstream(spec):
+    """Option defaults as upstream: cluster.eager-lock on and post-op-delay-secs 1 (afr.c options table),
+    network.ping-timeout 42 s > 0 (protocol/client), so a phase may stall; heal as
+    __afr_selfheal_data_finalize_source."""
     p = spec.make_params()
     assert (p.replica, p.arbiter, p.quorum_type, p.server_quorum, p.quorum_loss) == (3, True, "auto", "none", "enotconn")
     assert (p.clients, p.writes, p.max_faults, p.crash_brick) == (2, 2, 2, -1)
     assert all((p.full_lock, p.arbiter_veto, p.write_subvol_check, p.in_flight_check, p.heal_accused_quorum))
+    assert (p.heal_choice, p.eager_lock, p.post_op_delay, p.ping_stall) == ("upstream", True, 1, True)
+
+
+def test_properties_have_honest_names(spec):
+    """The conjunction no_lost_ack (which read as "data loss" when only the stale-read half failed) is
+    gone: the two checks are reported separately, each under its own name."""
+    m = build_model(spec, {})
+    assert "no_lost_ack" not in m.properties
+    assert {"no_lost_ack_heal", "no_stale_read", "no_split_brain"} <= set(m.properties)
 
 
 @pytest.mark.parametrize("bad", [
@@ -54,6 +67,8 @@ def test_defaults_are_upstream(spec):
     {"quorum_type": "majority"},
     {"replica": 2, "arbiter": False, "crash_brick": 2},
     {"crash_brick": 3},
+    {"heal_choice": "lowest"},
+    {"post_op_delay": -1},
 ])
 def test_bad_input(spec, bad):
     with pytest.raises(BadInput):
@@ -73,7 +88,7 @@ def test_replica2_none_split_brain(spec):
 
 
 def test_replica2_auto_no_split_brain_but_no_writes_without_brick0(spec):
-    params = {"replica": 2, "arbiter": False, "quorum_type": "auto"}
+    params = {"replica": 2, "arbiter": False, "quorum_type": "auto", "ping_stall": False}
     res, stats = run(spec, params, "no_split_brain", "no_lost_ack_heal", "ack_without_brick0", "ack_one_down")
     assert stats.complete
     assert res["no_split_brain"].verdict == "holds"
@@ -84,6 +99,24 @@ def test_replica2_auto_no_split_brain_but_no_writes_without_brick0(spec):
     assert labels(w)[0] == "brick_crash(b=brick1)" and "ack" in actions(w)
 
 
+def test_replica2_auto_lock_loss_race_needs_a_stall(spec):
+    """Finding 8: replica 2 auto loses an acked write (15 steps) only with a stall. brick0 answers the
+    pre-op while AFR waits on a slow brick1 (network.ping-timeout), restarts unnoticed, so the op is
+    wound to it again (no ENOTCONN: nothing was in flight); brick1's link then drops (the op fails there).
+    Both locks of write0 are gone, so write1 and the self-heal daemon run in the middle of write0:
+    heal copies brick1 over brick0 (erasing write0), then write0's post-op makes brick0 blame brick1
+    and write0 is acked. afr_changelog_pre_op / afr_transaction_fop send to every locked brick not in
+    failed_subvols; the event generation is checked only at the start of a transaction."""
+    res, _ = run(spec, {"replica": 2, "arbiter": False, "quorum_type": "auto"}, "no_lost_ack_heal")
+    r = res["no_lost_ack_heal"]
+    assert r.verdict == "violated" and r.trace.length == 15
+    lab = labels(r)
+    assert "brick_crash_stalled(b=brick0)" in lab and "link_loss(c=client0, b=brick1)" in lab
+    assert lab.index("heal(s=brick1)") < lab.index("post_op(w=write0)")
+    last = r.trace.states[-1]
+    assert last["acked"]["write0"] and all("write0" not in d for d in last["data"].values())
+
+
 def test_replica2_fixed1_is_like_none(spec):
     res, _ = run(spec, {"replica": 2, "arbiter": False, "quorum_type": "fixed", "quorum_count": 1}, "no_split_brain")
     assert res["no_split_brain"].verdict == "violated" and res["no_split_brain"].trace.length == 11
@@ -92,13 +125,25 @@ def test_replica2_fixed1_is_like_none(spec):
 # ---- item 4/5: replica 3 arbiter 1, auto, every rule on -------------------------------------------
 def test_arbiter_default_bounds(spec):
     res, stats = run(spec, {}, "no_split_brain", "no_lost_ack_heal", "ack_two_down", "read_two_down", "ack_one_down")
-    assert stats.complete and stats.states == 34469
+    assert stats.complete and stats.states == 39089
     assert res["no_split_brain"].verdict == "holds"
     assert res["no_lost_ack_heal"].verdict == "holds"
     assert res["ack_two_down"].verdict == "violated"  # unreachable: two nodes down, no write acked
     assert res["read_two_down"].verdict == "violated"  # enotconn: reads fail too
     one = res["ack_one_down"]
     assert one.verdict == "holds" and one.trace.length == 5 and labels(one)[0] == "brick_crash(b=brick0)"
+
+
+@pytest.mark.parametrize("eager,stall,states", [(True, True, 39089), (False, True, 44051), (True, False, 34325),
+                                                (False, False, 34361)])
+def test_arbiter_defaults_with_and_without_eager_lock(spec, eager, stall, states):
+    """cluster.eager-lock on and off (and stalls on and off): at 2 clients, 2 writes, 2 faults the
+    arbiter volume keeps both safety properties either way; only the stale read (5 steps) fails."""
+    res, stats = run(spec, {"eager_lock": eager, "ping_stall": stall}, "no_split_brain", "no_lost_ack_heal",
+                     "no_stale_read", "ack_two_down")
+    assert stats.complete and stats.states == states
+    assert res["no_split_brain"].verdict == "holds" and res["no_lost_ack_heal"].verdict == "holds"
+    assert res["no_stale_read"].verdict == "violated" and res["no_stale_read"].trace.length == 5
 
 
 def test_arbiter_erofs_reads_with_two_down(spec):
@@ -109,12 +154,13 @@ def test_arbiter_erofs_reads_with_two_down(spec):
 
 
 def test_stale_read_between_ack_and_post_op(spec):
-    """An acked write is missing from a brick another client may read until the post-op blames it."""
-    res, _ = run(spec, {"max_faults": 1}, "no_stale_read", "no_lost_ack")
-    for name in ("no_stale_read", "no_lost_ack"):
-        r = res[name]
-        assert r.verdict == "violated" and r.trace.length == 5
-        assert actions(r) == ["link_loss", "lock", "pre_op", "op", "ack"]
+    """An acked write is missing from a brick another client may read until the post-op blames it;
+    with one fault no heal loses anything: no_stale_read fails alone (5 steps), no_lost_ack_heal holds."""
+    res, _ = run(spec, {"max_faults": 1}, "no_stale_read", "no_lost_ack_heal")
+    assert res["no_lost_ack_heal"].verdict == "holds"
+    r = res["no_stale_read"]
+    assert r.verdict == "violated" and r.trace.length == 5
+    assert actions(r) == ["link_loss", "lock", "pre_op", "op", "ack"]
     r = res["no_stale_read"]
     assert labels(r)[0] == "link_loss(c=client0, b=brick0)"
     last = r.trace.states[-1]
@@ -170,10 +216,20 @@ def test_arbiter_three_faults_lost_ack(spec):
 
 
 def test_replica3_three_faults_lost_ack(spec):
+    """Finding 5 under the upstream heal rule: nothing is blamed, every dirty count and ctime ties, and
+    afr_mark_newest_file_as_source keeps the highest index (max_ctime <=): brick2, which lacks the
+    acked write1 (its link to client1 was down)."""
     res, _ = run(spec, {"arbiter": False, "max_faults": 3}, "no_lost_ack_heal", "no_split_brain")
     r = res["no_lost_ack_heal"]
     assert r.verdict == "violated" and r.trace.length == 12
-    assert "client_crash(c=client1)" in labels(r) and "post_op_lost(w=write0, b=brick0)" in labels(r)
+    assert "client_crash(c=client1)" in labels(r) and "post_op_lost(w=write0, b=brick2)" in labels(r)
+    last = r.trace.states[-1]
+    assert last["acked"]["write1"] and "write1" not in last["data"]["brick2"]
+    assert all(not v for v in last["blame"].values()) and set(last["dirty"].values()) == {1}
+    assert last["newest"] == ["brick0", "brick1", "brick2"]
+    m = build_model(spec, {"arbiter": False, "max_faults": 3})
+    state = replay(m, labels(r))
+    assert heals(m, state) == ["heal(s=brick2)"]
 
 
 # ---- each rule switched off ------------------------------------------------------------------------
@@ -203,13 +259,46 @@ def test_rule_off_no_difference_at_default_bounds(spec, switch):
     assert res["no_split_brain"].verdict == "holds" and res["no_lost_ack_heal"].verdict == "holds"
 
 
-def test_server_quorum_lock_loss_race(spec):
-    res, _ = run(spec, {"server_quorum": "server"}, "no_split_brain")
-    r = res["no_split_brain"]
-    assert r.verdict == "violated" and r.trace.length == 13
-    assert actions(r).count("brick_crash") == 2
+def test_server_quorum_split_brain_needs_the_delayed_post_op(spec):
+    """Finding 6 (server quorum, 2 faults, 14 steps): write1 is done on brick0 + arbiter (brick1 down)
+    and waits for its delayed post-op (afr_is_delayed_changelog_post_op_needed: nothing failed, a
+    WRITE; no request in flight). brick0 dies, server quorum stops the arbiter too; brick1 and brick0
+    return and write0 locks them; then write1's post-op fires (afr_changelog_post_op_do) and reaches
+    bricks write0 has locked: write1 blames brick1, write0 blames brick0, the arbiter blames both:
+    split-brain. A stall cannot stand in for the delay here (a stop of every brick leaves no brick to
+    wait on): with eager_lock off there is no split-brain, stalls or not."""
+    for stall in (True, False):
+        res, _ = run(spec, {"server_quorum": "server", "ping_stall": stall}, "no_split_brain")
+        r = res["no_split_brain"]
+        assert r.verdict == "violated" and r.trace.length == 14
+        lab = labels(r)
+        assert not any("stalled" in x for x in lab)
+        assert lab.index("brick_crash(b=brick0)") < lab.index("brick_restart(b=brick0)") < lab.index("post_op(w=write1)")
+        assert lab.index("lock(w=write0)") < lab.index("post_op(w=write1)")
+        last = r.trace.states[-1]
+        assert last["blame"]["brick2"] == ["brick0", "brick1"]
+    for stall in (True, False):
+        res, stats = run(spec, {"server_quorum": "server", "ping_stall": stall, "eager_lock": False}, "no_split_brain")
+        assert stats.complete and res["no_split_brain"].verdict == "holds"
+
+
+def test_server_quorum_loses_an_acked_write_without_any_window(spec):
+    """Finding 9 (server quorum, 2 faults, 14 steps, no stall, no delay): write0 goes to brick0 and the
+    arbiter while brick1 is down; brick0 dies before write0's post-op and server quorum stops the
+    arbiter too, so the post-op that would blame brick1 reaches no brick (ENOTCONN). brick1 returns,
+    nothing accuses it, write1 succeeds on brick1 + arbiter and blames brick0: heal copies brick1,
+    which lacks the acked write0. Without server quorum the arbiter stays up, records the blame and
+    the arbiter veto refuses write1."""
+    params = {"server_quorum": "server", "ping_stall": False, "eager_lock": False}
+    res, _ = run(spec, params, "no_lost_ack_heal")
+    r = res["no_lost_ack_heal"]
+    assert r.verdict == "violated" and r.trace.length == 14
     lab = labels(r)
-    assert lab.index("lock(w=write1)") < lab.index("op(w=write0)")  # write0 continues after losing its locks
+    assert lab[:2] == ["brick_crash(b=brick1)", "lock(w=write0)"] and lab[-1] == "ack(w=write0)"
+    last = r.trace.states[-1]
+    assert last["data"]["brick0"] == ["write0"] and last["blame"]["brick2"] == ["brick0"]
+    res, _ = run(spec, {"ping_stall": False, "eager_lock": False}, "no_lost_ack_heal")
+    assert res["no_lost_ack_heal"].verdict == "holds"
 
 
 # ---- the two inferred sequences of the domain notes, replayed -------------------------------------
@@ -224,6 +313,101 @@ def replay(m, steps):
 
 def holds(m, name, state):
     return bool(eval_expr(m.properties[name].expr, state))
+
+
+def heals(m, state):
+    """The heal steps the model allows in a state: one per data source it may copy from."""
+    return sorted(m.instances[i].label for i, _ in successors(m, state) if m.instances[i].action == "heal")
+
+
+def pending_state(m, dirty, newest, blame=None):
+    """All bricks up, no transaction: the changelog and ctimes given (writes applied everywhere)."""
+    v = m.decode(m.init_states()[0])
+    v["dirty"].update(dirty)
+    v["newest"] = newest
+    if blame:
+        v["blame"].update(blame)
+    return m.encode_state(v)
+
+
+# ---- item 1: the heal source (afr-self-heal-data.c: __afr_selfheal_data_finalize_source) ------------
+def test_heal_takes_the_highest_index_among_tied_newest_sources(spec):
+    """afr_mark_newest_file_as_source compares ia_ctime with max_ctime <= and keeps one source: on a
+    tie the highest index. Dirty counts (witnesses) tie, no blame, brick0 and brick1 share the newest
+    ctime: the heal copies brick1. heal_choice=any keeps every tied source (the over-approximation)."""
+    m = build_model(spec, {})
+    st = pending_state(m, {"brick0": 1, "brick1": 1, "brick2": 1}, ["brick0", "brick1"])
+    assert heals(m, st) == ["heal(s=brick1)"]
+    m3 = build_model(spec, {"arbiter": False})
+    st3 = pending_state(m3, {"brick0": 1, "brick1": 1, "brick2": 1}, ["brick0", "brick1", "brick2"])
+    assert heals(m3, st3) == ["heal(s=brick2)"]
+    assert heals(m3, pending_state(m3, {"brick0": 1, "brick1": 1, "brick2": 1}, ["brick0", "brick1"])) == \
+        ["heal(s=brick1)"]  # brick2 is not among the newest
+    many = build_model(spec, {"heal_choice": "any"})
+    assert heals(many, pending_state(many, {"brick0": 1, "brick1": 1, "brick2": 1}, ["brick0", "brick1"])) == \
+        ["heal(s=brick0)", "heal(s=brick1)"]
+
+
+def test_heal_biggest_witness_before_ctime_and_never_the_arbiter(spec):
+    """afr_mark_largest_file_as_source drops the arbiter (size 0) before the witness count is compared,
+    so an arbiter with the biggest dirty count is never the source; afr_mark_biggest_witness_as_source
+    then keeps brick0 (dirty 2) although brick1 is newer. The arbiter has no heal step at all
+    (__afr_selfheal_data never copies from it)."""
+    m = build_model(spec, {})
+    st = pending_state(m, {"brick0": 2, "brick1": 1, "brick2": 2}, ["brick1"])
+    assert heals(m, st) == ["heal(s=brick0)"]
+    st = pending_state(m, {"brick0": 1, "brick1": 1, "brick2": 2}, ["brick0", "brick1"])
+    assert heals(m, st) == ["heal(s=brick1)"]
+    assert not any(i.label == "heal(s=brick2)" for i in m.instances)
+
+
+def test_heal_without_witness_may_use_any_data_source(spec):
+    """No witness on any source (only blame): __afr_selfheal_data_finalize_source goes straight to
+    afr_choose_source_by_policy, which prefers the healer's local brick; the self-heal daemon of each
+    data brick's node may run the heal, so each unaccused data brick may be the source."""
+    m = build_model(spec, {})
+    assert heals(m, pending_state(m, {}, ["brick0", "brick1"])) == []  # nothing pending: no heal
+    m3 = build_model(spec, {"arbiter": False})
+    st = pending_state(m3, {}, ["brick0", "brick1", "brick2"], blame={"brick0": ["brick2"], "brick1": ["brick2"]})
+    assert heals(m3, st) == ["heal(s=brick0)", "heal(s=brick1)"]
+
+
+# ---- item 4: ENOTCONN between phases (afr-transaction.c) --------------------------------------------
+def test_a_brick_that_restarts_during_the_pre_op_stays_failed(spec):
+    """The pre-op is wound from afr_changelog_pre_op to every locked brick; a brick that disconnects with
+    it in flight answers ENOTCONN and joins failed_subvols for the rest of the transaction, even if it is
+    back before the op: the op is not sent to it and the post-op blames it."""
+    m = build_model(spec, {"ping_stall": False})
+    st = replay(m, ["lock(w=write0)", "brick_crash(b=brick0)", "brick_restart(b=brick0)", "pre_op(w=write0)",
+                    "op(w=write0)", "post_op(w=write0)"])
+    v = m.decode(st)
+    assert v["failed"]["write0"] == ["brick0"] and v["dirty"]["brick0"] == 0
+    assert v["data"]["brick0"] == [] and v["data"]["brick1"] == ["write0"]
+    assert v["blame"] == {"brick0": [], "brick1": ["brick0"], "brick2": ["brick0"]}
+
+
+def test_a_stall_lets_a_restarted_brick_be_used_again(spec):
+    """With a stall (brick0 answered, AFR waits on another brick for up to network.ping-timeout) the
+    disconnect fails nothing in flight: brick0 is back before the op and gets it, its lock lost."""
+    m = build_model(spec, {})
+    st = replay(m, ["lock(w=write0)", "pre_op(w=write0)", "brick_crash_stalled(b=brick0)", "brick_restart(b=brick0)",
+                    "op(w=write0)"])
+    v = m.decode(st)
+    assert v["failed"]["write0"] == [] and v["data"]["brick0"] == ["write0"] and v["owner"]["brick0"] is None
+
+
+@pytest.mark.parametrize("eager", [True, False])
+def test_the_delayed_post_op_has_nothing_in_flight(spec, eager):
+    """After the op, with eager-lock the post-op is delayed (afr_is_delayed_changelog_post_op_needed:
+    nothing failed, a WRITE): no request is in flight, so a brick that disconnects and returns gets the
+    post-op. Without eager-lock the post-op was wound in the op's callback and fails there (ENOTCONN)."""
+    m = build_model(spec, {"eager_lock": eager, "ping_stall": False})
+    st = replay(m, ["lock(w=write0)", "pre_op(w=write0)", "op(w=write0)", "brick_crash(b=brick0)",
+                    "brick_restart(b=brick0)", "ack(w=write0)", "post_op(w=write0)"])
+    v = m.decode(st)
+    assert v["acked"]["write0"]
+    assert v["gone"]["write0"] == ([] if eager else ["brick0"])
+    assert v["dirty"]["brick0"] == (0 if eager else 1)  # the post-op's dirty decrement reached brick0 or not
 
 
 def test_inferred_arbiter_sequence(spec):
@@ -271,22 +455,55 @@ def test_inferred_replica3_sequence(spec):
 def test_arbiter_three_faults_exhaustive_size(spec):
     m = build_model(spec, {"max_faults": 3})
     r = check(m, [m.properties["ack_two_down"]])
-    assert r.stats.complete and r.stats.states == 491134
+    assert r.stats.complete and r.stats.states == 604438
     assert r.properties[0].verdict == "violated"
 
 
-def test_arbiter_three_writes_two_faults_lost_ack(spec):
-    """Finding 2: with three writes, two faults suffice to lose an acked write in a heal."""
+def test_eager_lock_handover_drops_the_blame(spec):
+    """Finding 2 (arbiter, writes=3, 2 faults, 17 steps): write2 is acked on brick0 + arbiter while
+    client0 cannot reach brick1; during its delayed post-op write0 (same client) inherits the lock and
+    the pre-op (__afr_eager_lock_handle, afr_changelog_pre_op_inherit), so write2's own post-op, which
+    would blame brick1, never runs. brick0 then crashes with write0's op in flight (ENOTCONN): write0
+    succeeds on the arbiter only, afr_handle_quorum fails it, and afr_changelog_post_op_do skips the
+    xattrop (op_ret < 0 and a pre-op'd brick failed). brick1 is never blamed; write1 then blames brick0."""
     res, _ = run(spec, {"writes": 3}, "no_lost_ack_heal")
+    r = res["no_lost_ack_heal"]
+    assert r.verdict == "violated" and r.trace.length == 17
+    lab = labels(r)
+    assert "inherit(w=write0, v=write2)" in lab and "post_op(w=write2)" not in lab
+    assert lab.index("inherit(w=write0, v=write2)") < lab.index("brick_crash(b=brick0)") < lab.index("op(w=write0)")
+    last = r.trace.states[-1]
+    assert last["acked"]["write2"] and "write2" not in last["data"]["brick1"]
+    assert last["blame"] == {"brick0": [], "brick1": ["brick0"], "brick2": ["brick0"]}
+
+
+def test_arbiter_three_writes_lost_ack_without_eager_lock(spec):
+    """The old finding 2 under the upstream tie-break (18 steps, eager-lock off, no stall): no brick is
+    blamed, every dirty count is 1, brick0 and brick1 hold the newest write: afr_mark_newest_file_as_source
+    keeps brick1 (the highest index), which lacks the acked write0."""
+    params = {"writes": 3, "eager_lock": False, "ping_stall": False}
+    res, _ = run(spec, params, "no_lost_ack_heal")
     r = res["no_lost_ack_heal"]
     assert r.verdict == "violated" and r.trace.length == 18
     lab = labels(r)
     assert lab.index("ack(w=write0)") < lab.index("client_crash(c=client0)")
-    assert "link_loss(c=client0, b=brick0)" in lab
     last = r.trace.states[-1]
-    assert last["acked"]["write0"] and "write0" not in last["data"]["brick0"]
+    assert last["acked"]["write0"] and "write0" not in last["data"]["brick1"]
     assert all(not v for v in last["blame"].values()) and last["dirty"] == {"brick0": 1, "brick1": 1, "brick2": 1}
     assert last["newest"] == ["brick0", "brick1"]
+    m = build_model(spec, params)
+    assert heals(m, replay(m, lab)) == ["heal(s=brick1)"]
+
+
+@pytest.mark.parametrize("eager,length", [(True, 17), (False, 19)])
+def test_one_client_three_writes_eager_lock_on_and_off(spec, eager, length):
+    """One client, three writes: with eager-lock the handover (inherit) shortens the heal loss to 17
+    steps; without it the shortest is 19. Either way no split-brain."""
+    res, stats = run(spec, {"clients": 1, "writes": 3, "eager_lock": eager}, "no_lost_ack_heal", "no_split_brain")
+    assert stats.complete and res["no_split_brain"].verdict == "holds"
+    r = res["no_lost_ack_heal"]
+    assert r.verdict == "violated" and r.trace.length == length
+    assert ("inherit" in actions(r)) == eager
 
 
 def test_refused_write_completes_a_replica3_split_brain(spec):
@@ -313,3 +530,50 @@ def test_refused_write_completes_a_replica3_split_brain(spec):
     assert v["acked"] == {"write0": False, "write1": True, "write2": True}
     assert v["data"]["brick0"] == ["write1", "write2"]  # the only complete copy, now blamed by both others
     assert not holds(m, "no_split_brain", state)
+
+
+# ---- the verdict table of docs/models/gluster.md ---------------------------------------------------
+def _table_module():
+    import importlib.util
+    path = Path(__file__).resolve().parent.parent / "scripts" / "gen_gluster_table.py"
+    sp = importlib.util.spec_from_file_location("gen_gluster_table", path)
+    mod = importlib.util.module_from_spec(sp)
+    sp.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("title", ["replica 2, quorum auto", "r3 arbiter 1, auto, all rules (defaults)",
+                                   "— server_quorum server (the virt group)", "— server_quorum server, no window"])
+def test_verdict_table_rows_come_from_runs(title):
+    """The page's table is written by scripts/gen_gluster_table.py; these rows are re-run and compared."""
+    mod = _table_module()
+    rows = mod.current_rows(mod.PAGE.read_text())
+    params = dict(mod.CASES)[title]
+    assert len(rows) == len(mod.CASES)
+    assert mod.row(title, params) in rows
+
+
+@pytest.mark.slow
+def test_verdict_table_is_current():
+    """Every row of the table, re-run (about a minute)."""
+    mod = _table_module()
+    text = mod.PAGE.read_text()
+    assert mod.replace_between(text, mod.table([mod.row(t, p) for t, p in mod.CASES])) == text
+
+
+def test_cli_default_check_prints_each_property_under_its_name(tmp_path):
+    """`hacheck check models/gluster_arbiter.py` at the defaults (eager-lock on, delay 1, stalls): the
+    console block of docs/models/gluster.md is what it prints (every line but the timing line)."""
+    import re
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parent.parent
+    doc = (root / "docs" / "models" / "gluster.md").read_text()
+    block = re.search(r"\$ \.venv/bin/hacheck check models/gluster_arbiter.py -q\n(.*?)```", doc, re.S).group(1)
+    want = [ln for ln in block.splitlines() if ln and not ln.startswith("  explicit:")]
+    r = subprocess.run([sys.executable, "-m", "hacheck.cli", "check", "models/gluster_arbiter.py", "-q", "--out",
+                        str(tmp_path)], capture_output=True, text=True, cwd=root)
+    assert r.returncode == 1
+    got = r.stdout.splitlines()
+    assert [ln for ln in got if ln and not ln.startswith("  explicit:")] == want
+    assert "no_lost_ack " not in r.stdout and len(want) == 10

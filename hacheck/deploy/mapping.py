@@ -239,6 +239,9 @@ def gluster_params(d: Deployment, vol: Volume) -> tuple[dict[str, Any], dict[str
         "quorum_loss": "erofs" if version_before(version, (3, 13)) else "enotconn",
         "full_lock": o["cluster.full-lock"],
         "clients": d.tables["check"]["gluster_clients"], "writes": d.tables["check"]["gluster_writes"],
+        # untimed: only "a delay" or "none"; any ping-timeout (0 = never give up) lets a phase stall
+        "eager_lock": o["cluster.eager-lock"], "post_op_delay": 1 if o["cluster.post-op-delay-secs"] > 0 else 0,
+        "ping_stall": True,
     }
     v = f"volumes[{vol.name}]"
     sources = {
@@ -247,8 +250,14 @@ def gluster_params(d: Deployment, vol: Volume) -> tuple[dict[str, Any], dict[str
         "server_quorum": [f"{v}.options.cluster.server-quorum-type"],
         "server_quorum_ratio": ["gluster.cluster.server-quorum-ratio"], "quorum_loss": ["gluster.version"],
         "full_lock": [f"{v}.options.cluster.full-lock"], "clients": ["check.gluster_clients"],
-        "writes": ["check.gluster_writes"],
+        "writes": ["check.gluster_writes"], "eager_lock": [f"{v}.options.cluster.eager-lock"],
+        "post_op_delay": [f"{v}.options.cluster.post-op-delay-secs"], "ping_stall": [f"{v}.options.network.ping-timeout"],
     }
+    opt_param = {"cluster.quorum-type": "quorum_type", "cluster.server-quorum-type": "server_quorum",
+                 "cluster.eager-lock": "eager_lock", "network.ping-timeout": "ping_stall"}
+    for k in vol.group_keys:  # an option set by the group: the group is where it comes from
+        if k in opt_param:
+            sources[opt_param[k]] = [f"{v}.group"]
     return params, sources
 
 
@@ -272,6 +281,13 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
     if params["server_quorum"] == "server" and len(peers) != vol.replica:
         mp.notes.append(f"server quorum counts the {len(peers)} nodes of the trusted pool; the model counts the "
                         f"{vol.replica} nodes of one replica set")
+    o = vol.options
+    if o["features.shard"]:
+        mp.notes.append("features.shard on: the model checks one shard, a file of its own with the same transactions "
+                        "(docs/models/gluster.md, \"Sharding\")")
+    if not o["cluster.choose-local"]:
+        mp.notes.append("cluster.choose-local off: reads go to the gfid-hashed brick; the model lets a read use any "
+                        "readable brick, which includes it")
     if params["quorum_loss"] == "erofs":
         mp.notes.append(f"GlusterFS {d.tables['gluster']['version']} (< 3.13): without client quorum the volume "
                         "turns read-only (EROFS)")
@@ -291,8 +307,10 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
                     pats.append(FaultPattern("client_crash"))
                     budget += 1
                 elif kind == "storage-loss":
-                    if t in hyper_names:  # this host's mount loses every brick, one link at a time
+                    if t in hyper_names:  # this host's mount loses every brick, one link at a time; a link
+                        # may come back within network.ping-timeout while another brick stalls (ping_stall)
                         pats.append(FaultPattern("link_loss", (("c", "client0"),)))
+                        pats.append(FaultPattern("link_loss_stalled", (("c", "client0"),)))
                         budget += vol.replica
                 else:
                     for action, pname in GLUSTER_FAULTS.get(kind, []):

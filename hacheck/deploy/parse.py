@@ -17,7 +17,7 @@ import attrs
 
 from ..lang.errors import BadInput
 from .locate import Locator
-from .schema import FAILURE_KINDS, REQUIRED, TABLES, Key, child_table
+from .schema import FAILURE_KINDS, GROUPS, REQUIRED, TABLES, Key, child_table
 
 PRIORITIES = {"low": 1, "medium": 50, "high": 100}
 
@@ -68,6 +68,8 @@ class Volume:
     bricks: tuple[Brick, ...]
     options: dict[str, Any]
     index: int
+    group: str = ""
+    group_keys: tuple[str, ...] = ()  # options set by the group, not by [volumes.options] or the defaults
 
     @property
     def sets(self) -> list[tuple[Brick, ...]]:
@@ -300,14 +302,17 @@ def _build(d: Deployment, errs: _Errors) -> None:
                         prio, f["host"], f["storage"], i))
     for i, v in enumerate(raw.get("volumes", [])):
         f = _filled(v, "volumes[]")
-        opts = _filled(v.get("options", {}), "volumes[].options")
+        raw_opts = v.get("options", {}) if isinstance(v.get("options", {}), dict) else {}
+        from_group = {k: x for k, x in GROUPS.get(f["group"], {}).items() if k not in raw_opts}
+        opts = _filled({**from_group, **raw_opts}, "volumes[].options")
         bricks = []
         for j, text in enumerate(f["bricks"] or []):
             host, sep, bpath = text.partition(":")
             if not sep or not host or not bpath.startswith("/"):
                 errs.add(("volumes", i, "bricks", j), f"brick {text!r} is not HOST:/PATH")
             bricks.append(Brick(host, bpath, j))
-        d.volumes.append(Volume(f["name"], f["replica"], bool(f["arbiter"]), tuple(bricks), opts, i))
+        d.volumes.append(Volume(f["name"], f["replica"], bool(f["arbiter"]), tuple(bricks), opts, i, f["group"],
+                                tuple(sorted(from_group))))
     d.engine = d.tables["engine"]
     d.settings = flatten_settings(d)
 

@@ -135,7 +135,15 @@ VOLUMES = Table("volumes[]", (
         low=0, high=1, upstream="gluster volume create ... arbiter 1"),
     Key("bricks", "list[str]", doc="`host:/path` in `gluster volume create` order: consecutive groups of `replica` "
         "bricks form the replica sets; with an arbiter the last of each group is the arbiter"),
+    Key("group", "str", "", "an option group applied before `[volumes.options]` (which override it): `virt` is "
+        "extras/group-virt.example, what oVirt sets on its storage domains (server quorum `server`, eager-lock on, "
+        "`network.ping-timeout` 20, `features.shard` on, `cluster.choose-local` off, ...)", choices=("", "virt"),
+        upstream="gluster volume set VOLUME group virt"),
 ), array=True, subtables=("volumes[].options",), doc="one `[[volumes]]` table per GlusterFS volume")
+
+# extras/group-virt.example (gluster/glusterfs), the options the checker reads
+GROUPS = {"virt": {"cluster.quorum-type": "auto", "cluster.server-quorum-type": "server", "cluster.eager-lock": True,
+                   "network.ping-timeout": 20, "features.shard": True, "cluster.choose-local": False}}
 
 VOLUME_OPTIONS = Table("volumes[].options", (
     Key("cluster.quorum-type", "str", "", "client quorum: `none`, `auto` (more than half the bricks; with exactly "
@@ -148,6 +156,17 @@ VOLUME_OPTIONS = Table("volumes[].options", (
         "the server quorum of the trusted pool", choices=("none", "server"), upstream="cluster.server-quorum-type"),
     Key("cluster.full-lock", "bool", True, "data transactions lock the whole file (upstream default since 3.13.2); "
         "false: range locks", upstream="cluster.full-lock"),
+    Key("cluster.eager-lock", "bool", True, "a client keeps its lock and defers the post-op of a write to let its next "
+        "write inherit both (upstream default on)", upstream="cluster.eager-lock"),
+    Key("cluster.post-op-delay-secs", "int", 1, "seconds the post-op of a write waits with eager-lock (0: none); the "
+        "untimed model only tells 0 from more", low=0, high=3600, upstream="cluster.post-op-delay-secs"),
+    Key("network.ping-timeout", "int", 42, "seconds a client waits on an unresponsive brick before it disconnects "
+        "(0: never); while it waits, another brick may restart unnoticed", low=0, high=1013,
+        upstream="network.ping-timeout"),
+    Key("features.shard", "bool", False, "files are split into shards; the model checks one shard (docs/models/"
+        "gluster.md, \"Sharding\")", upstream="features.shard"),
+    Key("cluster.choose-local", "bool", True, "reads prefer the brick on the client's own node; off: by gfid hash "
+        "(the model lets a read use any readable brick)", upstream="cluster.choose-local"),
 ), doc="GlusterFS volume options (`gluster volume set VOLUME KEY VALUE`), named as upstream")
 
 GLUSTER = Table("gluster", (

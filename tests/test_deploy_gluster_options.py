@@ -1,0 +1,138 @@
+"""Deployment files: the Gluster `virt` option group and the options it sets, mapped to model parameters.
+
+`group = "virt"` on a `[[volumes]]` table applies extras/group-virt.example (gluster/glusterfs): server
+quorum `server`, `cluster.eager-lock` on, `network.ping-timeout` 20, `features.shard` on,
+`cluster.choose-local` off. Options written in `[volumes.options]` override the group, as a later
+`gluster volume set` does. Defaults of the individual options are upstream's (afr.c option table:
+eager-lock on, post-op-delay-secs 1; protocol/client: ping-timeout 42).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hacheck.deploy.mapping import gluster_params, plan
+from hacheck.deploy.parse import load, loads
+from hacheck.lang.errors import BadInput
+
+ROOT = Path(__file__).resolve().parent.parent
+STAR = ROOT / "examples" / "star.toml"
+VIRT = ROOT / "examples" / "star-virt.toml"
+
+
+def with_volume(star_text: str, extra: str, options: str = "") -> str:
+    """examples/star.toml with lines added to the [[volumes]] table and its options replaced."""
+    text = star_text.replace('arbiter = 1\n', f'arbiter = 1\n{extra}\n', 1)
+    head, _, rest = text.partition("[volumes.options]\n")
+    _, _, tail = rest.partition("\n\n")
+    return head + "[volumes.options]\n" + options + "\n\n" + tail
+
+
+@pytest.fixture(scope="module")
+def star_text():
+    return STAR.read_text()
+
+
+def params_of(text):
+    d = loads(text)
+    return gluster_params(d, d.volumes[0])
+
+
+def test_defaults_are_upstream(star_text):
+    params, sources = params_of(with_volume(star_text, ""))
+    assert (params["eager_lock"], params["post_op_delay"], params["ping_stall"]) == (True, 1, True)
+    assert params["server_quorum"] == "none"
+    assert sources["eager_lock"] == ["volumes[engine].options.cluster.eager-lock"]
+
+
+def test_virt_group_sets_server_quorum_and_eager_lock(star_text):
+    params, sources = params_of(with_volume(star_text, 'group = "virt"'))
+    assert params["server_quorum"] == "server" and params["eager_lock"] and params["quorum_type"] == "auto"
+    assert sources["server_quorum"] == ["volumes[engine].group"]  # SARIF points at the group line
+    d = loads(with_volume(star_text, 'group = "virt"'))
+    vol = d.volumes[0]
+    assert vol.group == "virt"
+    assert vol.options["network.ping-timeout"] == 20 and vol.options["features.shard"]
+    assert not vol.options["cluster.choose-local"]
+
+
+def test_explicit_options_override_the_group(star_text):
+    text = with_volume(star_text, 'group = "virt"',
+                       '"cluster.server-quorum-type" = "none"\n"cluster.eager-lock" = false\n'
+                       '"cluster.post-op-delay-secs" = 0')
+    params, sources = params_of(text)
+    assert params["server_quorum"] == "none" and not params["eager_lock"] and params["post_op_delay"] == 0
+    assert sources["server_quorum"] == ["volumes[engine].options.cluster.server-quorum-type"]
+
+
+def test_group_notes_say_what_the_model_does_not_check(star_text):
+    p = plan(loads(with_volume(star_text, 'group = "virt"')))
+    notes = next(m for m in p.models if m.model == "gluster_arbiter").notes
+    assert any("features.shard on" in n for n in notes)
+    assert any("choose-local off" in n for n in notes)
+
+
+def test_storage_loss_allows_a_stalled_link_loss_but_a_host_crash_does_not():
+    """A link may come back within network.ping-timeout (a network blip); a rebooting host cannot."""
+    p = plan(load(VIRT), fail=["ovirt1:storage-loss"])
+    pats = {f.action for r in p.models[0].runs for f in r.spec.faults}
+    assert pats == {"link_loss", "link_loss_stalled"}
+    p = plan(load(VIRT), fail=["ovirt1:host-crash"])
+    assert {f.action for r in p.models[0].runs for f in r.spec.faults} == {"brick_crash"}
+
+
+def test_the_virt_example_differs_from_star_only_in_the_group():
+    a, b = load(STAR), load(VIRT)
+    pa, pb = gluster_params(a, a.volumes[0])[0], gluster_params(b, b.volumes[0])[0]
+    assert {k for k in pa if pa[k] != pb[k]} == {"server_quorum"}
+
+
+@pytest.mark.parametrize("bad,where", [
+    ('group = "db"', "group"),
+    ('group = "virt"\n', None),
+])
+def test_bad_group_is_a_clear_error(star_text, bad, where):
+    text = with_volume(star_text, bad)
+    if where is None:
+        loads(text)  # valid
+        return
+    with pytest.raises(BadInput) as e:
+        loads(text)
+    assert "group" in str(e.value) and "virt" in str(e.value)
+
+
+def test_bad_option_value_exits_2(tmp_path, star_text):
+    f = tmp_path / "bad.toml"
+    f.write_text(with_volume(star_text, "", '"cluster.eager-lock" = "yes"'))
+    r = subprocess.run([sys.executable, "-m", "hacheck.cli", "check", str(f)], capture_output=True, text=True,
+                       cwd=ROOT)
+    assert r.returncode == 2 and "cluster.eager-lock" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("path", [STAR, VIRT], ids=["star", "star-virt"])
+def test_star_storage_loss_verdicts_with_and_without_the_virt_group(tmp_path, path):
+    """The paper's deployment, one storage loss of ovirt1: the same Gluster verdicts with and without
+    the virt group (server quorum only acts when two of the three nodes are lost): no split-brain,
+    a heal loss in 17 steps (three link flaps, two of them inside a stall), a stale read in 5."""
+    r = subprocess.run([sys.executable, "-m", "hacheck.cli", "check", str(path), "--fail", "ovirt1:storage-loss",
+                        "--property", "no_split_brain", "--property", "no_lost_ack_heal", "--property",
+                        "no_stale_read", "--out", str(tmp_path), "-q"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 1, r.stderr
+    out = r.stdout
+    assert "no_split_brain    gluster_arbiter[engine]  holds (exhaustive, 1 scenario x 3 replica sets)" in out
+    assert "no_lost_ack_heal  gluster_arbiter[engine]  violated (17 steps, shortest; ovirt1 storage-loss" in out
+    assert "no_stale_read     gluster_arbiter[engine]  violated (5 steps, shortest; ovirt1 storage-loss" in out
+
+
+def test_traces_point_at_the_options_that_enable_their_steps():
+    """SARIF locations: an eager-lock handover points at cluster.eager-lock (here set by the group) and
+    post-op-delay-secs, a stalled link loss at network.ping-timeout (set by the group)."""
+    from hacheck.deploy.mapping import settings_for
+    mp = next(m for m in plan(load(VIRT), fail=["ovirt1:storage-loss"]).models if m.model == "gluster_arbiter")
+    assert settings_for(mp, ["inherit"], "gluster_arbiter") == ["volumes[engine].group",
+                                                                 "volumes[engine].options.cluster.post-op-delay-secs"]
+    assert settings_for(mp, ["link_loss_stalled"], "gluster_arbiter") == ["volumes[engine].group"]
