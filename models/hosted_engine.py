@@ -26,8 +26,11 @@ from hacheck.lang import (
 from hacheck.lang.expr import lift  # typed Enum constants
 from properties.rules import ha_should_stop, ha_start_allowed
 from properties.hosted_engine import (
-    engine_recovered, engine_running, engine_up, fresh_start_race, no_dual_engine, start_refused_by_lease,
-    vm_running,
+    engine_recovered, engine_running, engine_up, fresh_start_race, no_dual_engine, no_dual_writer,
+    paused_copy_beside_engine, start_refused_by_lease, vm_running, vm_writing,
+)
+from properties.lease import (
+    holds_lease as lease_held, kill_due, lease_acquirable, owner_after_release, owner_after_storage_back, owner_dead,
 )
 
 # Agent states (agent/states.py). StartState is merged into ReinitializeFSM (its only transition),
@@ -83,7 +86,14 @@ class Params:
         1, low=0, high=60,
         doc="ticks after ovirt-ha-agent dies by which systemd restarts it (upstream RestartSec=10s: 1); 0: no bound")
     sanlock_lease: bool = param(True, doc="the engine VM disk carries a sanlock lease (false: agents alone must exclude)")
-    retry_penalty_bug: bool = param(True, doc="upstream resets the retry counter every cycle, so the retry penalty never applies")
+    retry_penalty_bug: bool = param(
+        True, doc="upstream (v2.5.x) resets the retry counter on every START_VM (EngineStart), so the "
+        "'score 0 after more than 3 failures' rule never applies; the -50 per failure is still published "
+        "for the cycle after a failed start. false: the counter keeps counting until it expires")
+    stop_paused_elsewhere: bool = param(
+        True, doc="BZ 1393839 (agent since v2.3.0, upstream v2.5.x): EngineUp moves to EngineStop when the "
+        "engine runs elsewhere, EngineStop force-stops a paused VM, and a paused VM ranks below an up one; "
+        "false: the older agent (EngineUp -> EngineDown, EngineStop -> EngineDown, the paused VM left alone)")
     start_rule: str = param(
         "le", choices=("le", "lt"),
         doc="EngineDown starts the VM when best remote score <= own (le, fix of rhbz#1093638) or < own (lt, the old rule)")
@@ -171,8 +181,12 @@ def build(p: Params) -> Model:
         """q is alive for observer h after h's read in this cycle."""
         return (hist[h] != K) & (dirty[q][h] | (age[h][q] < K))
 
+    # engine_status_score (lib/util.py): since BZ 1393839 a paused VM ranks 2, below up+bad (3); before
+    # it, a paused VM was just an up VM with bad health
+    ranks = dict(RANK) if p.stop_paused_elsewhere else {**RANK, "paused": RANK["up_bad"]}
+
     def rank(vm_expr):
-        return switch([(vm_expr == v, RANK[v]) for v in VM_STATES[:-1]], RANK[VM_STATES[-1]])
+        return switch([(vm_expr == v, ranks[v]) for v in VM_STATES[:-1]], ranks[VM_STATES[-1]])
 
     def score(h, st: str):
         """EngineState.score of state ``st`` (a build-time name) with h's current penalties."""
@@ -201,11 +215,20 @@ def build(p: Params) -> Model:
         """The best engine (local host winning ties) is on another host, and it is up (rank >= 2)."""
         return or_(*((remote_rank(h, q) > local_rank(h)) & (remote_rank(h, q) >= 2) for q in others(h)))
 
-    def holds_lease(h):
+    def owns_lease(h):
+        """The lease on disk names h (h's VM holds it, or h released it but could not write that)."""
         return (lease == h) if p.sanlock_lease else False
+
+    def holds_lease(h):
+        """sanlock's view: h's VM process holds the lease (a paused VM released it)."""
+        return lease_held(lease, h, vm_writing(vm[h])) if p.sanlock_lease else False
 
     def local_up(h):
         return vm_running(vm[h])
+
+    def release(h):
+        """h's VM gives its lease up (shutdown, poweroff, exit): written to disk if h reaches the storage."""
+        return {lease: owner_after_release(lease, h, storage[h])} if p.sanlock_lease else {}
 
     def cycle_updates(h, src: str, dst: str, vm_new=None, extra=None, nowait: bool = False):
         """What every agent cycle does: read all slots, move to dst, publish its own slot. A NOWAIT
@@ -277,8 +300,7 @@ def build(p: Params) -> Model:
     def acquirable(h):
         if not p.sanlock_lease:
             return True
-        return or_(lease.is_none(), lease == h,
-                   *((lease == q) & (renew[q] >= p.lease_host_dead) for q in others(h)))
+        return lease_acquirable(lease, h, {q: owner_dead(renew[q], p.lease_host_dead) for q in others(h)})
 
     def start_vm(h):
         ok = acquirable(h)
@@ -313,10 +335,12 @@ def build(p: Params) -> Model:
     # EngineUp and EngineUpBadHealth (no local maintenance check)
     def up_branches(src):
         own = lambda h: score(h, src)  # noqa: E731
+        # BZ 1393839: "engine VM unexpectedly running on host N" -> EngineStop (before: EngineDown)
+        elsewhere = "EngineStop" if p.stop_paused_elsewhere else "EngineDown"
         br = [("global_maintenance", GM, "GlobalMaintenance", None),
               ("vm_down", lambda h: vm[h] == "down", "EngineDown", None),
               ("vm_died", lambda h: vm[h] == "down_unexpected", "EngineUnexpectedlyDown", None),
-              ("better_engine_elsewhere", best_engine_elsewhere_up, "EngineStop", None),
+              ("better_engine_elsewhere", best_engine_elsewhere_up, elsewhere, None),
               ("better_score_elsewhere", lambda h: ha_should_stop(own(h), best_remote(h), p.restart_threshold), "EngineStop", None),
               ("bad_health", lambda h: vm[h] != "up_good", "EngineUpBadHealth", None),
               ("good", always, "EngineUp", None)]
@@ -328,15 +352,16 @@ def build(p: Params) -> Model:
     agent_state("EngineUpBadHealth", up_branches("EngineUpBadHealth"), "monitor a VM with bad health")
 
     # EngineStop: vm-shutdown was issued on entry; the VM halts (vm_shutdown_done) or the timeout fires
-    agent_state("EngineStop", [("timeout", lambda h: T(h, "EngineStop"), "EngineForceStop", None)] + guards + [
-        ("vm_not_up", lambda h: ~local_up(h), "EngineDown", None),
-        ("paused", lambda h: vm[h] == "paused", "EngineForceStop", None, NOWAIT),
-        ("wait", always, "EngineStop", None),
-    ], "wait for the VM shutdown")
+    if p.stop_paused_elsewhere:  # EngineStop.consume since BZ 1393839
+        stop_branches = [("vm_not_up", lambda h: ~local_up(h), "EngineDown", None),
+                         ("paused", lambda h: vm[h] == "paused", "EngineForceStop", None, NOWAIT)]
+    else:  # before: "engine vm not running on local host" when the best engine is not up here
+        stop_branches = [("not_best_here", lambda h: ~local_up(h) | best_engine_elsewhere_up(h), "EngineDown", None)]
+    agent_state("EngineStop", [("timeout", lambda h: T(h, "EngineStop"), "EngineForceStop", None)] + guards
+                + stop_branches + [("wait", always, "EngineStop", None)], "wait for the VM shutdown")
 
     def poweroff(h):
-        extra = {lease: ite(lease == h, None, lease)} if p.sanlock_lease else {}
-        return {"vm_new": "down", "extra": extra}
+        return {"vm_new": "down", "extra": release(h)}
 
     agent_state("EngineForceStop", guards + [
         ("poweroff", always, "EngineDown", poweroff),
@@ -368,7 +393,7 @@ def build(p: Params) -> Model:
     def overdue(h):
         """Something on h must happen before time may pass: sanlock's kill, and with bounded
         delays the end of the engine VM's boot and systemd's restart of the agent."""
-        late = [up[h] & ~storage[h] & holds_lease(h) & vm_running(vm[h]) & (renew[h] >= p.lease_kill_after)]
+        late = [up[h] & ~storage[h] & kill_due(holds_lease(h), renew[h], p.lease_kill_after)]
         if p.vm_boot_ticks:
             late.append(vm_boot_enabled(h) & (state[h] == "EngineStarting") & (tmr[h] >= p.vm_boot_ticks))
         if p.agent_restart_ticks:
@@ -386,7 +411,7 @@ def build(p: Params) -> Model:
         u = {}
         for h in Host:
             u[acted[h]] = False
-            u[renew[h]] = ite(holds_lease(h) & ~(up[h] & storage[h]), min_(renew[h] + 1, RMAX), 0)
+            u[renew[h]] = ite(owns_lease(h) & ~(up[h] & storage[h]), min_(renew[h] + 1, RMAX), 0)
             u[tmr[h]] = min_(tmr[h] + 1, cap(h))
             for q in others(h):
                 u[age[h][q]] = min_(age[h][q] + 1, K)
@@ -397,8 +422,6 @@ def build(p: Params) -> Model:
         return guard, u
 
     # -- the engine VM, vdsm and sanlock ----------------------------------------------------------
-    def release(h):
-        return {lease: ite(lease == h, None, lease)} if p.sanlock_lease else {}
 
     @m.action(h=Host, fair="weak")
     def vm_boot(h):
@@ -415,8 +438,11 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, fair="weak")
     def sanlock_kill(h):
-        """sanlock (or the watchdog) kills the VM of a host whose lockspace renewals fail."""
-        return up[h] & ~storage[h] & holds_lease(h) & vm_running(vm[h]), {vm[h]: "down_unexpected"}
+        """sanlock (or the watchdog) kills a VM that still holds the lease on a host whose renewals fail.
+        A VM paused on an I/O error released it (qemuProcessHandleIOError): it is not killed. Since
+        lose_storage pauses the VM at once, no fault here leaves a holder without storage: kept so the
+        lease semantics stay whole (properties/lease.py)."""
+        return up[h] & ~storage[h] & holds_lease(h), {vm[h]: "down_unexpected"}
 
     # -- faults ---------------------------------------------------------------------------------
     def agent_gone(h):
@@ -451,16 +477,28 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, fault=True)
     def lose_storage(h):
-        """The host loses the storage domain: no metadata I/O, no lease renewal; qemu pauses on EIO."""
-        return up[h] & storage[h], {storage[h]: False, vm[h]: ite(vm_running(vm[h]), "paused", vm[h])}
+        """The host loses the storage domain: no metadata I/O, no lease renewal; qemu pauses on EIO
+        and libvirt releases its lease (qemuProcessHandleIOError -> virDomainLockProcessPause), a
+        release that cannot reach the disk: the disk keeps naming h until h's host id is dead."""
+        u = {storage[h]: False, vm[h]: ite(vm_running(vm[h]), "paused", vm[h])}
+        if p.sanlock_lease:
+            u[lease] = owner_after_release(lease, h, False)
+        return up[h] & storage[h], u
 
     @m.action(h=Host, env=True)
     def regain_storage(h):
-        """Storage comes back: renewals resume, a paused VM resumes; a killed VM's lease is released."""
-        u = {storage[h]: True, renew[h]: 0,
-             vm[h]: ite(vm[h] == "paused", ite(pen[h].has("network"), V("up_bad"), V("up_good")), vm[h])}
+        """Storage comes back: renewals resume; sanlock writes the release it could not write
+        (resource_thread_release); a paused VM resumes only if libvirt re-acquires the lease
+        (virDomainLockProcessResume): if another host took it meanwhile, the VM stays paused."""
+        resumed = ite(pen[h].has("network"), V("up_bad"), V("up_good"))
+        u = {storage[h]: True, renew[h]: 0}
         if p.sanlock_lease:
-            u[lease] = ite((lease == h) & ~vm_running(vm[h]), None, lease)
+            free = owner_after_storage_back(lease, h, vm_writing(vm[h]))
+            can_resume = (vm[h] == "paused") & (lease_acquirable(free, h, {}))
+            u[vm[h]] = ite(can_resume, resumed, vm[h])
+            u[lease] = ite(can_resume, h, free)
+        else:
+            u[vm[h]] = ite(vm[h] == "paused", resumed, vm[h])
         return up[h] & ~storage[h], u
 
     @m.action(h=Host, fault=True)
@@ -502,10 +540,7 @@ def build(p: Params) -> Model:
     @m.action(h=Host, fault=True)
     def vm_crash(h):
         """The engine VM's qemu dies (DOWN_UNEXPECTED); sanlock frees the lease if it can write."""
-        u = {vm[h]: "down_unexpected"}
-        if p.sanlock_lease:
-            u[lease] = ite((lease == h) & storage[h], None, lease)
-        return up[h] & vm_running(vm[h]), u
+        return up[h] & vm_running(vm[h]), {vm[h]: "down_unexpected", **release(h)}
 
     if retry is not None:
         @m.action(h=Host, env=True)
@@ -538,6 +573,8 @@ def build(p: Params) -> Model:
     # -- properties -----------------------------------------------------------------------------
     m.invariant("no_dual_engine", no_dual_engine(vm, Host),
                 doc="at most one host where the engine VM is starting, up or paused")
+    m.invariant("no_dual_writer", no_dual_writer(vm, Host),
+                doc="at most one host where the engine VM can write (starting or up; a paused copy cannot)")
     m.reachable("engine_up", engine_up(state, vm, Host), doc="some host is in EngineUp with good health")
     m.reachable("engine_started", engine_running(vm, Host), doc="some host started the engine VM")
     m.reachable("fresh_start_race", fresh_start_race(state, hist, vm, Host, K),
@@ -550,6 +587,10 @@ def build(p: Params) -> Model:
                doc="whenever the engine is not up, some host eventually runs it (EngineUp, up with good health, "
                    "holding the lease), unless an operator set or cleared maintenance (ops never decreases: "
                    "this is exactly 'no operator step ever' => '~up leads_to up')")
+    stale = paused_copy_beside_engine(vm, storage, Host)
+    m.leads_to("paused_copy_stopped", stale, ~stale | operator_acted,
+               doc="a paused engine VM left on a host that reaches the storage again while the engine runs "
+                   "elsewhere is eventually stopped (BZ 1393839, stop_paused_elsewhere), unless an operator acted")
     return m
 
 
