@@ -82,14 +82,20 @@ class Params:
         doc="ticks in EngineStarting by which the engine VM has booted (up; good health unless the host lost its "
             "network). Upstream ~18 = 3 min (ovirt-site FAQ); scaled default. Must stay <= engine_starting_timeout - 2 "
             "for the engine to recover; 0: no bound")
+    vm_boot_min_ticks: int = param(
+        0, low=0, high=120,
+        doc="ticks in EngineStarting before the engine VM can have booted: the lower end of the boot time, a "
+            "measurement (ovirt-site FAQ: ~3 min = 18, the same as vm_boot_ticks); 0: it may boot at once. "
+            "Only best-case recovery times depend on it")
     agent_restart_ticks: int = param(
         1, low=0, high=60,
         doc="ticks after ovirt-ha-agent dies by which systemd restarts it (upstream RestartSec=10s: 1); 0: no bound")
     sanlock_lease: bool = param(True, doc="the engine VM disk carries a sanlock lease (false: agents alone must exclude)")
     retry_penalty_bug: bool = param(
-        True, doc="upstream (v2.5.x) resets the retry counter on every START_VM (EngineStart), so the "
-        "'score 0 after more than 3 failures' rule never applies; the -50 per failure is still published "
-        "for the cycle after a failed start. false: the counter keeps counting until it expires")
+        True, doc="upstream (v2.5.x): every cycle's refresh clears the retry count (has_elapsed compares the "
+        "monotonic retry time with the wall clock), so a failed START_VM's -penalty_retry is published for that "
+        "one cycle and 'score 0 after more than 3 failures' never applies. false: the count adds up until it "
+        "expires (ENGINE_RETRY_EXPIRATION_SECS, not timed: an environment step)")
     stop_paused_elsewhere: bool = param(
         True, doc="BZ 1393839 (agent since v2.3.0, upstream v2.5.x): EngineUp moves to EngineStop when the "
         "engine runs elsewhere, EngineStop force-stops a paused VM, and a paused VM ranks below an up one; "
@@ -107,6 +113,8 @@ class Params:
 
 
 def _check(p: Params) -> None:
+    if p.vm_boot_ticks and p.vm_boot_min_ticks > p.vm_boot_ticks:
+        raise BadInput(f"vm_boot_min_ticks={p.vm_boot_min_ticks} must not exceed vm_boot_ticks={p.vm_boot_ticks}")
     if p.lease_kill_after >= p.lease_host_dead:
         raise BadInput(
             f"lease_kill_after={p.lease_kill_after} must be below lease_host_dead={p.lease_host_dead}: sanlock "
@@ -150,8 +158,14 @@ def build(p: Params) -> Model:
     renew = m.var("renew", Map(Host, Int(0, RMAX)), init=0,
                   doc="ticks since the host's sanlock lockspace was last renewed (saturated)")
     retry = None
-    if not p.retry_penalty_bug:
-        retry = m.var("retry", Map(Host, Int(0, RETRY_MAX_ATTEMPTS + 1)), init=0, doc="failed START_VM attempts")
+    if p.penalty_retry:
+        retry = m.var("retry", Map(Host, Int(0, 1 if p.retry_penalty_bug else RETRY_MAX_ATTEMPTS + 1)), init=0,
+                      doc="failed START_VM attempts counted in the score (with the upstream bug: 1 only in the "
+                          "slot written by the cycle whose START_VM failed)")
+
+    def retry_now(h):
+        """The retry count a cycle's consume() sees: StateMachine.refresh clears it first with the bug."""
+        return 0 if p.retry_penalty_bug else retry[h]
     # -- shared storage -------------------------------------------------------------------------
     md_score = m.var("md_score", Map(Host, Int(0, p.base_score)), init=p.base_score, doc="score in the host's metadata slot")
     md_status = m.var("md_status", Map(Host, Int(0, 4)), init=at_h1(RANK["up_good"], RANK["down"]),
@@ -188,14 +202,16 @@ def build(p: Params) -> Model:
     def rank(vm_expr):
         return switch([(vm_expr == v, ranks[v]) for v in VM_STATES[:-1]], ranks[VM_STATES[-1]])
 
-    def score(h, st: str):
-        """EngineState.score of state ``st`` (a build-time name) with h's current penalties."""
+    def score(h, st: str, retries=None):
+        """EngineState.score of state ``st`` (a build-time name) with h's current penalties and
+        ``retries`` failed starts (by default the count consume() sees)."""
         if st in ZERO_SCORE_STATES:
             return 0
         raw = p.base_score - sum_(ite(pen[h].has(k), pen_value[k], 0) for k in PENALTIES
                                   if not (k == "memory" and st in NO_MEMORY_PENALTY) and pen_value[k])
         if retry is not None:
-            raw = ite(retry[h] > RETRY_MAX_ATTEMPTS, 0, raw - retry[h] * p.penalty_retry)
+            n = retry_now(h) if retries is None else retries
+            raw = ite(lift(n) > RETRY_MAX_ATTEMPTS, 0, raw - lift(n) * p.penalty_retry)
         return max_(0, raw)
 
     def best_remote(h):
@@ -246,7 +262,12 @@ def build(p: Params) -> Model:
             u[dirty[h][q]] = up[q] & agent[q]  # a dead observer has no last read: kept False
         new_vm = vm_new if vm_new is not None else ite(vm[h] == "down_unexpected", "down", vm[h])
         u[vm[h]] = new_vm
-        u[md_score[h]] = score(h, dst)
+        extra = extra or {}
+        retries = None
+        if retry is not None:
+            retries = extra.get(retry[h], retry_now(h))
+            u[retry[h]] = retries
+        u[md_score[h]] = score(h, dst, retries)  # the new state's score, with the count it leaves
         u[md_status[h]] = rank(new_vm)
         u.update(extra or {})
         return u
@@ -321,7 +342,7 @@ def build(p: Params) -> Model:
         guard = and_(active(h), ~acted[h], state[h] == "EngineStart", ~gm, ~lm[h])
         extra = {}
         if retry is not None:
-            extra[retry[h]] = min_(retry[h] + 1, RETRY_MAX_ATTEMPTS + 1)
+            extra[retry[h]] = min_(lift(retry_now(h)) + 1, 1 if p.retry_penalty_bug else RETRY_MAX_ATTEMPTS + 1)
         return guard, cycle_updates(h, "EngineStart", "EngineDown", extra=extra)
 
     # EngineStarting
@@ -427,7 +448,10 @@ def build(p: Params) -> Model:
     def vm_boot(h):
         """The engine VM finishes booting (within vm_boot_ticks of its agent entering EngineStarting);
         its health is good unless the host lost its network."""
-        return vm_boot_enabled(h), {vm[h]: ite(pen[h].has("network"), V("up_bad"), V("up_good"))}
+        guard = vm_boot_enabled(h)
+        if p.vm_boot_min_ticks:
+            guard = guard & (state[h] == "EngineStarting") & (tmr[h] >= p.vm_boot_min_ticks)
+        return guard, {vm[h]: ite(pen[h].has("network"), V("up_bad"), V("up_good"))}
 
     @m.action(h=Host, fair="weak")
     def vm_shutdown_done(h):
@@ -542,7 +566,7 @@ def build(p: Params) -> Model:
         """The engine VM's qemu dies (DOWN_UNEXPECTED); sanlock frees the lease if it can write."""
         return up[h] & vm_running(vm[h]), {vm[h]: "down_unexpected", **release(h)}
 
-    if retry is not None:
+    if retry is not None and not p.retry_penalty_bug:
         @m.action(h=Host, env=True)
         def retry_expires(h):
             """ENGINE_RETRY_EXPIRATION_SECS passed: the retry count no longer counts."""

@@ -31,7 +31,7 @@ VIOLATED = [
 HOLDING = [
     ("docs/tutorial/two_replicas.py", {"quorum": "majority"}, "no_split_brain"),
     ("models/fencing.py", {"manual_confirm_allowed": False}, "no_dual_running_vm"),
-    ("models/hosted_engine.py", {}, "no_dual_engine"),
+    ("models/hosted_engine.py", {}, "no_dual_writer"),
 ]
 
 

@@ -90,7 +90,7 @@ def test_engine_recovers_two_hosts_from_cold_start():
     peer starts it."""
     p, stats = live(HE, {}, "engine_recovers")
     check_worst_case(p, 15)
-    assert stats.states == 37_650
+    assert stats.states == 37_780
     steps = labels(p.trace.steps)
     assert steps.count("lose_storage(h=h2)") == 1 and "engine_starting__timeout(h=h2)" in steps
     assert steps[-1] == "engine_starting__up_good(h=h1)"
@@ -249,7 +249,7 @@ def hacheck(*args):
 def test_cli_prints_the_worst_case_and_the_lasso(tmp_path):
     r = hacheck("check", "models/hosted_engine.py", "--property", "engine_recovers", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
-    assert "engine_recovers  leads_to  holds (exhaustive under fairness, 37,650 states)  " \
+    assert "engine_recovers  leads_to  holds (exhaustive under fairness, 37,780 states)  " \
            "[worst-case recovery 15 ticks = 150 s]" in r.stdout
     assert "Worst case (50 steps):" in r.stdout and "FAULT lose_storage(h=h2)" in r.stdout
     assert (tmp_path / "hosted_engine.engine_recovers.worst-case.itf.json").exists()
@@ -257,3 +257,25 @@ def test_cli_prints_the_worst_case_and_the_lasso(tmp_path):
     assert r.returncode == 1, r.stderr
     assert "engine_recovers  leads_to  violated (fair lasso: 1 step then a loop of 1 step)" in r.stdout
     assert "FAULT engine_node_crash" in r.stdout and "back to state 1 by tick" in r.stdout
+
+
+# -- the retry penalty (retry_penalty_bug) --------------------------------------------------------
+
+@pytest.mark.parametrize("bug, ticks, states", [(True, 3, 453), (False, 4, 1585)])
+def test_retry_penalty_bug_changes_the_worst_case_with_repeated_start_failures(bug, ticks, states):
+    """ovirt-hosted-engine-ha v2.5.x StateMachine.refresh clears engine_vm_retry_count every cycle
+    (util.has_elapsed compares the monotonic engine_vm_retry_time with time.time()), yet
+    EngineStart.consume's failure branch sets it to 1 before EngineState.score runs, so the -50
+    is published for that one cycle (as the model does with the bug). With failures that accumulate
+    (the bug fixed) a host that failed keeps its -50 and waits a cycle behind its peer
+    (engine_down__stay), so with up to 3 START_VM failures the worst case is one tick longer."""
+    p, stats = live(HE, {"max_faults": 3, "maintenance_steps": 0, "retry_penalty_bug": bug}, "engine_recovers",
+                    ["start_vm_fails"])
+    check_worst_case(p, ticks)
+    assert stats.states == states
+    if bug:
+        scores = [(s["md_score"]["h1"], s["md_score"]["h2"]) for s in p.trace.states]
+        assert (3400, 3350) in scores  # the -50 is published in the cycle of the failure ...
+        assert scores[-1] == (3400, 3400)  # ... and gone in the next
+    else:
+        assert "engine_down__stay(h=h1)" in labels(p.trace.steps)
