@@ -250,7 +250,7 @@ def test_cli_prints_the_worst_case_and_the_lasso(tmp_path):
     r = hacheck("check", "models/hosted_engine.py", "--property", "engine_recovers", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
     assert "engine_recovers  leads_to  holds (exhaustive under fairness, 37,780 states)  " \
-           "[worst-case recovery 15 ticks = 150 s]" in r.stdout
+           "[worst-case recovery 15 ticks = 150 s, best case 0 ticks = 0 s]" in r.stdout
     assert "Worst case (50 steps):" in r.stdout and "FAULT lose_storage(h=h2)" in r.stdout
     assert (tmp_path / "hosted_engine.engine_recovers.worst-case.itf.json").exists()
     r = hacheck("check", "models/standalone_engine.py", "--property", "engine_recovers", "--out", str(tmp_path))
@@ -279,3 +279,28 @@ def test_retry_penalty_bug_changes_the_worst_case_with_repeated_start_failures(b
         assert scores[-1] == (3400, 3400)  # ... and gone in the next
     else:
         assert "engine_down__stay(h=h1)" in labels(p.trace.steps)
+
+
+# -- recovery as an interval [best, worst] ---------------------------------------------------------
+
+def test_host_crash_recovery_interval_upstream_timers():
+    """The FAQ scenario as an interval: host_crash from the steady state, upstream timers, the boot
+    a measurement (ovirt-site FAQ: 3 min, vm_boot_min_ticks = vm_boot_ticks = 18). The peer's
+    START_VM succeeds once the crashed host id is dead (sanlock paxos_lease_acquire after
+    calc_host_dead_seconds = 140 s) and then the VM boots: best 32 ticks = 320 s (a start right
+    at 140 s plus its cycle phase), worst 34 ticks = 340 s (the refused starts cost two cycles,
+    EngineStart -> EngineStarting -> EngineForceStop -> EngineDown)."""
+    p, _ = live(HE, {**UPSTREAM, **STEADY, "maintenance_steps": 0, "vm_boot_min_ticks": 18}, "engine_recovers",
+                ["host_crash"])
+    assert p.verdict == HOLDS
+    assert p.extra["recovery_interval"] == [32, 34]
+    assert p.extra["best_seconds"] == 320 and p.extra["recovery_seconds"] == 340
+    assert "worst-case recovery 34 ticks = 340 s, best case 32 ticks = 320 s" == p.extra["recovery"]
+
+
+def test_best_case_needs_no_repair():
+    """The best case counts only the system's own (fair) steps and ticks: a repair (regain_network,
+    an environment step) right after the failure does not make it 0."""
+    p, _ = live(HE, {**UPSTREAM, **STEADY, "maintenance_steps": 0, "vm_boot_min_ticks": 18}, "engine_recovers",
+                ["lose_network"])
+    assert p.verdict == HOLDS and p.extra["recovery_interval"] == [19, 52]
