@@ -33,20 +33,26 @@ from properties.lease import (
     holds_lease as lease_held, kill_due, lease_acquirable, owner_after_release, owner_after_storage_back, owner_dead,
 )
 
-# Agent states (agent/states.py). StartState is merged into ReinitializeFSM (its only transition),
-# AgentStopped into "agent not alive", EngineMaybeAway into its successors, UnknownLocalVmState and
-# the removed EngineMigratingAway are left out (see the docs page).
+# Agent states (agent/states.py, StartState in agent/state_machine.py). AgentStopped is "agent not
+# alive"; EngineMaybeAway is left out (its entries, EngineUp with the local VM down or the best engine
+# not up, are unreachable here; EngineStarting's "other down states" go straight to
+# EngineUnexpectedlyDown, see the docs page); UnknownLocalVmState and the removed EngineMigratingAway
+# are left out.
 STATES = (
     "ReinitializeFSM", "EngineDown", "EngineStart", "EngineStarting", "EngineUp", "EngineUpBadHealth",
     "EngineStop", "EngineForceStop", "EngineUnexpectedlyDown", "GlobalMaintenance", "LocalMaintenance",
+    "StartState",
 )
+# check_timeout (agent/state_decorators.py) starts a state's clock on its first consume that stays in
+# the state, one cycle after entry, and fires on start + T < now: on the (T/10 + 2)-th cycle after entry
+CHECK_TIMEOUT_LAG = 2
 # Local engine VM as vdsm reports it. "down_unexpected" is vdsm's DOWN with an unexpected exit
 # reason (crash, sanlock kill); the agent consumes it on its next cycle (it becomes "down").
 VM_STATES = ("down", "down_unexpected", "starting", "up_good", "up_bad", "paused")
 # Engine status ranks (lib/util.py engine_status_score): unknown 0, down 1, paused 2, up+bad 3, up+good 4
 RANK = {"down": 1, "down_unexpected": 1, "starting": 3, "up_good": 4, "up_bad": 3, "paused": 2}
 PENALTIES = ("network", "bridge", "cpu", "memory", "config")
-ZERO_SCORE_STATES = ("ReinitializeFSM", "LocalMaintenance", "EngineUnexpectedlyDown")
+ZERO_SCORE_STATES = ("StartState", "ReinitializeFSM", "LocalMaintenance", "EngineUnexpectedlyDown")
 NO_MEMORY_PENALTY = ("EngineUp", "EngineUpBadHealth", "GlobalMaintenance")
 RETRY_MAX_ATTEMPTS = 3  # ENGINE_RETRY_MAX_ATTEMPTS
 
@@ -80,7 +86,7 @@ class Params:
     vm_boot_ticks: int = param(
         1, low=0, high=120,
         doc="ticks in EngineStarting by which the engine VM has booted (up; good health unless the host lost its "
-            "network). Upstream ~18 = 3 min (ovirt-site FAQ); scaled default. Must stay <= engine_starting_timeout - 2 "
+            "network). Upstream ~18 = 3 min (ovirt-site FAQ); scaled default. Must stay <= engine_starting_timeout "
             "for the engine to recover; 0: no bound")
     vm_boot_min_ticks: int = param(
         0, low=0, high=120,
@@ -138,7 +144,7 @@ def build(p: Params) -> Model:
     RMAX = max(p.lease_host_dead, p.lease_kill_after)
     TIMEOUT = {"EngineStarting": p.engine_starting_timeout, "EngineUpBadHealth": p.bad_health_timeout,
                "EngineStop": p.bad_health_timeout, "EngineUnexpectedlyDown": p.unexpected_down_timeout}
-    TMAX = max(*TIMEOUT.values(), p.agent_restart_ticks)
+    TMAX = max(*(t + CHECK_TIMEOUT_LAG for t in TIMEOUT.values()), p.agent_restart_ticks)
     pen_value = {"network": p.penalty_network, "bridge": p.penalty_bridge, "cpu": p.penalty_cpu,
                  "memory": p.penalty_memory, "config": p.penalty_config}
 
@@ -287,7 +293,8 @@ def build(p: Params) -> Model:
             m.action(f"{_snake(src)}__{label}", h=Host, fair="weak")(fn)
 
     def T(h, st):
-        return tmr[h] >= TIMEOUT[st]
+        """check_timeout fires: T ticks after the first consume in the state, strictly later."""
+        return tmr[h] >= TIMEOUT[st] + CHECK_TIMEOUT_LAG
 
     NOWAIT = True
     GM = lambda h: gm  # noqa: E731
@@ -295,7 +302,9 @@ def build(p: Params) -> Model:
     always = lambda h: True  # noqa: E731
     guards = [("global_maintenance", GM, "GlobalMaintenance", None), ("local_maintenance", LM, "LocalMaintenance", None)]
 
-    # ReinitializeFSM (StartState merged in)
+    agent_state("StartState", [("reinitialize", always, "ReinitializeFSM", None)],
+                "StartState.consume (agent/state_machine.py): the agent's first cycle, then")
+
     agent_state("ReinitializeFSM", guards + [
         ("vm_up", local_up, "EngineStarting", None, NOWAIT),
         ("vm_down", always, "EngineDown", None),
@@ -406,7 +415,7 @@ def build(p: Params) -> Model:
 
     # -- time -----------------------------------------------------------------------------------
     def cap(h):
-        by_state = switch([(state[h] == s, t) for s, t in TIMEOUT.items()], 0)
+        by_state = switch([(state[h] == s, t + CHECK_TIMEOUT_LAG) for s, t in TIMEOUT.items()], 0)
         if not p.agent_restart_ticks:
             return by_state
         return ite(up[h] & ~agent[h], p.agent_restart_ticks, by_state)
@@ -470,7 +479,7 @@ def build(p: Params) -> Model:
 
     # -- faults ---------------------------------------------------------------------------------
     def agent_gone(h):
-        u = {agent[h]: False, state[h]: "ReinitializeFSM", tmr[h]: 0, hist[h]: 0, acted[h]: False}
+        u = {agent[h]: False, state[h]: "StartState", tmr[h]: 0, hist[h]: 0, acted[h]: False}
         for q in others(h):
             u[age[h][q]] = K
             u[dirty[q][h]] = False
