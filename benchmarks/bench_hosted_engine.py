@@ -23,17 +23,19 @@ from hacheck.loader import build_model, load_spec  # noqa: E402
 SPEC = load_spec(ROOT / "models" / "hosted_engine.py")
 STANDALONE = load_spec(ROOT / "models" / "standalone_engine.py")
 UPSTREAM = {"host_alive_timeout": 6, "engine_starting_timeout": 60, "bad_health_timeout": 30,
-            "unexpected_down_timeout": 56, "lease_host_dead": 14, "lease_kill_after": 8, "vm_boot_ticks": 18}
+            "unexpected_down_timeout": 56, "lease_host_dead": 14, "lease_kill_after": 8, "vm_boot_ticks": 18,
+            "vm_boot_min_ticks": 18}
 STEADY = {"start": "engine_up"}
 
 CASES = [
-    ("defaults", {}, "no_dual_engine"),
-    ("unbounded delays", {"vm_boot_ticks": 0, "agent_restart_ticks": 0}, "no_dual_engine"),
+    ("defaults", {}, "no_dual_writer"),
+    ("defaults, paused copy", {}, "no_dual_engine"),
+    ("unbounded delays", {"vm_boot_ticks": 0, "agent_restart_ticks": 0}, "no_dual_writer"),
     ("sanlock_lease=false", {"sanlock_lease": False}, "no_dual_engine"),
     ("ties, <= rule", {"max_faults": 0, "maintenance_steps": 0}, "engine_started"),
     ("ties, < rule", {"max_faults": 0, "maintenance_steps": 0, "start_rule": "lt"}, "engine_started"),
     ("fresh-agent race", {}, "fresh_start_race"),
-    ("hosts=3", {"hosts": 3}, "no_dual_engine"),
+    ("hosts=3", {"hosts": 3}, "no_dual_writer"),
 ]
 
 # engine_recovers: (title, params, fault kinds or None for all)
@@ -49,7 +51,7 @@ LIVE = [
     ("2 hosts, upstream timers, steady, host crash (FAQ)", {**UPSTREAM, **STEADY, "maintenance_steps": 0}, ("host_crash",)),
     ("3 hosts, upstream timers, steady, host crash (FAQ)",
      {**UPSTREAM, **STEADY, "maintenance_steps": 0, "hosts": 3}, ("host_crash",)),
-    ("vm_boot_ticks=2 (boot >= starting timeout - 1)", {"vm_boot_ticks": 2}, None),
+    ("vm_boot_ticks=4 (boot > starting timeout)", {"vm_boot_ticks": 4}, None),
     ("agent_restart_ticks=0 (no restart bound)", {"agent_restart_ticks": 0}, None),
     ("start_rule=lt, no fault, no operator", {"start_rule": "lt", "max_faults": 0, "maintenance_steps": 0}, None),
 ]
@@ -126,8 +128,8 @@ def ratio_table() -> None:
     for title, params in RATIO:
         repeat = 3 if params.get("hosts", 2) == 2 else 1
         m = model(SPEC, params)
-        ts, _ = best_of(lambda: check(m, [m.properties["no_dual_engine"]]), repeat)
-        tn, _ = best_of(lambda: check(m, [m.properties["no_dual_engine"]], symmetry=False), repeat)
+        ts, _ = best_of(lambda: check(m, [m.properties["no_dual_writer"]]), repeat)
+        tn, _ = best_of(lambda: check(m, [m.properties["no_dual_writer"]], symmetry=False), repeat)
         tl, rl = best_of(lambda: run_check(m, [m.properties["engine_recovers"]]), repeat)
         print(f"| {title} | {rl.stats.states:,} | {rl.stats.transitions:,} | {ts:.2f} | {tn:.2f} | {tl:.2f} "
               f"| {tl / ts:.2f}x | {tl / tn:.2f}x |")

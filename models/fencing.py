@@ -28,12 +28,17 @@ from hacheck.lang.expr import lift
 from hacheck.properties.fencing import (
     ha_vm_restarted, no_dual_running_vm, no_dual_writing_vm, vm_restarted_elsewhere, vm_stuck_unknown,
 )
+from hacheck.properties.lease import (
+    HOST_DEAD_TICKS, KILL_TICKS, holds_lease, kill_due, lease_acquirable, owner_after_release, owner_after_storage_back,
+    owner_dead,
+)
 
 TICK = 10  # seconds per tick
 GRACE = 6  # TimeoutToResetVdsInSeconds 60 s (+ 0.5 s per VM, under a tick; the SPM's +20 s is not modelled)
 LEASE_DELAY = 2  # the lease path runs Unknown VMs ~20 s after they turned Unknown
 LEASE_TRY = GRACE + LEASE_DELAY
-HID_EXPIRE = 8  # sanlock host id expires 80 s after its last renewal (8 ticks)
+HID_EXPIRE = KILL_TICKS  # sanlock's renewal fails 80 s after the last one: lease holders killed, host id no longer live
+HOST_DEAD = HOST_DEAD_TICKS  # another host may take a lease of a host 140 s after its last renewal (80 + 60 s watchdog)
 LEASE_WAIT = 9  # HostStorageLeaseAliveCheckingInterval: 90 s after lastUpdate (9 ticks)
 
 STATUSES = ("Up", "Connecting", "NonResponsive", "Reboot", "Down", "Maintenance")
@@ -206,8 +211,10 @@ def build(p: Params) -> Model:
     reach = m.var("reach", Map(Host, Bool), init=True, doc="engine <-> host network works")
     storage = m.var("storage", Map(Host, Bool), init=True, doc="host <-> storage works")
     pm_ok = m.var("pm_ok", Map(Host, Bool), init=True, doc="the host's PM agent is reachable from a proxy")
-    hid = (m.var("hid_age", Map(Host, Int(0, HID_EXPIRE)), init=0,
-                 doc="ticks since the host's sanlock host id was last renewed (expired at 8 = 80 s)")
+    hid_max = HOST_DEAD if leases else HID_EXPIRE
+    hid = (m.var("hid_age", Map(Host, Int(0, hid_max)), init=0,
+                 doc="ticks since the host's sanlock host id was last renewed (renewal failed at 8 = 80 s, "
+                     "host dead for lease acquirers at 14 = 140 s)")
            if need_hid else None)
     # ---- hosts: the engine's view ----------------------------------------------------------------
     status = m.var("status", Map(Host, Enum(*STATUSES)), init="Up", doc="VDS status in the engine DB")
@@ -284,8 +291,11 @@ def build(p: Params) -> Model:
             upd[holder[vm]] = d
         return upd
 
-    def lease_free(vm):
-        return holder[vm].is_none() if leases else lift(True)
+    def lease_free(vm, d):
+        """sanlock grants d vm's lease (paxos_lease_acquire): free on disk, d's, or its owner's host id dead."""
+        if not leases:
+            return lift(True)
+        return lease_acquirable(holder[vm], d, {h: owner_dead(hid[h], HOST_DEAD) for h in Host if h != d})
 
     def kill_all_on(h):
         return {qemu[vm][h]: "none" for vm in VM}
@@ -392,7 +402,12 @@ def build(p: Params) -> Model:
     @m.action(h=Host, env=True)
     def heal_storage(h):
         """The host's storage connection is repaired (sanlock renews again)."""
-        return ~storage[h], {storage[h]: True, **hid_reset(h, os_up(h))}
+        upd = {storage[h]: True, **hid_reset(h, os_up(h))}
+        if leases:  # resource_thread_release writes the releases h could not write (its VM paused or gone)
+            for vm in VM:
+                upd[holder[vm]] = ite(os_up(h), owner_after_storage_back(holder[vm], h, qemu[vm][h] == "running"),
+                                      holder[vm])
+        return ~storage[h], upd
 
     def boot_done(h):
         """The host finishes booting: the OS, vdsm and sanlock run again; sanlock rejoins the lockspace
@@ -627,10 +642,12 @@ def build(p: Params) -> Model:
     # ============================================================ VMs: qemu, vdsm, HA restart, leases
     @m.action(vm=VM, h=Host, fair="weak")
     def vm_eio_pause(vm, h):
-        """Storage lost: the running VM pauses on an I/O error; libvirt releases its lease."""
+        """Storage lost: the running VM pauses on an I/O error; libvirt releases its lease
+        (qemuProcessHandleIOError -> virDomainLockProcessPause), a release that cannot reach the disk:
+        the lease stays h's on disk until h's host id is dead or h reaches the storage again."""
         upd = {qemu[vm][h]: "paused"}
         if leases:
-            upd[holder[vm]] = ite(holder[vm] == h, HOST_NONE, holder[vm])
+            upd[holder[vm]] = owner_after_release(holder[vm], h, storage[h])
         return (qemu[vm][h] == "running") & ~storage[h], upd
 
     @m.action(vm=VM, h=Host, fair="weak")
@@ -641,7 +658,7 @@ def build(p: Params) -> Model:
         upd = {qemu[vm][h]: "running"}
         guard = (qemu[vm][h] == "paused") & storage[h] & os_up(h)
         if leases:
-            guard = guard & holder[vm].is_none()
+            guard = guard & lease_free(vm, h)
             upd[holder[vm]] = h
         return guard, upd
 
@@ -656,7 +673,7 @@ def build(p: Params) -> Model:
     def ha_restart(vm, d):
         """HaAutoStartVmsRunner: a Down(exit=Error) HA VM is run on a destination the scheduler
         accepts; with a lease the launch needs the lease free (else it fails and is retried)."""
-        return (vst[vm] == "down") & dest_ok(vm, d) & lease_free(vm), start_on(vm, d)
+        return (vst[vm] == "down") & dest_ok(vm, d) & lease_free(vm, d), start_on(vm, d)
 
     @m.action(vm=VM, d=Host, fair="weak")
     def lease_restart(vm, d):
@@ -666,7 +683,7 @@ def build(p: Params) -> Model:
         if not leases:
             return None
         due = exists(Host, lambda h: (von[vm] == h) & (since[h] >= grace + LEASE_DELAY))
-        return (vst[vm] == "unknown") & (von[vm] != d) & due & dest_ok(vm, d) & lease_free(vm), start_on(vm, d)
+        return (vst[vm] == "unknown") & (von[vm] != d) & due & dest_ok(vm, d) & lease_free(vm, d), start_on(vm, d)
 
     # ============================================================ time
     def since_runs(h):
@@ -674,7 +691,7 @@ def build(p: Params) -> Model:
                 & (since[h] < since_max))
 
     def hid_runs(h):
-        return ~renewing(h) & (hid[h] < HID_EXPIRE)
+        return ~renewing(h) & (hid[h] < hid_max)
 
     # every fair step that is not lazy is urgent: it happens before time moves on
     urgent = (or_(*[i.guard for i in m.instances if i.fair and i.action not in LAZY]) if p.urgent_steps
@@ -684,8 +701,9 @@ def build(p: Params) -> Model:
     def tick():
         """Ten seconds pass, once no urgent engine/vdsm/sanlock step is pending: the engine's
         lastUpdate ages, a STOP's status poll becomes due, host ids age. When a host id reaches 80 s
-        without renewal, sanlock has killed the lease holders on that host (or the watchdog reset
-        it) and the leases are free."""
+        without renewal, sanlock kills the processes on that host that still hold a lease (a paused
+        VM released its own); its leases stay on disk until the host id is dead, 140 s after the last
+        renewal (then ``lease_free`` lets another host take them)."""
         running = []
         upd = {}
         for h in Host:
@@ -698,11 +716,9 @@ def build(p: Params) -> Model:
                 upd[hid[h]] = ite(hid_runs(h), hid[h] + 1, hid[h])
         if leases:
             for vm in VM:
-                expiring = or_(*[(holder[vm] == h) & hid_runs(h) & (hid[h] == HID_EXPIRE - 1) for h in Host])
-                upd[holder[vm]] = ite(expiring, HOST_NONE, holder[vm])
                 for h in Host:
-                    upd[qemu[vm][h]] = ite((holder[vm] == h) & hid_runs(h) & (hid[h] == HID_EXPIRE - 1),
-                                           lift("none", qemu[vm][h].type), qemu[vm][h])
+                    killed = kill_due(holds_lease(holder[vm], h, qemu[vm][h] == "running"), hid[h] + 1, HID_EXPIRE)
+                    upd[qemu[vm][h]] = ite(hid_runs(h) & killed, lift("none", qemu[vm][h].type), qemu[vm][h])
         return or_(*running) & ~urgent, upd
 
     # ============================================================ properties

@@ -26,24 +26,33 @@ from hacheck.lang import (
 from hacheck.lang.expr import lift  # typed Enum constants
 from hacheck.properties.rules import ha_should_stop, ha_start_allowed
 from hacheck.properties.hosted_engine import (
-    engine_recovered, engine_running, engine_up, fresh_start_race, no_dual_engine, start_refused_by_lease,
-    vm_running,
+    engine_recovered, engine_running, engine_up, fresh_start_race, no_dual_engine, no_dual_writer,
+    paused_copy_beside_engine, start_refused_by_lease, vm_running, vm_writing,
+)
+from hacheck.properties.lease import (
+    holds_lease as lease_held, kill_due, lease_acquirable, owner_after_release, owner_after_storage_back, owner_dead,
 )
 
-# Agent states (agent/states.py). StartState is merged into ReinitializeFSM (its only transition),
-# AgentStopped into "agent not alive", EngineMaybeAway into its successors, UnknownLocalVmState and
-# the removed EngineMigratingAway are left out (see the docs page).
+# Agent states (agent/states.py, StartState in agent/state_machine.py). AgentStopped is "agent not
+# alive"; EngineMaybeAway is left out (its entries, EngineUp with the local VM down or the best engine
+# not up, are unreachable here; EngineStarting's "other down states" go straight to
+# EngineUnexpectedlyDown, see the docs page); UnknownLocalVmState and the removed EngineMigratingAway
+# are left out.
 STATES = (
     "ReinitializeFSM", "EngineDown", "EngineStart", "EngineStarting", "EngineUp", "EngineUpBadHealth",
     "EngineStop", "EngineForceStop", "EngineUnexpectedlyDown", "GlobalMaintenance", "LocalMaintenance",
+    "StartState",
 )
+# check_timeout (agent/state_decorators.py) starts a state's clock on its first consume that stays in
+# the state, one cycle after entry, and fires on start + T < now: on the (T/10 + 2)-th cycle after entry
+CHECK_TIMEOUT_LAG = 2
 # Local engine VM as vdsm reports it. "down_unexpected" is vdsm's DOWN with an unexpected exit
 # reason (crash, sanlock kill); the agent consumes it on its next cycle (it becomes "down").
 VM_STATES = ("down", "down_unexpected", "starting", "up_good", "up_bad", "paused")
 # Engine status ranks (lib/util.py engine_status_score): unknown 0, down 1, paused 2, up+bad 3, up+good 4
 RANK = {"down": 1, "down_unexpected": 1, "starting": 3, "up_good": 4, "up_bad": 3, "paused": 2}
 PENALTIES = ("network", "bridge", "cpu", "memory", "config")
-ZERO_SCORE_STATES = ("ReinitializeFSM", "LocalMaintenance", "EngineUnexpectedlyDown")
+ZERO_SCORE_STATES = ("StartState", "ReinitializeFSM", "LocalMaintenance", "EngineUnexpectedlyDown")
 NO_MEMORY_PENALTY = ("EngineUp", "EngineUpBadHealth", "GlobalMaintenance")
 RETRY_MAX_ATTEMPTS = 3  # ENGINE_RETRY_MAX_ATTEMPTS
 
@@ -77,13 +86,26 @@ class Params:
     vm_boot_ticks: int = param(
         1, low=0, high=120,
         doc="ticks in EngineStarting by which the engine VM has booted (up; good health unless the host lost its "
-            "network). Upstream ~18 = 3 min (ovirt-site FAQ); scaled default. Must stay <= engine_starting_timeout - 2 "
+            "network). Upstream ~18 = 3 min (ovirt-site FAQ); scaled default. Must stay <= engine_starting_timeout "
             "for the engine to recover; 0: no bound")
+    vm_boot_min_ticks: int = param(
+        0, low=0, high=120,
+        doc="ticks in EngineStarting before the engine VM can have booted: the lower end of the boot time, a "
+            "measurement (ovirt-site FAQ: ~3 min = 18, the same as vm_boot_ticks); 0: it may boot at once. "
+            "Only best-case recovery times depend on it")
     agent_restart_ticks: int = param(
         1, low=0, high=60,
         doc="ticks after ovirt-ha-agent dies by which systemd restarts it (upstream RestartSec=10s: 1); 0: no bound")
     sanlock_lease: bool = param(True, doc="the engine VM disk carries a sanlock lease (false: agents alone must exclude)")
-    retry_penalty_bug: bool = param(True, doc="upstream resets the retry counter every cycle, so the retry penalty never applies")
+    retry_penalty_bug: bool = param(
+        True, doc="upstream (v2.5.x): every cycle's refresh clears the retry count (has_elapsed compares the "
+        "monotonic retry time with the wall clock), so a failed START_VM's -penalty_retry is published for that "
+        "one cycle and 'score 0 after more than 3 failures' never applies. false: the count adds up until it "
+        "expires (ENGINE_RETRY_EXPIRATION_SECS, not timed: an environment step)")
+    stop_paused_elsewhere: bool = param(
+        True, doc="BZ 1393839 (agent since v2.3.0, upstream v2.5.x): EngineUp moves to EngineStop when the "
+        "engine runs elsewhere, EngineStop force-stops a paused VM, and a paused VM ranks below an up one; "
+        "false: the older agent (EngineUp -> EngineDown, EngineStop -> EngineDown, the paused VM left alone)")
     start_rule: str = param(
         "le", choices=("le", "lt"),
         doc="EngineDown starts the VM when best remote score <= own (le, fix of rhbz#1093638) or < own (lt, the old rule)")
@@ -97,6 +119,8 @@ class Params:
 
 
 def _check(p: Params) -> None:
+    if p.vm_boot_ticks and p.vm_boot_min_ticks > p.vm_boot_ticks:
+        raise BadInput(f"vm_boot_min_ticks={p.vm_boot_min_ticks} must not exceed vm_boot_ticks={p.vm_boot_ticks}")
     if p.lease_kill_after >= p.lease_host_dead:
         raise BadInput(
             f"lease_kill_after={p.lease_kill_after} must be below lease_host_dead={p.lease_host_dead}: sanlock "
@@ -120,7 +144,7 @@ def build(p: Params) -> Model:
     RMAX = max(p.lease_host_dead, p.lease_kill_after)
     TIMEOUT = {"EngineStarting": p.engine_starting_timeout, "EngineUpBadHealth": p.bad_health_timeout,
                "EngineStop": p.bad_health_timeout, "EngineUnexpectedlyDown": p.unexpected_down_timeout}
-    TMAX = max(*TIMEOUT.values(), p.agent_restart_ticks)
+    TMAX = max(*(t + CHECK_TIMEOUT_LAG for t in TIMEOUT.values()), p.agent_restart_ticks)
     pen_value = {"network": p.penalty_network, "bridge": p.penalty_bridge, "cpu": p.penalty_cpu,
                  "memory": p.penalty_memory, "config": p.penalty_config}
 
@@ -140,8 +164,14 @@ def build(p: Params) -> Model:
     renew = m.var("renew", Map(Host, Int(0, RMAX)), init=0,
                   doc="ticks since the host's sanlock lockspace was last renewed (saturated)")
     retry = None
-    if not p.retry_penalty_bug:
-        retry = m.var("retry", Map(Host, Int(0, RETRY_MAX_ATTEMPTS + 1)), init=0, doc="failed START_VM attempts")
+    if p.penalty_retry:
+        retry = m.var("retry", Map(Host, Int(0, 1 if p.retry_penalty_bug else RETRY_MAX_ATTEMPTS + 1)), init=0,
+                      doc="failed START_VM attempts counted in the score (with the upstream bug: 1 only in the "
+                          "slot written by the cycle whose START_VM failed)")
+
+    def retry_now(h):
+        """The retry count a cycle's consume() sees: StateMachine.refresh clears it first with the bug."""
+        return 0 if p.retry_penalty_bug else retry[h]
     # -- shared storage -------------------------------------------------------------------------
     md_score = m.var("md_score", Map(Host, Int(0, p.base_score)), init=p.base_score, doc="score in the host's metadata slot")
     md_status = m.var("md_status", Map(Host, Int(0, 4)), init=at_h1(RANK["up_good"], RANK["down"]),
@@ -171,17 +201,23 @@ def build(p: Params) -> Model:
         """q is alive for observer h after h's read in this cycle."""
         return (hist[h] != K) & (dirty[q][h] | (age[h][q] < K))
 
-    def rank(vm_expr):
-        return switch([(vm_expr == v, RANK[v]) for v in VM_STATES[:-1]], RANK[VM_STATES[-1]])
+    # engine_status_score (lib/util.py): since BZ 1393839 a paused VM ranks 2, below up+bad (3); before
+    # it, a paused VM was just an up VM with bad health
+    ranks = dict(RANK) if p.stop_paused_elsewhere else {**RANK, "paused": RANK["up_bad"]}
 
-    def score(h, st: str):
-        """EngineState.score of state ``st`` (a build-time name) with h's current penalties."""
+    def rank(vm_expr):
+        return switch([(vm_expr == v, ranks[v]) for v in VM_STATES[:-1]], ranks[VM_STATES[-1]])
+
+    def score(h, st: str, retries=None):
+        """EngineState.score of state ``st`` (a build-time name) with h's current penalties and
+        ``retries`` failed starts (by default the count consume() sees)."""
         if st in ZERO_SCORE_STATES:
             return 0
         raw = p.base_score - sum_(ite(pen[h].has(k), pen_value[k], 0) for k in PENALTIES
                                   if not (k == "memory" and st in NO_MEMORY_PENALTY) and pen_value[k])
         if retry is not None:
-            raw = ite(retry[h] > RETRY_MAX_ATTEMPTS, 0, raw - retry[h] * p.penalty_retry)
+            n = retry_now(h) if retries is None else retries
+            raw = ite(lift(n) > RETRY_MAX_ATTEMPTS, 0, raw - lift(n) * p.penalty_retry)
         return max_(0, raw)
 
     def best_remote(h):
@@ -201,11 +237,20 @@ def build(p: Params) -> Model:
         """The best engine (local host winning ties) is on another host, and it is up (rank >= 2)."""
         return or_(*((remote_rank(h, q) > local_rank(h)) & (remote_rank(h, q) >= 2) for q in others(h)))
 
-    def holds_lease(h):
+    def owns_lease(h):
+        """The lease on disk names h (h's VM holds it, or h released it but could not write that)."""
         return (lease == h) if p.sanlock_lease else False
+
+    def holds_lease(h):
+        """sanlock's view: h's VM process holds the lease (a paused VM released it)."""
+        return lease_held(lease, h, vm_writing(vm[h])) if p.sanlock_lease else False
 
     def local_up(h):
         return vm_running(vm[h])
+
+    def release(h):
+        """h's VM gives its lease up (shutdown, poweroff, exit): written to disk if h reaches the storage."""
+        return {lease: owner_after_release(lease, h, storage[h])} if p.sanlock_lease else {}
 
     def cycle_updates(h, src: str, dst: str, vm_new=None, extra=None, nowait: bool = False):
         """What every agent cycle does: read all slots, move to dst, publish its own slot. A NOWAIT
@@ -223,7 +268,12 @@ def build(p: Params) -> Model:
             u[dirty[h][q]] = up[q] & agent[q]  # a dead observer has no last read: kept False
         new_vm = vm_new if vm_new is not None else ite(vm[h] == "down_unexpected", "down", vm[h])
         u[vm[h]] = new_vm
-        u[md_score[h]] = score(h, dst)
+        extra = extra or {}
+        retries = None
+        if retry is not None:
+            retries = extra.get(retry[h], retry_now(h))
+            u[retry[h]] = retries
+        u[md_score[h]] = score(h, dst, retries)  # the new state's score, with the count it leaves
         u[md_status[h]] = rank(new_vm)
         u.update(extra or {})
         return u
@@ -243,7 +293,8 @@ def build(p: Params) -> Model:
             m.action(f"{_snake(src)}__{label}", h=Host, fair="weak")(fn)
 
     def T(h, st):
-        return tmr[h] >= TIMEOUT[st]
+        """check_timeout fires: T ticks after the first consume in the state, strictly later."""
+        return tmr[h] >= TIMEOUT[st] + CHECK_TIMEOUT_LAG
 
     NOWAIT = True
     GM = lambda h: gm  # noqa: E731
@@ -251,7 +302,9 @@ def build(p: Params) -> Model:
     always = lambda h: True  # noqa: E731
     guards = [("global_maintenance", GM, "GlobalMaintenance", None), ("local_maintenance", LM, "LocalMaintenance", None)]
 
-    # ReinitializeFSM (StartState merged in)
+    agent_state("StartState", [("reinitialize", always, "ReinitializeFSM", None)],
+                "StartState.consume (agent/state_machine.py): the agent's first cycle, then")
+
     agent_state("ReinitializeFSM", guards + [
         ("vm_up", local_up, "EngineStarting", None, NOWAIT),
         ("vm_down", always, "EngineDown", None),
@@ -277,8 +330,7 @@ def build(p: Params) -> Model:
     def acquirable(h):
         if not p.sanlock_lease:
             return True
-        return or_(lease.is_none(), lease == h,
-                   *((lease == q) & (renew[q] >= p.lease_host_dead) for q in others(h)))
+        return lease_acquirable(lease, h, {q: owner_dead(renew[q], p.lease_host_dead) for q in others(h)})
 
     def start_vm(h):
         ok = acquirable(h)
@@ -299,7 +351,7 @@ def build(p: Params) -> Model:
         guard = and_(active(h), ~acted[h], state[h] == "EngineStart", ~gm, ~lm[h])
         extra = {}
         if retry is not None:
-            extra[retry[h]] = min_(retry[h] + 1, RETRY_MAX_ATTEMPTS + 1)
+            extra[retry[h]] = min_(lift(retry_now(h)) + 1, 1 if p.retry_penalty_bug else RETRY_MAX_ATTEMPTS + 1)
         return guard, cycle_updates(h, "EngineStart", "EngineDown", extra=extra)
 
     # EngineStarting
@@ -313,10 +365,12 @@ def build(p: Params) -> Model:
     # EngineUp and EngineUpBadHealth (no local maintenance check)
     def up_branches(src):
         own = lambda h: score(h, src)  # noqa: E731
+        # BZ 1393839: "engine VM unexpectedly running on host N" -> EngineStop (before: EngineDown)
+        elsewhere = "EngineStop" if p.stop_paused_elsewhere else "EngineDown"
         br = [("global_maintenance", GM, "GlobalMaintenance", None),
               ("vm_down", lambda h: vm[h] == "down", "EngineDown", None),
               ("vm_died", lambda h: vm[h] == "down_unexpected", "EngineUnexpectedlyDown", None),
-              ("better_engine_elsewhere", best_engine_elsewhere_up, "EngineStop", None),
+              ("better_engine_elsewhere", best_engine_elsewhere_up, elsewhere, None),
               ("better_score_elsewhere", lambda h: ha_should_stop(own(h), best_remote(h), p.restart_threshold), "EngineStop", None),
               ("bad_health", lambda h: vm[h] != "up_good", "EngineUpBadHealth", None),
               ("good", always, "EngineUp", None)]
@@ -328,15 +382,16 @@ def build(p: Params) -> Model:
     agent_state("EngineUpBadHealth", up_branches("EngineUpBadHealth"), "monitor a VM with bad health")
 
     # EngineStop: vm-shutdown was issued on entry; the VM halts (vm_shutdown_done) or the timeout fires
-    agent_state("EngineStop", [("timeout", lambda h: T(h, "EngineStop"), "EngineForceStop", None)] + guards + [
-        ("vm_not_up", lambda h: ~local_up(h), "EngineDown", None),
-        ("paused", lambda h: vm[h] == "paused", "EngineForceStop", None, NOWAIT),
-        ("wait", always, "EngineStop", None),
-    ], "wait for the VM shutdown")
+    if p.stop_paused_elsewhere:  # EngineStop.consume since BZ 1393839
+        stop_branches = [("vm_not_up", lambda h: ~local_up(h), "EngineDown", None),
+                         ("paused", lambda h: vm[h] == "paused", "EngineForceStop", None, NOWAIT)]
+    else:  # before: "engine vm not running on local host" when the best engine is not up here
+        stop_branches = [("not_best_here", lambda h: ~local_up(h) | best_engine_elsewhere_up(h), "EngineDown", None)]
+    agent_state("EngineStop", [("timeout", lambda h: T(h, "EngineStop"), "EngineForceStop", None)] + guards
+                + stop_branches + [("wait", always, "EngineStop", None)], "wait for the VM shutdown")
 
     def poweroff(h):
-        extra = {lease: ite(lease == h, None, lease)} if p.sanlock_lease else {}
-        return {"vm_new": "down", "extra": extra}
+        return {"vm_new": "down", "extra": release(h)}
 
     agent_state("EngineForceStop", guards + [
         ("poweroff", always, "EngineDown", poweroff),
@@ -360,7 +415,7 @@ def build(p: Params) -> Model:
 
     # -- time -----------------------------------------------------------------------------------
     def cap(h):
-        by_state = switch([(state[h] == s, t) for s, t in TIMEOUT.items()], 0)
+        by_state = switch([(state[h] == s, t + CHECK_TIMEOUT_LAG) for s, t in TIMEOUT.items()], 0)
         if not p.agent_restart_ticks:
             return by_state
         return ite(up[h] & ~agent[h], p.agent_restart_ticks, by_state)
@@ -368,7 +423,7 @@ def build(p: Params) -> Model:
     def overdue(h):
         """Something on h must happen before time may pass: sanlock's kill, and with bounded
         delays the end of the engine VM's boot and systemd's restart of the agent."""
-        late = [up[h] & ~storage[h] & holds_lease(h) & vm_running(vm[h]) & (renew[h] >= p.lease_kill_after)]
+        late = [up[h] & ~storage[h] & kill_due(holds_lease(h), renew[h], p.lease_kill_after)]
         if p.vm_boot_ticks:
             late.append(vm_boot_enabled(h) & (state[h] == "EngineStarting") & (tmr[h] >= p.vm_boot_ticks))
         if p.agent_restart_ticks:
@@ -386,7 +441,7 @@ def build(p: Params) -> Model:
         u = {}
         for h in Host:
             u[acted[h]] = False
-            u[renew[h]] = ite(holds_lease(h) & ~(up[h] & storage[h]), min_(renew[h] + 1, RMAX), 0)
+            u[renew[h]] = ite(owns_lease(h) & ~(up[h] & storage[h]), min_(renew[h] + 1, RMAX), 0)
             u[tmr[h]] = min_(tmr[h] + 1, cap(h))
             for q in others(h):
                 u[age[h][q]] = min_(age[h][q] + 1, K)
@@ -397,14 +452,15 @@ def build(p: Params) -> Model:
         return guard, u
 
     # -- the engine VM, vdsm and sanlock ----------------------------------------------------------
-    def release(h):
-        return {lease: ite(lease == h, None, lease)} if p.sanlock_lease else {}
 
     @m.action(h=Host, fair="weak")
     def vm_boot(h):
         """The engine VM finishes booting (within vm_boot_ticks of its agent entering EngineStarting);
         its health is good unless the host lost its network."""
-        return vm_boot_enabled(h), {vm[h]: ite(pen[h].has("network"), V("up_bad"), V("up_good"))}
+        guard = vm_boot_enabled(h)
+        if p.vm_boot_min_ticks:
+            guard = guard & (state[h] == "EngineStarting") & (tmr[h] >= p.vm_boot_min_ticks)
+        return guard, {vm[h]: ite(pen[h].has("network"), V("up_bad"), V("up_good"))}
 
     @m.action(h=Host, fair="weak")
     def vm_shutdown_done(h):
@@ -415,12 +471,15 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, fair="weak")
     def sanlock_kill(h):
-        """sanlock (or the watchdog) kills the VM of a host whose lockspace renewals fail."""
-        return up[h] & ~storage[h] & holds_lease(h) & vm_running(vm[h]), {vm[h]: "down_unexpected"}
+        """sanlock (or the watchdog) kills a VM that still holds the lease on a host whose renewals fail.
+        A VM paused on an I/O error released it (qemuProcessHandleIOError): it is not killed. Since
+        lose_storage pauses the VM at once, no fault here leaves a holder without storage: kept so the
+        lease semantics stay whole (properties/lease.py)."""
+        return up[h] & ~storage[h] & holds_lease(h), {vm[h]: "down_unexpected"}
 
     # -- faults ---------------------------------------------------------------------------------
     def agent_gone(h):
-        u = {agent[h]: False, state[h]: "ReinitializeFSM", tmr[h]: 0, hist[h]: 0, acted[h]: False}
+        u = {agent[h]: False, state[h]: "StartState", tmr[h]: 0, hist[h]: 0, acted[h]: False}
         for q in others(h):
             u[age[h][q]] = K
             u[dirty[q][h]] = False
@@ -451,16 +510,28 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, fault=True)
     def lose_storage(h):
-        """The host loses the storage domain: no metadata I/O, no lease renewal; qemu pauses on EIO."""
-        return up[h] & storage[h], {storage[h]: False, vm[h]: ite(vm_running(vm[h]), "paused", vm[h])}
+        """The host loses the storage domain: no metadata I/O, no lease renewal; qemu pauses on EIO
+        and libvirt releases its lease (qemuProcessHandleIOError -> virDomainLockProcessPause), a
+        release that cannot reach the disk: the disk keeps naming h until h's host id is dead."""
+        u = {storage[h]: False, vm[h]: ite(vm_running(vm[h]), "paused", vm[h])}
+        if p.sanlock_lease:
+            u[lease] = owner_after_release(lease, h, False)
+        return up[h] & storage[h], u
 
     @m.action(h=Host, env=True)
     def regain_storage(h):
-        """Storage comes back: renewals resume, a paused VM resumes; a killed VM's lease is released."""
-        u = {storage[h]: True, renew[h]: 0,
-             vm[h]: ite(vm[h] == "paused", ite(pen[h].has("network"), V("up_bad"), V("up_good")), vm[h])}
+        """Storage comes back: renewals resume; sanlock writes the release it could not write
+        (resource_thread_release); a paused VM resumes only if libvirt re-acquires the lease
+        (virDomainLockProcessResume): if another host took it meanwhile, the VM stays paused."""
+        resumed = ite(pen[h].has("network"), V("up_bad"), V("up_good"))
+        u = {storage[h]: True, renew[h]: 0}
         if p.sanlock_lease:
-            u[lease] = ite((lease == h) & ~vm_running(vm[h]), None, lease)
+            free = owner_after_storage_back(lease, h, vm_writing(vm[h]))
+            can_resume = (vm[h] == "paused") & (lease_acquirable(free, h, {}))
+            u[vm[h]] = ite(can_resume, resumed, vm[h])
+            u[lease] = ite(can_resume, h, free)
+        else:
+            u[vm[h]] = ite(vm[h] == "paused", resumed, vm[h])
         return up[h] & ~storage[h], u
 
     @m.action(h=Host, fault=True)
@@ -502,12 +573,9 @@ def build(p: Params) -> Model:
     @m.action(h=Host, fault=True)
     def vm_crash(h):
         """The engine VM's qemu dies (DOWN_UNEXPECTED); sanlock frees the lease if it can write."""
-        u = {vm[h]: "down_unexpected"}
-        if p.sanlock_lease:
-            u[lease] = ite((lease == h) & storage[h], None, lease)
-        return up[h] & vm_running(vm[h]), u
+        return up[h] & vm_running(vm[h]), {vm[h]: "down_unexpected", **release(h)}
 
-    if retry is not None:
+    if retry is not None and not p.retry_penalty_bug:
         @m.action(h=Host, env=True)
         def retry_expires(h):
             """ENGINE_RETRY_EXPIRATION_SECS passed: the retry count no longer counts."""
@@ -538,6 +606,8 @@ def build(p: Params) -> Model:
     # -- properties -----------------------------------------------------------------------------
     m.invariant("no_dual_engine", no_dual_engine(vm, Host),
                 doc="at most one host where the engine VM is starting, up or paused")
+    m.invariant("no_dual_writer", no_dual_writer(vm, Host),
+                doc="at most one host where the engine VM can write (starting or up; a paused copy cannot)")
     m.reachable("engine_up", engine_up(state, vm, Host), doc="some host is in EngineUp with good health")
     m.reachable("engine_started", engine_running(vm, Host), doc="some host started the engine VM")
     m.reachable("fresh_start_race", fresh_start_race(state, hist, vm, Host, K),
@@ -550,6 +620,10 @@ def build(p: Params) -> Model:
                doc="whenever the engine is not up, some host eventually runs it (EngineUp, up with good health, "
                    "holding the lease), unless an operator set or cleared maintenance (ops never decreases: "
                    "this is exactly 'no operator step ever' => '~up leads_to up')")
+    stale = paused_copy_beside_engine(vm, storage, Host)
+    m.leads_to("paused_copy_stopped", stale, ~stale | operator_acted,
+               doc="a paused engine VM left on a host that reaches the storage again while the engine runs "
+                   "elsewhere is eventually stopped (BZ 1393839, stop_paused_elsewhere), unless an operator acted")
     return m
 
 

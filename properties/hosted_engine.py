@@ -18,6 +18,30 @@ def vm_running(vm_h):
     return or_(*(vm_h == s for s in RUNNING_VM))
 
 
+#: local engine VM states in which the VM can write to its disks: a paused VM cannot
+WRITING_VM = ("starting", "up_good", "up_bad")
+
+
+def vm_writing(vm_h):
+    """The engine VM runs on this host and can write (starting or up; not paused)."""
+    return or_(*(vm_h == s for s in WRITING_VM))
+
+
+def no_dual_writer(vm, Host):
+    """At most one host where the engine VM can write (a paused copy does not count): what the
+    lease guarantees, since a VM paused on an I/O error released its lease and cannot resume
+    without re-acquiring it."""
+    return count(Host, lambda h: vm_writing(vm[h])) <= 1
+
+
+def paused_copy_beside_engine(vm, storage, Host):
+    """Some host reaches the storage and has a paused engine VM while another host runs the engine
+    (can write): the stale copy that BZ 1393839 stops."""
+    return exists(Host, lambda h: and_(
+        storage[h], vm[h] == "paused",
+        exists(Host, lambda q: vm_writing(vm[q]) if q != h else False)))
+
+
 def no_dual_engine(vm, Host):
     """At most one host where the engine VM is starting, up or paused."""
     return count(Host, lambda h: vm_running(vm[h])) <= 1

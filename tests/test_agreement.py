@@ -32,7 +32,7 @@ HOLDING = [
     ("docs/tutorial/two_replicas.py", {"quorum": "majority"}, "no_split_brain"),
     ("models/fencing.py", {"manual_confirm_allowed": False}, "no_dual_running_vm"),
     ("models/fencing.py", {}, "no_dual_running_vm"),  # manual confirm allowed: upstream's rules, one fault
-    ("models/hosted_engine.py", {}, "no_dual_engine"),
+    ("models/hosted_engine.py", {}, "no_dual_writer"),
 ]
 
 

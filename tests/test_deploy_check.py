@@ -61,7 +61,12 @@ def test_star_table_verdicts_and_recovery(star):
     assert "[1/" in r.stderr and "hosted_engine: ovirt1 host-crash" in r.stderr
     rs = rows(tmp / "r.json")
     assert rs[("gluster_arbiter[engine]", "no_split_brain")]["verdict"] == "holds"
-    assert rs[("hosted_engine", "no_dual_engine")]["verdict"] == "holds"
+    # an engine VM paused on ovirt1's storage loss released its lease (libvirt qemuProcessHandleIOError ->
+    # virDomainLockProcessPause): once ovirt1's host id is dead ovirt2 starts a second copy beside the
+    # paused one (39 steps); at most one copy can write
+    he = rs[("hosted_engine", "no_dual_engine")]
+    assert he["verdict"] == "violated" and he["scenario"] == "ovirt1 storage-loss" and he["trace_length"] == 39
+    assert rs[("hosted_engine", "no_dual_writer")]["verdict"] == "holds"
     assert rs[("fencing", "no_dual_running_vm")]["verdict"] == "holds"
     for key in (("hosted_engine", "engine_recovers"), ("gluster_arbiter[engine]", "volume_writable")):
         row = rs[key]
@@ -111,7 +116,8 @@ def test_star_junit_and_sarif(star):
         "step 1: FAULT link_loss(c=client0, b=brick0)"
     restart = res["fencing/ha_vm_restarted"]["locations"][0]["physicalLocation"]["region"]["startLine"]
     assert restart == ovirt1_line
-    assert "hosted_engine/no_dual_engine" not in res  # holds: no result
+    assert "hosted_engine/no_dual_engine" in res  # the paused copy (see test_star_table_verdicts_and_recovery)
+    assert "hosted_engine/no_dual_writer" not in res  # holds: no result
 
 
 def test_unchanged_deployment_rechecks_from_the_cache_in_well_under_a_second(star):

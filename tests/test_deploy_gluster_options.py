@@ -126,13 +126,3 @@ def test_star_storage_loss_verdicts_with_and_without_the_virt_group(tmp_path, pa
     assert "no_split_brain    gluster_arbiter[engine]  holds (exhaustive, 1 scenario x 3 replica sets)" in out
     assert "no_lost_ack_heal  gluster_arbiter[engine]  violated (17 steps, shortest; ovirt1 storage-loss" in out
     assert "no_stale_read     gluster_arbiter[engine]  violated (5 steps, shortest; ovirt1 storage-loss" in out
-
-
-def test_traces_point_at_the_options_that_enable_their_steps():
-    """SARIF locations: an eager-lock handover points at cluster.eager-lock (here set by the group) and
-    post-op-delay-secs, a stalled link loss at network.ping-timeout (set by the group)."""
-    from hacheck.deploy.mapping import settings_for
-    mp = next(m for m in plan(load(VIRT), fail=["ovirt1:storage-loss"]).models if m.model == "gluster_arbiter")
-    assert settings_for(mp, ["inherit"], "gluster_arbiter") == ["volumes[engine].group",
-                                                                 "volumes[engine].options.cluster.post-op-delay-secs"]
-    assert settings_for(mp, ["link_loss_stalled"], "gluster_arbiter") == ["volumes[engine].group"]

@@ -105,7 +105,7 @@ def test_two_replicas_trace_in_detail():
 @pytest.mark.parametrize("path, params, props", [
     ("docs/tutorial/two_replicas.py", ["quorum=majority"], ["no_split_brain"]),
     ("models/fencing.py", ["manual_confirm_allowed=false"], ["no_dual_running_vm", "no_dual_writing_vm"]),
-    ("models/hosted_engine.py", [], ["no_dual_engine"]),
+    ("models/hosted_engine.py", [], ["no_dual_writer"]),
     ("models/gluster_arbiter.py", [], ["no_split_brain", "no_lost_ack_heal"]),
 ])
 def test_holding_invariants_are_never_violated(path, params, props):
@@ -146,7 +146,7 @@ def test_failure_is_replayed_first_from_the_database(tmp_path):
 
 def test_deadline_stops_the_search():
     model = load("models/hosted_engine.py")
-    r = fuzz(model, [model.properties["no_dual_engine"]], FuzzOptions(examples=10**6, seed=0, deadline=1.0))
+    r = fuzz(model, [model.properties["no_dual_writer"]], FuzzOptions(examples=10**6, seed=0, deadline=1.0))
     assert "deadline" in r.coverage.stop_reason
     assert 0 < r.coverage.examples < 10**6
     assert r.result.properties[0].verdict == "unknown"

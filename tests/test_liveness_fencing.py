@@ -15,7 +15,7 @@ import pytest
 from hacheck.check import run_check
 from hacheck.deploy.mapping import FaultPattern, restrict_instances
 from hacheck.loader import build_model, load_spec
-from hacheck.models.fencing import GRACE, HID_EXPIRE, LEASE_TRY, LEASE_WAIT, TICK
+from hacheck.models.fencing import GRACE, HOST_DEAD, LEASE_TRY, LEASE_WAIT, TICK
 
 SPEC = load_spec(Path(__file__).resolve().parent.parent / "models" / "fencing.py")
 NO_OPERATOR = {"manual_confirm_allowed": False, "operator_actions": False}
@@ -95,19 +95,24 @@ def test_skip_if_sd_active_costs_the_lease_wait():
 
 
 def test_vm_leases_wait_for_the_lease():
-    """With a VM lease the restart also needs the lease: after the fence (70 s) it waits for the
-    crashed host's id to expire (80 s after the crash)."""
+    """With a VM lease the restart also needs the lease: after the fence (70 s) it waits until the
+    crashed host's id is dead for sanlock (paxos_lease_acquire: host_dead_seconds after its last
+    renewal, calc_host_dead_seconds = 80 s + 60 s watchdog = 140 s), not the 80 s at which sanlock
+    would kill its lease holders: 140 s, best and worst case alike."""
     res, _ = live(LEASES)
-    assert res.verdict == "holds" and res.extra["recovery_ticks"] == HID_EXPIRE
+    assert res.verdict == "holds" and res.extra["recovery_ticks"] == HOST_DEAD == 14
+    assert res.extra["recovery_interval"] == [14, 14]
     assert actions(res)[-2:] == ["tick", "ha_restart"]
 
 
 def test_vm_leases_without_power_management():
-    """The lease path needs neither PM nor fencing: 20 s after the VM turned Unknown its lease is
-    free (80 s after the crash) and the VM runs elsewhere."""
+    """The lease path needs neither PM nor fencing: it tries from 20 s after the VM turned Unknown
+    (80 s after the crash), and sanlock grants the lease once the crashed host id is dead
+    (paxos_lease_acquire, calc_host_dead_seconds: 140 s after the crash)."""
     res, _ = live({**LEASES, "power_management": "none"})
-    assert res.verdict == "holds" and res.extra["recovery_ticks"] == LEASE_TRY == HID_EXPIRE
-    assert actions(res)[-4:] == ["treat_no_pm", "tick", "tick", "lease_restart"]
+    assert res.verdict == "holds" and res.extra["recovery_ticks"] == HOST_DEAD > LEASE_TRY
+    acts = actions(res)
+    assert acts[-1] == "lease_restart" and acts.count("tick") == HOST_DEAD
 
 
 def test_failed_host_that_comes_back_takes_its_vm():

@@ -63,19 +63,39 @@ def check_worst_case(p, ticks):
     assert recovered(t.states[-1]) and not any(recovered(s) for s in t.states[:-1] if s["faults"] == 1)
 
 
+# -- BZ 1393839: a paused copy is stopped ------------------------------------------------------
+
+def test_bz1393839_stops_the_paused_copy():
+    """BZ 1393839 (ovirt-hosted-engine-ha 6e5b596, in v2.5.x: EngineUp.consume -> EngineStop when the
+    best engine runs on another host, EngineStop.consume -> EngineForceStop for a paused VM): a
+    paused engine VM whose host reaches the storage again while the engine runs elsewhere is
+    powered off within a cycle. The older agent (EngineUp -> EngineDown) leaves it paused forever:
+    its resume fails (virDomainLockProcessResume, the lease is taken), a fair lasso."""
+    p, _ = live(HE, {}, "paused_copy_stopped")
+    assert p.verdict == HOLDS and p.extra["recovery_ticks"] == 1
+    p, _ = live(HE, {"stop_paused_elsewhere": False}, "paused_copy_stopped")
+    assert p.verdict == VIOLATED and p.trace.loop is not None
+    assert all("paused" in s["vm"].values() for s in p.trace.states[p.trace.loop:])
+
+
 # -- the self-hosted engine recovers ----------------------------------------------------------
 
 def test_engine_recovers_two_hosts_from_cold_start():
     """Defaults: any single fault, one operator step (exempted by the property), scaled timers.
-    The worst case: the host booting the engine loses its storage, its EngineStarting timeout
-    expires meanwhile, and it shuts the VM down again before the other host may take over."""
+    The worst case: the host booting the engine loses its storage (its VM pauses and releases the
+    lease, libvirt qemuProcessHandleIOError); the peer's starts are refused while the paused host's
+    id is not yet dead (sanlock paxos_lease_acquire); the storage returns before that, the VM
+    resumes with its lease (virDomainLockProcessResume), but its agent's EngineStarting timeout has
+    fired: EngineStop, a shutdown that never completes, EngineStop's timeout, poweroff; then the
+    peer starts it."""
     p, stats = live(HE, {}, "engine_recovers")
-    check_worst_case(p, 12)
-    assert stats.states == 39_666
+    check_worst_case(p, 17)
+    assert stats.states == 41_238
     steps = labels(p.trace.steps)
     assert steps.count("lose_storage(h=h2)") == 1 and "engine_starting__timeout(h=h2)" in steps
     assert steps[-1] == "engine_starting__up_good(h=h1)"
-    assert len(p.trace.steps) == 42
+    assert "regain_storage(h=h2)" in steps and "engine_stop__timeout(h=h2)" in steps
+    assert len(p.trace.steps) == 56
 
 
 def test_engine_recovers_after_a_host_crash_upstream_timers():
@@ -97,38 +117,46 @@ def test_engine_recovers_after_a_host_crash_upstream_timers():
 
 
 def test_engine_recovers_from_steady_state_any_single_fault():
+    """The worst single fault from the steady state: the engine's host loses its network, its agent
+    stops the VM (EngineUp -> EngineStop), the guest never completes the shutdown and EngineStop's
+    check_timeout (T + 2 ticks after entry) forces the poweroff before the peer may start it."""
     p, _ = live(HE, STEADY, "engine_recovers")
-    check_worst_case(p, 8)
-    assert labels(p.trace.steps)[0] == "host_crash(h=h1)"
-    assert len(p.trace.steps) == 29
+    check_worst_case(p, 10)
+    assert "lose_network(h=h1)" in labels(p.trace.steps)[:2] and "engine_stop__timeout(h=h1)" in labels(p.trace.steps)
+    assert len(p.trace.steps) == 35
 
 
 def test_engine_recovers_three_hosts_steady_state():
     p, stats = live(HE, {**STEADY, "hosts": 3}, "engine_recovers")
-    check_worst_case(p, 8)
-    assert stats.states == 460_745
-    assert labels(p.trace.steps)[0] == "host_crash(h=h1)"
+    check_worst_case(p, 10)
+    assert stats.states == 463_447
+    assert "lose_network(h=h1)" in labels(p.trace.steps)[:2]
 
 
 @pytest.mark.slow
 def test_engine_recovers_three_hosts_from_cold_start():
-    """3 hosts, defaults: 2,003,683 states without symmetry (liveness needs the full graph), ~20 s."""
+    """3 hosts, defaults: 2,015,551 states without symmetry (liveness needs the full graph), ~20 s;
+    the same worst case as with 2 hosts (a paused VM that resumes with its lease)."""
     p, stats = live(HE, {"hosts": 3}, "engine_recovers")
-    check_worst_case(p, 12)
-    assert stats.states == 2_003_683
+    check_worst_case(p, 17)
+    assert stats.states == 2_015_551
 
 
 # -- when it does not ---------------------------------------------------------------------------
 
 def test_boot_slower_than_the_starting_timeout_restarts_forever():
-    """If the engine VM may need engine_starting_timeout - 1 ticks to boot, the agent's timeout can
-    fire first every time: EngineStop, shut down, start again elsewhere, forever (a fair lasso, no
-    fault needed). The default bound (1 tick) is below it."""
-    p, _ = live(HE, {**QUIET, "vm_boot_ticks": 2}, "engine_recovers")
+    """If the engine VM may need more than engine_starting_timeout ticks to boot, EngineStarting's
+    check_timeout (agent/state_decorators.py: clock started one cycle after entry, fires on
+    start + T < now, i.e. T + 2 ticks after entry) can fire first every time: EngineStop, shut
+    down, start again elsewhere, forever (a fair lasso, no fault needed). With the default
+    engine_starting_timeout 3, a boot of up to 3 ticks recovers and 4 does not."""
+    p, _ = live(HE, {**QUIET, "vm_boot_ticks": 3}, "engine_recovers")
+    assert p.verdict == HOLDS
+    p, _ = live(HE, {**QUIET, "vm_boot_ticks": 4}, "engine_recovers")
     assert p.verdict == VIOLATED and p.method == "fair-lasso"
     t = p.trace
-    assert (t.loop, len(t.steps)) == (2, 37)
-    replay(build_model(HE, {**QUIET, "vm_boot_ticks": 2}), t)  # a real lasso, loop included
+    assert (t.loop, len(t.steps)) == (2, 49)
+    replay(build_model(HE, {**QUIET, "vm_boot_ticks": 4}), t)  # a real lasso, loop included
     loop = labels(t.steps[t.loop:])
     assert "engine_starting__timeout(h=h1)" in loop and "engine_starting__timeout(h=h2)" in loop
     assert "vm_boot(h=h1)" in loop and not any(s.startswith("engine_starting__up_good") for s in loop)
@@ -228,11 +256,58 @@ def hacheck(*args):
 def test_cli_prints_the_worst_case_and_the_lasso(tmp_path):
     r = hacheck("check", "models/hosted_engine.py", "--property", "engine_recovers", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
-    assert "engine_recovers  leads_to  holds (exhaustive under fairness, 39,666 states)  " \
-           "[worst-case recovery 12 ticks = 120 s]" in r.stdout
-    assert "Worst case (42 steps):" in r.stdout and "FAULT lose_storage(h=h2)" in r.stdout
+    assert "engine_recovers  leads_to  holds (exhaustive under fairness, 41,238 states)  " \
+           "[worst-case recovery 17 ticks = 170 s, best case 1 ticks = 10 s]" in r.stdout
+    assert "Worst case (56 steps):" in r.stdout and "FAULT lose_storage(h=h2)" in r.stdout
     assert (tmp_path / "hosted_engine.engine_recovers.worst-case.itf.json").exists()
     r = hacheck("check", "models/standalone_engine.py", "--property", "engine_recovers", "--out", str(tmp_path))
     assert r.returncode == 1, r.stderr
     assert "engine_recovers  leads_to  violated (fair lasso: 1 step then a loop of 1 step)" in r.stdout
     assert "FAULT engine_node_crash" in r.stdout and "back to state 1 by tick" in r.stdout
+
+
+# -- the retry penalty (retry_penalty_bug) --------------------------------------------------------
+
+@pytest.mark.parametrize("bug, ticks, states", [(True, 3, 453), (False, 4, 1585)])
+def test_retry_penalty_bug_changes_the_worst_case_with_repeated_start_failures(bug, ticks, states):
+    """ovirt-hosted-engine-ha v2.5.x StateMachine.refresh clears engine_vm_retry_count every cycle
+    (util.has_elapsed compares the monotonic engine_vm_retry_time with time.time()), yet
+    EngineStart.consume's failure branch sets it to 1 before EngineState.score runs, so the -50
+    is published for that one cycle (as the model does with the bug). With failures that accumulate
+    (the bug fixed) a host that failed keeps its -50 and waits a cycle behind its peer
+    (engine_down__stay), so with up to 3 START_VM failures the worst case is one tick longer."""
+    p, stats = live(HE, {"max_faults": 3, "maintenance_steps": 0, "retry_penalty_bug": bug}, "engine_recovers",
+                    ["start_vm_fails"])
+    check_worst_case(p, ticks)
+    assert stats.states == states
+    if bug:
+        scores = [(s["md_score"]["h1"], s["md_score"]["h2"]) for s in p.trace.states]
+        assert (3400, 3350) in scores  # the -50 is published in the cycle of the failure ...
+        assert scores[-1] == (3400, 3400)  # ... and gone in the next
+    else:
+        assert "engine_down__stay(h=h1)" in labels(p.trace.steps)
+
+
+# -- recovery as an interval [best, worst] ---------------------------------------------------------
+
+def test_host_crash_recovery_interval_upstream_timers():
+    """The FAQ scenario as an interval: host_crash from the steady state, upstream timers, the boot
+    a measurement (ovirt-site FAQ: 3 min, vm_boot_min_ticks = vm_boot_ticks = 18). The peer's
+    START_VM succeeds once the crashed host id is dead (sanlock paxos_lease_acquire after
+    calc_host_dead_seconds = 140 s) and then the VM boots: best 32 ticks = 320 s (a start right
+    at 140 s plus its cycle phase), worst 34 ticks = 340 s (the refused starts cost two cycles,
+    EngineStart -> EngineStarting -> EngineForceStop -> EngineDown)."""
+    p, _ = live(HE, {**UPSTREAM, **STEADY, "maintenance_steps": 0, "vm_boot_min_ticks": 18}, "engine_recovers",
+                ["host_crash"])
+    assert p.verdict == HOLDS
+    assert p.extra["recovery_interval"] == [32, 34]
+    assert p.extra["best_seconds"] == 320 and p.extra["recovery_seconds"] == 340
+    assert "worst-case recovery 34 ticks = 340 s, best case 32 ticks = 320 s" == p.extra["recovery"]
+
+
+def test_best_case_needs_no_repair():
+    """The best case counts only the system's own (fair) steps and ticks: a repair (regain_network,
+    an environment step) right after the failure does not make it 0."""
+    p, _ = live(HE, {**UPSTREAM, **STEADY, "maintenance_steps": 0, "vm_boot_min_ticks": 18}, "engine_recovers",
+                ["lose_network"])
+    assert p.verdict == HOLDS and p.extra["recovery_interval"] == [19, 54]

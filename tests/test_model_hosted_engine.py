@@ -35,26 +35,78 @@ def running_hosts(state):
 
 # -- the lease excludes -----------------------------------------------------------------------
 
-def test_with_lease_no_dual_engine_holds_at_defaults():
-    res, stats = run({}, "no_dual_engine")
-    r = res["no_dual_engine"]
+UPSTREAM = {"host_alive_timeout": 6, "engine_starting_timeout": 60, "bad_health_timeout": 30,
+            "unexpected_down_timeout": 56, "lease_host_dead": 14, "lease_kill_after": 8, "vm_boot_ticks": 18,
+            "maintenance_steps": 0}
+
+
+def test_with_lease_no_dual_writer_holds_at_defaults():
+    """At most one engine VM that can write: sanlock's paxos_lease_acquire refuses the lease while
+    its owner is alive, and a VM paused on an I/O error, which released its lease
+    (libvirt qemuProcessHandleIOError -> virDomainLockProcessPause), resumes only by re-acquiring it
+    (qemuProcessStartCPUs -> virDomainLockProcessResume)."""
+    res, stats = run({}, "no_dual_writer")
+    r = res["no_dual_writer"]
     assert r.verdict == HOLDS and r.method == "exhaustive"
     assert stats.complete
     assert stats.states > 15_000  # faults, maintenance and timers really are explored
 
 
-def test_with_lease_no_dual_engine_holds_with_unbounded_delays():
+def test_paused_engine_vm_released_its_lease_so_a_second_copy_starts():
+    """libvirt qemuProcessHandleIOError -> virDomainLockProcessPause: the engine VM paused on an
+    I/O error holds no lease, so sanlock never kills it; once its host id is dead
+    (paxos_lease_acquire, host_dead_seconds) another host takes the lease and starts the engine
+    while the paused copy still exists: no_dual_engine (which counts paused copies) is violated,
+    shortest 20 steps at the defaults."""
+    res, _ = run({}, "no_dual_engine", "no_dual_writer")
+    r = res["no_dual_engine"]
+    assert r.verdict == VIOLATED and r.trace.length == 20
+    steps = labels(r)
+    lost = [s for s in steps if s.startswith("lose_storage")]
+    assert len(lost) == 1 and not any(s.startswith("sanlock_kill") for s in steps)
+    victim = lost[0].split("=")[1].rstrip(")")
+    last = r.trace.states[-1]
+    assert last["vm"][victim] == "paused" and last["lease"] != victim
+    assert steps[-1].startswith("engine_start__start_vm") and victim not in steps[-1]
+    assert res["no_dual_writer"].verdict == HOLDS
+
+
+def test_paused_copy_from_steady_state_upstream_timers():
+    """From the steady state with upstream timers and only lose_storage: 39 steps, the second copy
+    starts once host_dead_seconds (140 s) passed since the paused host's last renewal
+    (sanlock calc_host_dead_seconds), and the paused copy is still there
+    (libvirt qemuProcessHandleIOError -> virDomainLockProcessPause)."""
+    m = build_model(SPEC, {**UPSTREAM, "start": "engine_up"})
+    m.restrict_faults(["lose_storage"])
+    r = {x.name: x for x in check(m, [m.properties["no_dual_engine"], m.properties["no_dual_writer"]]).properties}
+    assert r["no_dual_engine"].verdict == VIOLATED and r["no_dual_engine"].trace.length == 39
+    steps = labels(r["no_dual_engine"])
+    lost = steps.index("lose_storage(h=h1)")
+    assert steps[lost:].count("tick") >= 14  # not before host_dead (14 ticks)
+    assert r["no_dual_writer"].verdict == HOLDS
+
+
+@pytest.mark.parametrize("fix", [True, False])
+def test_bz1393839_switch_does_not_change_no_dual_engine(fix):
+    """ovirt-hosted-engine-ha EngineUp.consume / EngineStop.consume (BZ 1393839, since v2.3.0) act only
+    once the paused host's agent runs again: the dual copy exists before, with or without the fix."""
+    res, _ = run({"stop_paused_elsewhere": fix}, "no_dual_engine", "no_dual_writer")
+    assert res["no_dual_engine"].verdict == VIOLATED and res["no_dual_engine"].trace.length == 20
+    assert res["no_dual_writer"].verdict == HOLDS
+
+
+def test_with_lease_no_dual_writer_holds_with_unbounded_delays():
     """Safety does not lean on the delay bounds that liveness needs: with the engine VM's boot
-    and the agent's restart unbounded (a superset of behaviours), the lease still excludes."""
-    res, stats = run({"vm_boot_ticks": 0, "agent_restart_ticks": 0}, "no_dual_engine")
-    assert res["no_dual_engine"].verdict == HOLDS and stats.complete
-    _, bounded = run({}, "no_dual_engine")
+    and the agent's restart unbounded (a superset of behaviours), the lease still excludes writers."""
+    res, stats = run({"vm_boot_ticks": 0, "agent_restart_ticks": 0}, "no_dual_writer")
+    assert res["no_dual_writer"].verdict == HOLDS and stats.complete
+    _, bounded = run({}, "no_dual_writer")
     assert stats.states > 3 * bounded.states  # the boot bound is what shrinks the default state space
 
 
 def test_lease_boundary_kill_just_before_host_dead_holds():
-    res, stats = run({"lease_kill_after": 4, "lease_host_dead": 5}, "no_dual_engine")
-    assert res["no_dual_engine"].verdict == HOLDS and stats.complete
+    res, stats = run({"lease_kill_after": 4, "lease_host_dead": 5}, "no_dual_writer")
+    assert res["no_dual_writer"].verdict == HOLDS and stats.complete
 
 
 def test_without_lease_two_hosts_start_at_once():
@@ -87,7 +139,7 @@ def test_with_lease_the_second_start_is_refused():
 # -- rhbz#1093638: equal scores ------------------------------------------------------------------
 
 def test_equal_scores_some_host_starts_with_le_rule():
-    res, _ = run(QUIET, "engine_started", "no_dual_engine")
+    res, _ = run(QUIET, "engine_started", "no_dual_engine")  # no fault: no paused copy
     r = res["engine_started"]
     assert r.verdict == HOLDS and r.trace.length == 2
     first = r.trace.states[0]
@@ -117,7 +169,7 @@ def test_strict_rule_starts_once_scores_differ():
 # -- the fresh-agent start race ------------------------------------------------------------------
 
 def test_fresh_agent_start_race_is_reachable_and_harmless_with_lease():
-    res, stats = run({}, "fresh_start_race", "no_dual_engine")
+    res, stats = run({}, "fresh_start_race", "no_dual_writer")
     r = res["fresh_start_race"]
     assert r.verdict == HOLDS and r.trace.length == 11
     steps = labels(r)
@@ -126,7 +178,7 @@ def test_fresh_agent_start_race_is_reachable_and_harmless_with_lease():
     fresh = restarted[0].split("=")[1].rstrip(")")
     assert steps[-1] == f"engine_down__best_score(h={fresh})"  # its blind cycle
     assert running_hosts(r.trace.states[-1]) != [] and fresh not in running_hosts(r.trace.states[-1])
-    assert res["no_dual_engine"].verdict == HOLDS and stats.complete
+    assert res["no_dual_writer"].verdict == HOLDS and stats.complete
 
 
 def test_engine_comes_up():
@@ -137,40 +189,36 @@ def test_engine_comes_up():
     assert any(s.startswith("vm_boot") for s in labels(r))
 
 
-def test_safety_rests_on_lease_timing():
-    """Bypassing the parameter check: if sanlock let a host take the lease before the holder's VM
-    is killed (kill 6 > host_dead 5), a host that lost its storage keeps a paused copy while
-    another host starts the engine."""
+def test_paused_copy_does_not_depend_on_the_kill_deadline():
+    """Bypassing the parameter check (kill 6 > host_dead 5) changes nothing: the paused VM released
+    its lease (libvirt qemuProcessHandleIOError -> virDomainLockProcessPause), so sanlock's kill
+    (id_renewal_fail_seconds) never concerns it; writers still exclude each other and the paused
+    copy appears in the same 20 steps as at the defaults."""
     p = SPEC.params(lease_kill_after=6, lease_host_dead=5)
     m = SPEC.build(p)
     m.params = p
     m.freeze()
-    r = check(m, [m.properties["no_dual_engine"]]).properties[0]
-    assert r.verdict == VIOLATED and r.trace.length == 20
-    steps = labels(r)
-    lost = [s for s in steps if s.startswith("lose_storage")]
-    assert len(lost) == 1
-    victim = lost[0].split("=")[1].rstrip(")")
-    assert steps[-1].startswith("engine_start__start_vm") and victim not in steps[-1]
-    assert r.trace.states[-1]["vm"][victim] == "paused"
+    r = {x.name: x for x in check(m, [m.properties["no_dual_engine"], m.properties["no_dual_writer"]]).properties}
+    assert r["no_dual_engine"].verdict == VIOLATED and r["no_dual_engine"].trace.length == 20
+    assert r["no_dual_writer"].verdict == HOLDS
 
 
 def test_retry_penalty_without_the_bug_still_safe():
-    res, stats = run({"retry_penalty_bug": False}, "no_dual_engine")
-    assert res["no_dual_engine"].verdict == HOLDS and stats.complete
+    res, stats = run({"retry_penalty_bug": False}, "no_dual_writer")
+    assert res["no_dual_writer"].verdict == HOLDS and stats.complete
 
 
 def test_symmetry_reduction_agrees():
-    res_s, st_s = run({}, "no_dual_engine", symmetry=True)
-    res_n, st_n = run({}, "no_dual_engine", symmetry=False)
-    assert res_s["no_dual_engine"].verdict == res_n["no_dual_engine"].verdict == HOLDS
+    res_s, st_s = run({}, "no_dual_writer", symmetry=True)
+    res_n, st_n = run({}, "no_dual_writer", symmetry=False)
+    assert res_s["no_dual_writer"].verdict == res_n["no_dual_writer"].verdict == HOLDS
     assert st_s.states < st_n.states
 
 
 @pytest.mark.slow
 def test_three_hosts_with_lease_holds():
-    res, stats = run({"hosts": 3}, "no_dual_engine")
-    assert res["no_dual_engine"].verdict == HOLDS and stats.complete
+    res, stats = run({"hosts": 3}, "no_dual_writer")
+    assert res["no_dual_writer"].verdict == HOLDS and stats.complete
 
 
 @pytest.mark.slow

@@ -11,6 +11,10 @@ enabled there (components are refined by removing the states that enable it, as 
 When a leads-to holds, the worst-case recovery time is the longest path, counted in tick actions,
 from a P-state to the first Q-state: a longest path in the DAG of not-Q components (unbounded if
 a component contains a tick, since a finite detour around it can be repeated as often as wished).
+The best case is the fewest ticks from an *onset* (a P-and-not-Q state that is initial or entered
+from a state that is not one) to a Q-state along fair actions and ticks only: the fastest the
+system recovers by itself, with no repair, operator step or further fault helping (those are never
+fair). Recovery is reported as ``[best, worst]``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Iterable
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order, connected_components
+from scipy.sparse.csgraph import breadth_first_order, connected_components, dijkstra
 
 from ..lang.model import Model
 from ..lang.props import Property
@@ -352,8 +356,42 @@ class Liveness:
         if tick_s:
             text = f"{worst} ticks = {worst * tick_s:g} s"
         trace = self._worst_trace(worst_state, labels, best, region, q)
-        return {"recovery": f"worst-case recovery {text}", "recovery_ticks": worst, "unit": self.unit,
-                "recovery_seconds": worst * tick_s if tick_s else None, "unbounded": False, "_trace": trace}
+        least = self._best_case(trig & bad, bad, q)
+        btext = f"{least} {self.unit}" + (f" = {least * tick_s:g} s" if tick_s else "")
+        return {"recovery": f"worst-case recovery {text}, best case {btext}", "recovery_ticks": worst,
+                "unit": self.unit, "recovery_seconds": worst * tick_s if tick_s else None,
+                "best_ticks": least, "best_seconds": least * tick_s if tick_s else None,
+                "recovery_interval": [least, worst], "unbounded": False, "_trace": trace}
+
+    def _best_case(self, start: np.ndarray, bad: np.ndarray, q: np.ndarray) -> int:
+        """Fewest ticks from an onset of the trigger to Q (0-1 weights: ticks 1, other steps a tiny
+        epsilon, so Dijkstra counts ticks and breaks ties by steps)."""
+        g = self.g
+        n = self.n
+        n_init = self.n_init
+        entered = np.zeros(n, dtype=bool)
+        fresh = start[g.dst] & ~start[g.src]
+        entered[g.dst[fresh]] = True
+        entered[:n_init] |= start[:n_init]
+        onsets = np.flatnonzero(entered & start)
+        if len(onsets) == 0:
+            return 0
+        # paths run through not-Q states up to the first Q-state, by the system's own (fair) steps and ticks
+        keep = bad[g.src] & (self.fair[g.act] | (self.weight[g.act] > 0) & (self.unit == "ticks"))
+        rows, cols = g.dst[keep].astype(np.int64), g.src[keep].astype(np.int64)  # reversed: from Q backwards
+        eps = 1e-9
+        w = self.weight[g.act[keep]].astype(np.float64) + eps
+        order = np.lexsort((w, cols, rows))
+        rows, cols, w = rows[order], cols[order], w[order]
+        first = np.r_[True, (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])]  # parallel edges: keep the lightest
+        mat = csr_matrix((w[first], (rows[first], cols[first])), shape=(n, n))
+        sources = np.flatnonzero(q)
+        if len(sources) == 0:
+            return 0
+        dist = dijkstra(mat, directed=True, indices=sources, min_only=True)
+        d = dist[onsets]
+        d = d[np.isfinite(d)]
+        return int(np.floor(d.min() + 1e-6)) if len(d) else 0
 
     def _worst_trace(self, s: int, labels: np.ndarray, best: np.ndarray, region: np.ndarray, q: np.ndarray) -> Trace:
         g = self.g
