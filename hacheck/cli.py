@@ -118,6 +118,7 @@ def make_parser() -> argparse.ArgumentParser:
     pv.add_argument("path", help="a model file")
     pv.add_argument("--property", required=True, metavar="NAME")
     pv.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    pv.add_argument("--faults", metavar="KIND[,KIND]", help="allow only these fault actions, as for check")
     pv.add_argument("--method", choices=("auto", "induction", "kind", "houdini", "chc", "bmc"), default="auto",
                     help="auto (default): BMC, then k-induction, then Houdini, then CHC; or one method")
     pv.add_argument("--depth", type=_positive_int("--depth"), default=20, metavar="K", help="BMC depth / largest k (default 20 / 6)")
@@ -317,6 +318,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
     from .symbolic.common import Context
 
     model, _spec = load_model(args.path, args.param)
+    if args.faults:
+        model.restrict_faults([k.strip() for k in args.faults.split(",") if k.strip()])
     (p,) = select_properties(model, [args.property])
     inv = parse_invariant(model, args.invariant) if args.invariant else None
     method = "induction" if args.method == "auto" and inv is not None else args.method

@@ -22,7 +22,7 @@ from .induction import check_invariant, k_induction
 METHODS = ("auto", "bmc", "kind", "houdini", "chc", "induction")
 
 
-def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, timeout: float = 60.0,
+def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, timeout: float | None = 60.0,
           invariant: Expr | None = None, max_k: int = 6) -> PropertyResult:
     if not p.is_safety:
         raise BadInput(f"property {p.name} is temporal ({p.kind}); the z3 engine proves safety properties "
@@ -67,14 +67,17 @@ def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, time
                           Stats(seconds=time.monotonic() - t0, depth=depth))
 
 
-def _left(t0: float, total: float, share: float) -> float:
+def _left(t0: float, total: float | None, share: float) -> float | None:
+    if total is None:  # no wall clock: the context's deterministic budgets bound each query
+        return None
     remaining = total - (time.monotonic() - t0)
     return max(1.0, min(remaining, total * share))
 
 
-def smt_check(model: Model, properties: Iterable[Property], depth: int = 20, timeout: float = 60.0,
-              encoding: str = "bv", sat: str = "cadical") -> CheckResult:
-    ctx = Context(model, encoding, sat)
+def smt_check(model: Model, properties: Iterable[Property], depth: int = 20, timeout: float | None = 60.0,
+              encoding: str = "bv", sat: str = "cadical", rlimit: int | None = None,
+              conflicts: int | None = None) -> CheckResult:
+    ctx = Context(model, encoding, sat, rlimit, conflicts)
     t0 = time.monotonic()
     results = tuple(prove(ctx, p, "auto", depth, timeout) for p in properties if p.is_safety)
     from ..explicit.search import params_dict
