@@ -250,3 +250,16 @@ def test_chc_invariant_with_quantifiers_is_printed_in_model_vocabulary():
     k, j = z3.Int("x!0"), z3.Int("x_1")  # names that clash with the field x once "!" is replaced
     t = z3.And(x >= 0, z3.Exists([k], z3.And(k >= 0, x == 2 * k, z3.ForAll([j], z3.Or(j < k, x >= j)))))
     assert enc.pretty(t) == "x >= 0 & exists([x_0], x_0 >= 0 & x == (2 * x_0) & forall([x_1], x_1 < x_0 | x >= x_1))"
+
+
+def test_chc_on_a_model_where_spacer_answers_with_exists_prints_it():
+    """A random model found by the differential campaign: Spacer's invariant contains Exists. The
+    answer is the re-checked verdict with the invariant in the model's vocabulary (exit 0), not a
+    crash with exit 1."""
+    m = _model_from([(lambda env: True, lambda env, a, b, p, q, e, S: {e: "z"})])
+    m._frozen = False
+    m.invariant("a_small", m.handles["a"] <= 3)
+    m._frozen = True
+    r = chc(Context(m), m.properties["a_small"], None)
+    assert r.line == "holds (CHC invariant, re-checked)"
+    assert "exists([k_8], " in r.extra["invariant"] and "e == 'z'" in r.extra["invariant"]
