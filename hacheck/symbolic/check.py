@@ -18,8 +18,9 @@ from .chc import chc
 from .common import Context
 from .houdini import houdini
 from .induction import check_invariant, k_induction
+from .reachset import reach_invariant
 
-METHODS = ("auto", "bmc", "kind", "houdini", "chc", "induction")
+METHODS = ("auto", "bmc", "kind", "reach", "houdini", "chc", "induction")
 
 
 def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, timeout: float | None = 60.0,
@@ -31,6 +32,8 @@ def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, time
         return bmc(ctx, p, depth, timeout)
     if method == "kind":
         return k_induction(ctx, p, max_k, timeout)
+    if method == "reach":
+        return reach_invariant(ctx, p, timeout)
     if method == "houdini":
         return houdini(ctx, p, timeout)
     if method == "chc":
@@ -55,6 +58,10 @@ def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, time
     if r.verdict != UNKNOWN:
         return r
     tried.append(f"k-induction: {r.explanation}")
+    r = reach_invariant(ctx, p, _left(t0, timeout, 0.2))
+    if r.verdict != UNKNOWN:
+        return r
+    tried.append(f"reachable set: {r.explanation}")
     r = houdini(ctx, p, _left(t0, timeout, 0.5))
     if r.verdict != UNKNOWN:
         return r
