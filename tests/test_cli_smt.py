@@ -88,3 +88,20 @@ def test_prove_writes_junit_for_ci_gating_and_refuses_a_missing_folder_first(tmp
     assert r.returncode == 1 and "<failure" in xml.read_text()
     assert_bad_input(run("prove", T, "--property", "no_split_brain", "--junit", str(tmp_path / "no" / "p.xml")),
                      "--junit", "does not exist")
+
+
+def test_a_deep_range_error_is_never_holds(tmp_path):
+    """n leaves Int(0, 25) after 26 steps, deeper than BMC's depth 20; k-induction includes range
+    safety, so neither `check --engine smt` nor `prove --method kind` may say holds (issue 20)."""
+    r = run("check", "tests/data/deep_range.py", "--engine", "smt", "--out", str(tmp_path))
+    assert r.returncode == 2 and "can set n to 26" in r.stderr and "holds" not in r.stdout
+    r = run("prove", "tests/data/deep_range.py", "--property", "small", "--method", "kind", "--out", str(tmp_path))
+    assert r.returncode == 3 and "unknown (not k-inductive for k <= 6)" in r.stdout
+
+
+def test_prove_accepts_faults_like_check(tmp_path):
+    r = run("prove", "models/fencing.py", "--param", "manual_confirm_allowed=false", "--faults", "crash",
+            "--property", "no_dual_running_vm", "--method", "reach", "--out", str(tmp_path))
+    assert r.returncode == 0 and "holds (inductive invariant: the " in r.stdout
+    assert_bad_input(run("prove", "models/fencing.py", "--faults", "bogus", "--property", "no_dual_running_vm",
+                         "--out", str(tmp_path)), "no fault action 'bogus'")
