@@ -19,8 +19,9 @@ from .common import Context
 from .houdini import houdini
 from .induction import check_invariant, k_induction
 from .reachset import reach_invariant
+from .blocking import block
 
-METHODS = ("auto", "bmc", "kind", "reach", "houdini", "chc", "induction")
+METHODS = ("auto", "bmc", "kind", "reach", "houdini", "blocking", "chc", "induction")
 
 
 def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, timeout: float | None = 60.0,
@@ -36,6 +37,8 @@ def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, time
         return reach_invariant(ctx, p, timeout)
     if method == "houdini":
         return houdini(ctx, p, timeout)
+    if method == "blocking":
+        return block(ctx, p, timeout)
     if method == "chc":
         return chc(ctx, p, timeout)
     if method == "induction":
