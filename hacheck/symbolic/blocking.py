@@ -59,8 +59,8 @@ def generalize(state: tuple[int, ...], reach: np.ndarray, usable: list[int]) -> 
     cube over the usable fields matches some row."""
     if not usable:
         return None
-    differs = reach[:, usable] != np.asarray([state[f] for f in usable])  # rows x usable fields
-    mismatches = differs.sum(axis=1)
+    differs = reach[:, usable] != np.asarray([state[f] for f in usable], dtype=reach.dtype)  # rows x fields
+    mismatches = differs.sum(axis=1, dtype=np.int16)
     if (mismatches == 0).any():
         return None
     keep = []
@@ -69,7 +69,7 @@ def generalize(state: tuple[int, ...], reach: np.ndarray, usable: list[int]) -> 
         if only_here.any():
             keep.append(f)
         else:
-            mismatches = mismatches - differs[:, j]
+            mismatches -= differs[:, j]
     return keep
 
 
@@ -89,6 +89,7 @@ def block(ctx: Context, p: Property, timeout: float | None = None, max_samples: 
     goal_lit = len(terms)
     terms.append(goal)
     neq = _neq_literals(ctx, terms[:-1], fields)
+    narrow = states.astype(np.int16) if states.max(initial=0) < 2**15 else states  # faster comparisons
     usable = sorted({f for f, _ in neq})
     clauses = candidates(terms[:-1], fields, truth) + [(goal_lit,)]
     n_guessed = len(clauses) - 1
@@ -128,7 +129,7 @@ def block(ctx: Context, p: Property, timeout: float | None = None, max_samples: 
         if learned >= max_blocks:
             return unknown(p, "blocking", f"not inductive after blocking {learned:,} states", t0)
         cti = u.codes(values, 0)
-        cube = generalize(cti, states, [f for f in usable if (f, cti[f]) in neq])
+        cube = generalize(cti, narrow, [f for f in usable if (f, cti[f]) in neq])
         if cube is None:
             if np.all(states == np.asarray(cti), axis=1).any():  # a reachable state steps out of F: a bug
                 return unknown(p, "blocking", "a counterexample to induction is a reachable state; not believed", t0)
