@@ -118,8 +118,9 @@ def make_parser() -> argparse.ArgumentParser:
     pv.add_argument("path", help="a shipped model's name or a model file")
     pv.add_argument("--property", required=True, metavar="NAME")
     pv.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
-    pv.add_argument("--method", choices=("auto", "induction", "kind", "houdini", "chc", "bmc"), default="auto",
-                    help="auto (default): BMC, then k-induction, then Houdini, then CHC; or one method")
+    pv.add_argument("--faults", metavar="KIND[,KIND]", help="allow only these fault actions, as for check")
+    pv.add_argument("--method", choices=("auto", "induction", "kind", "reach", "houdini", "blocking", "chc", "bmc"), default="auto",
+                    help="auto (default): BMC, then k-induction, the reachable set, Houdini, then CHC; or one method")
     pv.add_argument("--depth", type=_positive_int("--depth"), default=20, metavar="K", help="BMC depth / largest k (default 20 / 6)")
     pv.add_argument("--invariant", metavar="EXPR-OR-NAME", help="an inductive invariant: property names (comma-separated) or an expression")
     pv.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S", help="time budget in seconds (default 60)")
@@ -332,6 +333,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
     from .symbolic.common import Context
 
     model, _spec = load_model(args.path, args.param)
+    if args.faults:
+        model.restrict_faults([k.strip() for k in args.faults.split(",") if k.strip()])
     (p,) = select_properties(model, [args.property])
     inv = parse_invariant(model, args.invariant) if args.invariant else None
     method = "induction" if args.method == "auto" and inv is not None else args.method

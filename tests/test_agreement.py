@@ -18,6 +18,9 @@ from hacheck.symbolic.check import agreement, prove, smt_check
 from hacheck.symbolic.common import Context
 
 ROOT = Path(__file__).resolve().parent.parent
+# deterministic solver budgets (z3 resource units and CaDiCaL conflicts per query), not seconds:
+# a verdict in a test is the same on a loaded machine and an idle one
+RLIMIT, CONFLICTS = 5_000_000, 500_000
 
 VIOLATED = [
     ("docs/tutorial/two_replicas.py", {}, "no_split_brain"),
@@ -45,7 +48,7 @@ def _model(path, params):
 def test_bmc_length_equals_bfs_shortest_length(path, params, prop, sat):
     m = _model(path, params)
     explicit = run_check(m, [m.properties[prop]]).properties[0]
-    smt = bmc(Context(m, "bv", sat), m.properties[prop], 20, 120)
+    smt = bmc(Context(m, "bv", sat), m.properties[prop], 20, None)
     assert explicit.verdict == smt.verdict == "violated"
     assert smt.trace.length == explicit.trace.length
     replay(m, smt.trace)
@@ -57,14 +60,14 @@ def test_holding_properties_are_never_refuted_by_z3(path, params, prop):
     m = _model(path, params)
     explicit = run_check(m, [m.properties[prop]]).properties[0]
     assert explicit.verdict == "holds"
-    smt = prove(Context(m), m.properties[prop], "auto", depth=8, timeout=10)
+    smt = prove(Context(m, rlimit=RLIMIT, conflicts=CONFLICTS), m.properties[prop], "auto", depth=8, timeout=None)
     assert smt.verdict in ("holds", "unknown")  # unknown is honest; violated would be a bug
 
 
 def test_agreement_report_flags_disagreements():
     m = _model("docs/tutorial/two_replicas.py", {})
     e = run_check(m)
-    s = smt_check(m, list(m.properties.values()), depth=6, timeout=30)
+    s = smt_check(m, list(m.properties.values()), depth=6, timeout=None, rlimit=RLIMIT, conflicts=CONFLICTS)
     assert agreement(e, s) == []
     import attrs
 
@@ -79,5 +82,5 @@ def test_gluster_default_bmc_agrees_with_exhaustive_search(sat):
     m = _model("models/gluster_arbiter.py", {})
     explicit = run_check(m, [m.properties["no_split_brain"]]).properties[0]
     assert explicit.verdict == "holds"
-    smt = bmc(Context(m, "bv", sat), m.properties["no_split_brain"], 12, 300)
+    smt = bmc(Context(m, "bv", sat), m.properties["no_split_brain"], 12, None)
     assert smt.verdict == "unknown" and "no violation up to depth 12" in smt.explanation

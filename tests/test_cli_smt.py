@@ -27,7 +27,10 @@ def test_prove_bmc_names_the_back_end_and_writes_the_trace(tmp_path):
 def test_prove_each_unbounded_method_on_a_holding_property(tmp_path):
     expect = {"kind": "holds (k-induction, k=", "chc": "holds (CHC invariant, re-checked)",
               "houdini": "clauses inferred (Houdini, 44 sampled states (all reachable)), re-checked by z3)",
-              "auto": "holds (BMC (CaDiCaL) complete: no execution is longer than 4 steps)"}
+              "reach": "holds (inductive invariant: the 44 reachable states as a decision diagram of 68 nodes, proved inductive by z3)",
+              "auto": "holds (inductive invariant: the 44 reachable states as a decision diagram of 68 nodes, proved inductive by z3)",
+              "bmc": "holds (BMC (CaDiCaL) complete: no execution is longer than 4 steps)",
+              "blocking": "learned clauses (counterexamples to induction blocked against all 44 reachable states), re-checked by z3)"}
     for method, text in expect.items():
         r = run("prove", T, "--param", "quorum=majority", "--property", "no_split_brain", "--method", method,
                 "--out", str(tmp_path))
@@ -88,3 +91,20 @@ def test_prove_writes_junit_for_ci_gating_and_refuses_a_missing_folder_first(tmp
     assert r.returncode == 1 and "<failure" in xml.read_text()
     assert_bad_input(run("prove", T, "--property", "no_split_brain", "--junit", str(tmp_path / "no" / "p.xml")),
                      "--junit", "does not exist")
+
+
+def test_a_deep_range_error_is_never_holds(tmp_path):
+    """n leaves Int(0, 25) after 26 steps, deeper than BMC's depth 20; k-induction includes range
+    safety, so neither `check --engine smt` nor `prove --method kind` may say holds (issue 20)."""
+    r = run("check", "tests/data/deep_range.py", "--engine", "smt", "--out", str(tmp_path))
+    assert r.returncode == 2 and "can set n to 26" in r.stderr and "holds" not in r.stdout
+    r = run("prove", "tests/data/deep_range.py", "--property", "small", "--method", "kind", "--out", str(tmp_path))
+    assert r.returncode == 3 and "unknown (not k-inductive for k <= 6)" in r.stdout
+
+
+def test_prove_accepts_faults_like_check(tmp_path):
+    r = run("prove", "models/fencing.py", "--param", "manual_confirm_allowed=false", "--faults", "crash",
+            "--property", "no_dual_running_vm", "--method", "reach", "--out", str(tmp_path))
+    assert r.returncode == 0 and "holds (inductive invariant: the " in r.stdout
+    assert_bad_input(run("prove", "models/fencing.py", "--faults", "bogus", "--property", "no_dual_running_vm",
+                         "--out", str(tmp_path)), "no fault action 'bogus'")

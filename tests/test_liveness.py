@@ -146,3 +146,22 @@ def test_out_of_memory_during_the_search_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(Explorer, "expand", no_memory)
     with pytest.raises(HacheckError, match="out of memory after"):
         run_check(toggler("weak"))
+
+
+def test_eventually_is_triggered_by_the_initial_states_only():
+    """x counts 0, 1, 2 (weakly fair) and stays at 2. ``eventually x == 1`` holds: every run
+    passes through 1. Triggering it in every state (as ``always eventually``) would be wrong:
+    from 2 on, x == 1 never comes again."""
+    m = Model("passes_once")
+    x = m.var("x", Int(0, 2), init=0)
+
+    @m.action(fair="weak")
+    def step():
+        return x < 2, {x: x + 1}
+
+    m.eventually("sees_one", x == 1)
+    m.always_eventually("sees_one_forever", x == 1)
+    m = m.freeze()
+    got = _by_name(run_check(m))
+    assert got["sees_one"].verdict == "holds", got["sees_one"].line
+    assert got["sees_one_forever"].verdict == "violated"

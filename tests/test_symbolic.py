@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hacheck.explicit.search import check
-from hacheck.lang import Bool, Int, Map, Model, forall
+from hacheck.lang import Bool, Int, Map, Model, ModelError, forall
 from hacheck.lang.expr import Expr
 from hacheck.lang.interp import eval_expr, successors
 from hacheck.loader import build_model, load_spec
@@ -89,7 +89,7 @@ def test_user_invariant_counterexample_to_induction_names_action_and_conjunct():
 
 def test_chc_invariant_is_rechecked_and_printed_in_model_vocabulary():
     m = tutorial(quorum="majority")
-    r = chc(Context(m), m.properties["no_split_brain"], 30)
+    r = chc(Context(m), m.properties["no_split_brain"], None)
     assert r.verdict == "holds"
     assert "re-checked" in r.explanation
     assert "data[r" in r.extra["invariant"] and "Var(" not in r.extra["invariant"]
@@ -97,7 +97,7 @@ def test_chc_invariant_is_rechecked_and_printed_in_model_vocabulary():
 
 def test_chc_violation_is_replayed_into_a_shortest_trace():
     m = tutorial()
-    r = chc(Context(m), m.properties["no_split_brain"], 30)
+    r = chc(Context(m), m.properties["no_split_brain"], None)
     assert (r.verdict, r.trace.length) == ("violated", 4)
     replay(m, r.trace)
 
@@ -107,9 +107,9 @@ def test_unreachable_is_proved_by_the_smt_engine():
     m._frozen = False
     m.reachable("five", m.handles["x"] == 5)
     m._frozen = True
-    r = prove(Context(m), m.properties["five"])
+    r = prove(Context(m), m.properties["five"], timeout=None)
     assert r.verdict == "violated"  # a reachable property that cannot happen
-    assert r.method in ("bmc", "k-induction", "chc")
+    assert r.method in ("reach", "bmc", "k-induction", "chc")
 
 
 def test_range_error_is_a_model_error_in_both_engines():
@@ -197,3 +197,69 @@ def test_floor_division_matches_python(op):
                     want = av // dv if op == "//" else av % dv
                     assert got == want, (encoding, av, dv, op)
     _ = Expr, forall, Bool, Map
+
+
+# --- issue 20: no unsound path --------------------------------------------------------------------
+
+
+def test_k_induction_does_not_prove_a_model_with_a_deep_range_error():
+    """The update of n leaves Int(0, 25) only after 26 steps, deeper than the BMC base case; the
+    property n <= 25 is true of every in-range state. Range safety is part of k-induction's
+    obligation, so k-induction must not say "holds" (the explicit engine reports the model error)."""
+    m = overflow(0, 25)
+    r = k_induction(Context(m), m.properties["small"], 6, None)
+    assert r.verdict == "unknown" and r.explanation == "not k-inductive for k <= 6"
+    with pytest.raises(ModelError, match="can set x to 26"):  # auto: Houdini's sampling runs into it
+        prove(Context(m), m.properties["small"], "auto", depth=20, timeout=None)
+
+
+def test_a_user_invariant_does_not_hide_a_range_error():
+    """An invariant that is inductive over in-range steps still has to rule out an enabled update
+    leaving its range (the transition relation excludes such steps)."""
+    m = overflow(0, 25)
+    r = check_invariant(Context(m), m.properties["small"], m.properties["small"].expr)
+    assert r.verdict == "unknown" and "an update may leave its declared range" in r.explanation
+
+
+def test_k_induction_base_case_covers_every_depth_below_k():
+    """Violated in 1 step, and 2-inductive: the step from x = 0 to x = 2 has no good predecessor.
+    A base case one step too shallow would call it "holds (k-induction, k=2)"."""
+    m = Model("one_step")
+    x = m.var("x", Int(0, 2), init=0)
+
+    @m.action()
+    def jump():
+        return x == 0, {x: 2}
+
+    @m.action()
+    def stay():
+        return x == 1, {x: 1}
+
+    m.invariant("not_two", x != 2)
+    m = m.freeze()
+    r = k_induction(Context(m), m.properties["not_two"], 6, None)
+    assert (r.verdict, r.trace.length) == ("violated", 1)
+
+
+def test_chc_invariant_with_quantifiers_is_printed_in_model_vocabulary():
+    """Spacer's invariants may contain exists/forall (about one in ten CHC calls on random models):
+    they are printed with their bound variables named apart from the fields, not a crash."""
+    m = overflow(0, 3)
+    enc = Context(m, "int").enc
+    x = enc.cur[0]
+    k, j = z3.Int("x!0"), z3.Int("x_1")  # names that clash with the field x once "!" is replaced
+    t = z3.And(x >= 0, z3.Exists([k], z3.And(k >= 0, x == 2 * k, z3.ForAll([j], z3.Or(j < k, x >= j)))))
+    assert enc.pretty(t) == "x >= 0 & exists([x_0], x_0 >= 0 & x == (2 * x_0) & forall([x_1], x_1 < x_0 | x >= x_1))"
+
+
+def test_chc_on_a_model_where_spacer_answers_with_exists_prints_it():
+    """A random model found by the differential campaign: Spacer's invariant contains Exists. The
+    answer is the re-checked verdict with the invariant in the model's vocabulary (exit 0), not a
+    crash with exit 1."""
+    m = _model_from([(lambda env: True, lambda env, a, b, p, q, e, S: {e: "z"})])
+    m._frozen = False
+    m.invariant("a_small", m.handles["a"] <= 3)
+    m._frozen = True
+    r = chc(Context(m), m.properties["a_small"], None)
+    assert r.line == "holds (CHC invariant, re-checked)"
+    assert "exists([k_8], " in r.extra["invariant"] and "e == 'z'" in r.extra["invariant"]

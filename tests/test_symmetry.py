@@ -98,3 +98,80 @@ def test_asymmetric_initial_state_is_caught():
 
     with pytest.raises(ModelError, match="initial states are not closed"):
         check(m.freeze())
+
+
+def rare_liar(flags: int = 12) -> Model:
+    """Declares H symmetric, but ``boost`` needs b up and a down, behind a guard over 12 flags that
+    random sampling almost never makes true (they are all true in every reachable state)."""
+    from hacheck.lang import Bool as B, forall
+
+    m = Model("rare_liar")
+    H = m.sort("H", ["a", "b"], symmetric=True)
+    F = m.sort("F", flags)
+    flag = m.var("flag", Map(F, B), init=True)
+    x = m.var("x", Map(H, B), init=False)
+    done = m.var("done", B, init=False)
+
+    @m.action(h=H)
+    def up(h):
+        return ~x[h], {x[h]: True}
+
+    @m.action()
+    def boost():
+        return forall(F, lambda f: flag[f]) & x[H["b"]] & ~x[H["a"]], {done: True}
+
+    m.invariant("not_done", ~done)
+    return m.freeze()
+
+
+def test_sampling_alone_misses_a_rare_asymmetry_that_gives_a_wrong_holds():
+    """Why the proof is needed: the sampling pre-check passes this model, and the reduced search
+    then says "holds" although the property is violated in 2 steps."""
+    from hacheck.explicit.compile import compile_model
+    from hacheck.explicit.symmetry import Symmetry
+
+    m = rare_liar()
+    sym = Symmetry.of(compile_model(m))
+    sym.sample(list(m.properties.values()))  # no complaint
+    assert check(m, symmetry=False).properties[0].line == "violated (2 steps, shortest)"
+
+
+def test_declared_symmetry_is_proved_by_z3_and_the_breaking_action_named():
+    with pytest.raises(ModelError, match=r"under the permutation a<->b action boost has no matching step .*proved by z3"):
+        check(rare_liar())
+
+
+def test_cli_refuses_a_false_symmetry_with_exit_2(tmp_path):
+    model = tmp_path / "liar.py"
+    model.write_text(
+        "import attrs\n"
+        "from hacheck.lang import Bool, Map, Model, Spec, forall\n\n\n"
+        "@attrs.frozen\nclass Params:\n    pass\n\n\n"
+        "def build(p):\n"
+        "    m = Model('rare_liar')\n"
+        "    H = m.sort('H', ['a', 'b'], symmetric=True)\n"
+        "    F = m.sort('F', 12)\n"
+        "    flag = m.var('flag', Map(F, Bool), init=True)\n"
+        "    x = m.var('x', Map(H, Bool), init=False)\n"
+        "    done = m.var('done', Bool, init=False)\n\n"
+        "    @m.action(h=H)\n    def up(h):\n        return ~x[h], {x[h]: True}\n\n"
+        "    @m.action()\n    def boost():\n"
+        "        return forall(F, lambda f: flag[f]) & x[H['b']] & ~x[H['a']], {done: True}\n\n"
+        "    m.invariant('not_done', ~done)\n    return m\n\n\n"
+        "SPEC = Spec('rare_liar', Params, build)\n")
+    from test_cli import run
+
+    r = run("check", str(model), "--out", str(tmp_path))
+    assert r.returncode == 2 and "action boost has no matching step" in r.stderr and "Traceback" not in r.stderr
+    r = run("check", str(model), "--no-symmetry", "--out", str(tmp_path))
+    assert r.returncode == 1 and "violated (2 steps, shortest)" in r.stdout
+
+
+def test_the_shipped_symmetric_models_are_proved_symmetric():
+    from hacheck.symbolic.symmetry import _prove
+
+    for path, params in [("models/hosted_engine.py", {}), ("docs/tutorial/two_replicas.py", {"replicas": 3}),
+                         ("examples/mbt_store/model.py", {})]:
+        m = build_model(load_spec(ROOT / path), params)
+        sorts = [s for s in m.sorts.values() if s.symmetric]
+        assert sorts and _prove(m, sorts, list(m.properties.values()), 50_000_000) > 0

@@ -3,9 +3,10 @@
 A sort declared ``symmetric=True`` promises that the model treats its elements interchangeably.
 Permuting such a sort moves map entries keyed by it and renames element values of it. The
 canonical form of a state is the lexicographically least packed row over the whole group, which
-is the same for every member of an orbit. The promise is *checked* before it is used: on a batch
-of random states, successors must commute with the generators, and so must the initial states and
-every property; a model that breaks it is a model error, never a silent wrong verdict.
+is the same for every member of an orbit. The promise is *proved* before it is used: a quick
+look at a batch of random states (successors must commute with the generators, and so must the
+initial states and every property), then a z3 proof of the same for every state
+(``symbolic/symmetry.py``); a model that breaks it is a model error, never a silent wrong verdict.
 """
 
 from __future__ import annotations
@@ -112,6 +113,14 @@ class Symmetry:
 
     # -- checking the promise ------------------------------------------------------------------
     def validate(self, properties: Sequence[Property], samples: int = 512, seed: int = 0) -> None:
+        """Random states first (a quick pre-check with a concrete state in its message), then the
+        proof for every state by z3 (``symbolic/symmetry.py``): a promise is used only once proved."""
+        self.sample(properties, samples, seed)
+        from ..symbolic.symmetry import prove_symmetry
+
+        prove_symmetry(self.model, self.sorts, properties)
+
+    def sample(self, properties: Sequence[Property], samples: int = 512, seed: int = 0) -> None:
         rng = np.random.default_rng(seed)
         c = self.compiled
         codes = np.stack([rng.integers(0, f.type.size(), size=samples) for f in self.model.fields], axis=1)

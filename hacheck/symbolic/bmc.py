@@ -157,7 +157,7 @@ class SatUnroller:
         t = ctx.templates(p)
         self.t = t
         self.u = Unrolling(t.blaster)
-        self.s = SatSolver(deadline)
+        self.s = SatSolver(deadline, ctx.conflicts)
         self.s.add(self.u.clauses(t.init, 0))
         self.values = None
 
@@ -196,6 +196,8 @@ class SatUnroller:
         return self.ctx.trace_from_codes(codes, acts, prop, kind)
 
     def why(self) -> str:
+        if self.s.conflicts is not None and (self.s.deadline is None or time.monotonic() <= self.s.deadline):
+            return f"conflict limit {self.s.conflicts:,} reached"
         return "timeout"
 
 

@@ -26,8 +26,7 @@ def chc(ctx: Context, p: Property, timeout: float | None = None) -> PropertyResu
     prop = enc.expr(p.expr, enc.cur)
     goal = prop if p.kind == "invariant" else z3.Not(prop)
     s = z3.SolverFor("HORN")
-    if timeout:
-        s.set(timeout=max(1, int(timeout * 1000)))
+    ctx.limit(s, timeout)
     s.set("fp.xform.inline_eager", False)
     cur, nxt = list(enc.cur), list(enc.nxt)
     s.add(z3.ForAll(cur, z3.Implies(enc.init, inv(*cur))))

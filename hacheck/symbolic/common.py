@@ -49,10 +49,15 @@ class Context:
     (default, faster) or z3's own incremental solver. The int encoding always uses z3.
     """
 
-    def __init__(self, model: Model, encoding: str = "bv", sat: str = "cadical"):
+    def __init__(self, model: Model, encoding: str = "bv", sat: str = "cadical", rlimit: int | None = None,
+                 conflicts: int | None = None):
         if sat not in SAT_SOLVERS:
             raise BadInput(f"unknown SAT solver {sat!r} (use {' or '.join(SAT_SOLVERS)})")
         self.model = model
+        # deterministic budgets (tests, reproducible CI): z3 resource units per query and CaDiCaL
+        # conflicts per query; a query that exhausts one is "unknown", the same on any machine
+        self.rlimit = rlimit
+        self.conflicts = conflicts
         self.enc = Encoding(model, encoding)
         self.sat = sat if encoding == "bv" else "z3"
         self.explorer = Explorer(model, symmetry=False)
@@ -83,8 +88,12 @@ class Context:
         if self.enc.kind == "int":
             return self
         if self._int is None:
-            self._int = Context(self.model, "int")
+            self._int = self.with_encoding("int")
         return self._int
+
+    def with_encoding(self, kind: str) -> "Context":
+        """The same model and budgets with another encoding."""
+        return Context(self.model, kind, self.sat if kind == "bv" else "cadical", self.rlimit, self.conflicts)
 
     def solver(self, timeout: float | None) -> z3.Solver:
         s = z3.SolverFor("QF_FD") if self.enc.kind == "bv" else z3.Solver()
@@ -92,9 +101,16 @@ class Context:
             # the one-hot action choice is a cardinality constraint; z3's dedicated cardinality
             # solver is slower here than plain clauses (Gluster BMC to depth 20: 135 s -> 87 s)
             s.set("sat.cardinality.solver", False)
+        self.limit(s, timeout)
+        return s
+
+    def limit(self, s: z3.Solver, timeout: float | None) -> None:
+        """A wall-clock timeout (the CLI's --timeout) and the deterministic resource limit."""
         if timeout is not None:
             s.set(timeout=max(1, int(timeout * 1000)))
-        return s
+        if self.rlimit is not None:
+            s.set(rlimit=self.rlimit)
+            s.hacheck_rlimit = self.rlimit  # type: ignore[attr-defined] - read by reason()
 
     def prop_formula(self, p: Property, xs: Sequence[z3.ExprRef]) -> z3.BoolRef:
         return self.enc.at(self.enc.expr(p.expr, self.enc.cur), xs)
@@ -128,4 +144,6 @@ def unknown(p: Property, method: str, why: str, t0: float, depth: int = 0) -> Pr
 
 def reason(s: z3.Solver) -> str:
     r = s.reason_unknown()
+    if getattr(s, "hacheck_rlimit", None) is not None and ("canceled" in r or "resource" in r):
+        return f"resource limit {s.hacheck_rlimit:,} reached"  # type: ignore[attr-defined]
     return "timeout" if "timeout" in r or "canceled" in r or "interrupted" in r else r

@@ -275,7 +275,34 @@ class Encoding:
                 return show_const(n, f.type) if not isinstance(f.type, IntT) else str(n)
             return go(t, 9)
 
+        bound: list[str] = []  # names of the variables bound by enclosing quantifiers
+
+        def quantifier(t: z3.QuantifierRef) -> str:
+            # Spacer's invariants may contain exists/forall over fresh variables: name them apart
+            # from the fields and print the body with de Bruijn indices replaced by those names
+            names = []
+            for i in range(t.num_vars()):
+                base = t.var_name(i).replace("!", "_") or "v"
+                name, n = base, 0
+                while name in fields or name in bound or name in names:
+                    n += 1
+                    name = f"{base}_{n}"
+                names.append(name)
+            consts = [z3.Const(nm, t.var_sort(i)) for i, nm in enumerate(names)]
+            body = z3.substitute_vars(t.body(), *reversed(consts))
+            bound.extend(names)
+            try:
+                text = go(body, 0)
+            finally:
+                del bound[len(bound) - len(names):]
+            kind = "forall" if t.is_forall() else "exists" if t.is_exists() else "lambda"
+            return f"{kind}([{', '.join(names)}], {text})"
+
         def go(t: z3.ExprRef, prec: int) -> str:
+            if z3.is_quantifier(t):
+                return quantifier(t)
+            if not z3.is_app(t):  # a free de Bruijn variable: should not occur, printed as z3 does
+                return str(t).replace("\n", " ")
             if z3.is_true(t):
                 return "true"
             if z3.is_false(t):

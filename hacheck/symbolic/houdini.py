@@ -119,7 +119,7 @@ def houdini(ctx: Context, p: Property, timeout: float | None = None, max_samples
     t0 = time.monotonic()
     deadline = t0 + timeout if timeout else None
     if ctx.enc.kind != "bv":
-        ctx = ctx.__class__(ctx.model, "bv")
+        ctx = ctx.with_encoding("bv")
     enc = ctx.enc
     states, exhaustive = sample_states(ctx, max_samples, deadline)
     terms, fields, truth = literals(ctx, states)
@@ -137,7 +137,7 @@ def houdini(ctx: Context, p: Property, timeout: float | None = None, max_samples
     blaster = ctx.templates(p).blaster
     define = blaster.template(z3.And(*(n == t for n, t in zip(names, terms))), names)
     u = Unrolling(blaster)
-    step, start = SatSolver(deadline), SatSolver(deadline)
+    step, start = SatSolver(deadline, ctx.conflicts), SatSolver(deadline, ctx.conflicts)
     before, after, initial = u.fresh(len(names)), u.fresh(len(names)), u.fresh(len(names))
     step.add(u.clauses(define, 0, extra=before))
     step.add(u.clauses(define, 1, extra=after))
@@ -165,7 +165,9 @@ def houdini(ctx: Context, p: Property, timeout: float | None = None, max_samples
             solver.add([[-query] + [broken + i for i in alive]])
             r = solver.solve([query] + ([select + i for i in alive] if assume else []))
             if r is None:
-                return unknown(p, "houdini", f"solver: timeout after {rounds} Houdini rounds ({sampled})", t0)
+                why = "timeout" if deadline is not None and time.monotonic() > deadline else \
+                    f"conflict limit {ctx.conflicts:,} reached"
+                return unknown(p, "houdini", f"solver: {why} after {rounds} Houdini rounds ({sampled})", t0)
             if r is False:
                 solver.add([[-query]])
                 break

@@ -3,7 +3,9 @@
 An inductive invariant Inv proves P when (a) every initial state satisfies Inv, (b) every
 transition from an Inv-state leads to an Inv-state, and (c) Inv implies P. When (b) fails the
 counterexample to induction names the action and the conjunct of Inv that breaks.
-k-induction strengthens the step case with k previous P-states on a simple path.
+k-induction strengthens the step case with k previous P-states on a simple path. Both ask, beside
+P, that no enabled update leaves its declared range (the transition relation leaves such steps
+out, so a proof of P alone would be blind to a range error deeper than the base case).
 """
 
 from __future__ import annotations
@@ -55,6 +57,11 @@ def check_invariant(ctx: Context, p: Property, inv: Expr, timeout: float | None 
     r, s = query(inv_cur, enc.ranges_cur, z3.Not(goal))
     if r != z3.unsat:
         return _failed(ctx, p, r, s, t0, "the invariant does not imply the property", [enc.cur], [])
+    if enc.range_errors:  # the transition relation excludes out-of-range steps: ask about them
+        r, s = query(inv_cur, enc.ranges_cur, range_error(enc))
+        if r != z3.unsat:
+            return _failed(ctx, p, r, s, t0, "an update may leave its declared range in a state satisfying "
+                           "the invariant (`hacheck check` reports a reachable one as a model error)", [enc.cur], [])
     verdict = HOLDS if p.kind == "invariant" else VIOLATED
     what = "" if p.kind == "invariant" else ": no reachable state satisfies it"
     return PropertyResult(p.name, p.kind, verdict, "induction", "smt",
@@ -82,6 +89,11 @@ def _cti_trace(ctx: Context, m: z3.ModelRef, p: Property):  # type: ignore[no-un
                                    note="state 0 satisfies the invariant but need not be reachable")
 
 
+def range_error(enc) -> z3.BoolRef:  # type: ignore[no-untyped-def]
+    """Some enabled update of the current state would leave its field's declared range."""
+    return z3.Or(*(c for _, _, c in enc.range_errors)) if enc.range_errors else z3.BoolVal(False)
+
+
 def k_induction(ctx: Context, p: Property, max_k: int = 10, timeout: float | None = None) -> PropertyResult:
     enc = ctx.enc
     t0 = time.monotonic()
@@ -95,9 +107,12 @@ def k_induction(ctx: Context, p: Property, max_k: int = 10, timeout: float | Non
             return base  # a counterexample, a witness, a complete search, or a solver give-up
         s = ctx.solver(None if deadline is None else max(0.001, deadline - time.monotonic()))
         ys = [enc.step_vars(10_000 + i) for i in range(k + 1)]
-        good = [enc.at(enc.expr(p.expr, enc.cur), y) for y in ys]
-        if p.kind == "reachable":
-            good = [z3.Not(g) for g in good]
+        prop = enc.expr(p.expr, enc.cur)
+        # The obligation is the property AND "no enabled update leaves its range": the transition
+        # relation excludes such steps, so k-induction on the property alone would not see a range
+        # error deeper than the base case (the explicit engine reports it as a model error).
+        safe = z3.And(z3.Not(prop) if p.kind == "reachable" else prop, z3.Not(range_error(enc)))
+        good = [enc.at(safe, y) for y in ys]
         for i in range(k):
             s.add(enc.at(enc.ranges_cur, ys[i]), good[i], enc.at(enc.trans, ys[i], enc.sel_vars(f"@k{i}"), ys[i + 1]))
         s.add(z3.Not(good[k]))

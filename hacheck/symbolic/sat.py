@@ -15,11 +15,12 @@ SLICE = 5_000  # conflicts between two looks at the clock
 
 
 class SatSolver:
-    def __init__(self, deadline: float | None = None):
+    def __init__(self, deadline: float | None = None, conflicts: int | None = None):
         from pysat.solvers import Solver
 
         self._s = Solver(name=SOLVER)
         self.deadline = deadline
+        self.conflicts = conflicts  # per query: a deterministic budget (tests); None = unbounded
 
     def add(self, clauses: Iterable[Sequence[int]]) -> None:
         add = self._s.add_clause
@@ -27,16 +28,21 @@ class SatSolver:
             add(c)
 
     def solve(self, assumptions: Sequence[int]) -> bool | None:
-        """True (sat), False (unsat), or None when the deadline passed first."""
-        if self.deadline is None:
+        """True (sat), False (unsat), or None when the deadline or the conflict budget ran out first."""
+        if self.deadline is None and self.conflicts is None:
             return bool(self._s.solve(assumptions=assumptions))
+        spent = 0
         while True:
-            if time.monotonic() > self.deadline:
+            if self.deadline is not None and time.monotonic() > self.deadline:
                 return None
-            self._s.conf_budget(SLICE)
+            if self.conflicts is not None and spent >= self.conflicts:
+                return None
+            step = SLICE if self.conflicts is None else min(SLICE, self.conflicts - spent)
+            self._s.conf_budget(step)
             r = self._s.solve_limited(assumptions=assumptions)
             if r is not None:
                 return bool(r)
+            spent += step
 
     def model(self) -> list[int]:
         return self._s.get_model() or []
