@@ -2,7 +2,8 @@
 
 Exit codes (stable, for CI): 0 every checked property holds; 1 some property is violated;
 2 bad input (usage, model, parameter or file error); 3 inconclusive (a bound was hit, nothing violated);
-4 the explicit and z3 engines disagree (a bug in hacheck: please report it).
+4 the explicit and z3 engines disagree (a bug in hacheck: please report it);
+5 internal error in hacheck (an unexpected exception; the traceback is written to a file).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import argparse
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import __version__
+from . import __version__, failsafe
 from .lang.errors import BadInput, HacheckError
 from .lang.expr import show
 from .lang.model import Model
@@ -22,6 +24,7 @@ from .symbolic import SAT_SOLVERS
 from .result import CheckResult, fmt_int
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_UNKNOWN, EXIT_DISAGREE = 0, 1, 2, 3, 4
+EXIT_INTERNAL = 5  # an unexpected exception: a bug in hacheck (the traceback goes to a file)
 
 
 class Progress:
@@ -87,7 +90,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     c = sub.add_parser("check", help="explore a model exhaustively and check its properties")
-    c.add_argument("path", help="a model file (models/*.py)")
+    c.add_argument("path", help="a model file (models/*.py) or a deployment file (*.toml, see docs/deployment.md)")
     c.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
     c.add_argument("--property", action="append", default=[], metavar="NAME", help="check only this property (repeatable)")
     c.add_argument("--faults", metavar="KIND[,KIND]", help="allow only these fault actions (with --param max_faults=N: "
@@ -96,7 +99,7 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-seconds", type=_positive_float("--max-seconds"), metavar="S", help="stop after S seconds (verdict unknown)")
     c.add_argument("--max-depth", type=_positive_int("--max-depth"), metavar="K", help="explore only K steps deep (verdict unknown)")
     c.add_argument("--out", default="hacheck-out", metavar="DIR", help="where trace files go (default hacheck-out/)")
-    c.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    c.add_argument("--json", metavar="FILE", help="write the JSON report here ('-' for standard output; the text then goes to stderr)")
     c.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here (one test case per property)")
     c.add_argument("--sarif", metavar="FILE", help="write a SARIF 2.1.0 report here (results at the deployment file's lines)")
     c.add_argument("--fail", metavar="HOST[:KIND],..", help="deployment files: check only the failure of these hosts (of this kind)")
@@ -111,13 +114,14 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("-q", "--quiet", action="store_true", help="no progress line, no traces on stdout")
 
     ls = sub.add_parser("list", help="show a model's sorts, variables, actions, parameters and properties")
-    ls.add_argument("path")
-    ls.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    ls.add_argument("path", help="a model file (models/*.py)")
+    ls.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="set a model parameter (the listing shows the instance it builds)")
 
     pv = sub.add_parser("prove", help="prove one safety property with the z3 engine")
     pv.add_argument("path", help="a model file")
-    pv.add_argument("--property", required=True, metavar="NAME")
-    pv.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    pv.add_argument("--property", required=True, metavar="NAME", help="the safety property to prove (an invariant)")
+    pv.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
     pv.add_argument("--method", choices=("auto", "induction", "kind", "houdini", "chc", "bmc"), default="auto",
                     help="auto (default): BMC, then k-induction, then Houdini, then CHC; or one method")
     pv.add_argument("--depth", type=_positive_int("--depth"), default=20, metavar="K", help="BMC depth / largest k (default 20 / 6)")
@@ -126,17 +130,18 @@ def make_parser() -> argparse.ArgumentParser:
     pv.add_argument("--encoding", choices=("bv", "int"), default="bv", help="z3 encoding for BMC and k-induction (default bv)")
     pv.add_argument("--sat-solver", choices=SAT_SOLVERS, default="cadical",
                     help="BMC back end with the bv encoding: CaDiCaL on z3's bit-blasted clauses (default) or z3's own solver")
-    pv.add_argument("--out", default="hacheck-out", metavar="DIR")
-    pv.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    pv.add_argument("--out", default="hacheck-out", metavar="DIR", help="where a counterexample's trace files go (default hacheck-out/)")
+    pv.add_argument("--json", metavar="FILE", help="write the JSON report here ('-' for standard output)")
     pv.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here (for CI gating on the proof)")
-    pv.add_argument("-q", "--quiet", action="store_true")
+    pv.add_argument("-q", "--quiet", action="store_true", help="no counterexample on stdout (the files are still written)")
 
     lm = sub.add_parser("lemma", help="prove the parametric lemmas of properties/lemmas.py (for every N, every score)")
     lm.add_argument("names", nargs="*", metavar="NAME", help="lemmas to prove (default: all)")
     lm.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a constant of the lemma")
     lm.add_argument("--file", default=None, metavar="PATH", help="lemma file (default: properties/lemmas.py)")
-    lm.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S")
-    lm.add_argument("--json", metavar="FILE")
+    lm.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S",
+                    help="z3 time budget per lemma in seconds (default 60)")
+    lm.add_argument("--json", metavar="FILE", help="write the JSON report here ('-' for standard output)")
 
     df = sub.add_parser("diff", help="check two deployment files and list what the change does to each property")
     df.add_argument("old", help="the deployment before the change (.toml)")
@@ -146,7 +151,7 @@ def make_parser() -> argparse.ArgumentParser:
     df.add_argument("--max-states", type=_positive_int("--max-states"), metavar="N", help="stop each check after N states")
     df.add_argument("--max-seconds", type=_positive_float("--max-seconds"), metavar="S", help="stop each check after S seconds")
     df.add_argument("--out", default="hacheck-out", metavar="DIR", help="where trace files go (default hacheck-out/)")
-    df.add_argument("--json", metavar="FILE", help="write the diff as JSON here")
+    df.add_argument("--json", metavar="FILE", help="write the diff as JSON here ('-' for standard output)")
     df.add_argument("-q", "--quiet", action="store_true", help="no progress, no counterexamples")
 
     r = sub.add_parser("render", help="draw a saved ITF trace as DOT and SVG")
@@ -156,37 +161,49 @@ def make_parser() -> argparse.ArgumentParser:
     from .fuzz.cli import add_parser as add_fuzz_parser  # hacheck fuzz: hacheck/fuzz/cli.py
 
     add_fuzz_parser(sub)
+    _add_common_options(p, sub)
     return p
 
 
+EXIT_CODES_HELP = """exit codes:
+  0  every checked property holds
+  1  some property is violated (a counterexample is shown and saved)
+  2  bad input: usage, model, parameter or file error, or out of memory (one line naming what and where)
+  3  inconclusive: a bound was hit or the run was interrupted (Ctrl-C, SIGTERM), nothing violated
+  4  the explicit and z3 engines disagree (a bug in hacheck: please report it)
+  5  internal error in hacheck (the traceback is written to a file: please report it)"""
+
+
+def _add_common_options(p: argparse.ArgumentParser, sub: Any) -> None:
+    """--debug and the exit-code table on every command's --help."""
+    p.epilog = EXIT_CODES_HELP
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    for sp in sub.choices.values():
+        sp.add_argument("--debug", action="store_true", help="on an error, also print the Python traceback")
+        sp.epilog = EXIT_CODES_HELP
+        sp.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Every way out is an exit code of the README's table: a failure is never
+    a traceback, and never reads as a verdict (hacheck/failsafe.py)."""
+    failsafe.install()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = make_parser().parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
     try:
-        if args.command == "check":
-            if str(args.path).endswith(".toml"):  # a deployment file: hacheck/deploy
-                from .deploy.cli import cmd_check as cmd_check_deployment
+        if getattr(args, "json", None) == "-":  # --json -: the report alone on stdout, the text on stderr
+            import contextlib
 
-                return cmd_check_deployment(args)
-            if args.fail:
-                raise BadInput("--fail: only for deployment files (.toml); for a model use --faults and --param max_faults")
-            return cmd_check(args)
-        if args.command == "diff":
-            from .deploy.cli import cmd_diff
+            from .report.json_report import STDOUT
 
-            return cmd_diff(args)
-        if args.command == "fuzz":
-            from .fuzz.cli import cmd_fuzz
-
-            return cmd_fuzz(args)
-        if args.command == "list":
-            return cmd_list(args)
-        if args.command == "render":
-            return cmd_render(args)
-        if args.command == "prove":
-            return cmd_prove(args)
-        if args.command == "lemma":
-            return cmd_lemma(args)
+            STDOUT.append(sys.stdout)
+            with contextlib.redirect_stdout(sys.stderr):
+                return _dispatch(args)
+        return _dispatch(args)
     except HacheckError as e:
+        if debug:
+            traceback.print_exception(e)
         trace = getattr(e, "trace", None)
         sys.stderr.write(f"hacheck: error: {e}\n")
         if trace is not None:
@@ -194,9 +211,49 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             sys.stderr.write("\n".join(trace_lines(trace)) + "\n")
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        sys.stderr.write("hacheck: interrupted\n")
+    except KeyboardInterrupt as e:
+        sys.stderr.write(f"hacheck: interrupted ({failsafe.how(e)}) while {failsafe.current_phase()}: nothing decided\n")
         return EXIT_UNKNOWN
+    except Exception as e:  # noqa: BLE001 - the last resort: out of memory (2) or a bug in hacheck (5)
+        if debug:
+            traceback.print_exception(e)
+        if failsafe.is_out_of_memory(e):
+            sys.stderr.write(f"hacheck: error: out of memory while {failsafe.current_phase()} "
+                             f"({type(e).__name__}: {str(e)[:200] or 'no details'}); lower the bounds "
+                             "(--param, --max-states) or raise the memory limit\n")
+            return EXIT_BAD_INPUT
+        where = failsafe.crash_file(e, argv)
+        sys.stderr.write(f"hacheck: internal error in hacheck while {failsafe.current_phase()}: "
+                         f"{type(e).__name__}: {str(e)[:200]}\n"
+                         f"  the full traceback is in {where or '(could not be written)'}; please report it\n")
+        return EXIT_INTERNAL
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        if str(args.path).endswith(".toml"):  # a deployment file: hacheck/deploy
+            from .deploy.cli import cmd_check as cmd_check_deployment
+
+            return cmd_check_deployment(args)
+        if args.fail:
+            raise BadInput("--fail: only for deployment files (.toml); for a model use --faults and --param max_faults")
+        return cmd_check(args)
+    if args.command == "diff":
+        from .deploy.cli import cmd_diff
+
+        return cmd_diff(args)
+    if args.command == "fuzz":
+        from .fuzz.cli import cmd_fuzz
+
+        return cmd_fuzz(args)
+    if args.command == "list":
+        return cmd_list(args)
+    if args.command == "render":
+        return cmd_render(args)
+    if args.command == "prove":
+        return cmd_prove(args)
+    if args.command == "lemma":
+        return cmd_lemma(args)
     return EXIT_BAD_INPUT
 
 
@@ -260,7 +317,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .report.json_report import to_json, write_json
     from .report.text import summary, trace_lines
 
+    failsafe.set_phase("loading the model")
     model, props, out_dir = prepare_run(args)
+    failsafe.set_phase("checking the model")
     progress = Progress(not args.quiet)
     disagreements: list[str] = []
     try:
@@ -282,6 +341,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 result = merge(result, smt)
     finally:
         progress.done()
+    failsafe.set_phase("writing the traces and reports")
     result = _write_traces(result, out_dir, write_trace_files)
     lines = summary(result)
     for d in disagreements:

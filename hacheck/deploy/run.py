@@ -164,7 +164,12 @@ def run(plan: Plan, bounds: Bounds, out_dir: Path, log: TextIO | None = sys.stde
     for mp in plan.models:
         for pr in mp.runs:
             labels.setdefault(pr.spec, []).append((mp.label, pr.scenario.label, pr.part))
+    from ..failsafe import interrupted
+
     for i, spec in enumerate(order, 1):
+        if interrupted():  # Ctrl-C or SIGTERM: the checks not run yet are not checked; the table is printed
+            results[spec] = (None, False, f"interrupted ({interrupted()}) before this check ran")
+            continue
         mfile = model_file(spec.model)
         k = cache.key(mfile, _identity(spec, bounds))
         what = _describe(labels[spec])
@@ -181,6 +186,11 @@ def run(plan: Plan, bounds: Bounds, out_dir: Path, log: TextIO | None = sys.stde
         start = time.monotonic()
         try:
             res = check_spec(spec, bounds, live)
+        except KeyboardInterrupt as e:  # outside the search (which stops by itself): while loading or compiling
+            from ..failsafe import how
+
+            results[spec] = (None, False, f"interrupted ({how(e)}) before this check ran")
+            continue
         except _Limitation as e:
             results[spec] = (None, False, str(e))
             if log:

@@ -310,8 +310,10 @@ class Explorer:
                               "seconds": now - t0, "transitions": transitions})
                 if deadline is not None and now > deadline and len(rows):
                     stop_reason = f"stopped after {bounds.max_seconds:g} s (--max-seconds)"
-        except KeyboardInterrupt:
-            stop_reason = "interrupted (Ctrl-C)"
+        except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM (hacheck/failsafe.py): stop, verdicts unknown
+            from ..failsafe import how
+
+            stop_reason = f"interrupted ({how(e)})"
         except MemoryError:
             raise HacheckError(
                 f"out of memory after {fmt_int(store.count)} states: the state space of {model.name} does not "

@@ -43,9 +43,19 @@ def to_json(result: CheckResult, source: str | None = None) -> dict[str, Any]:
     }
 
 
+STDOUT: list[Any] = []  # where ``--json -`` writes: the real standard output (the CLI sends its text to stderr)
+
+
 def write_json(results: list[dict[str, Any]], path: Path | str) -> None:
-    p = Path(path)
     doc: Any = results[0] if len(results) == 1 else {"schema": SCHEMA_VERSION, "hacheck_version": __version__, "runs": results}
+    if str(path) == "-":
+        import sys
+
+        out = STDOUT[-1] if STDOUT else sys.stdout
+        out.write(json.dumps(doc, indent=2) + "\n")
+        out.flush()
+        return
+    p = Path(path)
     try:
         p.write_text(json.dumps(doc, indent=2) + "\n")
     except OSError as e:
