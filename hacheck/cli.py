@@ -18,7 +18,6 @@ from typing import Any, Sequence
 
 from . import __version__, failsafe
 from .lang.errors import BadInput, HacheckError
-from .lang.expr import show
 from .lang.model import Model
 from .symbolic import SAT_SOLVERS
 from .result import CheckResult, fmt_int
@@ -503,17 +502,45 @@ def cmd_list(args: argparse.Namespace) -> int:
                    + (f"  -- {a.doc.splitlines()[0]}" if a.doc else ""))
     out.append("properties:")
     for p in model.properties.values():
-        text = p.describe()
-        if len(text) > 100:
-            text = text[:97] + "..."
         out.append(f"  {p.name} [{p.kind}]" + (f"  -- {p.doc}" if p.doc else ""))
-        out.append(f"      {text}")
+        out.extend(_as_written(p))
     if model.budget:
         counted = "all fault actions" if model.budget[2] is None else ", ".join(sorted(model.budget[2]))
         out.append(f"fault budget: at most {model.budget[1]} ({counted})")
     print("\n".join(out))
-    _ = show
     return EXIT_OK
+
+
+def _as_written(p: Any) -> list[str]:
+    """A property as its model file writes it: ``file:line`` and the whole statement (the expanded
+    formula is unreadable for real models), or the expanded formula when the source is not found."""
+    import ast
+    import textwrap
+
+    loc = p.location or ""
+    file, _, line = loc.rpartition(":")
+    try:
+        source = Path(file).read_text()
+        n = int(line)
+        tree = ast.parse(source)
+    except (OSError, ValueError, SyntaxError):
+        return [f"      {loc + ': ' if loc else ''}{p.describe()}"]
+    best = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and node.lineno <= n <= (node.end_lineno or node.lineno):
+            if best is None or (node.end_lineno or 0) - node.lineno < (best.end_lineno or 0) - best.lineno:
+                best = node
+    text = ast.get_source_segment(source, best) if best is not None else None
+    if not text:
+        return [f"      {loc}: {p.describe()}"]
+    body = textwrap.dedent(" " * best.col_offset + text).splitlines()  # type: ignore[union-attr]
+    out = [f"      {loc}:"] + [f"        {b}" for b in body]
+    defs = {d.name: d for d in ast.walk(tree) if isinstance(d, ast.FunctionDef)}
+    called = [c.func.id for c in ast.walk(best) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)]  # type: ignore[arg-type]
+    for name in dict.fromkeys(called):
+        if name in defs and defs[name] is not best and not (defs[name].lineno <= n <= (defs[name].end_lineno or 0)):
+            out.append(f"        (def {name} at {file}:{defs[name].lineno})")
+    return out
 
 
 def cmd_render(args: argparse.Namespace) -> int:
