@@ -361,7 +361,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.sarif:
         from .report.sarif import write_sarif
 
-        write_sarif(result, args.sarif, source=args.path)
+        write_sarif(result, args.sarif, source=args.path, model=model)
     if disagreements:
         return EXIT_DISAGREE
     return result.exit_code

@@ -47,3 +47,27 @@ def test_junit_cached_cases_take_no_time_and_say_so(tmp_path):
         props = {p.get("name"): p.get("value") for p in tc.iter("property")}
         assert props.get("cached") == "true", ET.tostring(tc)
     assert all(tc.find("properties") is None for tc in one)
+
+
+def test_sarif_points_at_the_property_and_action_lines_relative_to_the_repository(tmp_path):
+    """GitHub code scanning maps a result through uriBaseId %SRCROOT% (the repository root); a path as
+    typed (absolute, or relative to another folder) maps to nothing."""
+    r = run("check", str(TUTORIAL), "--out", str(tmp_path / "o"), "-q", "--sarif", str(tmp_path / "r.sarif"))
+    assert r.returncode == 1
+    doc = json.loads((tmp_path / "r.sarif").read_text())
+    run0 = doc["runs"][0]
+    assert run0["originalUriBaseIds"]["%SRCROOT%"]["uri"] == ROOT.as_uri() + "/"
+    lines = TUTORIAL.read_text().splitlines()
+    res = next(x for x in run0["results"] if x["ruleId"] == "two_replicas/no_split_brain")
+    loc = res["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"] == {"uri": "docs/tutorial/two_replicas.py", "uriBaseId": "%SRCROOT%"}
+    assert "no_split_brain" in "\n".join(lines[loc["region"]["startLine"] - 1:loc["region"]["startLine"] + 1])
+    steps = res["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert len(steps) == 4
+    for st in steps:
+        line = st["location"]["physicalLocation"]["region"]["startLine"]
+        action = st["location"]["message"]["text"].split(": ", 1)[1].removeprefix("FAULT ").split("(")[0]
+        assert f"def {action}(" in "\n".join(lines[line - 1:line + 2]), (action, line)
+    rule = next(x for x in run0["tool"]["driver"]["rules"] if x["id"] == "two_replicas/no_split_brain")
+    assert rule["fullDescription"]["text"] == "no two replicas each hold a write the other lacks"
+    assert "counterexample" in rule["help"]["text"]
