@@ -54,7 +54,9 @@ def run_check(model: Model, properties: Iterable[Property] | None = None, bounds
             "or check the safety properties alone (--property)"
         ) from None
     ordered = tuple(by_name[p.name] for p in props)
-    return attrs.evolve(result, properties=ordered)
+    from .explicit.search import peak_rss_bytes
+
+    return attrs.evolve(result, properties=ordered, stats=attrs.evolve(result.stats, peak_rss_bytes=peak_rss_bytes()))
 
 
 def _interrupted(p: Property, result: CheckResult, when: str) -> PropertyResult:

@@ -41,13 +41,19 @@ class Progress:
         secs = max(info.get("seconds", 0.0), 1e-9)
         line = (f"  {fmt_int(int(info['states']))} states, {fmt_int(int(info['states'] / secs))} states/s, "
                 f"depth {int(info['depth'])}, queue {fmt_int(int(info['queue']))}, {secs:.0f} s")
-        sys.stderr.write("\r" + line.ljust(78)[:120])
+        if "level_done" in info:  # inside a large level
+            line += f", level {100 * info['level_done']:.0f}%"
+        if info.get("growth", 0) > 0:  # the next level, if it grows as the last one did
+            line += f", next level ~{fmt_int(int(info['queue'] * info['growth']))}"
+        if info.get("peak_rss"):
+            line += f", peak RSS {info['peak_rss'] / 2**20:.0f} MB"
+        sys.stderr.write("\r" + line.ljust(78)[:160])
         sys.stderr.flush()
         self.shown = True
 
     def done(self) -> None:
         if self.shown:
-            sys.stderr.write("\r" + " " * 80 + "\r")
+            sys.stderr.write("\r" + " " * 160 + "\r")
             sys.stderr.flush()
             self.shown = False
 

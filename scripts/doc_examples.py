@@ -89,7 +89,8 @@ def all_examples() -> list[Example]:
 
 
 _TIMINGS = [(re.compile(r"\b\d[\d,]*\.\d+ s\b"), "T s"), (re.compile(r"\b\d[\d,.]* (\w+)/s\b"), r"N \1/s"),
-            (re.compile(r"\b\d+\.\d+x\b"), "Nx")]
+            (re.compile(r"\b\d+\.\d+x\b"), "Nx"),
+            (re.compile(r", peak RSS [\d.]+ \w+ = [\d.]+ \w+/state"), "")]  # memory varies from run to run
 
 
 def normalize(line: str) -> str:

@@ -38,13 +38,28 @@ def new_output(e: d.Example, actual: list[str]) -> list[str]:
             k = next(i for i in range(j, len(actual)) if not d.missing_lines([s], [actual[i]]))
             j = k + 1
             continue
-        best = difflib.get_close_matches(d.normalize(s), norm[j:], n=1, cutoff=0.0)
-        if not best:
+        k = closest(d.normalize(s), norm, j)
+        if k is None:
             continue
-        k = norm.index(best[0], j)
         out.append(actual[k])
         j = k + 1
     return out
+
+
+def closest(shown: str, norm: list[str], start: int) -> int | None:
+    """The actual line (from ``start`` on) that a shown line stands for: the most leading words in
+    common (a table row is known by its property and model), then the most similar text."""
+    words = shown.split()
+
+    def score(k: int) -> tuple[int, float]:
+        other = norm[k].split()
+        prefix = 0
+        while prefix < min(len(words), len(other)) and words[prefix] == other[prefix]:
+            prefix += 1
+        return prefix, difflib.SequenceMatcher(None, shown, norm[k]).ratio()
+
+    candidates = [k for k in range(start, len(norm)) if norm[k].strip()]
+    return max(candidates, key=score) if candidates else None
 
 
 def update(path: Path) -> int:

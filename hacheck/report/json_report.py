@@ -26,6 +26,7 @@ def to_json(result: CheckResult, source: str | None = None) -> dict[str, Any]:
             "states": s.states, "transitions": s.transitions, "depth": s.depth,
             "seconds": round(s.seconds, 4), "states_per_second": round(s.states_per_second, 1),
             "bytes_per_state": round(s.bytes_per_state, 1), "initial_states": s.initial_states,
+            "peak_rss_bytes": s.peak_rss_bytes, "peak_rss_bytes_per_state": round(s.peak_rss_per_state, 1),
             "complete": s.complete, "stop_reason": s.stop_reason or None, "symmetry": s.symmetry or None,
         },
         "properties": [
