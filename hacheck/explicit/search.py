@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 import attrs
 import numpy as np
 
+from ..failsafe import interrupted
 from ..lang.errors import HacheckError
 from ..lang.model import Model
 from ..lang.props import Property
@@ -188,6 +189,8 @@ class Explorer:
             for i, fn in enumerate(self.compiled.actions):
                 if deadline is not None and time.monotonic() > deadline:
                     return None
+                if interrupted():
+                    raise KeyboardInterrupt
                 r = fn(pcols, part, len(part))
                 if r is None:
                     continue
@@ -259,6 +262,8 @@ class Explorer:
             cols = self.compiled.unpack(rows)
             check(rows, cols, base)
             while len(rows) and not stop_reason:
+                if interrupted():  # the signal's exception may have been swallowed (numpy clears some errors)
+                    raise KeyboardInterrupt
                 if props and len(found) == len(props) and not record_edges:
                     stop_reason = "every property decided"
                     break
