@@ -162,3 +162,20 @@ def test_sigterm_during_a_deployment_prints_the_table_of_what_finished(tmp_path)
     assert "interrupted (SIGTERM)" in stdout
     doc = json.loads((tmp_path / "d.json").read_text())
     assert any("interrupted (SIGTERM)" in json.dumps(r) for r in doc["rows"])
+
+
+def test_the_search_stops_on_the_interruption_flag_even_if_the_exception_was_lost():
+    """A library may swallow the KeyboardInterrupt a signal raises (and a second SIGTERM only sets the
+    flag): the search still stops at its next check, with unknown verdicts."""
+    from hacheck import failsafe
+    from hacheck.explicit.search import Explorer
+    from hacheck.loader import build_model, load_spec
+
+    model = build_model(load_spec(DATA / "long_run.py"), {"top": 1000})
+    failsafe._received[:] = ["SIGTERM"]
+    try:
+        r = Explorer(model).run()
+    finally:
+        failsafe._received.clear()
+    assert r.stats.stop_reason == "interrupted (SIGTERM)"
+    assert {p.verdict for p in r.properties} == {"unknown"}
