@@ -158,7 +158,7 @@ def test_sigterm_during_a_deployment_prints_the_table_of_what_finished(tmp_path)
             break
     stdout, rest = p.communicate(timeout=300)
     assert p.returncode in (1, 3), (stdout, rest)  # 1 only if a finished check found a violation
-    assert "property" in stdout and "verdict" in stdout  # the table
+    assert "property" in stdout and "verdict" in stdout, (stdout, "".join(log), rest)  # the table
     assert "interrupted (SIGTERM)" in stdout
     doc = json.loads((tmp_path / "d.json").read_text())
     assert any("interrupted (SIGTERM)" in json.dumps(r) for r in doc["rows"])
