@@ -11,7 +11,8 @@ from .explicit.search import Bounds, Explorer, ProgressFn
 from .lang.errors import HacheckError
 from .lang.model import Model
 from .lang.props import Property
-from .result import CheckResult
+from .failsafe import how, interrupted, phase
+from .result import UNKNOWN, CheckResult, PropertyResult
 
 
 def run_check(model: Model, properties: Iterable[Property] | None = None, bounds: Bounds | None = None,
@@ -25,14 +26,26 @@ def run_check(model: Model, properties: Iterable[Property] | None = None, bounds
     safety = [p for p in props if p.is_safety]
     temporal = [p for p in props if not p.is_safety]
     if not temporal:
-        return Explorer(model, symmetry=symmetry).run(safety, bounds, progress)
-    ex = Explorer(model, symmetry=False)
-    result = ex.run(safety, bounds, progress, record_edges=True)
+        with phase(f"compiling {model.name}"):
+            ex = Explorer(model, symmetry=symmetry)
+        with phase(f"exploring the state space of {model.name}"):
+            return ex.run(safety, bounds, progress)
+    with phase(f"compiling {model.name}"):
+        ex = Explorer(model, symmetry=False)
+    with phase(f"exploring the state space of {model.name}"):
+        result = ex.run(safety, bounds, progress, record_edges=True)
     by_name = {p.name: p for p in result.properties}
     try:
-        live = Liveness(ex, ex.graph, result.stats)
-        for p in temporal:
-            by_name[p.name] = live.check(p)
+        with phase(f"the liveness check of {model.name}"):
+            live = Liveness(ex, ex.graph, result.stats)
+            for p in temporal:
+                if interrupted():  # the search was interrupted: what is left stays unknown
+                    by_name[p.name] = _interrupted(p, result, "before its liveness check")
+                    continue
+                try:
+                    by_name[p.name] = live.check(p)
+                except KeyboardInterrupt as e:
+                    by_name[p.name] = _interrupted(p, result, f"during its liveness check ({how(e)})")
     except MemoryError:
         g = ex.graph
         raise HacheckError(
@@ -41,4 +54,11 @@ def run_check(model: Model, properties: Iterable[Property] | None = None, bounds
             "or check the safety properties alone (--property)"
         ) from None
     ordered = tuple(by_name[p.name] for p in props)
-    return attrs.evolve(result, properties=ordered)
+    from .explicit.search import peak_rss_bytes
+
+    return attrs.evolve(result, properties=ordered, stats=attrs.evolve(result.stats, peak_rss_bytes=peak_rss_bytes()))
+
+
+def _interrupted(p: Property, result: CheckResult, when: str) -> PropertyResult:
+    return PropertyResult(p.name, p.kind, UNKNOWN, "interrupted", "explicit",
+                          f"interrupted {when}; nothing is shown", result.stats)

@@ -2,7 +2,8 @@
 
 Exit codes (stable, for CI): 0 every checked property holds; 1 some property is violated;
 2 bad input (usage, model, parameter or file error); 3 inconclusive (a bound was hit, nothing violated);
-4 the explicit and z3 engines disagree (a bug in hacheck: please report it).
+4 the explicit and z3 engines disagree (a bug in hacheck: please report it);
+5 internal error in hacheck (an unexpected exception; the traceback is written to a file).
 """
 
 from __future__ import annotations
@@ -11,17 +12,18 @@ import argparse
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import __version__
+from . import __version__, failsafe
 from .lang.errors import BadInput, HacheckError
-from .lang.expr import show
 from .lang.model import Model
 from .symbolic import SAT_SOLVERS
 from .result import CheckResult, fmt_int
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_UNKNOWN, EXIT_DISAGREE = 0, 1, 2, 3, 4
+EXIT_INTERNAL = 5  # an unexpected exception: a bug in hacheck (the traceback goes to a file)
 
 
 class Progress:
@@ -39,13 +41,19 @@ class Progress:
         secs = max(info.get("seconds", 0.0), 1e-9)
         line = (f"  {fmt_int(int(info['states']))} states, {fmt_int(int(info['states'] / secs))} states/s, "
                 f"depth {int(info['depth'])}, queue {fmt_int(int(info['queue']))}, {secs:.0f} s")
-        sys.stderr.write("\r" + line.ljust(78)[:120])
+        if "level_done" in info:  # inside a large level
+            line += f", level {100 * info['level_done']:.0f}%"
+        if info.get("growth", 0) > 0:  # the next level, if it grows as the last one did
+            line += f", next level ~{fmt_int(int(info['queue'] * info['growth']))}"
+        if info.get("peak_rss"):
+            line += f", peak RSS {info['peak_rss'] / 2**20:.0f} MB"
+        sys.stderr.write("\r" + line.ljust(78)[:160])
         sys.stderr.flush()
         self.shown = True
 
     def done(self) -> None:
         if self.shown:
-            sys.stderr.write("\r" + " " * 80 + "\r")
+            sys.stderr.write("\r" + " " * 160 + "\r")
             sys.stderr.flush()
             self.shown = False
 
@@ -87,7 +95,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     c = sub.add_parser("check", help="explore a model exhaustively and check its properties")
-    c.add_argument("path", help="a shipped model's name (hacheck models), a model file (.py) or a deployment file (.toml)")
+    c.add_argument("path", help="a shipped model's name (hacheck models), a model file (.py) or a deployment file (.toml, see docs/deployment.md)")
     c.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
     c.add_argument("--property", action="append", default=[], metavar="NAME", help="check only this property (repeatable)")
     c.add_argument("--faults", metavar="KIND[,KIND]", help="allow only these fault actions (with --param max_faults=N: "
@@ -96,7 +104,7 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-seconds", type=_positive_float("--max-seconds"), metavar="S", help="stop after S seconds (verdict unknown)")
     c.add_argument("--max-depth", type=_positive_int("--max-depth"), metavar="K", help="explore only K steps deep (verdict unknown)")
     c.add_argument("--out", default="hacheck-out", metavar="DIR", help="where trace files go (default hacheck-out/)")
-    c.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    c.add_argument("--json", metavar="FILE", help="write the JSON report here ('-' for standard output; the text then goes to stderr)")
     c.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here (one test case per property)")
     c.add_argument("--sarif", metavar="FILE", help="write a SARIF 2.1.0 report here (results at the deployment file's lines)")
     c.add_argument("--fail", metavar="HOST[:KIND],..", help="deployment files: check only the failure of these hosts (of this kind)")
@@ -112,12 +120,13 @@ def make_parser() -> argparse.ArgumentParser:
 
     ls = sub.add_parser("list", help="show a model's sorts, variables, actions, parameters and properties")
     ls.add_argument("path", help="a shipped model's name or a model file")
-    ls.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    ls.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="set a model parameter (the listing shows the instance it builds)")
 
     pv = sub.add_parser("prove", help="prove one safety property with the z3 engine")
     pv.add_argument("path", help="a shipped model's name or a model file")
-    pv.add_argument("--property", required=True, metavar="NAME")
-    pv.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    pv.add_argument("--property", required=True, metavar="NAME", help="the safety property to prove (an invariant)")
+    pv.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
     pv.add_argument("--faults", metavar="KIND[,KIND]", help="allow only these fault actions, as for check")
     pv.add_argument("--method", choices=("auto", "induction", "kind", "reach", "houdini", "blocking", "chc", "bmc"), default="auto",
                     help="auto (default): BMC, then k-induction, the reachable set, Houdini, then CHC; or one method")
@@ -127,10 +136,10 @@ def make_parser() -> argparse.ArgumentParser:
     pv.add_argument("--encoding", choices=("bv", "int"), default="bv", help="z3 encoding for BMC and k-induction (default bv)")
     pv.add_argument("--sat-solver", choices=SAT_SOLVERS, default="cadical",
                     help="BMC back end with the bv encoding: CaDiCaL on z3's bit-blasted clauses (default) or z3's own solver")
-    pv.add_argument("--out", default="hacheck-out", metavar="DIR")
-    pv.add_argument("--json", metavar="FILE", help="write the JSON report here")
+    pv.add_argument("--out", default="hacheck-out", metavar="DIR", help="where a counterexample's trace files go (default hacheck-out/)")
+    pv.add_argument("--json", metavar="FILE", help="write the JSON report here ('-' for standard output)")
     pv.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here (for CI gating on the proof)")
-    pv.add_argument("-q", "--quiet", action="store_true")
+    pv.add_argument("-q", "--quiet", action="store_true", help="no counterexample on stdout (the files are still written)")
 
     sub.add_parser("models", help="list the shipped models, one line each (check one by name: hacheck check NAME)")
 
@@ -147,8 +156,9 @@ def make_parser() -> argparse.ArgumentParser:
     lm.add_argument("names", nargs="*", metavar="NAME", help="lemmas to prove (default: all)")
     lm.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a constant of the lemma")
     lm.add_argument("--file", default=None, metavar="PATH", help="lemma file (default: the shipped properties/lemmas.py)")
-    lm.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S")
-    lm.add_argument("--json", metavar="FILE")
+    lm.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S",
+                    help="z3 time budget per lemma in seconds (default 60)")
+    lm.add_argument("--json", metavar="FILE", help="write the JSON report here ('-' for standard output)")
 
     df = sub.add_parser("diff", help="check two deployment files and list what the change does to each property")
     df.add_argument("old", help="the deployment before the change (.toml)")
@@ -158,7 +168,7 @@ def make_parser() -> argparse.ArgumentParser:
     df.add_argument("--max-states", type=_positive_int("--max-states"), metavar="N", help="stop each check after N states")
     df.add_argument("--max-seconds", type=_positive_float("--max-seconds"), metavar="S", help="stop each check after S seconds")
     df.add_argument("--out", default="hacheck-out", metavar="DIR", help="where trace files go (default hacheck-out/)")
-    df.add_argument("--json", metavar="FILE", help="write the diff as JSON here")
+    df.add_argument("--json", metavar="FILE", help="write the diff as JSON here ('-' for standard output)")
     df.add_argument("-q", "--quiet", action="store_true", help="no progress, no counterexamples")
 
     r = sub.add_parser("render", help="draw a saved ITF trace as DOT and SVG")
@@ -168,41 +178,49 @@ def make_parser() -> argparse.ArgumentParser:
     from .fuzz.cli import add_parser as add_fuzz_parser  # hacheck fuzz: hacheck/fuzz/cli.py
 
     add_fuzz_parser(sub)
+    _add_common_options(p, sub)
     return p
 
 
+EXIT_CODES_HELP = """exit codes:
+  0  every checked property holds
+  1  some property is violated (a counterexample is shown and saved)
+  2  bad input: usage, model, parameter or file error, or out of memory (one line naming what and where)
+  3  inconclusive: a bound was hit or the run was interrupted (Ctrl-C, SIGTERM), nothing violated
+  4  the explicit and z3 engines disagree (a bug in hacheck: please report it)
+  5  internal error in hacheck (the traceback is written to a file: please report it)"""
+
+
+def _add_common_options(p: argparse.ArgumentParser, sub: Any) -> None:
+    """--debug and the exit-code table on every command's --help."""
+    p.epilog = EXIT_CODES_HELP
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    for sp in sub.choices.values():
+        sp.add_argument("--debug", action="store_true", help="on an error, also print the Python traceback")
+        sp.epilog = EXIT_CODES_HELP
+        sp.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Every way out is an exit code of the README's table: a failure is never
+    a traceback, and never reads as a verdict (hacheck/failsafe.py)."""
+    failsafe.install()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = make_parser().parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
     try:
-        if args.command == "check":
-            if str(args.path).endswith(".toml"):  # a deployment file: hacheck/deploy
-                from .deploy.cli import cmd_check as cmd_check_deployment
+        if getattr(args, "json", None) == "-":  # --json -: the report alone on stdout, the text on stderr
+            import contextlib
 
-                return cmd_check_deployment(args)
-            if args.fail:
-                raise BadInput("--fail: only for deployment files (.toml); for a model use --faults and --param max_faults")
-            return cmd_check(args)
-        if args.command == "diff":
-            from .deploy.cli import cmd_diff
+            from .report.json_report import STDOUT
 
-            return cmd_diff(args)
-        if args.command == "fuzz":
-            from .fuzz.cli import cmd_fuzz
-
-            return cmd_fuzz(args)
-        if args.command == "list":
-            return cmd_list(args)
-        if args.command == "render":
-            return cmd_render(args)
-        if args.command == "prove":
-            return cmd_prove(args)
-        if args.command == "lemma":
-            return cmd_lemma(args)
-        if args.command == "models":
-            return cmd_models(args)
-        if args.command == "graph":
-            return cmd_graph(args)
+            STDOUT.append(sys.stdout)
+            with contextlib.redirect_stdout(sys.stderr):
+                return _dispatch(args)
+        return _dispatch(args)
     except HacheckError as e:
+        if debug:
+            traceback.print_exception(e)
         trace = getattr(e, "trace", None)
         sys.stderr.write(f"hacheck: error: {e}\n")
         if trace is not None:
@@ -210,9 +228,53 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             sys.stderr.write("\n".join(trace_lines(trace)) + "\n")
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        sys.stderr.write("hacheck: interrupted\n")
+    except KeyboardInterrupt as e:
+        sys.stderr.write(f"hacheck: interrupted ({failsafe.how(e)}) while {failsafe.current_phase()}: nothing decided\n")
         return EXIT_UNKNOWN
+    except Exception as e:  # noqa: BLE001 - the last resort: out of memory (2) or a bug in hacheck (5)
+        if debug:
+            traceback.print_exception(e)
+        if failsafe.is_out_of_memory(e):
+            sys.stderr.write(f"hacheck: error: out of memory while {failsafe.current_phase()} "
+                             f"({type(e).__name__}: {str(e)[:200] or 'no details'}); lower the bounds "
+                             "(--param, --max-states) or raise the memory limit\n")
+            return EXIT_BAD_INPUT
+        where = failsafe.crash_file(e, argv)
+        sys.stderr.write(f"hacheck: internal error in hacheck while {failsafe.current_phase()}: "
+                         f"{type(e).__name__}: {str(e)[:200]}\n"
+                         f"  the full traceback is in {where or '(could not be written)'}; please report it\n")
+        return EXIT_INTERNAL
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        if str(args.path).endswith(".toml"):  # a deployment file: hacheck/deploy
+            from .deploy.cli import cmd_check as cmd_check_deployment
+
+            return cmd_check_deployment(args)
+        if args.fail:
+            raise BadInput("--fail: only for deployment files (.toml); for a model use --faults and --param max_faults")
+        return cmd_check(args)
+    if args.command == "diff":
+        from .deploy.cli import cmd_diff
+
+        return cmd_diff(args)
+    if args.command == "fuzz":
+        from .fuzz.cli import cmd_fuzz
+
+        return cmd_fuzz(args)
+    if args.command == "list":
+        return cmd_list(args)
+    if args.command == "render":
+        return cmd_render(args)
+    if args.command == "prove":
+        return cmd_prove(args)
+    if args.command == "lemma":
+        return cmd_lemma(args)
+    if args.command == "models":
+        return cmd_models(args)
+    if args.command == "graph":
+        return cmd_graph(args)
     return EXIT_BAD_INPUT
 
 
@@ -276,7 +338,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .report.json_report import to_json, write_json
     from .report.text import summary, trace_lines
 
+    failsafe.set_phase("loading the model")
     model, props, out_dir = prepare_run(args)
+    failsafe.set_phase("checking the model")
     progress = Progress(not args.quiet)
     disagreements: list[str] = []
     try:
@@ -298,6 +362,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 result = merge(result, smt)
     finally:
         progress.done()
+    failsafe.set_phase("writing the traces and reports")
     result = _write_traces(result, out_dir, write_trace_files)
     lines = summary(result)
     for d in disagreements:
@@ -318,7 +383,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.sarif:
         from .report.sarif import write_sarif
 
-        write_sarif(result, args.sarif, source=args.path)
+        write_sarif(result, args.sarif, source=args.path, model=model)
     if disagreements:
         return EXIT_DISAGREE
     return result.exit_code
@@ -490,17 +555,45 @@ def cmd_list(args: argparse.Namespace) -> int:
                    + (f"  -- {a.doc.splitlines()[0]}" if a.doc else ""))
     out.append("properties:")
     for p in model.properties.values():
-        text = p.describe()
-        if len(text) > 100:
-            text = text[:97] + "..."
         out.append(f"  {p.name} [{p.kind}]" + (f"  -- {p.doc}" if p.doc else ""))
-        out.append(f"      {text}")
+        out.extend(_as_written(p))
     if model.budget:
         counted = "all fault actions" if model.budget[2] is None else ", ".join(sorted(model.budget[2]))
         out.append(f"fault budget: at most {model.budget[1]} ({counted})")
     print("\n".join(out))
-    _ = show
     return EXIT_OK
+
+
+def _as_written(p: Any) -> list[str]:
+    """A property as its model file writes it: ``file:line`` and the whole statement (the expanded
+    formula is unreadable for real models), or the expanded formula when the source is not found."""
+    import ast
+    import textwrap
+
+    loc = p.location or ""
+    file, _, line = loc.rpartition(":")
+    try:
+        source = Path(file).read_text()
+        n = int(line)
+        tree = ast.parse(source)
+    except (OSError, ValueError, SyntaxError):
+        return [f"      {loc + ': ' if loc else ''}{p.describe()}"]
+    best = None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and node.lineno <= n <= (node.end_lineno or node.lineno):
+            if best is None or (node.end_lineno or 0) - node.lineno < (best.end_lineno or 0) - best.lineno:
+                best = node
+    text = ast.get_source_segment(source, best) if best is not None else None
+    if not text:
+        return [f"      {loc}: {p.describe()}"]
+    body = textwrap.dedent(" " * best.col_offset + text).splitlines()  # type: ignore[union-attr]
+    out = [f"      {loc}:"] + [f"        {b}" for b in body]
+    defs = {d.name: d for d in ast.walk(tree) if isinstance(d, ast.FunctionDef)}
+    called = [c.func.id for c in ast.walk(best) if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)]  # type: ignore[arg-type]
+    for name in dict.fromkeys(called):
+        if name in defs and defs[name] is not best and not (defs[name].lineno <= n <= (defs[name].end_lineno or 0)):
+            out.append(f"        (def {name} at {file}:{defs[name].lineno})")
+    return out
 
 
 def cmd_render(args: argparse.Namespace) -> int:

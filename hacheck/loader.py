@@ -51,6 +51,10 @@ def load_spec(path: str | Path) -> Spec:
         raise BadInput(f"{e.filename or p}:{e.lineno}: syntax error: {e.msg}") from None
     except HacheckError:
         raise
+    except SystemExit as e:  # a model must not choose hacheck's exit code
+        raise BadInput(f"{p}:{_failing_line(e, p)}: the model file called sys.exit({e.code!r}) while it was imported") from e
+    except MemoryError:
+        raise
     except Exception as e:  # noqa: BLE001 - any import failure of a user file is bad input
         raise BadInput(f"{p}:{_failing_line(e, p)}: the model file does not import: {type(e).__name__}: {e}") from None
     found = getattr(module, "SPEC", None)
@@ -128,10 +132,35 @@ def parse_params(spec: Spec, assignments: list[str]) -> dict[str, Any]:
 
 
 def build_model(spec: Spec, overrides: dict[str, Any] | None = None) -> Model:
-    params = spec.make_params(overrides)
+    """Build a model instance. An exception in the model's own code (its parameter check, build(),
+    actions or properties) is bad input naming the model file and line (``--debug`` shows the
+    traceback, kept as ``__cause__``); it never escapes as a crash or sets the exit code."""
     try:
+        params = spec.make_params(overrides)
         return spec.instantiate(params)
     except HacheckError:
         raise
     except RecursionError:
         raise ModelError(f"model {spec.name}: expression too deep while building") from None
+    except MemoryError:
+        raise
+    except SystemExit as e:
+        raise BadInput(f"{_user_frame(e) or spec.name}: the model called sys.exit({e.code!r}) while it was built") from e
+    except Exception as e:  # noqa: BLE001 - a bug in the model file is bad input, not a crash
+        raise BadInput(f"{_user_frame(e) or 'model ' + spec.name}: building the model failed: "
+                       f"{type(e).__name__}: {e}") from e
+
+
+def _user_frame(e: BaseException) -> str | None:
+    """``file:line`` of the innermost frame of the traceback outside the hacheck package."""
+    import os
+
+    from .lang.errors import _PKG_DIR
+
+    where = None
+    for frame in traceback.extract_tb(e.__traceback__):
+        f = os.path.abspath(frame.filename)
+        if not f.startswith(_PKG_DIR + os.sep) and not frame.filename.startswith("<"):
+            rel = os.path.relpath(f)
+            where = f"{f if rel.startswith('..') else rel}:{frame.lineno}"
+    return where

@@ -22,10 +22,15 @@ class Stats:
     depth: int = 0
     seconds: float = 0.0
     initial_states: int = 0
-    bytes_per_state: float = 0.0
+    bytes_per_state: float = 0.0  # bytes of the state store (rows, parents, actions, visited keys) per state
     complete: bool = False  # the whole reachable state space was explored
     stop_reason: str = ""  # why the search stopped early, if it did
     symmetry: str = ""  # the symmetry reduction used, if any (states are then orbit representatives)
+    peak_rss_bytes: int = 0  # the process's peak resident set when the search (and liveness) ended
+
+    @property
+    def peak_rss_per_state(self) -> float:
+        return self.peak_rss_bytes / self.states if self.states else 0.0
 
     @property
     def states_per_second(self) -> float:
@@ -74,3 +79,11 @@ class CheckResult:
 
 def fmt_int(n: int) -> str:
     return f"{n:,}"
+
+
+def fmt_bytes(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"

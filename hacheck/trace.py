@@ -101,16 +101,47 @@ def flatten(state: dict[str, Any]) -> dict[str, Any]:
 # ITF
 
 
-def _to_itf(v: Any) -> Any:
-    if isinstance(v, bool) or v is None or isinstance(v, str):
-        return v if v is not None else {"tag": "None", "value": {"#tup": []}}
+def _to_itf(v: Any, optional_at: int | None = None) -> Any:
+    """A value in ITF. ``optional_at`` is the map depth at which the variable's type is an optional
+    element: such a value is written as a set of at most one element (``{"#set": []}`` when absent,
+    ``{"#set": ["h1"]}`` when present), the one encoding of optional values that both itf-py and
+    Quint's ITF reader accept (itf-py cannot read Quint's ``{"tag": "None", ...}`` variant)."""
+    if optional_at == 0:
+        return {"#set": [] if v is None else [_to_itf(v)]}
+    if isinstance(v, bool) or isinstance(v, str):
+        return v
+    if v is None:  # an optional value whose type is not known: still a set of at most one
+        return {"#set": []}
     if isinstance(v, int):
         return {"#bigint": str(v)}
     if isinstance(v, dict):
-        return {"#map": [[_to_itf(k), _to_itf(x)] for k, x in v.items()]}
+        deeper = None if optional_at is None else optional_at - 1
+        return {"#map": [[_to_itf(k), _to_itf(x, deeper)] for k, x in v.items()]}
     if isinstance(v, (list, tuple, set, frozenset)):
         return {"#set": [_to_itf(x) for x in sorted(v, key=str)]}
     raise TypeError(f"cannot write {v!r} to ITF")
+
+
+def optional_depth(var_type: str) -> int | None:
+    """How many maps deep a variable's type (as ``str(VarType)``) holds an optional element:
+    ``Elem(Host, optional)`` -> 0, ``Map(Host -> Elem(Host, optional))`` -> 1, else None."""
+    t, depth = var_type.strip(), 0
+    while t.startswith("Map(") and "->" in t and t.endswith(")"):
+        t, depth = t[t.index("->") + 2:-1].strip(), depth + 1
+    return depth if t.startswith("Elem(") and t.endswith(", optional)") else None
+
+
+def _from_optional(v: Any, depth: int, where: str) -> Any:
+    if depth == 0:
+        if isinstance(v, dict) and isinstance(v.get("#set"), list) and len(v["#set"]) <= 1:
+            return _from_itf(v["#set"][0], where) if v["#set"] else None
+        return _from_itf(v, where)  # a bare value or a Quint Option variant
+    if isinstance(v, dict) and isinstance(v.get("#map"), list):
+        pairs = v["#map"]
+        if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+            raise BadInput(f"{where}: '#map' must be a list of [key, value] pairs")
+        return {str(_from_itf(k, where)): _from_optional(x, depth - 1, where) for k, x in pairs}
+    return _from_itf(v, where)
 
 
 def _from_itf(v: Any, where: str) -> Any:
@@ -135,8 +166,10 @@ def _from_itf(v: Any, where: str) -> Any:
             return [_from_itf(x, where) for x in v["#set"]]
         if "#tup" in v:
             return tuple(_from_itf(x, where) for x in v["#tup"])
-        if v.get("tag") == "None":
+        if v.get("tag") == "None":  # Quint's Option
             return None
+        if v.get("tag") == "Some" and set(v) == {"tag", "value"}:
+            return _from_itf(v["value"], where)
         return {k: _from_itf(x, where) for k, x in v.items()}
     if isinstance(v, list):
         return [_from_itf(x, where) for x in v]
@@ -162,21 +195,36 @@ def to_itf(trace: Trace, extra_meta: dict[str, Any] | None = None) -> dict[str, 
         meta["varTypes"] = trace.var_types
     if extra_meta:
         meta["hacheck"].update(extra_meta)
+    optional = {k: optional_depth(t) for k, t in trace.var_types.items()}
     states = []
     for i, s in enumerate(trace.states):
         smeta: dict[str, Any] = {"index": i}
         if i > 0:
             step = trace.steps[i - 1]
             smeta.update(action=step.action, params=dict(step.params), kind=step.kind)
-        entry = {"#meta": smeta}
-        entry.update({k: _to_itf(v) for k, v in s.items()})
+        entry: dict[str, Any] = {"#meta": smeta}
+        entry.update({k: _to_itf(v, optional.get(k)) for k, v in s.items()})
+        entry.update(_mbt(trace.steps[i - 1] if i > 0 else None))
         states.append(entry)
-    out: dict[str, Any] = {"#meta": meta, "vars": list(trace.vars), "states": states}
+    out: dict[str, Any] = {"#meta": meta, "vars": list(trace.vars) + list(MBT_VARS), "states": states}
     if trace.loop is not None:
         out["loop"] = trace.loop
         last = trace.steps[-1]
         meta["hacheck"]["loop_step"] = {"action": last.action, "params": dict(last.params), "kind": last.kind}
     return out
+
+
+MBT_VARS = ("mbt::actionTaken", "mbt::nondetPicks")
+
+
+def _mbt(step: Step | None) -> dict[str, Any]:
+    """Quint's model-based-testing fields: the action that led to this state (``init`` for the
+    first) and its nondeterministic picks, each parameter as Quint's ``Some(value)``. Parameters of
+    actions not taken are left out rather than written ``None`` (which itf-py cannot read)."""
+    if step is None:
+        return {"mbt::actionTaken": "init", "mbt::nondetPicks": {}}
+    return {"mbt::actionTaken": step.action,
+            "mbt::nondetPicks": {k: {"tag": "Some", "value": v} for k, v in step.params}}
 
 
 def write_itf(trace: Trace, path: Path | str, extra_meta: dict[str, Any] | None = None) -> Path:
@@ -189,9 +237,11 @@ def read_itf(path: Path | str) -> Trace:
     """Read an ITF file (ours or another tool's). Anything malformed is BadInput naming the spot."""
     p = Path(path)
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise BadInput(f"{p}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise BadInput(f"{p}: not an ITF trace: byte {e.start} is not UTF-8 text (a binary file?)") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
@@ -207,7 +257,9 @@ def read_itf(path: Path | str) -> Trace:
         raise BadInput(f"{p}: 'states' must be a non-empty list")
     meta = data.get("#meta", {}) if isinstance(data.get("#meta"), dict) else {}
     hmeta = meta.get("hacheck", {}) if isinstance(meta.get("hacheck"), dict) else {}
-    vars_ = tuple(data["vars"])
+    vars_ = tuple(v for v in data["vars"] if not v.startswith("mbt::"))  # Quint's MBT fields are not state
+    types = meta.get("varTypes") if isinstance(meta.get("varTypes"), dict) else {}
+    optional = {k: optional_depth(str(t)) for k, t in types.items()}
     states, steps = [], []
     for i, s in enumerate(data["states"]):
         where = f"{p}: states[{i}]"
@@ -216,7 +268,8 @@ def read_itf(path: Path | str) -> Trace:
         missing = [v for v in vars_ if v not in s]
         if missing:
             raise BadInput(f"{where}: missing variable(s) {', '.join(missing)}")
-        states.append({v: _from_itf(s[v], f"{where}.{v}") for v in vars_})
+        states.append({v: _from_itf(s[v], f"{where}.{v}") if optional.get(v) is None
+                       else _from_optional(s[v], optional[v], f"{where}.{v}") for v in vars_})
         if i > 0:
             smeta = s.get("#meta", {}) if isinstance(s.get("#meta"), dict) else {}
             params = smeta.get("params", {})

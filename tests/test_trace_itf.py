@@ -16,8 +16,10 @@ def sample(loop=None):
     steps = (Step("crash", (("h", "h1"),), "fault"),)
     if loop is not None:
         steps = steps + (Step("repair", (("h", "h1"),), "env"),)
+    types = {"up": "Map(Host -> Bool)", "n": "Int(0, 3)", "s": "Set(Host)", "mode": "Enum(idle, busy)",
+             "owner": "Elem(Host, optional)"}
     return Trace("toy", ("up", "n", "s", "mode", "owner"), states, steps, loop=loop, property_name="p",
-                 params={"hosts": 2}, fairness=("WF(repair)",) if loop is not None else ())
+                 params={"hosts": 2}, var_types=types, fairness=("WF(repair)",) if loop is not None else ())
 
 
 def test_itf_uses_apalache_encodings():
@@ -81,3 +83,44 @@ def test_trace_shape_names_a_lasso_by_stem_and_loop():
     path = Trace(model="m", vars=("x",), states=st, steps=steps)
     lasso = Trace(model="m", vars=("x",), states=st, steps=steps + (Step("c", (), "protocol"),), loop=1)
     assert (path.shape, lasso.shape) == ("2", "stem 1 + loop 2")
+
+
+def test_optional_values_are_one_encoding_present_or_absent():
+    """Issue 16 item 9: an absent optional element was a Quint ``{"tag": "None"}`` variant while a
+    present one was a bare string, which itf-py cannot read. Both are now a set of at most one."""
+    d = to_itf(sample())
+    assert d["states"][0]["owner"] == {"#set": []}
+    assert d["states"][1]["owner"] == {"#set": ["h2"]}
+    t = Trace("m", ("o",), ({"o": {"a": None, "b": "a"}},), (), var_types={"o": "Map(H -> Elem(H, optional))"})
+    assert to_itf(t)["states"][0]["o"] == {"#map": [["a", {"#set": []}], ["b", {"#set": ["a"]}]]}
+
+
+@pytest.mark.parametrize("loop", [None, 0])
+def test_itf_py_reads_our_traces(loop):
+    itf_py = pytest.importorskip("itf_py")
+    d = to_itf(sample(loop))
+    t = itf_py.trace_from_json(d)
+    assert t.loop == loop
+    assert t.states[0].values["owner"] == frozenset()
+    assert t.states[1].values["owner"] == frozenset({"h2"})
+    assert t.states[1].values["up"] == {"h1": False, "h2": True}
+
+
+def test_each_state_says_which_action_was_taken_and_its_picks_as_quint_does():
+    """Quint's --mbt traces carry mbt::actionTaken and mbt::nondetPicks in every state."""
+    itf_py = pytest.importorskip("itf_py")
+    d = to_itf(sample())
+    assert "mbt::actionTaken" in d["vars"] and "mbt::nondetPicks" in d["vars"]
+    assert d["states"][0]["mbt::actionTaken"] == "init" and d["states"][0]["mbt::nondetPicks"] == {}
+    assert d["states"][1]["mbt::actionTaken"] == "crash"
+    assert d["states"][1]["mbt::nondetPicks"] == {"h": {"tag": "Some", "value": "h1"}}
+    picks = itf_py.trace_from_json(d).states[1].values["mbt::nondetPicks"]
+    assert picks.h.value == "h1"
+
+
+def test_reads_quint_option_variants(tmp_path):
+    p = tmp_path / "q.itf.json"
+    none = {"tag": "None", "value": {"#tup": []}}
+    p.write_text(json.dumps({"#meta": {"varTypes": {"o": "Elem(H, optional)"}}, "vars": ["o"],
+                             "states": [{"o": none}, {"o": {"tag": "Some", "value": "h1"}}, {"o": "h2"}]}))
+    assert [s["o"] for s in read_itf(p).states] == [None, "h1", "h2"]

@@ -169,39 +169,56 @@ def run(plan: Plan, bounds: Bounds, out_dir: Path, log: TextIO | None = sys.stde
     for mp in plan.models:
         for pr in mp.runs:
             labels.setdefault(pr.spec, []).append((mp.label, pr.scenario.label, pr.part))
+    from ..failsafe import interrupted
+
     for i, spec in enumerate(order, 1):
-        mfile = model_file(spec.model)
-        k = cache.key(mfile, _identity(spec, bounds))
-        what = _describe(labels[spec])
-        res = cache.load(k) if use_cache else None
-        if res is not None:
-            cached_n += 1
-            results[spec] = (res, True, None)
+        try:  # a signal anywhere in one check's bookkeeping: that check is not checked, the table is printed
+            if interrupted():  # Ctrl-C or SIGTERM: the checks not run yet are not checked; the table is printed
+                results[spec] = (None, False, f"interrupted ({interrupted()}) before this check ran")
+                continue
+            mfile = model_file(spec.model)
+            k = cache.key(mfile, _identity(spec, bounds))
+            what = _describe(labels[spec])
+            res = cache.load(k) if use_cache else None
+            if res is not None:
+                cached_n += 1
+                results[spec] = (res, True, None)
+                if log:
+                    log.write(f"  [{i}/{len(order)}] {what}: cached ({fmt_int(res.stats.states)} states)\n")
+                continue
             if log:
-                log.write(f"  [{i}/{len(order)}] {what}: cached ({fmt_int(res.stats.states)} states)\n")
-            continue
-        if log:
-            log.write(f"  [{i}/{len(order)}] {what} ...\n")
-            log.flush()
-        start = time.monotonic()
-        try:
-            res = check_spec(spec, bounds, live)
-        except _Limitation as e:
-            results[spec] = (None, False, str(e))
+                log.write(f"  [{i}/{len(order)}] {what} ...\n")
+                log.flush()
+            start = time.monotonic()
+            try:
+                res = check_spec(spec, bounds, live)
+            except KeyboardInterrupt as e:  # outside the search (which stops by itself): while loading or compiling
+                from ..failsafe import how
+
+                results[spec] = (None, False, f"interrupted ({how(e)}) before this check ran")
+                continue
+            except _Limitation as e:
+                results[spec] = (None, False, str(e))
+                if log:
+                    log.write(f"        not checked: {e}\n")
+                continue
+            finally:
+                if done_live:
+                    done_live()
+            results[spec] = (res, False, None)
             if log:
-                log.write(f"        not checked: {e}\n")
+                verdicts = {p.verdict for p in res.properties}
+                log.write(f"        {fmt_int(res.stats.states)} states, {time.monotonic() - start:.1f} s"
+                          f" ({', '.join(sorted(verdicts)) or 'no property'})\n")
+                log.flush()
+            if use_cache and all(p.verdict != UNKNOWN for p in res.properties):  # only definite verdicts
+                cache.store(k, res)
+        except KeyboardInterrupt as e:
+            from ..failsafe import how
+
+            results.setdefault(spec, (None, False, f"interrupted ({how(e)}) before this check ran"))
             continue
-        finally:
-            if done_live:
-                done_live()
-        results[spec] = (res, False, None)
-        if log:
-            verdicts = {p.verdict for p in res.properties}
-            log.write(f"        {fmt_int(res.stats.states)} states, {time.monotonic() - start:.1f} s"
-                      f" ({', '.join(sorted(verdicts)) or 'no property'})\n")
-            log.flush()
-        if use_cache and all(p.verdict != UNKNOWN for p in res.properties):  # only definite verdicts
-            cache.store(k, res)
+
     outcomes = []
     for mp in plan.models:
         for pr in mp.runs:

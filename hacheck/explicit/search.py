@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 import attrs
 import numpy as np
 
+from ..failsafe import interrupted
 from ..lang.errors import HacheckError
 from ..lang.model import Model
 from ..lang.props import Property
@@ -23,6 +24,7 @@ from .compile import Compiled, RangeViolation, compile_model
 from .symmetry import Symmetry
 
 ProgressFn = Callable[[dict[str, float]], None]
+EXPAND_CHUNK = 131_072  # frontier rows expanded at a time (the deadline and progress are checked between chunks)
 
 
 class ModelRangeError(HacheckError):
@@ -168,25 +170,40 @@ class Explorer:
         return self.layout.pack_many(init)
 
     def expand(self, rows: np.ndarray, cols: list[np.ndarray] | None = None,
-               deadline: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
-        """All successors of ``rows``: (successor rows, row index of parent, action instance, count).
+               deadline: float | None = None, tick: Callable[[int], None] | None = None,
+               chunk: int = EXPAND_CHUNK) -> tuple[np.ndarray, np.ndarray, np.ndarray, int] | None:
+        """All successors of ``rows``: (successor rows, row index of parent, action instance, count),
+        ordered by action, then parent.
 
-        Returns None if the deadline passed before every action was applied.
+        A large frontier is expanded ``chunk`` rows at a time, so that the deadline is checked (and
+        ``tick(rows done)`` called, for the progress line) within a BFS level, not only between
+        levels. Returns None if the deadline passed before every action was applied.
         """
         n = len(rows)
-        if cols is None:
+        if cols is None and n <= chunk:
             cols = self.compiled.unpack(rows)
+        per_action: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in self.compiled.actions]
+        for start in range(0, max(n, 1), chunk):
+            part = rows[start:start + chunk] if n > chunk else rows
+            pcols = cols if n <= chunk else self.compiled.unpack(part)
+            for i, fn in enumerate(self.compiled.actions):
+                if deadline is not None and time.monotonic() > deadline:
+                    return None
+                if interrupted():
+                    raise KeyboardInterrupt
+                r = fn(pcols, part, len(part))
+                if r is None:
+                    continue
+                idx, out = r
+                per_action[i].append((idx + start, out))
+            if tick is not None and n > chunk:
+                tick(min(n, start + chunk))
         outs, parents, acts = [], [], []
-        for i, fn in enumerate(self.compiled.actions):
-            if deadline is not None and time.monotonic() > deadline:
-                return None
-            r = fn(cols, rows, n)
-            if r is None:
-                continue
-            idx, out = r
-            outs.append(out)
-            parents.append(idx)
-            acts.append(np.full(len(idx), i, dtype=np.int32))
+        for i, got in enumerate(per_action):
+            for idx, out in got:
+                outs.append(out)
+                parents.append(idx)
+                acts.append(np.full(len(idx), i, dtype=np.int32))
         if not outs:
             empty = np.zeros((0, self.layout.words), dtype=np.uint64)
             return empty, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32), 0
@@ -230,6 +247,7 @@ class Explorer:
         base = store.add(rows, np.full(len(rows), -1), np.full(len(rows), -1))
         frontier_base = base
         edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        growth = 0.0  # states of the last level / states of the one before (for the progress estimate)
 
         def check(rows: np.ndarray, cols: list[np.ndarray], base: int) -> None:
             for p in props:
@@ -244,14 +262,25 @@ class Explorer:
             cols = self.compiled.unpack(rows)
             check(rows, cols, base)
             while len(rows) and not stop_reason:
+                if interrupted():  # the signal's exception may have been swallowed (numpy clears some errors)
+                    raise KeyboardInterrupt
                 if props and len(found) == len(props) and not record_edges:
                     stop_reason = "every property decided"
                     break
                 if bounds.max_depth is not None and depth >= bounds.max_depth:
                     stop_reason = f"bounded to depth {bounds.max_depth} (--max-depth)"
                     break
+                def tick(done: int, depth: int = depth, level: int = len(rows)) -> None:
+                    nonlocal last_progress
+                    now = time.monotonic()
+                    if progress is not None and now - last_progress >= 0.5:
+                        last_progress = now
+                        progress({"states": store.count, "depth": depth, "queue": level - done, "seconds": now - t0,
+                                  "transitions": transitions, "level_done": done / max(1, level),
+                                  "growth": growth, "peak_rss": peak_rss_bytes()})
+
                 try:
-                    got = self.expand(rows, cols, deadline)
+                    got = self.expand(rows, cols, deadline, tick)
                 except RangeViolation as rv:
                     raise self._range_error(store, frontier_base + rv.row, rv) from None
                 if got is None:
@@ -299,6 +328,7 @@ class Explorer:
                     rank[new_first] = np.arange(len(new_first)) + frontier_base
                     uid[new_u] = rank[first[new_u]]  # -1 for new states cut by --max-states
                     edges.append(self._edges_by_id(uid, inv, par + parent_base, act))
+                growth = len(new_rows) / max(1, len(rows))
                 rows = new_rows
                 depth += 1
                 cols = self.compiled.unpack(rows)
@@ -307,11 +337,14 @@ class Explorer:
                 if progress is not None and now - last_progress >= 0.5:
                     last_progress = now
                     progress({"states": store.count, "depth": depth, "queue": len(rows),
-                              "seconds": now - t0, "transitions": transitions})
+                              "seconds": now - t0, "transitions": transitions, "growth": growth,
+                              "peak_rss": peak_rss_bytes()})
                 if deadline is not None and now > deadline and len(rows):
                     stop_reason = f"stopped after {bounds.max_seconds:g} s (--max-seconds)"
-        except KeyboardInterrupt:
-            stop_reason = "interrupted (Ctrl-C)"
+        except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM (hacheck/failsafe.py): stop, verdicts unknown
+            from ..failsafe import how
+
+            stop_reason = f"interrupted ({how(e)})"
         except MemoryError:
             raise HacheckError(
                 f"out of memory after {fmt_int(store.count)} states: the state space of {model.name} does not "
@@ -326,7 +359,8 @@ class Explorer:
         nbytes = store.nbytes() + visited.nbytes
         stats = Stats(
             states=store.count, transitions=transitions, depth=depth, seconds=seconds,
-            initial_states=n_init, bytes_per_state=nbytes / max(1, store.count), complete=exhausted,
+            initial_states=n_init, bytes_per_state=nbytes / max(1, store.count), peak_rss_bytes=peak_rss_bytes(),
+            complete=exhausted,
             stop_reason=stop_reason, symmetry=self.symmetry.describe() if self.symmetry else "",
         )
         results = []
@@ -383,6 +417,14 @@ class Explorer:
         msg = (f"model error: action {inst.label} sets {f.name} to {rv.value}, outside its declared type {f.type} "
                f"(reached after {trace.length} steps)")
         return ModelRangeError(msg, trace)
+
+
+def peak_rss_bytes() -> int:
+    """The process's peak resident set so far (Linux reports it in KiB): what the run really needed,
+    interpreter and libraries included, next to the bytes the state store holds per state."""
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
 def _steps(n: int) -> str:

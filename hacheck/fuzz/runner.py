@@ -254,7 +254,9 @@ class _Run:
         except _OutOfTime:
             shrunk = self.best
         except KeyboardInterrupt:
-            self.cov.stop_reason = "interrupted (Ctrl-C)"
+            from ..failsafe import interrupted
+
+            self.cov.stop_reason = f"interrupted ({interrupted() or 'Ctrl-C'})"
             shrunk = self.best
         self.cov.seconds += (self.gen_end if self.gen_end is not None else time.monotonic()) - start
         if shrunk is None or self.first is None:

@@ -78,6 +78,7 @@ class ActionDecl:
     doc: str
     instances: tuple[int, ...]
     tick: bool = False
+    location: str | None = None  # file:line of the action's function (SARIF code flows point there)
 
 
 def _domain_values(name: str, domain: object) -> tuple[list[object], str]:
@@ -287,7 +288,10 @@ class Model:
             )
             self.instances.append(inst)
             ids.append(inst.index)
-        self.actions.append(ActionDecl(aname, tuple((p, text) for p, _, text in domains), kind, fair, doc, tuple(ids), tick))
+        code = getattr(fn, "__code__", None)
+        loc = f"{code.co_filename}:{code.co_firstlineno}" if code is not None else where
+        self.actions.append(ActionDecl(aname, tuple((p, text) for p, _, text in domains), kind, fair, doc, tuple(ids), tick,
+                                       loc))
 
     def fields_expr(self, index: int) -> Field:
         """The Field expression of a field index (the variable handle for scalars)."""

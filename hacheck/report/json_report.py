@@ -26,6 +26,7 @@ def to_json(result: CheckResult, source: str | None = None) -> dict[str, Any]:
             "states": s.states, "transitions": s.transitions, "depth": s.depth,
             "seconds": round(s.seconds, 4), "states_per_second": round(s.states_per_second, 1),
             "bytes_per_state": round(s.bytes_per_state, 1), "initial_states": s.initial_states,
+            "peak_rss_bytes": s.peak_rss_bytes, "peak_rss_bytes_per_state": round(s.peak_rss_per_state, 1),
             "complete": s.complete, "stop_reason": s.stop_reason or None, "symmetry": s.symmetry or None,
         },
         "properties": [
@@ -43,9 +44,19 @@ def to_json(result: CheckResult, source: str | None = None) -> dict[str, Any]:
     }
 
 
+STDOUT: list[Any] = []  # where ``--json -`` writes: the real standard output (the CLI sends its text to stderr)
+
+
 def write_json(results: list[dict[str, Any]], path: Path | str) -> None:
-    p = Path(path)
     doc: Any = results[0] if len(results) == 1 else {"schema": SCHEMA_VERSION, "hacheck_version": __version__, "runs": results}
+    if str(path) == "-":
+        import sys
+
+        out = STDOUT[-1] if STDOUT else sys.stdout
+        out.write(json.dumps(doc, indent=2) + "\n")
+        out.flush()
+        return
+    p = Path(path)
     try:
         p.write_text(json.dumps(doc, indent=2) + "\n")
     except OSError as e:

@@ -20,41 +20,84 @@ SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"violated": "error", "unknown": "warning", "not checked": "warning"}
 
 
-def _loc(uri: str, line: int, message: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": max(1, line)}}}
+def source_root(path: Any = None) -> Path:
+    """The repository root (the nearest folder with ``.git`` above ``path`` or the current folder),
+    which ``%SRCROOT%`` names: GitHub code scanning maps results to files relative to it."""
+    start = Path(str(path)).resolve().parent if path else Path.cwd().resolve()
+    for d in (start, *start.parents):
+        if (d / ".git").exists():
+            return d
+    return Path.cwd().resolve()
+
+
+def _art(path: Any, root: Path) -> dict[str, Any]:
+    p = Path(str(path)).resolve()
+    try:
+        uri = p.relative_to(root).as_posix()
+    except ValueError:
+        return {"uri": p.as_uri()}
+    return {"uri": uri, "uriBaseId": "%SRCROOT%"}
+
+
+def _loc(art: dict[str, Any], line: int, message: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"physicalLocation": {"artifactLocation": dict(art), "region": {"startLine": max(1, line)}}}
     if message:
         out["message"] = {"text": message}
     return out
 
 
-def _flow(trace: Any) -> list[dict[str, Any]]:
+def _split(location: str | None) -> tuple[str, int] | None:
+    if not location or ":" not in location:
+        return None
+    file, _, line = location.rpartition(":")
+    return (file, int(line)) if line.isdigit() else None
+
+
+def _flow(trace: Any, model: Any = None, root: Path | None = None) -> list[dict[str, Any]]:
+    """The trace as a code flow: one location per step, at the action's function in the model file
+    when the model is known (the step's message says which instance fired)."""
     if trace is None:
         return []
+    where = {a.name: _split(getattr(a, "location", None)) for a in model.actions} if model is not None else {}
     steps = []
     for i, st in enumerate(trace.steps):
         label = ("FAULT " if st.kind == "fault" else "ENV " if st.kind == "env" else "") + st.label
-        steps.append({"location": {"message": {"text": f"step {i + 1}: {label}"}}})
+        text = f"step {i + 1}: {label}"
+        at = where.get(st.action)
+        loc = _loc(_art(at[0], root or source_root(at[0])), at[1], text) if at else {"message": {"text": text}}
+        steps.append({"location": loc})
     if trace.loop is not None:
         steps.append({"location": {"message": {"text": f"back to state {trace.loop}: the loop repeats forever"}}})
     return [{"threadFlows": [{"locations": steps}]}] if steps else []
 
 
-def _uri(path: Any) -> str:
-    return Path(str(path)).as_posix()
+HELP = {
+    "invariant": "hacheck explored the model's reachable states and found one where this invariant is false; the "
+                 "counterexample (the code flow, and the ITF/SVG trace files) is a shortest sequence of steps to it. "
+                 "Read it step by step: a fault or a protocol step the design does not guard against is the fix point.",
+    "reachable": "A state the model is expected to reach was not reached: the model may be over-constrained "
+                 "(a guard too strict, a fault budget too small) or the scenario it describes cannot happen.",
+    "leads_to": "After the trigger, some fair execution never reaches the response: the code flow is a lasso whose "
+                "loop repeats forever. Recovery needs a step the loop never takes (a timer, a retry, a fence).",
+}
 
 
-def _deployment_results(res: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _deployment_results(res: Any, root: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     from ..deploy.parse import setting_default, setting_path
 
     d = res.plan.deployment
-    uri = _uri(d.path)
+    uri = _art(d.path, root)
     rules: dict[str, dict[str, Any]] = {}
     results = []
     for r in res.rows:
         rid = f"{r.model}/{r.property}" if r.property != "-" else f"{r.model}/not-checked"
-        rules.setdefault(rid, {"id": rid, "name": rid.replace("/", "."),
-                               "shortDescription": {"text": f"{r.property} ({r.kind}) of {r.model}"
-                                                    if r.property != "-" else f"{r.model} can be checked"}})
+        short = f"{r.property} ({r.kind}) of {r.model}" if r.property != "-" else f"{r.model} can be checked"
+        full = (f"Property {r.property} ({r.kind}) of the {r.model} model, checked under every failure scenario of "
+                f"the deployment" if r.property != "-" else f"whether the {r.model} model can represent this deployment")
+        how = HELP.get(r.kind, "The model cannot represent this deployment: the message says which setting; "
+                                "change it or check the part of the deployment the model covers.")
+        rules.setdefault(rid, {"id": rid, "name": rid.replace("/", "."), "shortDescription": {"text": short},
+                               "fullDescription": {"text": full}, "help": {"text": f"{full}.\n\n{how}"}})
         if r.verdict not in LEVEL:
             continue
         changed, written, other = [], [], []
@@ -90,41 +133,52 @@ def _deployment_results(res: Any) -> tuple[list[dict[str, Any]], list[dict[str, 
     return list(rules.values()), results
 
 
-def _model_results(result: CheckResult, source: str | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    uri = _uri(source or f"models/{result.model}.py")
+def _model_results(result: CheckResult, source: str | None, model: Any, root: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    src = source or f"models/{result.model}.py"
+    declared = {p.name: p for p in model.properties.values()} if model is not None else {}
     rules, results = [], []
     for p in result.properties:
         rid = f"{result.model}/{p.name}"
-        rules.append({"id": rid, "name": rid.replace("/", "."), "shortDescription": {"text": f"{p.name} ({p.kind})"}})
+        decl = declared.get(p.name)
+        doc = (decl.doc if decl is not None else "") or f"{p.kind} {p.name} of model {result.model}"
+        at = _split(decl.location) if decl is not None else None
+        loc = _loc(_art(at[0], root), at[1]) if at else _loc(_art(src, root), 1)
+        rules.append({"id": rid, "name": rid.replace("/", "."), "shortDescription": {"text": f"{p.name} ({p.kind})"},
+                      "fullDescription": {"text": doc},
+                      "help": {"text": f"{doc}\n\n{HELP.get(p.kind, HELP['leads_to'])}"},
+                      "properties": {"kind": p.kind}})
         if p.verdict not in LEVEL:
             continue
         r: dict[str, Any] = {"ruleId": rid, "level": LEVEL[p.verdict], "message": {"text": f"{p.name}: {p.line}"},
-                             "locations": [_loc(uri, 1)], "properties": {"verdict": p.verdict, "trace_files": p.trace_files}}
-        flows = _flow(p.trace)
+                             "locations": [loc], "properties": {"verdict": p.verdict, "trace_files": p.trace_files}}
+        flows = _flow(p.trace, model, root)
         if flows:
             r["codeFlows"] = flows
         results.append(r)
     return rules, results
 
 
-def to_sarif(result: Any, source: str | None = None) -> dict[str, Any]:
+def to_sarif(result: Any, source: str | None = None, model: Any = None) -> dict[str, Any]:
     if isinstance(result, CheckResult):
-        rules, results = _model_results(result, source)
+        root = source_root(source)
+        rules, results = _model_results(result, source, model, root)
     else:
-        rules, results = _deployment_results(result)
+        root = source_root(result.plan.deployment.path)
+        rules, results = _deployment_results(result, root)
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "hacheck", "version": __version__, "semanticVersion": __version__,
-                                "rules": rules}},
+                                "informationUri": "https://github.com/hacheck/hacheck", "rules": rules}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": root.as_uri() + "/"}},
             "results": results,
         }],
     }
 
 
-def write_sarif(result: Any, path: str | Path, source: str | None = None) -> None:
+def write_sarif(result: Any, path: str | Path, source: str | None = None, model: Any = None) -> None:
     try:
-        Path(path).write_text(json.dumps(to_sarif(result, source), indent=2) + "\n")
+        Path(path).write_text(json.dumps(to_sarif(result, source, model), indent=2) + "\n")
     except OSError as e:
         raise HacheckError(f"{path}: cannot write the SARIF report: {e.strerror}") from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..result import CheckResult, fmt_int
+from ..result import CheckResult, fmt_bytes, fmt_int
 from ..trace import Trace
 
 
@@ -30,7 +30,9 @@ def summary(result: CheckResult) -> list[str]:
     else:
         lines.append(
             f"  {result.engine}: {fmt_int(s.states)} states, {fmt_int(s.transitions)} transitions, depth {s.depth}, "
-            f"{s.seconds:.2f} s ({fmt_int(int(s.states_per_second))} states/s, {s.bytes_per_state:.0f} bytes/state)"
+            f"{s.seconds:.2f} s ({fmt_int(int(s.states_per_second))} states/s, {s.bytes_per_state:.0f} bytes/state stored"
+            + (f", peak RSS {fmt_bytes(s.peak_rss_bytes)} = {fmt_bytes(s.peak_rss_per_state)}/state" if s.peak_rss_bytes else "")
+            + ")"
             + (f"; {s.stop_reason}" if s.stop_reason else "")
         )
     if s.symmetry:

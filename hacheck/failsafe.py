@@ -1,0 +1,117 @@
+"""The command line's last lines of defence, so that no failure ever reads as a verdict.
+
+* signals: SIGTERM (a CI cancel, ``timeout``) is handled like Ctrl-C: the search in progress stops,
+  undecided properties are ``unknown``, the reports asked for are written (exit 3);
+* phases: what hacheck was doing, so that running out of memory names it (exit 2);
+* internal errors: an unexpected exception is written to a file and reported in one line (exit 5).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import signal
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import Iterator
+
+from . import __version__
+
+_phase: list[str] = ["starting hacheck"]
+_received: list[str] = []  # the signals received during this run, in order
+
+
+class Interrupted(KeyboardInterrupt):
+    """Raised by the signal handler; ``str()`` is how the interruption is reported."""
+
+    def __init__(self, how: str):
+        super().__init__(how)
+        self.how = how
+
+    def __str__(self) -> str:
+        return self.how
+
+
+def _handler(signum: int, _frame: object) -> None:
+    how = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+    first = not _received
+    _received.append(how)
+    if first or signum == signal.SIGINT:  # a second Ctrl-C still interrupts; a second SIGTERM waits
+        raise Interrupted(how)
+
+
+def install() -> None:
+    """Handle SIGTERM like SIGINT (main thread only; tests that call main() from a thread skip it)."""
+    # OpenBLAS (loaded by numpy and scipy) starts a thread per core at import and, when a memory
+    # limit (ulimit -v) stops one from starting, spins forever instead of failing: hacheck does no
+    # BLAS work worth threads, so one thread, unless the user chose otherwise.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    _received.clear()
+    _phase[:] = ["importing hacheck's libraries"]
+    try:
+        signal.signal(signal.SIGTERM, _handler)
+        signal.signal(signal.SIGINT, _handler)
+    except ValueError:  # not the main thread
+        pass
+
+
+def interrupted() -> str | None:
+    """How this run was interrupted (``SIGTERM`` or ``Ctrl-C``), or None."""
+    return _received[0] if _received else None
+
+
+def how(e: BaseException) -> str:
+    """How a KeyboardInterrupt came: a signal we handled, or Ctrl-C under the default handler."""
+    return e.how if isinstance(e, Interrupted) else (interrupted() or "Ctrl-C")
+
+
+@contextlib.contextmanager
+def phase(name: str) -> Iterator[None]:
+    """Name what hacheck does inside the block (for the out-of-memory message)."""
+    _phase.append(name)
+    try:
+        yield
+    finally:
+        _phase.pop()
+
+
+def set_phase(name: str) -> None:
+    """Name the step the command is at (the outermost phase)."""
+    _phase[0] = name
+
+
+def current_phase() -> str:
+    return _phase[-1]
+
+
+_OOM_WORDS = ("cannot allocate memory", "failed to map segment", "out of memory", "std::bad_alloc")
+
+
+def is_out_of_memory(e: BaseException) -> bool:
+    """MemoryError, or an import/OS error that a memory limit caused (a shared library that
+    could not be mapped, a thread that could not start)."""
+    if isinstance(e, MemoryError):
+        return True
+    text = str(e).lower()
+    return isinstance(e, (ImportError, OSError, RuntimeError)) and any(w in text for w in _OOM_WORDS)
+
+
+def crash_file(e: BaseException, argv: list[str]) -> Path | None:
+    """Write the traceback of an internal error to a file; return its path (None if unwritable)."""
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    text = (f"hacheck {__version__} internal error, {stamp}\n"
+            f"command: hacheck {' '.join(argv)}\npython: {sys.version.split()[0]}\n\n"
+            + "".join(traceback.format_exception(e)))
+    for folder in (os.environ.get("HACHECK_CRASH_DIR"), tempfile.gettempdir(), "."):
+        if not folder:
+            continue
+        path = Path(folder) / f"hacheck-crash-{stamp}-{os.getpid()}.txt"
+        try:
+            path.write_text(text)
+            return path
+        except OSError:
+            continue
+    return None
