@@ -6,6 +6,7 @@ from typing import Iterable
 
 import attrs
 
+from .explain import annotate
 from .explicit.liveness import Liveness
 from .explicit.search import Bounds, Explorer, ProgressFn
 from .lang.errors import HacheckError
@@ -25,7 +26,7 @@ def run_check(model: Model, properties: Iterable[Property] | None = None, bounds
     safety = [p for p in props if p.is_safety]
     temporal = [p for p in props if not p.is_safety]
     if not temporal:
-        return Explorer(model, symmetry=symmetry).run(safety, bounds, progress)
+        return annotate(model, props, Explorer(model, symmetry=symmetry).run(safety, bounds, progress))
     ex = Explorer(model, symmetry=False)
     result = ex.run(safety, bounds, progress, record_edges=True)
     by_name = {p.name: p for p in result.properties}
@@ -41,4 +42,4 @@ def run_check(model: Model, properties: Iterable[Property] | None = None, bounds
             "or check the safety properties alone (--property)"
         ) from None
     ordered = tuple(by_name[p.name] for p in props)
-    return attrs.evolve(result, properties=ordered)
+    return annotate(model, props, attrs.evolve(result, properties=ordered))

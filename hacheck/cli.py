@@ -99,6 +99,8 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="FILE", help="write the JSON report here")
     c.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here (one test case per property)")
     c.add_argument("--sarif", metavar="FILE", help="write a SARIF 2.1.0 report here (results at the deployment file's lines)")
+    c.add_argument("--html", metavar="FILE", help="write a self-contained HTML report here (verdicts, traces as space-time "
+                   "diagrams, why each property fails)")
     c.add_argument("--fail", metavar="HOST[:KIND],..", help="deployment files: check only the failure of these hosts (of this kind)")
     c.add_argument("--no-symmetry", action="store_true", help="explore every state, ignoring symmetric sorts")
     c.add_argument("--engine", choices=("explicit", "smt", "both"), default="explicit",
@@ -149,6 +151,10 @@ def make_parser() -> argparse.ArgumentParser:
     df.add_argument("--json", metavar="FILE", help="write the diff as JSON here")
     df.add_argument("-q", "--quiet", action="store_true", help="no progress, no counterexamples")
 
+    rp = sub.add_parser("report", help="turn a JSON report or an ITF trace into a self-contained HTML report")
+    rp.add_argument("input", help="a JSON report (hacheck check --json) or a trace (*.itf.json)")
+    rp.add_argument("--html", metavar="FILE", help="where to write it (default: the input's name with .html)")
+
     r = sub.add_parser("render", help="draw a saved ITF trace as DOT and SVG")
     r.add_argument("trace", help="a trace file (*.itf.json)")
     r.add_argument("--out", metavar="DIR", help="folder for the drawings (default: beside the trace)")
@@ -182,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_list(args)
         if args.command == "render":
             return cmd_render(args)
+        if args.command == "report":
+            return cmd_report(args)
         if args.command == "prove":
             return cmd_prove(args)
         if args.command == "lemma":
@@ -247,7 +255,7 @@ def prepare_run(args: argparse.Namespace) -> tuple[Model, list[Any], Path]:
 
 def _ensure_report_folders(args: argparse.Namespace) -> None:
     """Refuse before any work a report that could not be written at the end."""
-    for option in ("json", "junit", "sarif"):
+    for option in ("json", "junit", "sarif", "html"):
         path = getattr(args, option, None)
         if path and not Path(path).parent.exists():
             raise BadInput(f"--{option} {path}: folder {Path(path).parent} does not exist")
@@ -303,6 +311,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         from .report.sarif import write_sarif
 
         write_sarif(result, args.sarif, source=args.path)
+    if getattr(args, "html", None):
+        from .report.html import write_html
+
+        traces = {p.trace_files["itf"]: p.trace for p in result.properties if p.trace is not None and "itf" in p.trace_files}
+        write_html(args.html, to_json(result, args.path), traces, title=f"hacheck: {result.model}")
     if disagreements:
         return EXIT_DISAGREE
     return result.exit_code
@@ -453,6 +466,20 @@ def cmd_list(args: argparse.Namespace) -> int:
         out.append(f"fault budget: at most {model.budget[1]} ({counted})")
     print("\n".join(out))
     _ = show
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report.html import load_report, write_html
+
+    src = Path(args.input)
+    doc, traces = load_report(src)
+    name = src.name[: -len(".itf.json")] if src.name.endswith(".itf.json") else src.stem
+    target = Path(args.html) if args.html else src.with_name(name + ".html")
+    if not target.parent.exists():
+        raise BadInput(f"--html {target}: folder {target.parent} does not exist")
+    write_html(target, doc, traces, title=f"hacheck: {name}")
+    print(f"{target}: {len(traces)} trace(s)")
     return EXIT_OK
 
 
