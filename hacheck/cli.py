@@ -152,8 +152,10 @@ def make_parser() -> argparse.ArgumentParser:
     df.add_argument("-q", "--quiet", action="store_true", help="no progress, no counterexamples")
 
     rp = sub.add_parser("report", help="turn a JSON report or an ITF trace into a self-contained HTML report")
-    rp.add_argument("input", help="a JSON report (hacheck check --json) or a trace (*.itf.json)")
+    rp.add_argument("input", nargs="?", help="a JSON report (hacheck check --json) or a trace (*.itf.json)")
     rp.add_argument("--html", metavar="FILE", help="where to write it (default: the input's name with .html)")
+    rp.add_argument("--index", metavar="DIR", help="instead: write DIR/index.html linking every HTML report in DIR "
+                    "(with the exit code of the JSON report beside it)")
 
     r = sub.add_parser("render", help="draw a saved ITF trace as DOT and SVG")
     r.add_argument("trace", help="a trace file (*.itf.json)")
@@ -470,8 +472,16 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report.html import load_report, write_html
+    from .report.html import load_report, write_html, write_index
 
+    if args.index:
+        if args.input or args.html:
+            raise BadInput("--index DIR: give no input file and no --html with it")
+        target = write_index(Path(args.index))
+        print(f"{target}")
+        return EXIT_OK
+    if not args.input:
+        raise BadInput("report: give a JSON report or an .itf.json trace (or --index DIR)")
     src = Path(args.input)
     doc, traces = load_report(src)
     name = src.name[: -len(".itf.json")] if src.name.endswith(".itf.json") else src.stem

@@ -81,4 +81,6 @@ def lanes_of_step(step_params: dict[str, str] | tuple[tuple[str, str], ...], cha
     out = [elements[v] for v in params.values() if v in elements]
     out += [lane_of_key(k, lanes) for k in changed_keys]
     order = {lane: i for i, lane in enumerate(lanes.get("order") or [])}
+    if order:  # an element with no state of its own (a value, a write id) has no lane to draw in
+        out = [lane for lane in out if lane in order]
     return sorted(dict.fromkeys(out), key=lambda lane: order.get(lane, len(order)))

@@ -329,11 +329,39 @@ def write_html(path: Path | str, doc: dict[str, Any], traces: dict[str, Trace], 
     return p
 
 
-def index_html(entries: Iterable[tuple[str, str, int]]) -> str:
-    """``hacheck-out/index.html``: a link per report with its exit code."""
-    rows = "".join(f'<tr><td><a href="{_esc(href)}">{_esc(name)}</a></td>'
-                   f'<td class="v {"ok" if code == 0 else "bad" if code == 1 else "unk"}">exit {code}</td></tr>'
-                   for name, href, code in entries)
+def write_index(folder: Path) -> Path:
+    """``DIR/index.html``: a link per HTML report in DIR, with the exit code of its JSON twin."""
+    if not folder.is_dir():
+        raise BadInput(f"--index {folder}: not a folder")
+    entries = []
+    for page in sorted(folder.glob("*.html")):
+        if page.name == "index.html":
+            continue
+        code: int | None = None
+        twin = page.with_suffix(".json")
+        try:
+            code = json.loads(twin.read_text()).get("exit_code") if twin.exists() else None
+        except (OSError, ValueError, AttributeError):
+            code = None
+        entries.append((page.stem, page.name, code))
+    target = folder / "index.html"
+    try:
+        target.write_text(index_html(entries), encoding="utf-8")
+    except OSError as e:
+        raise HacheckError(f"{target}: cannot write: {e.strerror}") from None
+    return target
+
+
+def index_html(entries: Iterable[tuple[str, str, int | None]]) -> str:
+    """A link per report with its exit code (0 holds, 1 violated, 3 inconclusive)."""
+    def cell(code: int | None) -> str:
+        if code is None:
+            return '<td class="v na">-</td>'
+        cls = "ok" if code == 0 else "bad" if code == 1 else "unk"
+        what = {0: "all hold", 1: "violated", 3: "inconclusive"}.get(code, "error")
+        return f'<td class="v {cls}">exit {code}: {what}</td>'
+
+    rows = "".join(f'<tr><td><a href="{_esc(href)}">{_esc(name)}</a></td>{cell(code)}</tr>' for name, href, code in entries)
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>hacheck reports</title>"
             f"<style>{CSS}</style></head><body><h1>hacheck reports</h1><table class=\"verdicts\">"
             f"<tr><th>report</th><th>result</th></tr>{rows}</table><footer>hacheck {_esc(__version__)}</footer></body></html>\n")
@@ -345,13 +373,13 @@ h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.2em;margin:1.6em 0 .3em;border-t
 h3{font-size:1em;margin:.3em 0}.meta{color:#555;margin:.2em 0 .6em}code{font-size:.92em}
 table.verdicts{border-collapse:collapse;margin:.6em 0}table.verdicts th,table.verdicts td{border:1px solid #d0d4da;padding:3px 8px;text-align:left;vertical-align:top}
 table.verdicts th{background:#f3f5f7}.v.ok{background:#e3f4e3}.v.bad{background:#fbe0e0;font-weight:600}.v.unk{background:#fff4cc}.v.na{color:#999}
-.matrix td.v{text-align:center}.matrix th.scen{font-size:.75em;font-weight:normal;max-width:7em}.sub{font-size:.8em;color:#666;font-weight:normal}
+.matrix td.v{text-align:center}.verdicts td.v{min-width:16em}.matrix td.v{min-width:0}.matrix tr > td:nth-child(2){min-width:16em}.matrix th.scen{font-size:.75em;font-weight:normal;max-width:7em}.sub{font-size:.8em;color:#666;font-weight:normal}
 .scroll{overflow-x:auto}a{color:#0b57d0}
 .why{background:#fff5f5;border-left:4px solid #d33;padding:.3em .8em;margin:.6em 0}.why pre{margin:.2em 0;white-space:pre-wrap;font-size:.9em}
 .fair{background:#f5f5ff;border-left:4px solid #66c;padding:.3em .8em;margin:.6em 0}.fair ul{margin:.2em 0}
 .diagram{display:grid;gap:3px 6px;align-items:stretch;margin:.6em 0;position:relative;max-width:100%;overflow-x:auto}
 .hdr{position:sticky;top:0;background:#eef1f5;font-weight:600;padding:4px 6px;border-bottom:2px solid #99a;z-index:2;text-align:center}
-.hdr .sort{font-size:.72em;font-weight:normal;color:#667}.time{font-size:.8em;color:#444;padding:3px 4px;border-right:2px solid #99a;cursor:pointer}
+.hdr{overflow-wrap:anywhere}.hdr .sort{font-size:.72em;font-weight:normal;color:#667}.time{font-size:.8em;color:#444;padding:3px 4px;border-right:2px solid #99a;cursor:pointer}
 .time .t{color:#888}.time.inloop{border-right:4px solid #66c;background:#f3f3ff}
 .box{border:1px solid #7a8ca3;border-radius:4px;padding:2px 5px;background:#eef4fb;font-size:.82em;cursor:pointer;z-index:1;overflow-wrap:anywhere}
 .box .act{font-weight:600}.box .chg{color:#333;font-family:ui-monospace,monospace;font-size:.92em}
