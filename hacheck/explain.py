@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import attrs
 
-from .lang.expr import And, Arith, Cmp, Const, Expr, Field, Ite, Not, Or, show, show_const
+from .lang.expr import And, Arith, Cmp, Const, Expr, Field, Ite, Not, Or, label_of, show, show_const
 from .lang.interp import eval_expr
 from .lang.types import IntT
 
@@ -38,7 +38,6 @@ class Explainer:
     def __init__(self, model: Any, codes: Sequence[int]):
         self.model = model
         self.codes = codes
-        self.labels: dict[int, str] = {k: v[1] for k, v in model.expr_labels.items()}
 
     # -- values ------------------------------------------------------------------------------
     def value(self, e: Expr) -> int:
@@ -48,8 +47,8 @@ class Explainer:
         return show_const(self.value(e), e.type)
 
     def name(self, e: Expr) -> str:
-        if id(e) in self.labels:
-            return self.labels[id(e)]
+        if label_of(e):
+            return label_of(e)  # type: ignore[return-value]
         counted = _count_terms(e)
         if counted is not None:
             return "the number of " + _clip(", ".join(_clip(show(c), 40) for c in counted), MAX_TEXT - 14)
@@ -68,8 +67,8 @@ class Explainer:
     # -- explanations ------------------------------------------------------------------------
     def false(self, e: Expr, depth: int = 0) -> Why:
         """Why e is false in this state (e must be false)."""
-        if id(e) in self.labels:
-            return Why(f"{self.labels[id(e)]} is false", self._inner_false(e, depth))
+        if label_of(e):
+            return Why(f"{label_of(e)} is false", self._inner_false(e, depth))
         return self._false(e, depth)
 
     def _inner_false(self, e: Expr, depth: int) -> tuple[Why, ...]:
@@ -124,14 +123,14 @@ class Explainer:
         """``a => (b => c)`` and ``a => (x & (b => c))`` with x true: premises a, b and conclusion c."""
         while len(conclusions) == 1:
             c = conclusions[0]
-            if id(c) in self.labels:
+            if label_of(c):
                 break
             if isinstance(c, And):
                 bad = [x for x in c.args if not self.value(x)]
                 if len(bad) != 1:
                     break
                 c = bad[0]
-            if isinstance(c, Or) and any(isinstance(x, Not) for x in c.args) and id(c) not in self.labels:
+            if isinstance(c, Or) and any(isinstance(x, Not) for x in c.args) and not label_of(c):
                 premises = premises + [x.arg for x in c.args if isinstance(x, Not)]
                 conclusions = [x for x in c.args if not isinstance(x, Not)]
                 continue
@@ -141,8 +140,8 @@ class Explainer:
 
     def true(self, e: Expr, depth: int = 0) -> Why:
         """Why e is true in this state (e must be true)."""
-        if id(e) in self.labels:
-            return Why(f"{self.labels[id(e)]} holds")
+        if label_of(e):
+            return Why(f"{label_of(e)} holds")
         if isinstance(e, Field):
             return Why(f"{e.name} is true")
         if isinstance(e, Not):

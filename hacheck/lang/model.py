@@ -115,7 +115,6 @@ class Model:
         self.fault_kinds: tuple[str, ...] | None = None  # set by restrict_faults
         self.lane_rules: dict[str, object] = {}  # variable name -> lane name or key position (see lane())
         self.lane_owners: dict[str, Callable[[Element], object]] = {}  # sort name -> element -> owner
-        self.expr_labels: dict[int, tuple[Expr, str]] = {}  # id(expr) -> (expr, text) for explanations
         self._frozen = False
 
     # -- declarations --------------------------------------------------------------------------
@@ -358,10 +357,11 @@ class Model:
         return list(out.items()), checked
 
     def explain_as(self, expr: object, text: str) -> Expr:
-        """Name a sub-formula for explanations ("client c0 may read brick b1"); returns it unchanged."""
-        e = lift(expr)
-        self.expr_labels[id(e)] = (e, text)
-        return e
+        """Name a sub-formula for explanations ("client c0 may read brick b1"); returns it unchanged
+        (``hacheck.lang.explain_as`` does the same without the model, for property modules)."""
+        from .expr import explain_as
+
+        return explain_as(expr, text)
 
     def lane(self, target: object, lane: object = None, *, key: int = 0) -> None:
         """Say which component (lane of a space-time diagram) state belongs to.
