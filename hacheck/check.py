@@ -6,6 +6,7 @@ from typing import Iterable
 
 import attrs
 
+from .explain import annotate
 from .explicit.liveness import Liveness
 from .explicit.search import Bounds, Explorer, ProgressFn
 from .lang.errors import HacheckError
@@ -29,7 +30,7 @@ def run_check(model: Model, properties: Iterable[Property] | None = None, bounds
         with phase(f"compiling {model.name}"):
             ex = Explorer(model, symmetry=symmetry)
         with phase(f"exploring the state space of {model.name}"):
-            return ex.run(safety, bounds, progress)
+            return annotate(model, props, ex.run(safety, bounds, progress))
     with phase(f"compiling {model.name}"):
         ex = Explorer(model, symmetry=False)
     with phase(f"exploring the state space of {model.name}"):
@@ -56,7 +57,7 @@ def run_check(model: Model, properties: Iterable[Property] | None = None, bounds
     ordered = tuple(by_name[p.name] for p in props)
     from .explicit.search import peak_rss_bytes
 
-    return attrs.evolve(result, properties=ordered, stats=attrs.evolve(result.stats, peak_rss_bytes=peak_rss_bytes()))
+    return annotate(model, props, attrs.evolve(result, properties=ordered, stats=attrs.evolve(result.stats, peak_rss_bytes=peak_rss_bytes())))
 
 
 def _interrupted(p: Property, result: CheckResult, when: str) -> PropertyResult:

@@ -107,6 +107,8 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", metavar="FILE", help="write the JSON report here ('-' for standard output; the text then goes to stderr)")
     c.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here (one test case per property)")
     c.add_argument("--sarif", metavar="FILE", help="write a SARIF 2.1.0 report here (results at the deployment file's lines)")
+    c.add_argument("--html", metavar="FILE", help="write a self-contained HTML report here (verdicts, traces as space-time "
+                   "diagrams, why each property fails)")
     c.add_argument("--fail", metavar="HOST[:KIND],..", help="deployment files: check only the failure of these hosts (of this kind)")
     c.add_argument("--no-symmetry", action="store_true", help="explore every state, ignoring symmetric sorts")
     c.add_argument("--engine", choices=("explicit", "smt", "both"), default="explicit",
@@ -170,6 +172,12 @@ def make_parser() -> argparse.ArgumentParser:
     df.add_argument("--out", default="hacheck-out", metavar="DIR", help="where trace files go (default hacheck-out/)")
     df.add_argument("--json", metavar="FILE", help="write the diff as JSON here ('-' for standard output)")
     df.add_argument("-q", "--quiet", action="store_true", help="no progress, no counterexamples")
+
+    rp = sub.add_parser("report", help="turn a JSON report or an ITF trace into a self-contained HTML report")
+    rp.add_argument("input", nargs="?", help="a JSON report (hacheck check --json) or a trace (*.itf.json)")
+    rp.add_argument("--html", metavar="FILE", help="where to write it (default: the input's name with .html)")
+    rp.add_argument("--index", metavar="DIR", help="instead: write DIR/index.html linking every HTML report in DIR "
+                    "(with the exit code of the JSON report beside it)")
 
     r = sub.add_parser("render", help="draw a saved ITF trace as DOT and SVG")
     r.add_argument("trace", help="a trace file (*.itf.json)")
@@ -275,6 +283,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_models(args)
     if args.command == "graph":
         return cmd_graph(args)
+    if args.command == "report":
+        return cmd_report(args)
     return EXIT_BAD_INPUT
 
 
@@ -325,7 +335,7 @@ def prepare_run(args: argparse.Namespace) -> tuple[Model, list[Any], Path]:
 
 def _ensure_report_folders(args: argparse.Namespace) -> None:
     """Refuse before any work a report that could not be written at the end."""
-    for option in ("json", "junit", "sarif"):
+    for option in ("json", "junit", "sarif", "html"):
         path = getattr(args, option, None)
         if path and not Path(path).parent.exists():
             raise BadInput(f"--{option} {path}: folder {Path(path).parent} does not exist")
@@ -384,6 +394,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         from .report.sarif import write_sarif
 
         write_sarif(result, args.sarif, source=args.path, model=model)
+    if getattr(args, "html", None):
+        from .report.html import write_html
+
+        traces = {p.trace_files["itf"]: p.trace for p in result.properties if p.trace is not None and "itf" in p.trace_files}
+        write_html(args.html, to_json(result, args.path), traces, title=f"hacheck: {result.model}")
     if disagreements:
         return EXIT_DISAGREE
     return result.exit_code
@@ -594,6 +609,28 @@ def _as_written(p: Any) -> list[str]:
         if name in defs and defs[name] is not best and not (defs[name].lineno <= n <= (defs[name].end_lineno or 0)):
             out.append(f"        (def {name} at {file}:{defs[name].lineno})")
     return out
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report.html import load_report, write_html, write_index
+
+    if args.index:
+        if args.input or args.html:
+            raise BadInput("--index DIR: give no input file and no --html with it")
+        target = write_index(Path(args.index))
+        print(f"{target}")
+        return EXIT_OK
+    if not args.input:
+        raise BadInput("report: give a JSON report or an .itf.json trace (or --index DIR)")
+    src = Path(args.input)
+    doc, traces = load_report(src)
+    name = src.name[: -len(".itf.json")] if src.name.endswith(".itf.json") else src.stem
+    target = Path(args.html) if args.html else src.with_name(name + ".html")
+    if not target.parent.exists():
+        raise BadInput(f"--html {target}: folder {target.parent} does not exist")
+    write_html(target, doc, traces, title=f"hacheck: {name}")
+    print(f"{target}: {len(traces)} trace(s)")
+    return EXIT_OK
 
 
 def cmd_render(args: argparse.Namespace) -> int:

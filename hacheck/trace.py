@@ -25,6 +25,7 @@ class Step:
     action: str
     params: tuple[tuple[str, str], ...] = ()
     kind: str = "protocol"  # "protocol" | "fault" | "env"
+    tick: bool = False  # the action advances time by one tick
 
     @property
     def label(self) -> str:
@@ -54,6 +55,9 @@ class Trace:
     var_types: dict[str, str] = attrs.field(factory=dict)
     note: str = ""
     fairness: tuple[str, ...] = ()  # for lassos: the fairness conditions the loop satisfies
+    lanes: dict[str, Any] = attrs.field(factory=dict)  # components for drawings: hacheck/render/lanes.py
+    tick_seconds: float | None = None  # seconds per tick step, when the model has time
+    why: tuple[str, ...] = ()  # why the property fails on this trace: hacheck/explain.py
 
     def __attrs_post_init__(self) -> None:
         need = len(self.states) - 1 + (1 if self.loop is not None else 0)
@@ -71,6 +75,13 @@ class Trace:
         if self.loop is None:
             return str(self.length)
         return f"stem {self.loop} + loop {len(self.steps) - self.loop}"
+
+    def ticks(self) -> list[int]:
+        """Ticks elapsed at each state (0 at the initial state)."""
+        out = [0]
+        for st in self.steps[: len(self.states) - 1]:
+            out.append(out[-1] + (1 if st.tick else 0))
+        return out
 
     def changed(self, i: int) -> dict[str, Any]:
         """The fields (by dotted path) whose value changed from state i-1 to state i."""
@@ -191,6 +202,12 @@ def to_itf(trace: Trace, extra_meta: dict[str, Any] | None = None) -> dict[str, 
             "fairness": list(trace.fairness),
         },
     }
+    if trace.lanes:
+        meta["hacheck"]["lanes"] = trace.lanes
+    if trace.tick_seconds:
+        meta["hacheck"]["tick_seconds"] = trace.tick_seconds
+    if trace.why:
+        meta["hacheck"]["why"] = list(trace.why)
     if trace.var_types:
         meta["varTypes"] = trace.var_types
     if extra_meta:
@@ -202,6 +219,8 @@ def to_itf(trace: Trace, extra_meta: dict[str, Any] | None = None) -> dict[str, 
         if i > 0:
             step = trace.steps[i - 1]
             smeta.update(action=step.action, params=dict(step.params), kind=step.kind)
+            if step.tick:
+                smeta["tick"] = True
         entry: dict[str, Any] = {"#meta": smeta}
         entry.update({k: _to_itf(v, optional.get(k)) for k, v in s.items()})
         entry.update(_mbt(trace.steps[i - 1] if i > 0 else None))
@@ -210,7 +229,8 @@ def to_itf(trace: Trace, extra_meta: dict[str, Any] | None = None) -> dict[str, 
     if trace.loop is not None:
         out["loop"] = trace.loop
         last = trace.steps[-1]
-        meta["hacheck"]["loop_step"] = {"action": last.action, "params": dict(last.params), "kind": last.kind}
+        meta["hacheck"]["loop_step"] = {"action": last.action, "params": dict(last.params), "kind": last.kind,
+                                        **({"tick": True} if last.tick else {})}
     return out
 
 
@@ -276,18 +296,36 @@ def read_itf(path: Path | str) -> Trace:
             if not isinstance(params, dict):
                 raise BadInput(f"{where}: '#meta.params' must be an object")
             steps.append(Step(str(smeta.get("action", "step")), tuple((str(k), str(v)) for k, v in params.items()),
-                              str(smeta.get("kind", "protocol"))))
+                              str(smeta.get("kind", "protocol")), smeta.get("tick") is True))
     loop = data.get("loop")
     if loop is not None:
         if not isinstance(loop, int) or isinstance(loop, bool) or not 0 <= loop < len(states):
             raise BadInput(f"{p}: 'loop' must be a state index in 0..{len(states) - 1}, got {loop!r}")
         ls = hmeta.get("loop_step") or {}
         steps.append(Step(str(ls.get("action", "loop")), tuple((str(k), str(v)) for k, v in (ls.get("params") or {}).items()),
-                          str(ls.get("kind", "protocol"))))
+                          str(ls.get("kind", "protocol")), ls.get("tick") is True))
     return Trace(
         model=str(hmeta.get("model") or meta.get("source") or p.stem),
         vars=vars_, states=tuple(states), steps=tuple(steps), loop=loop,
         property_name=hmeta.get("property"), kind=str(hmeta.get("kind", "counterexample")),
         params=hmeta.get("params") or {}, var_types=meta.get("varTypes") or {},
         note=str(hmeta.get("note", "")), fairness=tuple(hmeta.get("fairness") or ()),
+        lanes=_lanes_meta(p, hmeta.get("lanes")), tick_seconds=_tick_seconds(p, hmeta.get("tick_seconds")),
+        why=tuple(str(x) for x in hmeta.get("why") or ()),
     )
+
+
+def _lanes_meta(p: Path, v: Any) -> dict[str, Any]:
+    if v is None:
+        return {}
+    if not isinstance(v, dict) or not isinstance(v.get("order", []), list):
+        raise BadInput(f"{p}: '#meta.hacheck.lanes' must be an object with a list 'order'")
+    return v
+
+
+def _tick_seconds(p: Path, v: Any) -> float | None:
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
+        raise BadInput(f"{p}: '#meta.hacheck.tick_seconds' must be a positive number, got {v!r}")
+    return float(v)

@@ -6,10 +6,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 HACHECK=${HACHECK:-.venv/bin/hacheck}
 worst=0
+mkdir -p hacheck-out
 rank() { case $1 in 0) echo 0;; 3) echo 1;; 1) echo 2;; *) echo 3;; esac; }
 run() {
   echo "== hacheck check $*"
-  "$HACHECK" check "$@" --quiet --out hacheck-out
+  name=$(basename "$1"); name=${name%.*}
+  "$HACHECK" check "$@" --quiet --out hacheck-out --json "hacheck-out/$name.json" --html "hacheck-out/$name.html"
   rc=$?
   [ "$(rank $rc)" -gt "$(rank $worst)" ] && worst=$rc
   echo
@@ -22,5 +24,6 @@ for deployment in examples/*.toml; do
   [ -e "$deployment" ] || continue
   run "$deployment"
 done
-echo "trace files (ITF, DOT, SVG) are in hacheck-out/"
+"$HACHECK" report --index hacheck-out >/dev/null
+echo "reports: hacheck-out/index.html (one HTML page per model and deployment); trace files (ITF, DOT, SVG) in hacheck-out/"
 exit $worst

@@ -76,7 +76,7 @@ def check_deployment(path: str, args: argparse.Namespace, out: Any = None, log: 
     p = plan(d, _fail_list(args, d))
     out_dir = Path(getattr(args, "out", None) or "hacheck-out")
     _ensure_writable(out_dir)
-    for opt in ("json", "junit", "sarif"):
+    for opt in ("json", "junit", "sarif", "html"):
         target = getattr(args, opt, None)
         if target and not Path(target).parent.exists():
             raise BadInput(f"--{opt} {target}: folder {Path(target).parent} does not exist")
@@ -127,6 +127,11 @@ def _write_reports(res: Any, args: argparse.Namespace) -> None:
         from ..report.sarif import write_sarif
 
         write_sarif(res, args.sarif)
+    if getattr(args, "html", None):
+        from ..report.html import write_html
+
+        traces = {r.trace_files["itf"]: r.trace for r in res.rows if r.trace_files.get("itf") and r.trace is not None}
+        write_html(args.html, to_json(res), traces, title=f"hacheck: deployment {res.plan.deployment.name}")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -144,7 +149,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from .parse import load
 
     load(args.old), load(args.new)  # both files valid before anything is checked
-    inner = argparse.Namespace(**{k: v for k, v in vars(args).items() if k not in ("json", "junit", "sarif")})
+    inner = argparse.Namespace(**{k: v for k, v in vars(args).items() if k not in ("json", "junit", "sarif", "html")})
     _, old = check_deployment(args.old, inner, out=buf, log=quiet_log, quiet=True)
     _, new = check_deployment(args.new, inner, out=buf, log=quiet_log, quiet=True)
     d = diff(old, new, Path(getattr(args, "out", None) or "hacheck-out"))

@@ -398,6 +398,11 @@ def write_trace(p: PropertyResult, out_dir: Path, stem: str) -> dict[str, str]:
         else:
             same = itf.exists() and itf.read_bytes() == Path(p.extra["_trace_file"]).read_bytes()
         same = same and dot.exists() and (svg.exists() or not dot_available())
+        if same:  # the drawing too: a newer hacheck may draw the same trace differently
+            from ..render.dot import to_graph
+
+            drawn = trace_of(p)
+            same = drawn is not None and dot.read_text() == to_graph(drawn).source
     except OSError:
         same = False
     if same:

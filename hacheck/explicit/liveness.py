@@ -217,7 +217,7 @@ class Liveness:
         decoded = tuple(self.model.decode(self.ex.codes(r)) for r in rows)
         steps = tuple(Step("stutter", (), "stutter") if a == STUTTER else self.ex.step(a) for a in acts)
         return self.ex.make_trace(decoded, steps, p.name, "counterexample", loop=loop_at,
-                                  note=f"{p.describe()[:200]}", fairness=tuple(fairness))
+                                  note=f"{p.name}: {p.doc}" if p.doc else p.name, fairness=tuple(fairness))
 
     def _fair_cycle(self, c: int, comp: np.ndarray) -> tuple[list[tuple[int, int]], list[str]]:
         """A cycle from c back to c inside its fair component that meets every fairness condition."""

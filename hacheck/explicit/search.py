@@ -19,6 +19,7 @@ from ..lang.errors import HacheckError
 from ..lang.model import Model
 from ..lang.props import Property
 from ..result import HOLDS, UNKNOWN, VIOLATED, CheckResult, PropertyResult, Stats, fmt_int
+from ..render.lanes import lanes_of_model
 from ..trace import Step, Trace
 from .compile import Compiled, RangeViolation, compile_model
 from .symmetry import Symmetry
@@ -152,7 +153,7 @@ class Explorer:
 
     def step(self, instance: int) -> Step:
         inst = self.model.instances[instance]
-        return Step(inst.action, inst.params, inst.kind)
+        return Step(inst.action, inst.params, inst.kind, inst.tick)
 
     def make_trace(self, states: tuple[dict, ...], steps: tuple[Step, ...], prop: str | None, kind: str,
                    loop: int | None = None, note: str = "", fairness: tuple[str, ...] = ()) -> Trace:
@@ -160,6 +161,7 @@ class Explorer:
             model=self.model.name, vars=tuple(self.model.variables), states=states, steps=steps,
             loop=loop, property_name=prop, kind=kind, params=params_dict(self.model),
             var_types={n: str(v.type) for n, v in self.model.variables.items()}, note=note, fairness=fairness,
+            lanes=lanes_of_model(self.model), tick_seconds=self.model.tick_seconds,
         )
 
     # -- search --------------------------------------------------------------------------------

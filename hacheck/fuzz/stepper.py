@@ -32,6 +32,7 @@ from ..explicit.search import ModelRangeError, params_dict
 from ..lang.errors import HacheckError
 from ..lang.model import Model
 from ..lang.props import Property
+from ..render.lanes import lanes_of_model
 from ..trace import Step, Trace
 
 _CACHE: "weakref.WeakKeyDictionary[Model, Stepper]" = weakref.WeakKeyDictionary()
@@ -85,7 +86,7 @@ class Stepper:
 
     def step_of(self, i: int) -> Step:
         inst = self.model.instances[i]
-        return Step(inst.action, inst.params, inst.kind)
+        return Step(inst.action, inst.params, inst.kind, inst.tick)
 
     def trace(self, states: Sequence[State], actions: Sequence[int], prop: str | None, kind: str,
               loop: int | None = None, note: str = "", fairness: tuple[str, ...] = ()) -> Trace:
@@ -97,6 +98,7 @@ class Stepper:
             model=m.name, vars=tuple(m.variables), states=tuple(m.decode(s) for s in states), steps=tuple(steps),
             loop=loop, property_name=prop, kind=kind, params=params_dict(m),
             var_types={n: str(v.type) for n, v in m.variables.items()}, note=note, fairness=fairness,
+            lanes=lanes_of_model(m), tick_seconds=m.tick_seconds,
         )
 
 

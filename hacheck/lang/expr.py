@@ -21,7 +21,7 @@ BOOL = BoolT()
 class Expr:
     """A typed expression node. Python operators build new nodes; ``bool(expr)`` is an error."""
 
-    __slots__ = ("type",)
+    __slots__ = ("type", "_label")
     type: ScalarType
 
     def __bool__(self) -> bool:
@@ -487,6 +487,21 @@ def sum_(items: Iterable[object]) -> Expr:
     for item in items:
         total = arith("+", total, item)
     return total
+
+
+def explain_as(expr: object, text: str) -> Expr:
+    """Name a sub-formula for "why it fails" explanations ("client1 may read brick0"); returns it.
+
+    Only explanations read the name; a constant is never named (constants are shared).
+    """
+    e = lift(expr)
+    if not isinstance(e, Const):
+        e._label = text
+    return e
+
+
+def label_of(e: Expr) -> str | None:
+    return getattr(e, "_label", None)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -114,6 +114,8 @@ class Model:
         self.budget: tuple[int, int, frozenset[str] | None] | None = None  # (field, max, counted)
         self.params: Any = None  # the parameter object it was built from, set by Spec
         self.fault_kinds: tuple[str, ...] | None = None  # set by restrict_faults
+        self.lane_rules: dict[str, object] = {}  # variable name -> lane name or key position (see lane())
+        self.lane_owners: dict[str, Callable[[Element], object]] = {}  # sort name -> element -> owner
         self._frozen = False
 
     # -- declarations --------------------------------------------------------------------------
@@ -357,6 +359,38 @@ class Model:
         for target, value in raw.items():
             assign_handle(target, value)
         return list(out.items()), checked
+
+    def explain_as(self, expr: object, text: str) -> Expr:
+        """Name a sub-formula for explanations ("client c0 may read brick b1"); returns it unchanged
+        (``hacheck.lang.explain_as`` does the same without the model, for property modules)."""
+        from .expr import explain_as
+
+        return explain_as(expr, text)
+
+    def lane(self, target: object, lane: object = None, *, key: int = 0) -> None:
+        """Say which component (lane of a space-time diagram) state belongs to.
+
+        By default a Map or Set variable belongs to the element of its first index (``up[b0]``
+        to brick b0) and a plain variable to the shared lane. ``m.lane(var, "engine")`` puts a
+        variable in a named lane, ``m.lane(var, key=1)`` uses its second index, and
+        ``m.lane(Write, lambda w: client_of(w))`` draws every element of a sort in the lane of
+        another element (a write in its client's lane). Only drawings read this.
+        """
+        self._check_open()
+        if isinstance(target, Sort):
+            if not callable(lane) and not isinstance(lane, str):
+                raise ModelError(f"lane({target.name}, ...): give a function from an element to its owner, or a lane name")
+            self.lane_owners[target.name] = lane if callable(lane) else (lambda _e, _n=lane: _n)  # type: ignore[misc]
+            return
+        name = target if isinstance(target, str) else getattr(target, "name", None)
+        if not isinstance(name, str) or name not in self.variables:
+            raise ModelError(f"lane({target!r}, ...): not a state variable of model {self.name}")
+        if lane is not None and not isinstance(lane, str):
+            raise ModelError(f"lane({name}, {lane!r}): a lane name is a string")
+        depth = len(self.fields[self.variables[name].fields[0]].key_sorts)
+        if lane is None and not 0 <= key < max(depth, 1):
+            raise ModelError(f"lane({name}, key={key}): variable {name} has {depth} index(es)")
+        self.lane_rules[name] = lane if lane is not None else key
 
     def invariant(self, name: str, predicate: object, doc: str = "") -> Property:
         return self._prop(name, "invariant", predicate, doc)

@@ -75,4 +75,7 @@ def trace_lines(trace: Trace, max_fields: int = 30) -> list[str]:
         lines.append(f"  back to state {trace.loop} by {step.label}: the loop repeats forever")
         for f in trace.fairness:
             lines.append(f"       {f}")
+    if trace.why:
+        lines.append("  Why: " + trace.why[0])
+        lines += ["    " + w for w in trace.why[1:]]
     return lines
