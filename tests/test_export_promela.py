@@ -106,8 +106,27 @@ def multi_init_model() -> Model:
     return m.freeze()
 
 
+def write_only_model() -> Model:
+    """A variable written and never read: SPIN's dead-variable elimination would merge states
+    that differ only in it (hence ``spin -o2``)."""
+    m = Model("writeonly")
+    a = m.var("a", Int(0, 1), init=0)
+    c = m.var("c", Int(0, 1), init=0)
+
+    @m.action()
+    def flip():
+        return True, {a: 1 - a}
+
+    @m.action()
+    def mark():
+        return a == 1, {c: 1}
+
+    m.invariant("c_clear", c == 0)
+    return m.freeze()
+
+
 @needs_spin
-@pytest.mark.parametrize("make", [swap_model, negative_arith_model, multi_init_model])
+@pytest.mark.parametrize("make", [swap_model, negative_arith_model, multi_init_model, write_only_model])
 def test_spin_agrees_on_small_models(make, tmp_path):
     m = make()
     names = [p.name for p in m.properties.values() if p.kind == "invariant"]

@@ -104,7 +104,7 @@ class PromelaWriter:
                            f"and stops at {MAX_INIT_STATES:,} (fix some initial values with --param)")
         out = [f"/* {m.name}: exported by hacheck export --promela */",
                "/* parameters: " + ", ".join(f"{k}={v}" for k, v in _params(m).items()) + " */",
-               "/* build: spin -a FILE && gcc -O2 -DSAFETY -DNOREDUCE -o pan pan.c && ./pan -E -m10000000 [-N CLAIM] */",
+               "/* build: spin -o2 -a FILE && gcc -O2 -DSAFETY -DNOREDUCE -o pan pan.c && ./pan -E -m10000000 [-N CLAIM] (-o2 keeps variables that are never read again: SPIN would otherwise merge states hacheck tells apart) */",
                "/* claims: all_invariants (the default), inv_NAME for one invariant; count states with pan built -DNOCLAIM */", ""]
         first = inits[0]
         for f, name, code in zip(m.fields, self.names, first):

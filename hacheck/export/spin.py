@@ -45,7 +45,7 @@ def build_pan(pml: str, workdir: Path, dfs: bool = True, extra_cflags: tuple[str
     src.write_text(pml)
     cc = shutil.which("gcc") or shutil.which("cc") or "cc"
     t0 = time.monotonic()
-    for cmd in (["spin", "-a", "model.pml"],
+    for cmd in (["spin", "-o2", "-a", "model.pml"],  # -o2: no dead-variable elimination (it merges states)
                 [cc, optimize, "-DSAFETY", "-DNOREDUCE", f"-DMEMLIM={memlim_mb}", *([] if dfs else ["-DBFS"]),
                  *(["-DNOCLAIM"] if noclaim else []), *extra_cflags, "-w", "-o", "pan", "pan.c"]):
         r = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
