@@ -179,6 +179,16 @@ def make_parser() -> argparse.ArgumentParser:
     rp.add_argument("--index", metavar="DIR", help="instead: write DIR/index.html linking every HTML report in DIR "
                     "(with the exit code of the JSON report beside it)")
 
+    ex = sub.add_parser("export", help="write a model instance for another checker (Promela for SPIN)")
+    ex.add_argument("path", help="a shipped model's name or a model file")
+    fmt = ex.add_mutually_exclusive_group(required=True)
+    fmt.add_argument("--promela", action="store_true", help="Promela, one d_step per action instance; invariants as a never claim")
+    ex.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
+    ex.add_argument("--faults", metavar="KIND[,KIND]", help="allow only these fault actions (as for check)")
+    ex.add_argument("--property", action="append", default=[], metavar="NAME",
+                    help="invariants to check (repeatable; default: every invariant of the model)")
+    ex.add_argument("-o", "--out", metavar="FILE", help="write here (default: standard output)")
+
     r = sub.add_parser("render", help="draw a saved ITF trace as DOT and SVG")
     r.add_argument("trace", help="a trace file (*.itf.json)")
     r.add_argument("--out", metavar="DIR", help="folder for the drawings (default: beside the trace)")
@@ -285,6 +295,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_graph(args)
     if args.command == "report":
         return cmd_report(args)
+    if args.command == "export":
+        return cmd_export(args)
     return EXIT_BAD_INPUT
 
 
@@ -630,6 +642,30 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise BadInput(f"--html {target}: folder {target.parent} does not exist")
     write_html(target, doc, traces, title=f"hacheck: {name}")
     print(f"{target}: {len(traces)} trace(s)")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .export.promela import to_promela
+
+    model, _spec = load_model(args.path, args.param)
+    if args.faults:
+        model.restrict_faults([k.strip() for k in args.faults.split(",") if k.strip()])
+    chosen = select_properties(model, args.property)
+    invariants = [p for p in chosen if p.kind == "invariant"] if not args.property else chosen
+    text = to_promela(model, invariants)
+    if not args.out or args.out == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    target = Path(args.out)
+    if not target.parent.exists():
+        raise BadInput(f"--out {target}: folder {target.parent} does not exist")
+    try:
+        target.write_text(text)
+    except OSError as e:
+        raise BadInput(f"--out {target}: cannot write: {e.strerror}") from None
+    print(f"{target}: {len(model.instances)} action instances, {len(model.fields)} variables, "
+          f"never claim over {', '.join(p.name for p in invariants) or 'no invariant'}")
     return EXIT_OK
 
 

@@ -3,8 +3,11 @@
 # .venv with hacheck and its test dependencies. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# From Debian: graphviz's dot (trace pictures), chromium and its driver (the HTML report's browser tests).
+# From Debian: graphviz's dot (trace pictures), chromium and its driver (the HTML report's browser
+# tests), spin and gcc (the Promela export is cross-checked by SPIN).
 missing=""
+command -v spin >/dev/null 2>&1 || missing="$missing spin"
+command -v gcc >/dev/null 2>&1 || missing="$missing gcc"
 command -v dot >/dev/null 2>&1 || missing="$missing graphviz"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"

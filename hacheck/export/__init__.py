@@ -1,0 +1,1 @@
+"""Exports of a model instance for other tools (Promela for SPIN)."""
