@@ -183,6 +183,7 @@ def test_corrupt_lanes_meta_is_bad_input(tmp_path):
     p.write_text(json.dumps(doc))
     r = run("report", str(p), "--html", str(tmp_path / "r.html"))
     assert r.returncode == 2 and "lanes" in r.stderr and "Traceback" not in r.stderr
+    p.unlink()  # written corrupt on purpose: not one for the conftest hook's reader
 
 
 # ---- the HTML page ------------------------------------------------------------------------------
