@@ -68,7 +68,8 @@ class Explainer:
     def false(self, e: Expr, depth: int = 0) -> Why:
         """Why e is false in this state (e must be false)."""
         if label_of(e):
-            return Why(f"{label_of(e)} is false", self._inner_false(e, depth))
+            inner = self._inner_false(e, depth)
+            return Why(f"NOT {label_of(e)}" + (":" if inner else ""), inner)
         return self._false(e, depth)
 
     def _inner_false(self, e: Expr, depth: int) -> tuple[Why, ...]:
@@ -97,7 +98,7 @@ class Explainer:
             if premises and depth < MAX_DEPTH:
                 # an implication (possibly nested): every premise holds, yet no conclusion does
                 premises, conclusions = self._flatten_implication(premises, conclusions)
-                kids = [Why("holds: " + self.true(p, MAX_DEPTH - 1).text) for p in premises[:2 * MAX_CHILDREN]]
+                kids = [Why(self.true(p, MAX_DEPTH - 1).text) for p in premises[:2 * MAX_CHILDREN]]
                 if len(premises) > 2 * MAX_CHILDREN:
                     kids.append(Why(f"and {len(premises) - 2 * MAX_CHILDREN} more conditions hold"))
                 if not conclusions:
@@ -141,7 +142,7 @@ class Explainer:
     def true(self, e: Expr, depth: int = 0) -> Why:
         """Why e is true in this state (e must be true)."""
         if label_of(e):
-            return Why(f"{label_of(e)} holds")
+            return Why(str(label_of(e)))
         if isinstance(e, Field):
             return Why(f"{e.name} is true")
         if isinstance(e, Not):

@@ -111,6 +111,8 @@ def build(p: Params) -> Model:
     def owner_of(w):
         return Client[w.index % p.clients]
 
+    m.lane(Write, owner_of)  # drawings: a write's transaction in its client's lane
+
     def writes_of(c):
         return [w for w in Write if owner_of(w) == c]
 

@@ -11,7 +11,7 @@ properties to reuse: import them, there is no other registry.
 
 from __future__ import annotations
 
-from hacheck.lang import TRUE, and_, implies, ite, or_, sum_
+from hacheck.lang import TRUE, and_, explain_as, implies, ite, or_, sum_
 
 
 # ---- helpers ------------------------------------------------------------------------------------
@@ -28,12 +28,13 @@ def read_ok(ctx, c):
     """afr_read_txn lets client c read: no client quorum configured, quorum met, or (erofs) read-only mode."""
     if ctx.p.quorum_type == "none" or ctx.p.quorum_loss == "erofs":
         return TRUE
-    return ctx.has_quorum({b: ctx.avail(c, b) for b in ctx.Brick})
+    return explain_as(ctx.has_quorum({b: ctx.avail(c, b) for b in ctx.Brick}), f"{c} has client quorum to read")
 
 
 def acked_in(ctx, b):
     """Every acknowledged write is applied on brick b."""
-    return and_(*(implies(ctx.acked[w], ctx.data[b].has(w)) for w in ctx.Write))
+    return explain_as(and_(*(implies(ctx.acked[w], ctx.data[b].has(w)) for w in ctx.Write)),
+                      f"{b} holds every acknowledged write")
 
 
 def will_ack(ctx, w):
@@ -59,7 +60,8 @@ def no_stale_read(ctx):
     parts = []
     for c in ctx.Client:
         rs = ctx.readable_set(c)
-        parts.append(implies(read_ok(ctx, c), and_(*(implies(rs[j], acked_in(ctx, j)) for j in ctx.data_bricks))))
+        may = {j: explain_as(rs[j], f"{c} may read {j} (connected, blamed by no connected brick)") for j in ctx.data_bricks}
+        parts.append(implies(read_ok(ctx, c), and_(*(implies(may[j], acked_in(ctx, j)) for j in ctx.data_bricks))))
     return and_(*parts)
 
 

@@ -89,7 +89,7 @@ def test_why_uses_a_models_label():
     m.invariant("small", ~big)
     m.freeze()
     r = run_check(m)
-    assert r.properties[0].extra["why"][1] == "  - x has reached its limit holds"
+    assert r.properties[0].extra["why"][1] == "  - x has reached its limit"
 
 
 def test_why_of_a_lasso_names_trigger_and_loop():
