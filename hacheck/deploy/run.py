@@ -59,6 +59,7 @@ class Row:
     entries: list[tuple[RunOutcome, PropertyResult]] = attrs.field(factory=list, repr=False)  # per run, for diff
     stem_base: str = ""  # trace file names start with this
     settings: list[str] = attrs.field(factory=list)  # deployment settings involved in the trace
+    trace_error: str = ""  # the trace files could not be written (why)
 
     @property
     def trace(self) -> Trace | None:
@@ -67,6 +68,14 @@ class Row:
 
             self._trace = read_itf(self.trace_source)
         return self._trace
+
+    @property
+    def named_trace(self) -> Trace | None:
+        """The trace in the deployment's names (hosts, VMs, bricks) rather than the model's."""
+        from .names import rename_trace
+
+        t = self.trace
+        return rename_trace(t, self.legend) if t is not None else None
 
     @property
     def figures(self) -> str:
@@ -120,14 +129,13 @@ def check_spec(spec: RunSpec, bounds: Bounds, progress: Callable[[dict[str, floa
     the faults may strike one host only)."""
     from ..check import run_check
     from ..explicit.search import Bounds as SearchBounds
-    from ..loader import build_model
 
     mspec = load_model_spec(spec.model)
     known = {i.name for i in mspec.param_info()}
     missing = [k for k, _ in spec.params if k not in known]
     if missing:
         raise _Limitation(f"model {spec.model} has no parameter {', '.join(missing)} (the mapping needs it)")
-    model = build_model(mspec, spec.param_dict())
+    model = _built_model(spec, mspec)
     try:
         restrict_instances(model, spec.faults)
     except ModelError as e:
@@ -147,9 +155,68 @@ class _Limitation(HacheckError):
     pass
 
 
+_models: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
+
+
+def _built_model(spec: RunSpec, mspec: Any) -> Any:
+    """A fresh copy of the model built with ``spec``'s parameters. The scenarios of a deployment share
+    parameters and differ in their fault instances: the model is built once per parameter set (in
+    this process) and each check restricts a shallow copy (``restrict_instances`` replaces the
+    instance and action lists of the copy, never changes the ones it shares)."""
+    import copy
+
+    from ..loader import build_model
+
+    k = (spec.model, spec.params)
+    if k not in _models:
+        if len(_models) > 64:
+            _models.clear()
+        _models[k] = build_model(mspec, spec.param_dict())
+    return copy.copy(_models[k])
+
+
+def preflight(plan: Plan) -> None:
+    """Refuse, before any check runs, parameters a model cannot take (a fault budget above its maximum,
+    ...), naming the deployment key and line they come from."""
+    d = plan.deployment
+    problems: list[str] = []
+    seen: set[tuple[str, tuple[tuple[str, Any], ...]]] = set()
+    for mp in plan.models:
+        if mp.limitation:
+            continue
+        for pr in mp.runs:
+            k = (pr.spec.model, pr.spec.params)
+            if k in seen:
+                continue
+            seen.add(k)
+            mspec = load_model_spec(pr.spec.model)
+            known = {i.name for i in mspec.param_info()}
+            try:
+                mspec.make_params({n: v for n, v in pr.spec.params if n in known})
+            except BadInput as e:
+                m = re.match(r"parameter (\w+): (.*)", str(e))
+                pname = m.group(1) if m else ""
+                srcs = mp.sources.get(pname) or []
+                setting = srcs[0] if srcs else ""
+                from .parse import setting_path
+
+                where = f"{d.path}:{d.line(setting_path(d, setting))}: {setting}: " if setting else f"{d.path}: "
+                why = (f"scenario {pr.scenario.label!r} needs a fault budget of {dict(pr.spec.params)[pname]} in "
+                       f"model {mp.label}" if pname == "max_faults" else f"model {mp.label} cannot take it")
+                problems.append(f"{where}{why}: {m.group(2) if m else e}")
+    if problems:
+        raise BadInput("\n".join(dict.fromkeys(problems)))
+
+
 def run(plan: Plan, bounds: Bounds, out_dir: Path, log: TextIO | None = sys.stderr,
         live: Callable[[dict[str, float]], None] | None = None, done_live: Callable[[], None] | None = None,
-        use_cache: bool = True) -> DeploymentResult:
+        use_cache: bool = True, executor: str = "local", workers: int = 1, cluster: str | None = None
+        ) -> DeploymentResult:
+    """Check every distinct run of ``plan`` (cached ones are read, the others sent to ``executor``) and
+    fold the results into rows. The cache is read and written here, in this process, whatever runs
+    the checks: a parallel or distributed run leaves the same cache as a sequential one."""
+    from .executor import Job, run_jobs
+
     t0 = time.monotonic()
     order: list[RunSpec] = []
     for mp in plan.models:
@@ -160,43 +227,59 @@ def run(plan: Plan, bounds: Bounds, out_dir: Path, log: TextIO | None = sys.stde
                 order.append(pr.spec)
     results: dict[RunSpec, tuple[CheckResult | None, bool, str | None]] = {}
     cached_n = 0
-    labels = {}
+    labels: dict[RunSpec, list[tuple[str, str, str]]] = {}
     for mp in plan.models:
         for pr in mp.runs:
             labels.setdefault(pr.spec, []).append((mp.label, pr.scenario.label, pr.part))
+    jobs: list[Job] = []
+    slot: list[tuple[int, str]] = []  # per job: its number in the progress lines, its cache key
     for i, spec in enumerate(order, 1):
         mfile = model_file(spec.model)
         k = cache.key(mfile, _identity(spec, bounds))
-        what = _describe(labels[spec])
         res = cache.load(k) if use_cache else None
         if res is not None:
             cached_n += 1
             results[spec] = (res, True, None)
             if log:
-                log.write(f"  [{i}/{len(order)}] {what}: cached ({fmt_int(res.stats.states)} states)\n")
+                log.write(f"  [{i}/{len(order)}] {_describe(labels[spec])}: cached ({fmt_int(res.stats.states)} states)\n")
             continue
+        jobs.append(Job(spec, bounds, cache.source_digest(mfile)))
+        slot.append((i, k))
+    sequential = executor == "local" and (workers <= 1 or len(jobs) <= 1)
+    if log and jobs and not sequential:
+        where = (f"the Dask cluster at {cluster}" if executor == "dask" and cluster
+                 else f"a local Dask cluster of {workers} worker processes" if executor == "dask"
+                 else f"{min(workers, len(jobs))} worker processes")
+        log.write(f"  {len(jobs)} model checks to run on {where}\n")
+        log.flush()
+
+    def starting(j: int) -> None:
         if log:
-            log.write(f"  [{i}/{len(order)}] {what} ...\n")
+            log.write(f"  [{slot[j][0]}/{len(order)}] {_describe(labels[jobs[j].spec])} ...\n")
             log.flush()
-        start = time.monotonic()
-        try:
-            res = check_spec(spec, bounds, live)
-        except _Limitation as e:
-            results[spec] = (None, False, str(e))
+
+    finished = 0
+    for j, done in run_jobs(jobs, executor, workers, cluster, live if sequential else None,
+                            done_live if sequential else None, starting if sequential else None):
+        spec = jobs[j].spec
+        finished += 1
+        head = "       " if sequential else f"  [{slot[j][0]}/{len(order)}] {_describe(labels[spec])}:"
+        if done.limitation is not None:
+            results[spec] = (None, False, done.limitation)
             if log:
-                log.write(f"        not checked: {e}\n")
+                log.write(f"{head} not checked: {done.limitation}\n")
             continue
-        finally:
-            if done_live:
-                done_live()
+        res = done.result
+        assert res is not None
         results[spec] = (res, False, None)
         if log:
             verdicts = {p.verdict for p in res.properties}
-            log.write(f"        {fmt_int(res.stats.states)} states, {time.monotonic() - start:.1f} s"
-                      f" ({', '.join(sorted(verdicts)) or 'no property'})\n")
+            tail = f" ({finished}/{len(jobs)} done)" if not sequential else ""
+            log.write(f"{head} {fmt_int(res.stats.states)} states, {done.seconds:.1f} s"
+                      f" ({', '.join(sorted(verdicts)) or 'no property'}){tail}\n")
             log.flush()
         if use_cache and all(p.verdict != UNKNOWN for p in res.properties):  # only definite verdicts
-            cache.store(k, res)
+            cache.store(slot[j][1], res)
     outcomes = []
     for mp in plan.models:
         for pr in mp.runs:
@@ -326,16 +409,32 @@ def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, Property
             row._trace = p.trace
             row.trace_source = p.extra.get("_trace_file")
             row.trace_length, row.trace_kind = _tlen(p), kind_t
-            row.trace_files = write_trace(p, out_dir, trace_stem(row.stem_base, o, kind_t))
+            try:
+                row.trace_files = write_trace(p, out_dir, trace_stem(row.stem_base, o, kind_t), row.legend)
+            except (HacheckError, OSError) as e:  # the verdicts stand: the table is printed, the problem said
+                row.trace_error = str(e)
             if row.verdict == VIOLATED:
                 acts = [s.action for s in p.trace.steps] if p.trace is not None else p.extra.get("_trace_actions", [])
                 row.settings = settings_for(mp, acts, mp.model)
     return row
 
 
+MAX_STEM = 120  # characters; with ".itf.json" well under the 255 bytes a file name may have
+
+
 def trace_stem(base: str, o: RunOutcome, kind: str) -> str:
-    return _slug(f"{base}.{o.planned.scenario.slug}" + (f".{o.planned.part}" if o.planned.part else "")
-                 + ("" if kind == "counterexample" else f".{kind}"))
+    return bounded_stem(_slug(f"{base}.{o.planned.scenario.slug}" + (f".{o.planned.part}" if o.planned.part else "")
+                              + ("" if kind == "counterexample" else f".{kind}")))
+
+
+def bounded_stem(stem: str) -> str:
+    """``stem`` if it is short enough for a file name, else its start and a hash of the whole (long host
+    or deployment names must not make the trace files unwritable, and distinct stems stay distinct)."""
+    if len(stem) <= MAX_STEM:
+        return stem
+    import hashlib
+
+    return stem[: MAX_STEM - 17].rstrip(".-") + "-" + hashlib.sha256(stem.encode()).hexdigest()[:16]
 
 
 def trace_rank(p: PropertyResult) -> tuple[int, int]:
@@ -352,31 +451,30 @@ def _tlen(p: PropertyResult) -> int | None:
     return p.trace.length if p.trace is not None else p.extra.get("_trace_length")
 
 
-def write_trace(p: PropertyResult, out_dir: Path, stem: str) -> dict[str, str]:
-    """Write the trace files of ``p``, unless identical ones are already there: a cached trace is
-    compared byte for byte with the ITF file in the output folder, without being read."""
+def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
+    """Write the trace files of ``p`` in the deployment's names (``legend``), unless identical ones are
+    already there (the ITF text is compared; the DOT and SVG files follow from it)."""
     import json
 
     from ..render.dot import dot_available, write_trace_files
     from ..trace import to_itf
     from .cache import trace_of
+    from .names import rename_trace
 
     itf = out_dir / f"{stem}.itf.json"
     dot = out_dir / f"{stem}.dot"
     svg = out_dir / f"{stem}.svg"
+    trace = trace_of(p)
+    assert trace is not None
+    trace = rename_trace(trace, legend)
     try:
-        if p.trace is not None:
-            same = itf.exists() and itf.read_text() == json.dumps(to_itf(p.trace), indent=1) + "\n"
-        else:
-            same = itf.exists() and itf.read_bytes() == Path(p.extra["_trace_file"]).read_bytes()
+        same = itf.exists() and itf.read_text() == json.dumps(to_itf(trace), indent=1) + "\n"
         same = same and dot.exists() and (svg.exists() or not dot_available())
-    except OSError:
+    except (OSError, UnicodeDecodeError):
         same = False
     if same:
         files = {"itf": str(itf), "dot": str(dot)}
         if svg.exists():
             files["svg"] = str(svg)
         return files
-    trace = trace_of(p)
-    assert trace is not None
     return write_trace_files(trace, out_dir, stem)

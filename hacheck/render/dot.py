@@ -1,6 +1,7 @@
 """Draw a Trace with graphviz: one node per state listing what changed, edges for actions.
 
-Faults are drawn dashed and red, the violating (or witness) state is marked, and a lasso's
+Faults are drawn dashed and red (labelled FAULT), environment steps such as an operator's action or a
+repair dashed and blue (labelled ENV, as in the text report), the violating (or witness) state is marked, and a lasso's
 loop edge is drawn back to the state it returns to, with the fairness it satisfies beside it.
 """
 
@@ -67,10 +68,10 @@ def to_graph(trace: Trace) -> graphviz.Digraph:
         attrs = {"color": "red", "penwidth": "2"} if marked else {}
         g.node(f"s{i}", label=_node_label(trace, i, marked), **attrs)
     for i, step in enumerate(trace.steps[: len(trace.states) - 1]):
-        _edge(g, f"s{i}", f"s{i + 1}", step.label, step.is_fault)
+        _edge(g, f"s{i}", f"s{i + 1}", step.label, step.kind)
     if trace.loop is not None:
         step = trace.steps[-1]
-        _edge(g, f"s{last}", f"s{trace.loop}", step.label + " (loop)", step.is_fault, constraint="false")
+        _edge(g, f"s{last}", f"s{trace.loop}", step.label + " (loop)", step.kind, constraint="false")
         if trace.fairness:
             text = "The loop repeats forever.\\l" + "".join(f"{html.escape(f)}\\l" for f in trace.fairness)
             g.node("fairness", label=text, shape="note", fontsize="9")
@@ -80,9 +81,12 @@ def to_graph(trace: Trace) -> graphviz.Digraph:
     return g
 
 
-def _edge(g: graphviz.Digraph, a: str, b: str, label: str, fault: bool, **extra: str) -> None:
-    if fault:
+def _edge(g: graphviz.Digraph, a: str, b: str, label: str, kind: str, **extra: str) -> None:
+    """``kind`` is the step's: fault, env (operator, repair) or protocol; labelled as the text report does."""
+    if kind == "fault":
         g.edge(a, b, label=f"FAULT {label}", color="red", fontcolor="red", style="dashed", penwidth="2", **extra)
+    elif kind == "env":
+        g.edge(a, b, label=f"ENV {label}", color="blue", fontcolor="blue", style="dashed", penwidth="2", **extra)
     else:
         g.edge(a, b, label=label, **extra)
 
