@@ -82,7 +82,8 @@ def load(k: str) -> CheckResult | None:
                 if not _intact(tf, t["size"], t["sha256"]):
                     return None
                 p["extra"] = dict(p["extra"], _trace_file=str(tf), _trace_length=t["length"], _trace_kind=t["kind"],
-                                  _trace_actions=t["actions"], _trace_env_steps=t["env_steps"])
+                                  _trace_actions=t["actions"], _trace_env_steps=t["env_steps"],
+                                  _trace_sha256=t["sha256"])
             props.append(PropertyResult(trace=None, **p))
         return CheckResult(doc["model"], doc["params"], tuple(props), Stats(**doc["stats"]), doc["engine"])
     except Exception:  # noqa: BLE001 - a damaged entry is a miss
@@ -111,6 +112,7 @@ def store(k: str, result: CheckResult) -> None:
                 t = {"length": p.trace.length, "kind": p.trace.kind, "actions": [s.action for s in p.trace.steps],
                      "env_steps": sum(1 for s in p.trace.steps if s.kind == "env"),
                      "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                p.extra["_trace_sha256"] = t["sha256"]  # the output files' fingerprint (run.write_trace)
             props.append({"name": p.name, "kind": p.kind, "verdict": p.verdict, "method": p.method, "engine": p.engine,
                           "explanation": p.explanation, "stats": attrs.asdict(p.stats), "trace_files": {},
                           "extra": {x: v for x, v in p.extra.items() if not x.startswith("_")}, "trace": t})

@@ -79,7 +79,7 @@ def check_deployment(path: str, args: argparse.Namespace, out: Any = None, log: 
     from ..cli import Progress, _ensure_report_folders, _ensure_writable
     from .mapping import plan
     from .parse import load
-    from .run import preflight, run
+    from .run import run
 
     out = out or sys.stdout
     quiet = bool(getattr(args, "quiet", False)) if quiet is None else quiet
@@ -93,7 +93,6 @@ def check_deployment(path: str, args: argparse.Namespace, out: Any = None, log: 
         d.properties_from_cli = True
     executor, workers, cluster = _executor(args)
     p = plan(d, _fail_list(args, d))
-    preflight(p)
     out_dir = Path(getattr(args, "out", None) or "hacheck-out")
     _ensure_writable(out_dir)
     _ensure_report_folders(args)

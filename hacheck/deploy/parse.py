@@ -299,6 +299,9 @@ def _build(d: Deployment, errs: _Errors) -> None:
         f = _filled(h, "hosts[]")
         d.hosts.append(Host(f["name"], f["cpus"], f["memory_gb"], f["hypervisor"], f["hosted_engine"],
                             f["power_management"], f["pm_agent"], f["pm_trusted"], i))
+        bad = _bad_name(f["name"]) if isinstance(f["name"], str) else None
+        if bad:  # reported with the brick syntax errors a bad name causes
+            errs.add(("hosts", i, "name"), f"host name {f['name']!r} {bad}")
     for i, v in enumerate(raw.get("vms", [])):
         f = _filled(v, "vms[]")
         prio = f["priority"]
@@ -383,9 +386,6 @@ def setting_path(d: Deployment, name: str) -> tuple[Any, ...]:
 def _check_meaning(d: Deployment, errs: _Errors) -> None:
     names: dict[str, int] = {}
     for h in d.hosts:
-        bad = _bad_name(h.name)
-        if bad:
-            errs.add(("hosts", h.index, "name"), f"host name {h.name!r} {bad}")
         if h.name in names:
             first = d.line(("hosts", names[h.name], "name"))
             errs.add(("hosts", h.index, "name"), f"duplicated host name {h.name!r} (first defined at line {first})")

@@ -175,9 +175,10 @@ def _built_model(spec: RunSpec, mspec: Any) -> Any:
     return copy.copy(_models[k])
 
 
-def preflight(plan: Plan) -> None:
+def preflight(plan: Plan, only: set[RunSpec] | None = None) -> None:
     """Refuse, before any check runs, parameters a model cannot take (a fault budget above its maximum,
-    ...), naming the deployment key and line they come from."""
+    ...), naming the deployment key and line they come from. ``only``: the runs about to be checked
+    (the cached ones were checked with these parameters already)."""
     d = plan.deployment
     problems: list[str] = []
     seen: set[tuple[str, tuple[tuple[str, Any], ...]]] = set()
@@ -186,7 +187,7 @@ def preflight(plan: Plan) -> None:
             continue
         for pr in mp.runs:
             k = (pr.spec.model, pr.spec.params)
-            if k in seen:
+            if k in seen or (only is not None and pr.spec not in only):
                 continue
             seen.add(k)
             mspec = load_model_spec(pr.spec.model)
@@ -245,6 +246,7 @@ def run(plan: Plan, bounds: Bounds, out_dir: Path, log: TextIO | None = sys.stde
             continue
         jobs.append(Job(spec, bounds, cache.source_digest(mfile)))
         slot.append((i, k))
+    preflight(plan, {j.spec for j in jobs})
     sequential = executor == "local" and (workers <= 1 or len(jobs) <= 1)
     if log and jobs and not sequential:
         where = (f"the Dask cluster at {cluster}" if executor == "dask" and cluster
@@ -452,11 +454,15 @@ def _tlen(p: PropertyResult) -> int | None:
 
 
 def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
-    """Write the trace files of ``p`` in the deployment's names (``legend``), unless identical ones are
-    already there (the ITF text is compared; the DOT and SVG files follow from it)."""
+    """Write the trace files of ``p`` in the deployment's names (``legend``), unless the ones already
+    there were written from the same trace with the same names: their ITF metadata carries a
+    fingerprint of both, so an unchanged deployment re-checked from the cache rewrites nothing (and
+    does not even read the cached trace)."""
+    import hashlib
     import json
 
-    from ..render.dot import dot_available, write_trace_files
+    import shutil
+
     from ..trace import to_itf
     from .cache import trace_of
     from .names import rename_trace
@@ -464,17 +470,25 @@ def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple
     itf = out_dir / f"{stem}.itf.json"
     dot = out_dir / f"{stem}.dot"
     svg = out_dir / f"{stem}.svg"
-    trace = trace_of(p)
-    assert trace is not None
-    trace = rename_trace(trace, legend)
-    try:
-        same = itf.exists() and itf.read_text() == json.dumps(to_itf(trace), indent=1) + "\n"
-        same = same and dot.exists() and (svg.exists() or not dot_available())
-    except (OSError, UnicodeDecodeError):
+    source = p.extra.get("_trace_sha256")
+    if source is None:  # a fresh check not cached: the trace is in memory (the digest the cache would record)
+        assert p.trace is not None
+        source = hashlib.sha256((json.dumps(to_itf(p.trace), indent=1) + "\n").encode()).hexdigest()
+    fingerprint = hashlib.sha256(json.dumps([source, list(legend)]).encode()).hexdigest()
+    try:  # the metadata comes first in the file: its head is enough
+        with itf.open("rb") as f:
+            head = f.read(1 << 16)
+        same = f'"fingerprint": "{fingerprint}"'.encode() in head
+        same = same and dot.exists() and (svg.exists() or shutil.which("dot") is None)
+    except OSError:
         same = False
     if same:
         files = {"itf": str(itf), "dot": str(dot)}
         if svg.exists():
             files["svg"] = str(svg)
         return files
-    return write_trace_files(trace, out_dir, stem)
+    from ..render.dot import write_trace_files
+
+    trace = trace_of(p)
+    assert trace is not None
+    return write_trace_files(rename_trace(trace, legend), out_dir, stem, itf_meta={"fingerprint": fingerprint})

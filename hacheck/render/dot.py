@@ -95,9 +95,10 @@ def dot_available() -> bool:
     return shutil.which("dot") is not None
 
 
-def write_trace_files(trace: Trace, out_dir: Path, stem: str, itf: bool = True) -> dict[str, str]:
-    """Write ``stem.itf.json`` (unless ``itf`` is false), ``stem.dot`` and, when graphviz's dot is
-    installed, ``stem.svg``."""
+def write_trace_files(trace: Trace, out_dir: Path, stem: str, itf: bool = True,
+                      itf_meta: dict[str, Any] | None = None) -> dict[str, str]:
+    """Write ``stem.itf.json`` (unless ``itf`` is false; ``itf_meta`` goes into its ``#meta.hacheck``),
+    ``stem.dot`` and, when graphviz's dot is installed, ``stem.svg``."""
     from ..trace import write_itf
 
     try:
@@ -107,7 +108,7 @@ def write_trace_files(trace: Trace, out_dir: Path, stem: str, itf: bool = True) 
     files: dict[str, str] = {}
     try:
         if itf:
-            files["itf"] = str(write_itf(trace, out_dir / f"{stem}.itf.json"))
+            files["itf"] = str(write_itf(trace, out_dir / f"{stem}.itf.json", itf_meta))
         g = to_graph(trace)
         dot_path = out_dir / f"{stem}.dot"
         dot_path.write_text(g.source)
