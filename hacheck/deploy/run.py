@@ -460,7 +460,6 @@ def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple
     does not even read the cached trace)."""
     import hashlib
     import json
-
     import shutil
 
     from ..trace import to_itf
