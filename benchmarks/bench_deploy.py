@@ -25,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 STAR = ROOT / "examples" / "star.toml"
+sys.path.insert(0, str(ROOT))  # the Dask workers started here import this hacheck (they inherit sys.path)
 
 
 def star_with_count(count: int, folder: Path) -> Path:

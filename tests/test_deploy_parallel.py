@@ -125,3 +125,19 @@ def test_cluster_address_nobody_listens_on_is_a_clear_error(tmp_path):
 def test_executor_flags_are_for_deployment_files_only():
     r = run("check", "models/fencing.py", "--workers", "2")
     assert r.returncode == 2 and "--workers: only for deployment files" in r.stderr
+
+
+def test_a_worker_with_other_model_sources_refuses_the_job(tmp_path):
+    """A worker whose hacheck or models differ from the caller's (a cluster on another version) would
+    fill the cache, keyed by the caller's sources, with its own verdicts: it refuses instead."""
+    from hacheck.deploy.executor import Job, work
+    from hacheck.deploy.mapping import plan
+    from hacheck.deploy.parse import load
+    from hacheck.deploy.run import Bounds
+    from hacheck.lang.errors import HacheckError
+
+    f = tmp_path / "d.toml"
+    f.write_text(deployment())
+    spec = plan(load(f)).models[-1].runs[0].spec
+    with pytest.raises(HacheckError, match="has another hacheck or model fencing"):
+        work(Job(spec, Bounds(), "0" * 64))

@@ -173,7 +173,15 @@ def _dask(jobs: list[Job], workers: int, address: str | None) -> Iterator[tuple[
             futures = client.map(work, [jobs[i] for i in order], pure=False)
             index = {f.key: order[k] for k, f in enumerate(futures)}
             for f in as_completed(futures):
-                yield index[f.key], f.result()
+                try:
+                    done = f.result()
+                except HacheckError:
+                    raise
+                except Exception as e:  # noqa: BLE001 - the cluster's own failures, told in one line
+                    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                    raise HacheckError(f"the Dask cluster {address or '(local)'} could not run a check: {first} "
+                                       "(every worker needs the same hacheck and models as this machine)") from None
+                yield index[f.key], done
         finally:
             client.close()
     finally:
