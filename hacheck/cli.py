@@ -110,6 +110,7 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--html", metavar="FILE", help="write a self-contained HTML report here (verdicts, traces as space-time "
                    "diagrams, why each property fails)")
     c.add_argument("--fail", metavar="HOST[:KIND],..", help="deployment files: check only the failure of these hosts (of this kind)")
+    _add_executor_args(c)
     c.add_argument("--no-symmetry", action="store_true", help="explore every state, ignoring symmetric sorts")
     c.add_argument("--engine", choices=("explicit", "smt", "both"), default="explicit",
                    help="explicit-state search (default), the z3 engine, or both with their verdicts compared")
@@ -167,6 +168,7 @@ def make_parser() -> argparse.ArgumentParser:
     df.add_argument("new", help="the deployment after the change (.toml)")
     df.add_argument("--property", action="append", default=[], metavar="NAME", help="compare only this property (repeatable)")
     df.add_argument("--fail", metavar="HOST[:KIND],..", help="check only the failure of these hosts (of this kind)")
+    _add_executor_args(df)
     df.add_argument("--max-states", type=_positive_int("--max-states"), metavar="N", help="stop each check after N states")
     df.add_argument("--max-seconds", type=_positive_float("--max-seconds"), metavar="S", help="stop each check after S seconds")
     df.add_argument("--out", default="hacheck-out", metavar="DIR", help="where trace files go (default hacheck-out/)")
@@ -217,6 +219,16 @@ def _add_common_options(p: argparse.ArgumentParser, sub: Any) -> None:
         sp.add_argument("--debug", action="store_true", help="on an error, also print the Python traceback")
         sp.epilog = EXIT_CODES_HELP
         sp.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def _add_executor_args(p: argparse.ArgumentParser) -> None:
+    """Where the model checks of a deployment file run (hacheck/deploy/executor.py)."""
+    p.add_argument("--workers", type=_positive_int("--workers"), metavar="N",
+                   help="deployment files: run N model checks at once in worker processes (default: the machine's cores)")
+    p.add_argument("--executor", choices=("local", "dask"), default=None,
+                   help="deployment files: local processes (default) or a Dask distributed cluster (pip install 'hacheck[cluster]')")
+    p.add_argument("--cluster", metavar="ADDRESS", help="deployment files: the Dask scheduler to send the checks to "
+                   "(tcp://HOST:8786; implies --executor dask)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -272,6 +284,9 @@ def _dispatch(args: argparse.Namespace) -> int:
             return cmd_check_deployment(args)
         if args.fail:
             raise BadInput("--fail: only for deployment files (.toml); for a model use --faults and --param max_faults")
+        for flag in ("workers", "executor", "cluster"):
+            if getattr(args, flag, None) is not None:
+                raise BadInput(f"--{flag}: only for deployment files (.toml), whose model checks are independent")
         return cmd_check(args)
     if args.command == "diff":
         from .deploy.cli import cmd_diff
@@ -347,10 +362,24 @@ def prepare_run(args: argparse.Namespace) -> tuple[Model, list[Any], Path]:
 
 def _ensure_report_folders(args: argparse.Namespace) -> None:
     """Refuse before any work a report that could not be written at the end."""
+    import tempfile
+
     for option in ("json", "junit", "sarif", "html"):
         path = getattr(args, option, None)
-        if path and not Path(path).parent.exists():
-            raise BadInput(f"--{option} {path}: folder {Path(path).parent} does not exist")
+        if not path or (option == "json" and path == "-"):
+            continue
+        target, folder = Path(path), Path(path).parent
+        if not folder.exists():
+            raise BadInput(f"--{option} {path}: folder {folder} does not exist")
+        if target.is_dir():
+            raise BadInput(f"--{option} {path}: is a folder; give a file name")
+        if target.exists() and not os.access(target, os.W_OK):
+            raise BadInput(f"--{option} {path}: the file is not writable")
+        try:  # the folder takes a new file (permissions, read-only file system)
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".hacheck-write-test-"):
+                pass
+        except OSError as e:
+            raise BadInput(f"--{option} {path}: cannot write in {folder}: {e.strerror or e}") from None
 
 
 def cmd_check(args: argparse.Namespace) -> int:

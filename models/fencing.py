@@ -105,7 +105,7 @@ class Params:
     urgent_steps: bool = param(True, doc="engine, vdsm and sanlock steps happen before time moves on (within the "
                                "10 s tick in which they become possible): the upper bounds recovery times need; false: "
                                "they may lag any number of ticks, a superset of the timings, to cross-check safety")
-    max_faults: int = param(1, low=0, high=3, doc="faults allowed (the fault budget)")
+    max_faults: int = param(1, low=0, high=6, doc="faults allowed (the fault budget); a deployment failure of a hosted-engine host costs two (the host fault and the engine restart)")
 
 
 def pm_hosts(p: Params) -> list[str]:

@@ -77,8 +77,9 @@ def test_star_table_verdicts_and_recovery(star):
     # restarts it elsewhere (the host is Up): the HA VM is never running again
     restart = rs[("fencing", "ha_vm_restarted")]
     assert restart["verdict"] == "violated" and restart["scenario"] == "ovirt1 storage-loss"
-    assert actions(restart["trace_files"]["itf"]) == ["storage_loss(h=h2)", "vm_eio_pause(vm=v2, h=h2)",
-                                                      "vm_report(vm=v2, h=h2)"]
+    # the trace files use the deployment's names (the legend says which model element each one is)
+    assert actions(restart["trace_files"]["itf"]) == ["storage_loss(h=ovirt1)", "vm_eio_pause(vm=Database, h=ovirt1)",
+                                                      "vm_report(vm=Database, h=ovirt1)"]
     assert json.loads(Path(restart["trace_files"]["itf"]).read_text())["loop"] == 3
     assert restart["legend"]["h2"] == "ovirt1" and restart["legend"]["v2"] == "Database"
     stale = rs[("gluster_arbiter[engine]", "no_stale_read")]
@@ -87,7 +88,7 @@ def test_star_table_verdicts_and_recovery(star):
     # acknowledged before its post-op blames brick1, which client 1 can still read, without the write
     assert stale["scenario"] == "ovirt1 storage-loss, replica set 1" and stale["trace_length"] == 5
     assert actions(stale["trace_files"]["itf"]) == [
-        "link_loss(c=client0, b=brick0)", "lock(w=write0)", "pre_op(w=write0)", "op(w=write0)", "ack(w=write0)"]
+        "link_loss(c=client0, b=ovirt1:/gluster_bricks/engine/brick1)", "lock(w=write0)", "pre_op(w=write0)", "op(w=write0)", "ack(w=write0)"]
     assert "names: brick0 = ovirt1:/gluster_bricks/engine/brick1" in out
     # with a host crash only (--fail with the file's kinds narrowed is the same check): 6 steps, the brick restarts
     crash = [x for x in stale["runs"] if x["scenario"] == "ovirt1 host-crash" and x["part"] == "replica set 1"]
@@ -102,7 +103,7 @@ def test_star_junit_and_sarif(star):
     failed = [k for k, c in cases.items() if c.find("failure") is not None]
     assert ("hacheck.star.gluster_arbiter[engine]", "no_stale_read") in failed
     body = cases[("hacheck.star.gluster_arbiter[engine]", "no_stale_read")].find("failure").text
-    assert "FAULT link_loss(c=client0, b=brick0)" in body and "ack(w=write0)" in body
+    assert "FAULT link_loss(c=client0, b=ovirt1:/gluster_bricks/engine/brick1)" in body and "ack(w=write0)" in body
     assert cases[("hacheck.star.hosted_engine", "engine_recovers")].find("failure") is None
     sarif = json.loads((tmp / "r.sarif").read_text())
     assert sarif["version"] == "2.1.0"
@@ -113,7 +114,7 @@ def test_star_junit_and_sarif(star):
     ovirt1_line = STAR_TEXT.splitlines().index('name = "ovirt1"') + 1
     assert loc["region"]["startLine"] == ovirt1_line  # the host whose failure breaks it
     assert stale["codeFlows"][0]["threadFlows"][0]["locations"][0]["location"]["message"]["text"] == \
-        "step 1: FAULT link_loss(c=client0, b=brick0)"
+        "step 1: FAULT link_loss(c=client0, b=ovirt1:/gluster_bricks/engine/brick1)"
     restart = res["fencing/ha_vm_restarted"]["locations"][0]["physicalLocation"]["region"]["startLine"]
     assert restart == ovirt1_line
     assert "hosted_engine/no_dual_engine" in res  # the paused copy (see test_star_table_verdicts_and_recovery)

@@ -3,7 +3,11 @@ the hacheck version and source: an unchanged deployment re-checks without explor
 
 Entries live in ``.hacheck-cache/`` (or ``$HACHECK_CACHE_DIR``; ``HACHECK_CACHE_DIR=off`` disables
 the cache). Each entry is a JSON file with the verdicts and figures, plus one ITF file per trace.
-Anything unreadable is treated as a miss, never as a verdict.
+Anything unreadable is treated as a miss, never as a verdict: the entry records the size and
+SHA-256 of each trace file, so a truncated or overwritten trace is caught when the entry is read.
+Every file is written to a temporary name in the same folder and renamed into place (atomic on
+POSIX), so parallel workers (``--workers``, a cluster sharing the folder) and an interrupted run
+never leave a half-written entry under its final name.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +25,7 @@ from .. import __version__
 from ..result import CheckResult, PropertyResult, Stats
 from ..trace import Trace, read_itf, to_itf
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 _PKG = Path(__file__).resolve().parent.parent
 _digests: dict[Path, str] = {}
 
@@ -76,10 +81,11 @@ def load(k: str) -> CheckResult | None:
             p["stats"] = Stats(**p["stats"])
             if t is not None:
                 tf = folder / f"{k}.{i}.itf.json"
-                if not tf.exists():
+                if not _intact(tf, t["size"], t["sha256"]):
                     return None
                 p["extra"] = dict(p["extra"], _trace_file=str(tf), _trace_length=t["length"], _trace_kind=t["kind"],
-                                  _trace_actions=t["actions"], _trace_env_steps=t["env_steps"])
+                                  _trace_actions=t["actions"], _trace_env_steps=t["env_steps"],
+                                  _trace_sha256=t["sha256"])
             props.append(PropertyResult(trace=None, **p))
         return CheckResult(doc["model"], doc["params"], tuple(props), Stats(**doc["stats"]), doc["engine"])
     except Exception:  # noqa: BLE001 - a damaged entry is a miss
@@ -103,19 +109,46 @@ def store(k: str, result: CheckResult) -> None:
         for i, p in enumerate(result.properties):
             t = None
             if p.trace is not None:
-                (folder / f"{k}.{i}.itf.json").write_text(json.dumps(to_itf(p.trace), indent=1) + "\n")
+                data = (json.dumps(to_itf(p.trace), indent=1) + "\n").encode()
+                _write_atomic(folder / f"{k}.{i}.itf.json", data)
                 t = {"length": p.trace.length, "kind": p.trace.kind, "actions": [s.action for s in p.trace.steps],
-                     "env_steps": sum(1 for s in p.trace.steps if s.kind == "env")}
+                     "env_steps": sum(1 for s in p.trace.steps if s.kind == "env"),
+                     "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                p.extra["_trace_sha256"] = t["sha256"]  # the output files' fingerprint (run.write_trace)
             props.append({"name": p.name, "kind": p.kind, "verdict": p.verdict, "method": p.method, "engine": p.engine,
                           "explanation": p.explanation, "stats": attrs.asdict(p.stats), "trace_files": {},
                           "extra": {x: v for x, v in p.extra.items() if not x.startswith("_")}, "trace": t})
         doc = {"model": result.model, "params": result.params, "engine": result.engine,
                "stats": attrs.asdict(result.stats), "properties": props}
-        tmp = folder / f"{k}.json.tmp{os.getpid()}"
-        tmp.write_text(json.dumps(doc, default=_jsonable))
-        tmp.replace(folder / f"{k}.json")
+        _write_atomic(folder / f"{k}.json", json.dumps(doc, default=_jsonable).encode())  # last: it commits the entry
     except OSError:
         pass  # a cache that cannot be written only costs time
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to a fresh temporary file beside ``path``, then rename it over ``path``: readers
+    see the old file or the whole new one, never part of it."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _intact(path: Path, size: int, sha256: str) -> bool:
+    """The trace file is the one the entry was written with (same size, same digest)."""
+    try:
+        if path.stat().st_size != size:
+            return False
+        return hashlib.sha256(path.read_bytes()).hexdigest() == sha256
+    except OSError:
+        return False
 
 
 def _jsonable(v: Any) -> Any:

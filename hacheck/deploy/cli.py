@@ -36,9 +36,12 @@ def _fail_list(args: argparse.Namespace, d: Any) -> list[str] | None:
     from .schema import FAILURE_KINDS
 
     text = getattr(args, "fail", None)
-    if not text:
+    if text is None:
         return None
     items = [x.strip() for x in text.split(",") if x.strip()]
+    if not items:
+        raise BadInput(f"--fail {text!r}: names no host; give HOST or HOST:KIND, comma-separated "
+                       f"(hosts: {', '.join(h.name for h in d.hosts)}), or leave --fail out to check every scenario")
     known = [h.name for h in d.hosts] + ["ovirt-engine", "gluster-clients"]
     for item in items:
         n, _, k = item.partition(":")
@@ -55,10 +58,26 @@ def _fail_list(args: argparse.Namespace, d: Any) -> list[str] | None:
     return items
 
 
+def _executor(args: argparse.Namespace) -> tuple[str, int, str | None]:
+    """``--executor``, ``--workers`` and ``--cluster``, checked before any work (Dask installed?)."""
+    from .executor import default_workers, need_dask
+
+    cluster = getattr(args, "cluster", None)
+    executor = getattr(args, "executor", None) or ("dask" if cluster is not None else "local")
+    if cluster is not None and executor != "dask":
+        raise BadInput(f"--cluster {cluster}: a cluster address is for --executor dask")
+    if cluster is not None and not cluster.strip():
+        raise BadInput("--cluster '': give the Dask scheduler's address, such as tcp://10.0.0.5:8786")
+    if executor == "dask":
+        need_dask(f"--cluster {cluster}" if cluster else "--executor dask")
+    workers = getattr(args, "workers", None) or default_workers()
+    return executor, workers, cluster
+
+
 def check_deployment(path: str, args: argparse.Namespace, out: Any = None, log: Any = None,
                      quiet: bool | None = None) -> tuple[int, Any]:
     """Check one deployment file; print the table; return (exit code, DeploymentResult)."""
-    from ..cli import Progress, _ensure_writable
+    from ..cli import Progress, _ensure_report_folders, _ensure_writable
     from .mapping import plan
     from .parse import load
     from .run import run
@@ -73,19 +92,18 @@ def check_deployment(path: str, args: argparse.Namespace, out: Any = None, log: 
     if props:
         d.tables["check"]["properties"] = list(props)
         d.properties_from_cli = True
+    executor, workers, cluster = _executor(args)
     p = plan(d, _fail_list(args, d))
     out_dir = Path(getattr(args, "out", None) or "hacheck-out")
     _ensure_writable(out_dir)
-    for opt in ("json", "junit", "sarif", "html"):
-        target = getattr(args, opt, None)
-        if target and not Path(target).parent.exists():
-            raise BadInput(f"--{opt} {target}: folder {Path(target).parent} does not exist")
+    _ensure_report_folders(args)
     log = log if log is not None else (None if quiet else sys.stderr)
     progress = Progress(not quiet)
     if log:
         distinct = len({r.spec for m in p.models if not m.limitation for r in m.runs})
         log.write(f"checking {d.path}: {len(p.scenarios)} failure scenario(s), {distinct} distinct model checks\n")
-    res = run(p, _bounds(args, d), out_dir, log=log, live=progress, done_live=progress.done)
+    res = run(p, _bounds(args, d), out_dir, log=log, live=progress, done_live=progress.done,
+              executor=executor, workers=workers, cluster=cluster)
     from .blame import blame, rerun
 
     t_blame = time.monotonic()
@@ -107,6 +125,10 @@ def _print(res: Any, out: Any, quiet: bool) -> None:
     if n:
         lines += ["", "notes:"] + n
     out.write("\n".join(lines) + "\n")
+    for r in res.rows:
+        if r.trace_error:
+            sys.stderr.write(f"hacheck: warning: the trace files of {r.property} ({r.model}) were not written: "
+                             f"{r.trace_error}\n")
     if not quiet:
         for r in res.rows:
             if r.trace_kind is not None and (r.verdict == "violated" or r.trace_kind == "worst-case"):
@@ -148,7 +170,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
     buf = io.StringIO()
     from .parse import load
 
+    from ..cli import _ensure_report_folders
+
     load(args.old), load(args.new)  # both files valid before anything is checked
+    _ensure_report_folders(args)
     inner = argparse.Namespace(**{k: v for k, v in vars(args).items() if k not in ("json", "junit", "sarif", "html")})
     _, old = check_deployment(args.old, inner, out=buf, log=quiet_log, quiet=True)
     _, new = check_deployment(args.new, inner, out=buf, log=quiet_log, quiet=True)

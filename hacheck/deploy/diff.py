@@ -209,9 +209,13 @@ def diff(old: DeploymentResult, new: DeploymentResult, out_dir: Any = None) -> D
             from .cache import trace_of
 
             ch.trace = trace_of(p)
-            if out_dir is not None and ch.trace is not None:
-                ch.trace_files = write_trace(p, Path(out_dir), trace_stem(n.stem_base, oo, ch.trace.kind))
             ch.legend = oo.planned.legend
+            if out_dir is not None and ch.trace is not None:
+                ch.trace_files = write_trace(p, Path(out_dir), trace_stem(n.stem_base, oo, ch.trace.kind), ch.legend)
+            if ch.trace is not None:  # printed in the deployment's names, as the trace files are
+                from .names import rename_trace
+
+                ch.trace = rename_trace(ch.trace, ch.legend)
         changes.append(ch)
     od, nd = old.plan.deployment, new.plan.deployment
     settings = []
@@ -275,8 +279,6 @@ def render(d: Diff, quiet: bool = False) -> list[str]:
                 out.append("")
                 where = f" ({c.shown})" if c.shown else ""
                 out.append(f"New counterexample for {c.property} in {c.model}{where}:")
-                if c.legend:
-                    out.append("  names: " + "; ".join(f"{a} = {b}" for a, b in c.legend))
                 out += trace_lines(c.trace)[1:]
                 if c.trace_files:
                     out.append("  files: " + ", ".join(c.trace_files.values()))

@@ -309,9 +309,11 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
                 elif kind == "storage-loss":
                     if t in hyper_names:  # this host's mount loses every brick, one link at a time; a link
                         # may come back within network.ping-timeout while another brick stalls (ping_stall)
-                        pats.append(FaultPattern("link_loss", (("c", "client0"),)))
-                        pats.append(FaultPattern("link_loss_stalled", (("c", "client0"),)))
-                        budget += vol.replica
+                        lost = FaultPattern("link_loss", (("c", "client0"),))
+                        if lost not in pats:  # a second hypervisor's storage-loss strikes the same mount:
+                            budget += vol.replica  # its links can only be lost once
+                            pats.append(lost)
+                            pats.append(FaultPattern("link_loss_stalled", (("c", "client0"),)))
                 else:
                     for action, pname in GLUSTER_FAULTS.get(kind, []):
                         pats += [FaultPattern(action, ((pname, bn),)) for bn in mine]

@@ -20,6 +20,20 @@ from .locate import Locator
 from .schema import FAILURE_KINDS, GROUPS, REQUIRED, TABLES, Key, child_table
 
 PRIORITIES = {"low": 1, "medium": 50, "high": 100}
+GLUSTER_VERSION = re.compile(r"[0-9]+(\.[0-9]+){0,3}")  # 3.12, 3.12.15, 10, 10.4
+
+
+def _bad_name(name: str) -> str | None:
+    """Why a host name cannot be used, or None: bricks are written ``HOST:/PATH`` and ``--fail`` takes
+    ``HOST:KIND,HOST``, so a name with ':' or ',' would be read as two things."""
+    if not name.strip():
+        return "is empty: give the host's name"
+    if name != name.strip():
+        return "starts or ends with a space"
+    for ch, why in ((":", "bricks are written HOST:/PATH"), (",", "--fail takes a comma-separated list of hosts")):
+        if ch in name:
+            return f"contains {ch!r}, which cannot be in a host name ({why})"
+    return None
 
 
 @attrs.frozen
@@ -162,6 +176,7 @@ def load(path: str | Path) -> Deployment:
 
 def loads(text: str, path: str | Path = "<deployment>") -> Deployment:
     p = Path(path)
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte order mark (Windows editors write one): not TOML, ignored
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -286,6 +301,9 @@ def _build(d: Deployment, errs: _Errors) -> None:
         f = _filled(h, "hosts[]")
         d.hosts.append(Host(f["name"], f["cpus"], f["memory_gb"], f["hypervisor"], f["hosted_engine"],
                             f["power_management"], f["pm_agent"], f["pm_trusted"], i))
+        bad = _bad_name(f["name"]) if isinstance(f["name"], str) else None
+        if bad:  # reported with the brick syntax errors a bad name causes
+            errs.add(("hosts", i, "name"), f"host name {f['name']!r} {bad}")
     for i, v in enumerate(raw.get("vms", [])):
         f = _filled(v, "vms[]")
         prio = f["priority"]
@@ -420,6 +438,8 @@ def _check_meaning(d: Deployment, errs: _Errors) -> None:
     vm_names: dict[str, int] = {}
     hyper = d.hypervisors
     for v in d.vms:
+        if not v.name.strip():
+            errs.add(("vms", v.index, "name"), "an empty VM name: give the VM's name")
         if v.name in vm_names:
             errs.add(("vms", v.index, "name"), f"duplicated VM name {v.name!r} (first defined at line "
                      f"{d.line(('vms', vm_names[v.name], 'name'))})")
@@ -489,6 +509,10 @@ def _check_meaning(d: Deployment, errs: _Errors) -> None:
         if qt == "fixed" and qc < 1:
             errs.add(vp + ("options", "cluster.quorum-type"), "cluster.quorum-type = fixed needs "
                      "cluster.quorum-count between 1 and the replica count")
+    version = d.tables["gluster"]["version"]
+    if not GLUSTER_VERSION.fullmatch(version):
+        errs.add(("gluster", "version"), f"{version!r} is not a GlusterFS version (such as \"3.12\", \"10.4\" or "
+                 "\"11\"): it decides what a replica set without quorum does (EROFS before 3.13, ENOTCONN after)")
     # failures, check
     f = d.tables["failures"]
     for i, k in enumerate(f["kinds"]):

@@ -25,6 +25,8 @@ def header(res: DeploymentResult) -> list[str]:
 
 
 def _traces(r: Row) -> str:
+    if r.trace_error:
+        return "not written (see below)"
     if not r.trace_files:
         return "-"
     main = r.trace_files.get("itf") or next(iter(r.trace_files.values()))
@@ -70,13 +72,14 @@ def res_path(r: Row) -> str:
 def trace_text(r: Row) -> list[str]:
     from ..report.text import trace_lines
 
-    if r.trace is None:
+    trace = r.named_trace
+    if trace is None:
         return []
-    what = "Counterexample" if r.trace.kind == "counterexample" else "Worst case" if r.trace.kind == "worst-case" else "Trace"
+    what = "Counterexample" if trace.kind == "counterexample" else "Worst case" if trace.kind == "worst-case" else "Trace"
     out = [f"{what} for {r.property} in {r.model} ({r.scenario}):"]
     if r.legend:
         out.append("  names: " + "; ".join(f"{a} = {b}" for a, b in r.legend))
-    out += trace_lines(r.trace)[1:]
+    out += trace_lines(trace)[1:]
     if r.settings:
         from .blame import fix_hint
 

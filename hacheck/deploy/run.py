@@ -61,6 +61,7 @@ class Row:
     timers: str = ""  # "scaled": recovery in scaled ticks, which are not seconds (never compared with seconds)
     source_path: str = ""  # the deployment file (for fix hints)
     involved: list[Any] = attrs.field(factory=list)  # blame.Involved: settings whose change changes the verdict
+    trace_error: str = ""  # the trace files could not be written (why)
 
     @property
     def trace(self) -> Trace | None:
@@ -69,6 +70,14 @@ class Row:
 
             self._trace = read_itf(self.trace_source)
         return self._trace
+
+    @property
+    def named_trace(self) -> Trace | None:
+        """The trace in the deployment's names (hosts, VMs, bricks) rather than the model's."""
+        from .names import rename_trace
+
+        t = self.trace
+        return rename_trace(t, self.legend) if t is not None else None
 
     @property
     def figures(self) -> str:
@@ -125,14 +134,13 @@ def check_spec(spec: RunSpec, bounds: Bounds, progress: Callable[[dict[str, floa
     the faults may strike one host only)."""
     from ..check import run_check
     from ..explicit.search import Bounds as SearchBounds
-    from ..loader import build_model
 
     mspec = load_model_spec(spec.model)
     known = {i.name for i in mspec.param_info()}
     missing = [k for k, _ in spec.params if k not in known]
     if missing:
         raise _Limitation(f"model {spec.model} has no parameter {', '.join(missing)} (the mapping needs it)")
-    model = build_model(mspec, spec.param_dict())
+    model = _built_model(spec, mspec)
     try:
         restrict_instances(model, spec.faults)
     except ModelError as e:
@@ -152,9 +160,69 @@ class _Limitation(HacheckError):
     pass
 
 
+_models: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
+
+
+def _built_model(spec: RunSpec, mspec: Any) -> Any:
+    """A fresh copy of the model built with ``spec``'s parameters. The scenarios of a deployment share
+    parameters and differ in their fault instances: the model is built once per parameter set (in
+    this process) and each check restricts a shallow copy (``restrict_instances`` replaces the
+    instance and action lists of the copy, never changes the ones it shares)."""
+    import copy
+
+    from ..loader import build_model
+
+    k = (spec.model, spec.params)
+    if k not in _models:
+        if len(_models) > 64:
+            _models.clear()
+        _models[k] = build_model(mspec, spec.param_dict())
+    return copy.copy(_models[k])
+
+
+def preflight(plan: Plan, only: set[RunSpec] | None = None) -> None:
+    """Refuse, before any check runs, parameters a model cannot take (a fault budget above its maximum,
+    ...), naming the deployment key and line they come from. ``only``: the runs about to be checked
+    (the cached ones were checked with these parameters already)."""
+    d = plan.deployment
+    problems: list[str] = []
+    seen: set[tuple[str, tuple[tuple[str, Any], ...]]] = set()
+    for mp in plan.models:
+        if mp.limitation:
+            continue
+        for pr in mp.runs:
+            k = (pr.spec.model, pr.spec.params)
+            if k in seen or (only is not None and pr.spec not in only):
+                continue
+            seen.add(k)
+            mspec = load_model_spec(pr.spec.model)
+            known = {i.name for i in mspec.param_info()}
+            try:
+                mspec.make_params({n: v for n, v in pr.spec.params if n in known})
+            except BadInput as e:
+                m = re.match(r"parameter (\w+): (.*)", str(e))
+                pname = m.group(1) if m else ""
+                srcs = mp.sources.get(pname) or []
+                setting = srcs[0] if srcs else ""
+                from .parse import setting_path
+
+                where = f"{d.path}:{d.line(setting_path(d, setting))}: {setting}: " if setting else f"{d.path}: "
+                why = (f"scenario {pr.scenario.label!r} needs a fault budget of {dict(pr.spec.params)[pname]} in "
+                       f"model {mp.label}" if pname == "max_faults" else f"model {mp.label} cannot take it")
+                problems.append(f"{where}{why}: {m.group(2) if m else e}")
+    if problems:
+        raise BadInput("\n".join(dict.fromkeys(problems)))
+
+
 def run(plan: Plan, bounds: Bounds, out_dir: Path, log: TextIO | None = sys.stderr,
         live: Callable[[dict[str, float]], None] | None = None, done_live: Callable[[], None] | None = None,
-        use_cache: bool = True) -> DeploymentResult:
+        use_cache: bool = True, executor: str = "local", workers: int = 1, cluster: str | None = None
+        ) -> DeploymentResult:
+    """Check every distinct run of ``plan`` (cached ones are read, the others sent to ``executor``) and
+    fold the results into rows. The cache is read and written here, in this process, whatever runs
+    the checks: a parallel or distributed run leaves the same cache as a sequential one."""
+    from .executor import Job, run_jobs
+
     t0 = time.monotonic()
     order: list[RunSpec] = []
     for mp in plan.models:
@@ -165,60 +233,75 @@ def run(plan: Plan, bounds: Bounds, out_dir: Path, log: TextIO | None = sys.stde
                 order.append(pr.spec)
     results: dict[RunSpec, tuple[CheckResult | None, bool, str | None]] = {}
     cached_n = 0
-    labels = {}
+    labels: dict[RunSpec, list[tuple[str, str, str]]] = {}
     for mp in plan.models:
         for pr in mp.runs:
             labels.setdefault(pr.spec, []).append((mp.label, pr.scenario.label, pr.part))
-    from ..failsafe import interrupted
-
+    jobs: list[Job] = []
+    slot: list[tuple[int, str]] = []  # per job: its number in the progress lines, its cache key
     for i, spec in enumerate(order, 1):
-        try:  # a signal anywhere in one check's bookkeeping: that check is not checked, the table is printed
-            if interrupted():  # Ctrl-C or SIGTERM: the checks not run yet are not checked; the table is printed
-                results[spec] = (None, False, f"interrupted ({interrupted()}) before this check ran")
-                continue
-            mfile = model_file(spec.model)
-            k = cache.key(mfile, _identity(spec, bounds))
-            what = _describe(labels[spec])
-            res = cache.load(k) if use_cache else None
-            if res is not None:
-                cached_n += 1
-                results[spec] = (res, True, None)
-                if log:
-                    log.write(f"  [{i}/{len(order)}] {what}: cached ({fmt_int(res.stats.states)} states)\n")
-                continue
+        mfile = model_file(spec.model)
+        k = cache.key(mfile, _identity(spec, bounds))
+        res = cache.load(k) if use_cache else None
+        if res is not None:
+            cached_n += 1
+            results[spec] = (res, True, None)
             if log:
-                log.write(f"  [{i}/{len(order)}] {what} ...\n")
-                log.flush()
-            start = time.monotonic()
-            try:
-                res = check_spec(spec, bounds, live)
-            except KeyboardInterrupt as e:  # outside the search (which stops by itself): while loading or compiling
-                from ..failsafe import how
-
-                results[spec] = (None, False, f"interrupted ({how(e)}) before this check ran")
-                continue
-            except _Limitation as e:
-                results[spec] = (None, False, str(e))
-                if log:
-                    log.write(f"        not checked: {e}\n")
-                continue
-            finally:
-                if done_live:
-                    done_live()
-            results[spec] = (res, False, None)
-            if log:
-                verdicts = {p.verdict for p in res.properties}
-                log.write(f"        {fmt_int(res.stats.states)} states, {time.monotonic() - start:.1f} s"
-                          f" ({', '.join(sorted(verdicts)) or 'no property'})\n")
-                log.flush()
-            if use_cache and all(p.verdict != UNKNOWN for p in res.properties):  # only definite verdicts
-                cache.store(k, res)
-        except KeyboardInterrupt as e:
-            from ..failsafe import how
-
-            results.setdefault(spec, (None, False, f"interrupted ({how(e)}) before this check ran"))
+                log.write(f"  [{i}/{len(order)}] {_describe(labels[spec])}: cached ({fmt_int(res.stats.states)} states)\n")
             continue
+        jobs.append(Job(spec, bounds, cache.source_digest(mfile)))
+        slot.append((i, k))
+    preflight(plan, {j.spec for j in jobs})
+    sequential = executor == "local" and (workers <= 1 or len(jobs) <= 1)
+    if log and jobs and not sequential:
+        where = (f"the Dask cluster at {cluster}" if executor == "dask" and cluster
+                 else f"a local Dask cluster of {workers} worker processes" if executor == "dask"
+                 else f"{min(workers, len(jobs))} worker processes")
+        log.write(f"  {len(jobs)} model checks to run on {where}\n")
+        log.flush()
 
+    def starting(j: int) -> None:
+        if log:
+            log.write(f"  [{slot[j][0]}/{len(order)}] {_describe(labels[jobs[j].spec])} ...\n")
+            log.flush()
+
+    from ..failsafe import how, interrupted
+
+    finished = 0
+
+    def take(j: int, done: Any) -> None:
+        spec = jobs[j].spec
+        head = "       " if sequential else f"  [{slot[j][0]}/{len(order)}] {_describe(labels[spec])}:"
+        if done.limitation is not None:
+            results[spec] = (None, False, done.limitation)
+            if log:
+                log.write(f"{head} not checked: {done.limitation}\n")
+            return
+        res = done.result
+        assert res is not None
+        results[spec] = (res, False, None)
+        if log:
+            verdicts = {p.verdict for p in res.properties}
+            tail = f" ({finished}/{len(jobs)} done)" if not sequential else ""
+            log.write(f"{head} {fmt_int(res.stats.states)} states, {done.seconds:.1f} s"
+                      f" ({', '.join(sorted(verdicts)) or 'no property'}){tail}\n")
+            log.flush()
+        if use_cache and all(p.verdict != UNKNOWN for p in res.properties):  # only definite verdicts
+            cache.store(slot[j][1], res)
+
+    stopped = ""
+    try:
+        for j, done in run_jobs(jobs, executor, workers, cluster, live if sequential else None,
+                                done_live if sequential else None, starting if sequential else None):
+            finished += 1
+            take(j, done)
+            if interrupted():  # Ctrl-C or SIGTERM: the checks not run yet are not checked; the table is printed
+                stopped = str(interrupted())
+                break
+    except KeyboardInterrupt as e:  # a signal outside a search (which stops by itself): loading, compiling, the pool
+        stopped = how(e)
+    for jb in jobs:
+        results.setdefault(jb.spec, (None, False, f"interrupted ({stopped or 'a signal'}) before this check ran"))
     outcomes = []
     for mp in plan.models:
         for pr in mp.runs:
@@ -347,7 +430,10 @@ def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, Property
             row._trace = p.trace
             row.trace_source = p.extra.get("_trace_file")
             row.trace_length, row.trace_kind = _tlen(p), kind_t
-            row.trace_files = write_trace(p, out_dir, trace_stem(row.stem_base, o, kind_t))
+            try:
+                row.trace_files = write_trace(p, out_dir, trace_stem(row.stem_base, o, kind_t), row.legend)
+            except (HacheckError, OSError) as e:  # the verdicts stand: the table is printed, the problem said
+                row.trace_error = str(e)
     return row
 
 
@@ -361,9 +447,22 @@ def _recovery_text(mp: ModelPlan, extra: dict[str, Any]) -> str:
     return text
 
 
+MAX_STEM = 120  # characters; with ".itf.json" well under the 255 bytes a file name may have
+
+
 def trace_stem(base: str, o: RunOutcome, kind: str) -> str:
-    return _slug(f"{base}.{o.planned.scenario.slug}" + (f".{o.planned.part}" if o.planned.part else "")
-                 + ("" if kind == "counterexample" else f".{kind}"))
+    return bounded_stem(_slug(f"{base}.{o.planned.scenario.slug}" + (f".{o.planned.part}" if o.planned.part else "")
+                              + ("" if kind == "counterexample" else f".{kind}")))
+
+
+def bounded_stem(stem: str) -> str:
+    """``stem`` if it is short enough for a file name, else its start and a hash of the whole (long host
+    or deployment names must not make the trace files unwritable, and distinct stems stay distinct)."""
+    if len(stem) <= MAX_STEM:
+        return stem
+    import hashlib
+
+    return stem[: MAX_STEM - 17].rstrip(".-") + "-" + hashlib.sha256(stem.encode()).hexdigest()[:16]
 
 
 def trace_rank(p: PropertyResult) -> tuple[int, int]:
@@ -380,29 +479,51 @@ def _tlen(p: PropertyResult) -> int | None:
     return p.trace.length if p.trace is not None else p.extra.get("_trace_length")
 
 
-def write_trace(p: PropertyResult, out_dir: Path, stem: str) -> dict[str, str]:
-    """Write the trace files of ``p``, unless identical ones are already there: a cached trace is
-    compared byte for byte with the ITF file in the output folder, without being read."""
-    import json
+_RENDERER: list[str] = []
 
-    from ..render.dot import dot_available, write_trace_files
+
+def _renderer_digest() -> str:
+    """hacheck's version and the source of the code that writes trace files (ITF, DOT, SVG)."""
+    if not _RENDERER:
+        import hashlib
+
+        from .. import __version__
+
+        h = hashlib.sha256(__version__.encode())
+        root = Path(__file__).resolve().parent.parent
+        for f in sorted((root / "render").glob("*.py")) + [root / "trace.py"]:
+            h.update(f.read_bytes())
+        _RENDERER.append(h.hexdigest())
+    return _RENDERER[0]
+
+
+def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
+    """Write the trace files of ``p`` in the deployment's names (``legend``), unless the ones already
+    there were written from the same trace with the same names: their ITF metadata carries a
+    fingerprint of both, so an unchanged deployment re-checked from the cache rewrites nothing (and
+    does not even read the cached trace)."""
+    import hashlib
+    import json
+    import shutil
+
     from ..trace import to_itf
     from .cache import trace_of
+    from .names import rename_trace
 
     itf = out_dir / f"{stem}.itf.json"
     dot = out_dir / f"{stem}.dot"
     svg = out_dir / f"{stem}.svg"
-    try:
-        if p.trace is not None:
-            same = itf.exists() and itf.read_text() == json.dumps(to_itf(p.trace), indent=1) + "\n"
-        else:
-            same = itf.exists() and itf.read_bytes() == Path(p.extra["_trace_file"]).read_bytes()
-        same = same and dot.exists() and (svg.exists() or not dot_available())
-        if same:  # the drawing too: a newer hacheck may draw the same trace differently
-            from ..render.dot import to_graph
-
-            drawn = trace_of(p)
-            same = drawn is not None and dot.read_text() == to_graph(drawn).source
+    source = p.extra.get("_trace_sha256")
+    if source is None:  # a fresh check not cached: the trace is in memory (the digest the cache would record)
+        assert p.trace is not None
+        source = hashlib.sha256((json.dumps(to_itf(p.trace), indent=1) + "\n").encode()).hexdigest()
+    # the drawing code too: a newer hacheck may draw the same trace differently
+    fingerprint = hashlib.sha256(json.dumps([source, list(legend), _renderer_digest()]).encode()).hexdigest()
+    try:  # the metadata comes first in the file: its head is enough
+        with itf.open("rb") as f:
+            head = f.read(1 << 16)
+        same = f'"fingerprint": "{fingerprint}"'.encode() in head
+        same = same and dot.exists() and (svg.exists() or shutil.which("dot") is None)
     except OSError:
         same = False
     if same:
@@ -410,6 +531,8 @@ def write_trace(p: PropertyResult, out_dir: Path, stem: str) -> dict[str, str]:
         if svg.exists():
             files["svg"] = str(svg)
         return files
+    from ..render.dot import write_trace_files
+
     trace = trace_of(p)
     assert trace is not None
-    return write_trace_files(trace, out_dir, stem)
+    return write_trace_files(rename_trace(trace, legend), out_dir, stem, itf_meta={"fingerprint": fingerprint})

@@ -127,10 +127,17 @@ class Compiled:
         return self.predicates[name](cols, n)
 
 
+# Python code objects of compiled functions, keyed by their source with a neutral name: a deployment
+# check builds many variants of one model (the same protocol, other fault instances), whose functions
+# are mostly identical; compiling each text once per process saves most of the compile time.
+_CODE: dict[str, object] = {}
+_CODE_MAX = 20000
+
+
 def compile_model(model: Model, extra_predicates: dict[str, Expr] | None = None) -> Compiled:
     layout = Layout.of(model)
-    src: list[str] = []
-    src.append("def unpack(P):")
+    chunks: list[tuple[str, list[str]]] = []  # (function name, its lines)
+    src = ["def unpack(P):"]
     src.append("    W = [P[:, w] for w in range(%d)]" % layout.words)
     src.append("    return [")
     for f, s in zip(model.fields, layout.slots):
@@ -143,9 +150,10 @@ def compile_model(model: Model, extra_predicates: dict[str, Expr] | None = None)
             src.append(f"        {word}.astype(_np.int64),")
     src.append("    ]")
     src.append("")
+    chunks.append(("unpack", src))
 
     for inst in model.instances:
-        src += _action_source(model, layout, inst)
+        chunks.append((f"act_{inst.index}", _action_source(model, layout, inst)))
     preds = dict((n, p.expr) for n, p in model.properties.items())
     for n, p in model.properties.items():
         if p.target is not None:
@@ -154,19 +162,38 @@ def compile_model(model: Model, extra_predicates: dict[str, Expr] | None = None)
     names = {}
     for i, (name, e) in enumerate(preds.items()):
         names[name] = f"pred_{i}"
-        src += _predicate_source(f"pred_{i}", e)
-    text = "\n".join(src) + "\n"
-    filename = f"<hacheck-compiled {model.name}>"
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+        chunks.append((f"pred_{i}", _predicate_source(f"pred_{i}", e)))
+    text = "\n".join(line for _, lines in chunks for line in lines) + "\n"
     ns: dict[str, object] = {"_np": np, "_U": np.uint64, "_T": np.True_, "_F": np.False_,
                              "RangeViolation": RangeViolation}
-    exec(compile(text, filename, "exec"), ns)
+    for fname, lines in chunks:
+        ns[fname] = _function(model.name, fname, lines, ns)
     return Compiled(
         model, layout, ns["unpack"],  # type: ignore[arg-type]
         tuple(ns[f"act_{i.index}"] for i in model.instances),  # type: ignore[misc]
         {n: ns[fn] for n, fn in names.items()},  # type: ignore[misc]
         text,
     )
+
+
+def _function(model_name: str, fname: str, lines: list[str], ns: dict[str, object]) -> object:
+    """The function ``fname`` defined by ``lines`` (``def fname(...)``), with ``ns`` as its globals;
+    its code is compiled once per distinct text (see ``_CODE``)."""
+    head = f"def {fname}("
+    assert lines[0].startswith(head)
+    body = "def _f(" + lines[0][len(head):] + "\n" + "\n".join(lines[1:]) + "\n"
+    code = _CODE.get(body)
+    if code is None:
+        filename = f"<hacheck-compiled {model_name} {fname}>"
+        linecache.cache[filename] = (len(body), None, body.splitlines(True), filename)
+        code = compile(body, filename, "exec")
+        if len(_CODE) >= _CODE_MAX:
+            _CODE.clear()
+        _CODE[body] = code
+    local: dict[str, object] = {}
+    exec(code, ns, local)  # type: ignore[arg-type]
+    fn = local["_f"]
+    return fn
 
 
 def _predicate_source(fname: str, e: Expr) -> list[str]:

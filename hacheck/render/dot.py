@@ -1,6 +1,7 @@
 """Draw a Trace with graphviz: one node per state listing what changed, edges for actions.
 
-Faults are drawn dashed and red, the violating (or witness) state is marked, and a lasso's
+Faults are drawn dashed and red (labelled FAULT), environment steps such as an operator's action or a
+repair dashed and blue (labelled ENV, as in the text report), the violating (or witness) state is marked, and a lasso's
 loop edge is drawn back to the state it returns to, with the fairness it satisfies beside it.
 """
 
@@ -150,7 +151,7 @@ def _edge(g: graphviz.Digraph, a: str, b: str, label: str, kind: str, **extra: s
     if kind == "fault":
         g.edge(a, b, label=f"FAULT {label}", color="red", fontcolor="red", style="dashed", penwidth="2", **extra)
     elif kind == "env":
-        g.edge(a, b, label=f"ENV {label}", color="#cc7700", fontcolor="#cc7700", style="dashed", **extra)
+        g.edge(a, b, label=f"ENV {label}", color="blue", fontcolor="blue", style="dashed", penwidth="2", **extra)
     else:
         g.edge(a, b, label=label, **extra)
 
@@ -159,9 +160,10 @@ def dot_available() -> bool:
     return shutil.which("dot") is not None
 
 
-def write_trace_files(trace: Trace, out_dir: Path, stem: str, itf: bool = True) -> dict[str, str]:
-    """Write ``stem.itf.json`` (unless ``itf`` is false), ``stem.dot`` and, when graphviz's dot is
-    installed, ``stem.svg``."""
+def write_trace_files(trace: Trace, out_dir: Path, stem: str, itf: bool = True,
+                      itf_meta: dict[str, Any] | None = None) -> dict[str, str]:
+    """Write ``stem.itf.json`` (unless ``itf`` is false; ``itf_meta`` goes into its ``#meta.hacheck``),
+    ``stem.dot`` and, when graphviz's dot is installed, ``stem.svg``."""
     from ..trace import write_itf
 
     try:
@@ -171,7 +173,7 @@ def write_trace_files(trace: Trace, out_dir: Path, stem: str, itf: bool = True) 
     files: dict[str, str] = {}
     try:
         if itf:
-            files["itf"] = str(write_itf(trace, out_dir / f"{stem}.itf.json"))
+            files["itf"] = str(write_itf(trace, out_dir / f"{stem}.itf.json", itf_meta))
         g = to_graph(trace)
         dot_path = out_dir / f"{stem}.dot"
         dot_path.write_text(g.source)

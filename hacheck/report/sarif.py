@@ -126,7 +126,7 @@ def _deployment_results(res: Any, root: Path) -> tuple[list[dict[str, Any]], lis
                                                          "trace_files": r.trace_files}}
         if len(related) > 1:
             result["relatedLocations"] = [dict(x, id=i) for i, x in enumerate(related[1:])]
-        flows = _flow(r.trace)
+        flows = _flow(r.named_trace)  # in the deployment's names (ovirt1, not h1)
         if flows:
             result["codeFlows"] = flows
         results.append(result)
