@@ -113,6 +113,6 @@ cd "$WORK/sdist"/hacheck-*/
 run sdist-version 0 "$WORK/venv312/bin/hacheck" --version
 run split312 1 "$WORK/venv312/bin/hacheck" check gluster_arbiter --param replica=2 --param arbiter=false \
   --param quorum_type=none --property no_split_brain --out "$WORK/out312"
-run sdist-tests 0 "$WORK/venv312/bin/python" -m pytest -q -x -m 'not slow' -p no:cacheprovider
+run sdist-tests 0 "$WORK/venv312/bin/python" -m pytest -q -x -n auto -m 'not slow' -p no:cacheprovider
 tail -1 "$WORK/sdist-tests.out"
 step "ok"
