@@ -57,6 +57,8 @@ BIG = [
 # (title, params on top of NO_OPERATOR, fault kinds)
 LIVE = [
     ("one crash (3 hosts, 3 VMs)", {}, ("crash",)),
+    ("one crash, grace_ticks=2 (BZ 2071468)", {"grace_ticks": 2}, ("crash",)),
+    ("one crash, grace_ticks=8 (SPM)", {"grace_ticks": 8}, ("crash",)),
     ("one power cycle (C7)", {}, ("power_cycle",)),
     ("one crash / power cycle / hang / partition", {}, HOST_FAULTS),
     ("one crash, skip_if_sd_active", {"skip_if_sd_active": True}, ("crash",)),
