@@ -195,6 +195,17 @@ def test_engine_restart_after_stop_delivered_is_recovered(step):
         assert acts[acts.index("startup_window_over"):] == RECOVERY
 
 
+def test_engine_restart_once_the_host_is_off_is_recovered():
+    """Any restart after STOP powered the crashed host off (truthful agent): h1 is in Reboot and OFF,
+    so ``PmHealthCheckManager.startHosts`` (``HostFenceActionExecutor.isHostPoweredOff`` true) runs
+    RestartVds after DisableFenceAtStartupInSec. The recovery time counts 8 ticks but not the lazy
+    300 s window, so it is not a claim."""
+    res = engine_restart_when(("power[h1]", "==", False))
+    assert res.verdict == "holds"
+    acts = actions(res)
+    assert "engine_restart" in acts and acts[acts.index("startup_window_over"):] == RECOVERY
+
+
 def test_engine_restart_between_reboot_status_and_stop_delivery():
     """The restricted row "engine_restart only when status[h1] == Reboot" is violated: upstream
     ``StopVdsCommand.setup`` writes status Reboot ("Set status immediately to prevent a race", BZ
