@@ -57,6 +57,8 @@ BIG = [
 # (title, params on top of NO_OPERATOR, fault kinds)
 LIVE = [
     ("one crash (3 hosts, 3 VMs)", {}, ("crash",)),
+    ("one crash, grace_ticks=2 (BZ 2071468)", {"grace_ticks": 2}, ("crash",)),
+    ("one crash, grace_ticks=8 (SPM)", {"grace_ticks": 8}, ("crash",)),
     ("one power cycle (C7)", {}, ("power_cycle",)),
     ("one crash / power cycle / hang / partition", {}, HOST_FAULTS),
     ("one crash, skip_if_sd_active", {"skip_if_sd_active": True}, ("crash",)),
@@ -71,8 +73,10 @@ LIVE = [
     ("one hang, skip_if_sd_active", {"skip_if_sd_active": True}, ("hang",)),
     ("crash + PM unreachable (2 faults)", {"max_faults": 2}, ("crash", "pm_unreachable")),
     ("crash + engine restart (2 faults)", {"max_faults": 2}, ("crash", "engine_restart")),
-    ("  same, restart only after STOP (host in Reboot)", {"max_faults": 2},
+    ("  same, restart only while h1 is in Reboot", {"max_faults": 2},
      [FaultPattern("crash", (("h", "h1"),)), FaultPattern("engine_restart", (), (("status[h1]", "==", "Reboot"),))]),
+    ("  same, restart only after STOP got through (h1 off)", {"max_faults": 2},
+     [FaultPattern("crash", (("h", "h1"),)), FaultPattern("engine_restart", (), (("power[h1]", "==", False),))]),
     ("  same, restart only between in_fence_flow and STOP", {"max_faults": 2},
      [FaultPattern("crash", (("h", "h1"),)), FaultPattern("engine_restart", (), (("tr[h1]", "==", "restart"),))]),
     ("4 hosts, 4 VMs, 2 host failures", {"hosts": 4, "vms": 4, "max_faults": 2}, HOST_FAULTS),

@@ -45,9 +45,10 @@ STATUSES = ("Up", "Connecting", "NonResponsive", "Reboot", "Down", "Maintenance"
 # treatment / RestartVds step of a host: started = VdsNotRespondingTreatment fired (it holds the host's
 # power-management lock until done), stop = hard fence decided, waiting for the storage-lease wait
 # (skip_if_sd_active), restart = in_fence_flow set and RestartVds running, STOP not yet sent,
-# stopping = STOP sent, polled = the status poll 10 s later is due, stopped = OFF confirmed,
+# sending = StopVdsCommand.setup wrote status Reboot, STOP not yet delivered (the host still has
+# power), stopping = STOP delivered, polled = the status poll is due, stopped = OFF confirmed,
 # released = the host's VMs set Down, done = the flow is over (no retry)
-STEPS = ("idle", "started", "stop", "restart", "stopping", "polled", "stopped", "released", "done")
+STEPS = ("idle", "started", "stop", "restart", "sending", "stopping", "polled", "stopped", "released", "done")
 HEALTH = ("ok", "hung", "crashed", "booting")
 # fair steps whose real delay is long and not counted in ticks: they do not hold time back
 LAZY = frozenset({"reboot_timeout", "startup_window_over", "vm_kill_paused", "boot_done"})
@@ -312,8 +313,8 @@ def build(p: Params) -> Model:
 
     def in_restart_vds(h):
         """RestartVds is running for h (it holds the host's PM lock)."""
-        return ((tr[h] == "restart") | (tr[h] == "stopping") | (tr[h] == "polled") | (tr[h] == "stopped")
-                | (tr[h] == "released"))
+        return ((tr[h] == "restart") | (tr[h] == "sending") | (tr[h] == "stopping") | (tr[h] == "polled")
+                | (tr[h] == "stopped") | (tr[h] == "released"))
 
     def pm_lock_held(h):
         """HostLocking.getPowerManagementLock(h) is taken: VdsNotRespondingTreatmentCommand holds it for
@@ -359,10 +360,18 @@ def build(p: Params) -> Model:
 
     @m.action(fault=True)
     def engine_restart():
-        """ovirt-engine restarts: in-memory treatments, locks and lastUpdate times are lost (DB status
-        and in_fence_flow survive); fencing is disabled for DisableFenceAtStartupInSec. At start
-        PmHealthCheckManager.recover() notes the PM hosts whose status is Reboot (startHostsWithPMInReboot)."""
-        upd = {recent: True, tr: "idle", since: 0}
+        """ovirt-engine restarts: in-memory treatments and locks are lost (DB status and in_fence_flow
+        survive); fencing is disabled for DisableFenceAtStartupInSec. A new VdsManager starts with
+        lastUpdate = 0, i.e. "long ago": VdsManager.isHostInGracePeriod is false once
+        VDSAttemptsToResetCount polls have failed (a few seconds, under a tick) and
+        VdsNotRespondingTreatmentCommand.waitUntilSkipFencingIfSDActiveAllowed does not sleep, so a
+        silent host's timers are all expired (since = its cap); an Up host's first poll sets
+        lastUpdate. At start PmHealthCheckManager.recover() notes the PM hosts whose status is
+        Reboot (startHostsWithPMInReboot)."""
+        upd = {recent: True, tr: "idle"}
+        for h in Host:
+            silent = (status[h] == "Connecting") | (status[h] == "NonResponsive") | (status[h] == "Reboot")
+            upd[since[h]] = ite(silent, since_max, 0)
         for h in Host:  # PmHealthCheckManager.recover(): the PM hosts in Reboot, read at engine start
             upd[pmrec[h]] = (status[h] == "Reboot") if has_pm[h] else lift(False)
         return ~recent, upd
@@ -450,6 +459,13 @@ def build(p: Params) -> Model:
             upd[vst[vm]] = ite(mine, lift("unknown", VST), vst[vm])
         return (status[h] == "Connecting") & ~answering(h) & (since[h] >= grace), upd
 
+    def reboot_watched(h):
+        """The host is in Reboot and a VdsCommand.runSleepOnReboot thread watches it: StartVdsCommand
+        started one in this engine's lifetime (the flow is done). Otherwise nothing polls a Reboot
+        host (VDSStatus.isEligibleForHostMonitoring excludes Reboot): StopVdsCommand.setStatus in a
+        RestartVds writes Reboot without that thread, and an engine restart kills it (tr idle)."""
+        return (status[h] == "Reboot") & (tr[h] == "done")
+
     @m.action(h=Host, fair="weak")
     def poll_ok(h):
         """Polls of a Connecting/NonResponsive/Reboot/Down host succeed: Up, in_fence_flow cleared
@@ -458,7 +474,7 @@ def build(p: Params) -> Model:
         here is adopted). Once the treatment has decided to hard-fence it goes on whatever the host
         does (neither the storage-lease wait nor RestartVds re-checks the status): the host's answer
         is taken only after the flow ends, and a host that came back in between is fenced."""
-        guard = (((status[h] == "Connecting") | (status[h] == "NonResponsive") | (status[h] == "Reboot")
+        guard = (((status[h] == "Connecting") | (status[h] == "NonResponsive") | reboot_watched(h)
                   | (status[h] == "Down")) & answering(h) & ~in_restart_vds(h) & (tr[h] != "stop"))
         upd = {status[h]: "Up", iff[h]: False, tr[h]: "idle", since[h]: 0}
         for vm in VM:
@@ -469,8 +485,10 @@ def build(p: Params) -> Model:
     @m.action(h=Host, fair="weak")
     def reboot_timeout(h):
         """ServerRebootTimeout (600 s, not counted in ticks: lazy) passes in Reboot without the host
-        answering: NonResponsive (not a new Up->NonResponsive transition, so no treatment)."""
-        return (status[h] == "Reboot") & ~answering(h) & ((tr[h] == "done") | (tr[h] == "idle")), {status[h]: "NonResponsive"}
+        answering (VdsCommand.sleepOnReboot): NonResponsive, set by SetVdsStatus, not by monitoring, so
+        no vdsNotResponding and no treatment. Only for a watched host (reboot_watched): a host left in
+        Reboot by an engine restart stays Reboot until PmHealthCheckManager.startHosts or the operator."""
+        return reboot_watched(h) & ~answering(h), {status[h]: "NonResponsive"}
 
     @m.action(vm=VM, h=Host, fair="weak")
     def vm_report(vm, h):
@@ -560,13 +578,14 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, fair="weak")
     def fence_stop_failed(h):
-        """RestartVds or StopVds fails: no proxy host Up, or the PM agent does not answer (when sending
-        STOP or at the status poll). FenceVdsBaseCommand restores the status StopVds found (the
-        treatment's: NonResponsive; PmHealthCheckManager's: Reboot, kept); VMs stay Unknown,
-        in_fence_flow reset by the treatment. No retry."""
+        """RestartVds or StopVds fails: no proxy host Up, or the PM agent does not answer (before
+        StopVds starts, after it wrote status Reboot but before STOP got through, or at the status
+        poll). FenceVdsBaseCommand.executeCommand restores the status StopVds found (the treatment's:
+        NonResponsive; PmHealthCheckManager's: Reboot, kept); VMs stay Unknown, in_fence_flow reset
+        by the treatment. No retry."""
         if not has_pm[h]:
             return None
-        return ((stop_ready(h) | (tr[h] == "polled")) & (~proxy_ok(h) | ~pm_ok[h]),
+        return ((stop_ready(h) | (tr[h] == "sending") | (tr[h] == "polled")) & (~proxy_ok(h) | ~pm_ok[h]),
                 {status[h]: ite(pmrec[h], status[h], lift("NonResponsive", status[h].type)), **end_flow(h)})
 
     @m.action(h=Host, fair="weak")
@@ -579,14 +598,26 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, fair="weak")
     def fence_stop(h):
-        """StopVds through a proxy sends STOP: status Reboot (truthful: the host goes off and every
-        qemu on it dies; faulty: nothing happens). The status poll is due one tick (10 s) later."""
+        """StopVds starts: StopVdsCommand.setup writes status Reboot first ("Set status immediately to
+        prevent a race", BZ 636950/656224) while the host still has power; STOP itself is sent only
+        afterwards (fence_stop_delivered). An engine restart in between leaves a powered host in
+        Reboot with in_fence_flow set."""
         if not has_pm[h]:
             return None
-        upd = {status[h]: "Reboot", tr[h]: "stopping"}
+        return stop_ready(h) & proxy_ok(h) & pm_ok[h] & ~sd_live(h), {status[h]: "Reboot", tr[h]: "sending"}
+
+    @m.action(h=Host, fair="weak")
+    def fence_stop_delivered(h):
+        """FenceVdsBaseCommand.executeCommand -> HostFenceActionExecutor.fence(STOP): STATUS, then STOP
+        through the proxy (truthful: the host goes off and every qemu on it dies; faulty: nothing
+        happens). SingleAgentFenceActionExecutor.waitForStatus polls 5 s later: the model's poll is
+        due one tick later."""
+        if not has_pm[h]:
+            return None
+        upd = {tr[h]: "stopping"}
         if truthful[h]:
             upd.update({power[h]: False, health[h]: "ok", **kill_all_on(h)})
-        return stop_ready(h) & proxy_ok(h) & pm_ok[h] & ~sd_live(h), upd
+        return (tr[h] == "sending") & proxy_ok(h) & pm_ok[h], upd
 
     @m.action(h=Host, fair="weak")
     def fence_stop_ok(h):

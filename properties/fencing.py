@@ -25,8 +25,13 @@ def no_dual_running_vm(v, Host, VM):
 
     Absorbing: ``dual_run`` is a sticky flag set by the only actions that add a qemu (the HA
     restart and the lease restart) whenever they start a second copy, so a violation stays a
-    violation even after one copy is later killed (upstream never heals a dual run: the engine
-    adopts the VM on the unexpected host and leaves both running)."""
+    violation even after one copy is later killed: the property asks whether two copies ever
+    existed at the same moment. Upstream does sometimes clean up afterwards:
+    ``VmAnalyzer.proceedVmReportedOnOtherHost`` destroys (``destroyVm``) a *paused* copy reported by a
+    host other than the VM's run_on_vds when the VM is not Unknown and not migrating there, while a
+    *running* copy reported elsewhere is adopted (``updateRuntimeData``: run_on_vds follows the
+    report) and not destroyed. The model does not destroy stray paused copies; the sticky flag makes
+    that irrelevant to this property."""
     return ~v.dual_run & forall(VM, lambda vm: copies(v, Host, vm) <= 1)
 
 

@@ -63,9 +63,10 @@ def test_faulty_pm_gives_dual_run():
     res, _ = run({**NO_MANUAL, "pm_reports": "faulty"}, "no_dual_running_vm")
     r = res["no_dual_running_vm"]
     assert r.verdict == "violated"
-    assert r.trace.length == 15
+    assert r.trace.length == 16
     assert labels(r) == ["hang(h=h1)", "poll_fail(h=h1)"] + ["tick"] * GRACE + [
-        "grace_over(h=h1)", "treat_hard_fence(h=h1)", "fence_stop(h=h1)", "tick", "fence_stop_ok(h=h1)",
+        "grace_over(h=h1)", "treat_hard_fence(h=h1)", "fence_stop(h=h1)", "fence_stop_delivered(h=h1)", "tick",
+        "fence_stop_ok(h=h1)",
         "fence_release(h=h1)", "ha_restart(vm=v1, d=h2)"]
     last = r.trace.states[-1]
     assert last["qemu"]["v1"] == {"h1": "running", "h2": "running", "h3": "none"}
@@ -77,10 +78,11 @@ def test_faulty_pm_with_skip_if_sd_active_needs_storage_loss_within_10s():
     assert res["no_dual_running_vm"].verdict == "holds"  # the live host id makes the proxy skip
     res, _ = run({**NO_MANUAL, "pm_reports": "faulty", "skip_if_sd_active": True, "max_faults": 2}, "no_dual_running_vm")
     r = res["no_dual_running_vm"]
-    # 21: the step that ends the wait and sets in_fence_flow before RestartVds is its own
+    # 22: the step that ends the wait and sets in_fence_flow before RestartVds is its own
     # (VdsNotRespondingTreatmentCommand.executeCommand: waitUntilSkipFencingIfSDActiveAllowed, then
-    # updateHostInFenceFlow(true), then RestartVds)
-    assert r.verdict == "violated" and r.trace.length == 21
+    # updateHostInFenceFlow(true), then RestartVds), and so is the delivery of STOP after
+    # StopVdsCommand.setup wrote status Reboot (HostFenceActionExecutor.fence)
+    assert r.verdict == "violated" and r.trace.length == 22
     acts = actions(r)
     # storage lost after exactly one tick (10 s) of silence: 8 ticks later the host id has expired
     # (80 s) just as the 90 s lease wait ends, so the dead-looking host is "fenced" by the faulty agent;
@@ -88,7 +90,8 @@ def test_faulty_pm_with_skip_if_sd_active_needs_storage_loss_within_10s():
     assert acts.index("storage_loss") == acts.index("tick") + 1
     assert acts[acts.index("storage_loss") + 1] == "vm_eio_pause"
     assert acts.count("tick") == LEASE_WAIT + 1  # the 90 s wait, then the 10 s STOP status poll
-    assert acts[-6:] == ["treat_lease_wait_over", "fence_stop", "tick", "fence_stop_ok", "fence_release", "ha_restart"]
+    assert acts[-7:] == ["treat_lease_wait_over", "fence_stop", "fence_stop_delivered", "tick", "fence_stop_ok",
+                         "fence_release", "ha_restart"]
     assert r.trace.states[-1]["qemu"]["v1"] == {"h1": "paused", "h2": "running", "h3": "none"}
 
 
@@ -99,26 +102,46 @@ def test_manual_confirm_holds_at_one_fault():
     Connecting), and ``FenceVdsManualyCommand.getExclusiveLocks`` needs
     ``HostLocking.getPowerManagementLock``, held by ``VdsNotRespondingTreatmentCommand`` for its whole
     run. Without the first rule a hang gives a 4-step dual run (confirm in Connecting), without the
-    second an 11-step one (confirm while the treatment runs): this test fails if either goes."""
+    second an 11-step one (confirm while the treatment runs): this test fails if either goes. With
+    one fault the confirm is never even enabled: the state space is the one without it."""
     res, stats = run({}, "no_dual_running_vm", "no_dual_writing_vm")
     assert res["no_dual_running_vm"].verdict == "holds" and res["no_dual_running_vm"].method == "exhaustive"
     assert res["no_dual_writing_vm"].verdict == "holds"
-    assert stats.complete and stats.states == 327
+    _, without = run(NO_MANUAL, "no_dual_running_vm")
+    assert stats.complete and stats.states == without.states == 345
 
 
 HUNG_AND_SILENT = ["hang(h=h1)", "poll_fail(h=h1)"] + ["tick"] * GRACE + ["grace_over(h=h1)"]
 
 
 def test_manual_confirm_after_engine_restart_two_faults():
-    """Two faults, 12 steps: a hang, the grace period, then an engine restart drops the running
-    VdsNotRespondingTreatment and with it the power-management lock (engine locks are in memory);
-    the host is NonResponsive, so ``ClearNonResponsiveVdsVmsCommand`` accepts the operator's
-    confirm and the HA VM is restarted while its qemu still runs on the hung host."""
+    """Two faults, 7 steps: a hang, the first failed poll (Connecting), then an engine restart. The
+    new ``VdsManager`` starts with lastUpdate = 0 ("long ago"), so ``VdsManager.isHostInGracePeriod``
+    is false once VDSAttemptsToResetCount polls have failed (seconds, no 60 s grace):
+    ``handleNetworkException`` sets NonResponsive and fires the treatment, which returns at once in
+    the startup window (``FenceValidator.isStartupTimeoutPassed`` false), freeing the
+    power-management lock; ``ClearNonResponsiveVdsVmsCommand`` accepts the operator's confirm on the
+    NonResponsive host and the HA VM is restarted while its qemu still runs on the hung host."""
     res, stats = run({"max_faults": 2}, "no_dual_running_vm")
     r = res["no_dual_running_vm"]
+    assert r.verdict == "violated" and r.trace.length == 7
+    assert labels(r) == ["hang(h=h1)", "poll_fail(h=h1)", "engine_restart", "grace_over(h=h1)",
+                         "treat_startup_skip(h=h1)", "manual_confirm(h=h1)", "ha_restart(vm=v1, d=h2)"]
+    assert r.trace.states[-1]["qemu"]["v1"] == {"h1": "running", "h2": "running", "h3": "none"}
+
+
+def test_manual_confirm_after_engine_restart_drops_the_treatment():
+    """Two faults, the restart after the grace: the engine restart drops the running
+    ``VdsNotRespondingTreatmentCommand`` and with it the power-management lock (engine locks are in
+    memory); the host is NonResponsive, so the confirm is accepted (12 steps)."""
+    from hacheck.deploy.mapping import FaultPattern, restrict_instances
+
+    m = build_model(SPEC, {"max_faults": 2})
+    restrict_instances(m, [FaultPattern("hang", (("h", "h1"),)),
+                           FaultPattern("engine_restart", (), (("status[h1]", "==", "NonResponsive"),))])
+    r = check(m, [m.properties["no_dual_running_vm"]]).properties[0]
     assert r.verdict == "violated" and r.trace.length == 12
     assert labels(r) == HUNG_AND_SILENT + ["engine_restart", "manual_confirm(h=h1)", "ha_restart(vm=v1, d=h2)"]
-    assert r.trace.states[-1]["qemu"]["v1"] == {"h1": "running", "h2": "running", "h3": "none"}
 
 
 def test_manual_confirm_without_power_management():
@@ -180,13 +203,14 @@ def test_two_hosts_connectivity_threshold_50_never_fences():
     assert w.trace.states[-1]["vst"]["v1"] == "unknown"
     # fencing never happens: no reachable state has a hard-fence step under way or done
     never, stats = run_extra(params, "invariant", lambda v, H, V: ~exists(
-        H, lambda h: (v.tr[h] == "stop") | (v.tr[h] == "restart") | (v.tr[h] == "stopping") | (v.tr[h] == "polled")
+        H, lambda h: (v.tr[h] == "stop") | (v.tr[h] == "restart") | (v.tr[h] == "sending") | (v.tr[h] == "stopping")
+        | (v.tr[h] == "polled")
         | (v.tr[h] == "stopped") | (v.tr[h] == "released")))
     assert never.verdict == "holds" and stats.complete
     # while the same cluster without the skip policy does fence
     fenced, _ = run_extra({**params, "skip_if_connectivity_broken": False}, "reachable",
                           lambda v, H, V: v.tr[H[0]] == "released")
-    assert fenced.verdict == "holds" and fenced.trace.length == 14
+    assert fenced.verdict == "holds" and fenced.trace.length == 15
 
 
 def test_no_power_management_leaves_vm_unknown():
@@ -210,6 +234,21 @@ def test_engine_restart_between_in_fence_flow_and_stop_leaves_vm_unknown():
     assert actions(w) == ["crash", "poll_fail"] + ["tick"] * GRACE + [
         "grace_over", "treat_hard_fence", "engine_restart", "startup_window_over", "treat_in_fence_flow"]
     assert w.trace.states[-1]["power"]["h1"]  # no STOP was ever sent
+
+
+def test_engine_restart_between_reboot_status_and_stop_delivery_leaves_vm_unknown():
+    """``StopVdsCommand.setup`` writes status Reboot before ``FenceVdsBaseCommand.executeCommand``
+    sends STOP (``HostFenceActionExecutor.fence``). An engine restart in between leaves a powered
+    host in Reboot with in_fence_flow set: after the startup window ``PmHealthCheckManager.startHosts``
+    skips it (``isHostPoweredOff`` false), ``fenceHosts`` takes only NonResponsive hosts, and nothing
+    polls a Reboot host (``VDSStatus.isEligibleForHostMonitoring``), so v1 stays Unknown. 13 steps."""
+    params = {**NO_MANUAL, "max_faults": 2}
+    w, _ = run_extra(params, "reachable", lambda v, H, V: (v.tr[H[0]] == "idle") & v.in_fence_flow[H[0]]
+                     & (v.status[H[0]] == "Reboot") & v.power[H[0]] & ~v.engine_recent & (v.vst[V[0]] == "unknown"))
+    assert w.verdict == "holds" and w.trace.length == 13
+    assert actions(w) == ["crash", "poll_fail"] + ["tick"] * GRACE + [
+        "grace_over", "treat_hard_fence", "fence_stop", "engine_restart", "startup_window_over"]
+    assert not w.trace.states[-1]["pm_recover"]["h1"]  # startHosts is done with it
 
 
 def test_treatment_goes_on_after_the_host_answers():
@@ -253,7 +292,8 @@ def test_crash_failover_witness():
                      & (v.status[H[0]] == "Reboot"))
     assert w.verdict == "holds"
     assert actions(w) == ["crash", "poll_fail"] + ["tick"] * GRACE + [
-        "grace_over", "treat_hard_fence", "fence_stop", "tick", "fence_stop_ok", "fence_release", "ha_restart"]
+        "grace_over", "treat_hard_fence", "fence_stop", "fence_stop_delivered", "tick", "fence_stop_ok",
+        "fence_release", "ha_restart"]
 
 
 def test_no_capacity_no_failover():
@@ -331,7 +371,7 @@ def test_liveness_state_predicates():
 
     w, _ = run_extra(NO_MANUAL, "reachable", lambda v, H, V: all_ha_vms_up(v, H, V) & vm_up_running(v, H, V[0])
                      & (v.von[V[0]] != H[0]) & ~v.power[H[0]])
-    assert w.verdict == "holds" and w.trace.length == 15
+    assert w.verdict == "holds" and w.trace.length == 16
     assert actions(w)[-3:] == ["fence_stop_ok", "fence_release", "ha_restart"]
     init, _ = run_extra(NO_MANUAL, "invariant", lambda v, H, V: ~all_ha_vms_up(v, H, V))
     assert init.verdict == "violated" and init.trace.length == 0  # true in the initial state
