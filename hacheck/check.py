@@ -7,7 +7,6 @@ from typing import Iterable
 import attrs
 
 from .explain import annotate
-from .explicit.liveness import Liveness
 from .explicit.search import Bounds, Explorer, ProgressFn
 from .lang.errors import HacheckError
 from .lang.model import Model
@@ -36,6 +35,8 @@ def run_check(model: Model, properties: Iterable[Property] | None = None, bounds
     with phase(f"exploring the state space of {model.name}"):
         result = ex.run(safety, bounds, progress, record_edges=True)
     by_name = {p.name: p for p in result.properties}
+    from .explicit.liveness import Liveness  # scipy is loaded only when a temporal property is checked
+
     try:
         with phase(f"the liveness check of {model.name}"):
             live = Liveness(ex, ex.graph, result.stats)
