@@ -173,8 +173,9 @@ def test_diff_reports_a_broken_property_with_the_new_counterexample(star, tmp_pa
     assert broken["no_dual_running_vm"]["scenarios"] == ["ovirt1 network-loss"]
     assert "13 steps, shortest; ovirt1 network-loss" in broken["no_dual_running_vm"]["new"]
     steps = actions(broken["no_dual_running_vm"]["trace_files"]["itf"])
-    assert steps == ["partition(h=h2)", "engine_restart", "poll_fail(h=h2)"] + ["tick"] * 6 + [
-        "grace_over(h=h2)", "treat_startup_skip(h=h2)", "manual_confirm(h=h2)", "ha_restart(vm=v2, d=h1)"]
+    # in the deployment's names (h2 = ovirt1, v2 = Database)
+    assert steps == ["partition(h=ovirt1)", "engine_restart", "poll_fail(h=ovirt1)"] + ["tick"] * 6 + [
+        "grace_over(h=ovirt1)", "treat_startup_skip(h=ovirt1)", "manual_confirm(h=ovirt1)", "ha_restart(vm=Database, d=ovirt2)"]
     assert [s["setting"] for s in d["settings"]] == ["operations.manual_fence_confirm"]
     assert d["settings"][0]["old_line"] == d["settings"][0]["new_line"] == \
         STAR_TEXT.splitlines().index("manual_fence_confirm = false  # the runbook: never \"Confirm Host has been "

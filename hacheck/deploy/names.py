@@ -56,7 +56,13 @@ def rename_trace(trace: Trace, legend: Iterable[tuple[str, str]]) -> Trace:
         return v
 
     states = tuple({var: value(x) for var, x in s.items()} for s in trace.states)
-    steps = tuple(Step(st.action, tuple((k, text(v)) for k, v in st.params), st.kind) for st in trace.steps)
+    steps = tuple(Step(st.action, tuple((k, text(v)) for k, v in st.params), st.kind, st.tick) for st in trace.steps)
     params = {k: value(v) for k, v in trace.params.items()}
+    lanes = trace.lanes
+    if lanes:  # the lanes of the drawings are elements too (hacheck/render/lanes.py)
+        lanes = {**lanes, "order": [text(x) for x in lanes.get("order", [])],
+                 "groups": {text(k): v for k, v in (lanes.get("groups") or {}).items()},
+                 "elements": {text(k): text(v) for k, v in (lanes.get("elements") or {}).items()}}
     return attrs.evolve(trace, states=states, steps=steps, params=params, note=text(trace.note),
-                        fairness=tuple(text(f) for f in trace.fairness))
+                        fairness=tuple(text(f) for f in trace.fairness), lanes=lanes,
+                        why=tuple(text(w) for w in trace.why))
