@@ -96,6 +96,7 @@ _TIMINGS = [(re.compile(r"\b\d[\d,]*\.\d+ s\b"), "T s"), (re.compile(r"\b\d[\d,.
 def normalize(line: str) -> str:
     for pat, rep in _TIMINGS:
         line = pat.sub(rep, line)
+    line = re.sub(r"-{3,}", "---", line)  # a table's rule: its width follows the widest cell, a timing perhaps
     return " ".join(line.split())
 
 
