@@ -13,7 +13,9 @@ when a request was in flight there (ENOTCONN), unless a window is open: a stall 
 (``afr_is_delayed_changelog_post_op_needed``), during which a client's next write may inherit the
 lock and the pre-op (``inherit``). Self-heal is one atomic step with the source choice of
 ``afr_selfheal_find_direction`` and ``__afr_selfheal_data_finalize_source``; reads are checked as a
-state predicate. Defaults are upstream's (eager-lock on, post-op-delay-secs 1).
+state predicate (the atomic heal is an under-approximation: docs, "Abstractions"). A brick or link
+that drops during a delayed post-op is still down when it fires (reconnect after 3 s,
+rpc_clnt_handle_disconnect). Defaults are upstream's (eager-lock on, post-op-delay-secs 1).
 
 Client steps and heal are weakly fair; restarts and repairs are environment steps, never owed (a
 lost node may stay lost). The liveness property ``volume_writable`` asks that a write issued after
