@@ -13,7 +13,9 @@ when a request was in flight there (ENOTCONN), unless a window is open: a stall 
 (``afr_is_delayed_changelog_post_op_needed``), during which a client's next write may inherit the
 lock and the pre-op (``inherit``). Self-heal is one atomic step with the source choice of
 ``afr_selfheal_find_direction`` and ``__afr_selfheal_data_finalize_source``; reads are checked as a
-state predicate. Defaults are upstream's (eager-lock on, post-op-delay-secs 1).
+state predicate (the atomic heal is an under-approximation: docs, "Abstractions"). A brick or link
+that drops during a delayed post-op is still down when it fires (reconnect after 3 s,
+rpc_clnt_handle_disconnect). Defaults are upstream's (eager-lock on, post-op-delay-secs 1).
 
 Client steps and heal are weakly fair; restarts and repairs are environment steps, never owed (a
 lost node may stay lost). The liveness property ``volume_writable`` asks that a write issued after
@@ -71,6 +73,9 @@ class Params:
                              "the lock and the pre-op of its previous write during the delayed post-op")
     post_op_delay: int = param(1, low=0, high=10, doc="cluster.post-op-delay-secs (upstream default 1; 0 = no delay): "
                                "with eager-lock, the post-op of a write where nothing failed waits")
+    reconnect_interval: int = param(3, low=1, high=10, doc="seconds before the client reconnects to a brick after a disconnect "
+                                    "(rpc_clnt_handle_disconnect: 3, fixed upstream): a brick that drops during a delayed "
+                                    "post-op of post_op_delay <= this many seconds cannot be back when it fires")
     ping_stall: bool = param(True, doc="network.ping-timeout > 0 (42 s default, 20 s in the virt group): a phase may wait on "
                              "a slow brick, and a brick that already answered may disconnect and return unnoticed meanwhile")
 
@@ -135,7 +140,8 @@ def build(p: Params) -> Model:
     rd = m.var("readable", Map(Write, Set(Brick)), init=set(),
                 doc="write_subvol datamap, set at the pre-op: data bricks no pre-op reply accuses (afr_write_subvol_set)")
     gone = m.var("gone", Map(Write, Set(Brick)), init=set(),
-                 doc="bricks that disconnected while this write's post-op was in flight to them: it fails there (ENOTCONN)")
+                 doc="bricks that disconnected while this write's post-op was in flight to them or delayed "
+                 "(and cannot reconnect before it fires): it fails there (ENOTCONN)")
     bad = m.var("bad", Map(Write, Bool), init=False, doc="op_ret < 0: the write has failed")
     acked = m.var("acked", Map(Write, Bool), init=False, doc="the application got success for this write")
     faults = m.fault_budget(p.max_faults)
@@ -184,6 +190,11 @@ def build(p: Params) -> Model:
         return {lk[w]: set(), fl[w]: set(), rd[w]: set(), gone[w]: set(), bad[w]: False}
 
     delay_on = p.eager_lock and p.post_op_delay > 0
+    # rpc_clnt_handle_disconnect (rpc/rpc-lib/src/rpc-clnt.c) only arms a reconnect timer of 3 s; the
+    # delayed post-op fires at most post-op-delay-secs after the delay began (afr_changelog_post_op's
+    # timer, or at once when a later write must release the lock, __need_previous_lock_unlocked). So a
+    # connection lost during the delay is still down when the post-op is sent: it fails there.
+    drop_sticks = delay_on and p.post_op_delay <= p.reconnect_interval
 
     def delayed(w):
         """The delayed post-op (afr_changelog_post_op -> afr_is_delayed_changelog_post_op_needed): with
@@ -230,8 +241,11 @@ def build(p: Params) -> Model:
                 for x in bricks:
                     hit[x] = hit[x] | (ends & in_flight(w) & lk[w].has(x) & ~fl[w].has(x) & ~avail(owner_of(w), x))
             for x in bricks:
+                # a brick dropped during w's delayed post-op (nothing in flight, so nothing fails now)
+                # cannot reconnect before the post-op fires (drop_sticks): the post-op fails there
+                dropped = (down[x] & delayed(w) & lk[w].has(x)) if drop_sticks else FALSE
                 upd[fl[w].entries[x]] = fl[w].has(x) | (hit[x] & early)
-                upd[gone[w].entries[x]] = gone[w].has(x) | (hit[x] & ~early)
+                upd[gone[w].entries[x]] = gone[w].has(x) | (hit[x] & ~early) | dropped
         return upd
 
     def stall_possible(writes, down):
@@ -340,6 +354,8 @@ def build(p: Params) -> Model:
                 intact = and_(*(~lk[v].has(b) | (owner[b] == v) for b in bricks))
             else:
                 intact = and_(*(~lk[v].has(b) | avail(c, b) for b in bricks))
+            # a disconnect during the delay bumped priv->event_generation: no handover
+            intact = intact & ~or_(*(gone[v].has(b) for b in bricks))
             upd = {phase[v]: "done", **clear(v), phase[w]: "preop", bad[w]: False}
             for b in bricks:
                 upd[lk[w].entries[b]] = lk[v].has(b)

@@ -44,6 +44,7 @@ CASES = [
     ("— quorum_loss erofs", {"quorum_loss": "erofs"}),
     ("— server_quorum server (the virt group)", {"server_quorum": "server"}),
     ("— server_quorum server, ping_stall off", {"server_quorum": "server", "ping_stall": False}),
+    ("— server_quorum server, post_op_delay 4 (above the 3 s reconnect)", {"server_quorum": "server", "post_op_delay": 4}),
     ("— server_quorum server, eager_lock off", {"server_quorum": "server", "eager_lock": False}),
     ("— server_quorum server, no window", {"server_quorum": "server", **NO_WINDOW}),
     ("arbiter, max_faults 3", {"max_faults": 3}),

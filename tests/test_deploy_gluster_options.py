@@ -76,6 +76,27 @@ def test_group_notes_say_what_the_model_does_not_check(star_text):
     assert any("choose-local off" in n for n in notes)
 
 
+def test_notes_name_the_code_the_transaction_follows_and_the_unmodelled_virt_options(star_text):
+    """extras/group-virt.example also sets cluster.locking-scheme=granular (afr.c sets priv->granular_locks,
+    read nowhere else in xlators/cluster/afr/src at 595745f8) and cluster.data-self-heal-algorithm=full
+    (afr-self-heal-data.c copies block by block, afr_selfheal_data_block): the plan says so. A version
+    below 3.13 selects EROFS, but the transaction is master's __afr_eager_lock_handle: the plan says so."""
+    notes = next(m for m in plan(loads(with_volume(star_text, 'group = "virt"'))).models
+                 if m.model == "gluster_arbiter").notes
+    assert any("locking-scheme granular" in n and "data-self-heal-algorithm full" in n for n in notes)
+    assert any("follows GlusterFS master" in n for n in notes)
+    plain = next(m for m in plan(loads(star_text)).models if m.model == "gluster_arbiter").notes
+    assert not any("locking-scheme" in n for n in plain)
+
+
+@pytest.mark.parametrize("secs, want", [(0, 0), (1, 1), (3, 3), (4, 4), (3600, 10)])
+def test_post_op_delay_keeps_its_relation_to_the_reconnect_interval(star_text, secs, want):
+    """cluster.post-op-delay-secs is compared with rpc_clnt_handle_disconnect's 3 s reconnect interval
+    (rpc/rpc-lib/src/rpc-clnt.c), so the mapping keeps the seconds (capped at the parameter's 10)."""
+    params, _ = params_of(with_volume(star_text, "", f'"cluster.post-op-delay-secs" = {secs}'))
+    assert params["post_op_delay"] == want
+
+
 def test_storage_loss_allows_a_stalled_link_loss_but_a_host_crash_does_not():
     """A link may come back within network.ping-timeout (a network blip); a rebooting host cannot."""
     p = plan(load(VIRT), fail=["ovirt1:storage-loss"])

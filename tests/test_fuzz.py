@@ -63,7 +63,7 @@ KNOWN = [
     ("models/fencing.py", ["power_management=none"], "no_dual_running_vm", "ha_restart", ["hang", "manual_confirm"]),
     ("models/hosted_engine.py", ["sanlock_lease=false"], "no_dual_engine", "engine_start__start_vm", []),
     ("models/gluster_arbiter.py", ["replica=2", "arbiter=false", "quorum_type=none"], "no_split_brain",
-     "post_op", ["link_loss", "link_loss"]),
+     "post_op", ["link_loss", "op_error"]),  # a write failed on brick0 and brick1 unreachable to client 1
 ]
 
 

@@ -104,13 +104,13 @@ def test_arbiter_writable_after_one_node_failure(spec, crash_brick, states):
 def test_arbiter_writable_after_any_single_fault(spec):
     """Not only a node: any one fault of any kind (link loss, client crash, op error, lost post-op)."""
     res, stats = live(node_failure(spec, {}, kinds=None))
-    assert stats.complete and stats.states == 1433
+    assert stats.complete and stats.states == 1457
     assert res.verdict == "holds" and res.extra["recovery_ticks"] == 12
 
 
 def test_arbiter_four_writes_any_single_fault(spec):
     res, stats = live(node_failure(spec, {"writes": 4}, kinds=None))
-    assert stats.complete and stats.states == 19507
+    assert stats.complete and stats.states == 19699
     assert res.verdict == "holds" and res.extra["recovery_ticks"] == 25
     assert labels(res)[-1] == "ack(w=write3)"
 

@@ -239,8 +239,9 @@ def gluster_params(d: Deployment, vol: Volume) -> tuple[dict[str, Any], dict[str
         "quorum_loss": "erofs" if version_before(version, (3, 13)) else "enotconn",
         "full_lock": o["cluster.full-lock"],
         "clients": d.tables["check"]["gluster_clients"], "writes": d.tables["check"]["gluster_writes"],
-        # untimed: only "a delay" or "none"; any ping-timeout (0 = never give up) lets a phase stall
-        "eager_lock": o["cluster.eager-lock"], "post_op_delay": 1 if o["cluster.post-op-delay-secs"] > 0 else 0,
+        # the delay matters only as none / at most / above the 3 s reconnect interval (rpc_clnt_handle_disconnect);
+        # any ping-timeout (0 = never give up) lets a phase stall
+        "eager_lock": o["cluster.eager-lock"], "post_op_delay": min(o["cluster.post-op-delay-secs"], 10),
         "ping_stall": True,
     }
     v = f"volumes[{vol.name}]"
@@ -291,6 +292,14 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
     if params["quorum_loss"] == "erofs":
         mp.notes.append(f"GlusterFS {d.tables['gluster']['version']} (< 3.13): without client quorum the volume "
                         "turns read-only (EROFS)")
+        mp.notes.append("the write transaction (eager-lock handover, delayed post-op) follows GlusterFS master "
+                        "(595745f8: __afr_eager_lock_handle, introduced by c0c0115bf9 in January 2018, after 3.12.0); "
+                        "the version selects only the quorum-loss behaviour")
+    if vol.group == "virt":
+        mp.notes.append("the virt group's cluster.locking-scheme granular is not modelled (at 595745f8 AFR sets "
+                        "priv->granular_locks and reads it nowhere); cluster.data-self-heal-algorithm full: the "
+                        "model's heal copies the whole file in one atomic step (upstream copies block by block "
+                        "under range locks, writes may interleave; docs/models/gluster.md, \"Abstractions\")")
     sets = vol.sets
     hyper_names = {h.name for h in d.hypervisors}
     for si, rs in enumerate(sets):

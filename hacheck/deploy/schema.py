@@ -159,7 +159,7 @@ VOLUME_OPTIONS = Table("volumes[].options", (
     Key("cluster.eager-lock", "bool", True, "a client keeps its lock and defers the post-op of a write to let its next "
         "write inherit both (upstream default on)", upstream="cluster.eager-lock"),
     Key("cluster.post-op-delay-secs", "int", 1, "seconds the post-op of a write waits with eager-lock (0: none); the "
-        "untimed model only tells 0 from more", low=0, high=3600, upstream="cluster.post-op-delay-secs"),
+        "model compares it with the 3 s reconnect interval (values above 10 count as 10)", low=0, high=3600, upstream="cluster.post-op-delay-secs"),
     Key("network.ping-timeout", "int", 42, "seconds a client waits on an unresponsive brick before it disconnects "
         "(0: never); while it waits, another brick may restart unnoticed", low=0, high=1013,
         upstream="network.ping-timeout"),
