@@ -512,7 +512,10 @@ def build(p: Params) -> Model:
     def lose_storage(h):
         """The host loses the storage domain: no metadata I/O, no lease renewal; qemu pauses on EIO
         and libvirt releases its lease (qemuProcessHandleIOError -> virDomainLockProcessPause), a
-        release that cannot reach the disk: the disk keeps naming h until h's host id is dead."""
+        release that cannot reach the disk: the disk keeps naming h until h's host id is dead.
+        Abstraction: the pause is immediate here; upstream it waits for a failing guest I/O, and a
+        guest without one is killed by sanlock after 80 s (models/fencing.py keeps that race:
+        vm_eio_pause). No verdict depends on the order (docs, "What is abstracted")."""
         u = {storage[h]: False, vm[h]: ite(vm_running(vm[h]), "paused", vm[h])}
         if p.sanlock_lease:
             u[lease] = owner_after_release(lease, h, False)
@@ -520,8 +523,9 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, env=True)
     def regain_storage(h):
-        """Storage comes back: renewals resume; sanlock writes the release it could not write
-        (resource_thread_release); a paused VM resumes only if libvirt re-acquires the lease
+        """Storage comes back: renewals resume; the lease h's VM no longer holds counts as free
+        (owner_after_storage_back: paxos_lease_acquire's generation check or "already local", not a
+        delayed release write); a paused VM resumes only if libvirt re-acquires the lease
         (virDomainLockProcessResume): if another host took it meanwhile, the VM stays paused."""
         resumed = ite(pen[h].has("network"), V("up_bad"), V("up_good"))
         u = {storage[h]: True, renew[h]: 0}
