@@ -521,7 +521,9 @@ def build(p: Params) -> Model:
         release that cannot reach the disk: the disk keeps naming h until h's host id is dead.
         Abstraction: the pause is immediate here; upstream it waits for a failing guest I/O, and a
         guest without one is killed by sanlock after 80 s (models/fencing.py keeps that race:
-        vm_eio_pause). No verdict depends on the order (docs, "What is abstracted")."""
+        vm_eio_pause). No verdict depends on the order (docs, "What is abstracted"). Also abstracted:
+        the agent freezes here; upstream _monitoring_loop ends on StorageDisconnectedError, the agent
+        exits and systemd restarts it (docs, "Storage loss")."""
         u = {storage[h]: False, vm[h]: ite(vm_running(vm[h]), "paused", vm[h])}
         if p.sanlock_lease:
             u[lease] = owner_after_release(lease, h, False)
