@@ -43,9 +43,14 @@ STATES = (
     "EngineStop", "EngineForceStop", "EngineUnexpectedlyDown", "GlobalMaintenance", "LocalMaintenance",
     "StartState",
 )
-# check_timeout (agent/state_decorators.py) starts a state's clock on its first consume that stays in
-# the state, one cycle after entry, and fires on start + T < now: on the (T/10 + 2)-th cycle after entry
-CHECK_TIMEOUT_LAG = 2
+# check_timeout (agent/state_decorators.py) starts a state's clock (state_data.time: int of the
+# cycle's collect_finish) on its first consume that stays in the state, one cycle after a waiting
+# entry, and fires on start + T < now. A cycle lasts LOOP_DELAY + d: _monitoring_loop's sleep only
+# subtracts loop_start..loop_stop, and refresh + consume run before loop_start. With d > 0 (T*d >= 1 s:
+# 34 ms for 300 s) the timer fires on the (T/10 + 1)-th cycle after a waiting entry; T/10 + 2 is the
+# d -> 0 limit. After a NOWAIT entry (ReinitializeFSM/EngineDown -> EngineStarting with the VM up)
+# the clock starts in the entry's own tick, one cycle earlier: not distinguished here (see the docs).
+CHECK_TIMEOUT_LAG = 1
 # Local engine VM as vdsm reports it. "down_unexpected" is vdsm's DOWN with an unexpected exit
 # reason (crash, sanlock kill); the agent consumes it on its next cycle (it becomes "down").
 VM_STATES = ("down", "down_unexpected", "starting", "up_good", "up_bad", "paused")
@@ -86,7 +91,7 @@ class Params:
     vm_boot_ticks: int = param(
         1, low=0, high=120,
         doc="ticks in EngineStarting by which the engine VM has booted (up; good health unless the host lost its "
-            "network). Upstream ~18 = 3 min (ovirt-site FAQ); scaled default. Must stay <= engine_starting_timeout "
+            "network). Upstream ~18 = 3 min (ovirt-site FAQ); scaled default. Must stay < engine_starting_timeout "
             "for the engine to recover; 0: no bound")
     vm_boot_min_ticks: int = param(
         0, low=0, high=120,
@@ -293,7 +298,8 @@ def build(p: Params) -> Model:
             m.action(f"{_snake(src)}__{label}", h=Host, fair="weak")(fn)
 
     def T(h, st):
-        """check_timeout fires: T ticks after the first consume in the state, strictly later."""
+        """check_timeout fires: T ticks after the first consume in the state, strictly later, on
+        cycles of 10 s + d (CHECK_TIMEOUT_LAG)."""
         return tmr[h] >= TIMEOUT[st] + CHECK_TIMEOUT_LAG
 
     NOWAIT = True
@@ -512,7 +518,12 @@ def build(p: Params) -> Model:
     def lose_storage(h):
         """The host loses the storage domain: no metadata I/O, no lease renewal; qemu pauses on EIO
         and libvirt releases its lease (qemuProcessHandleIOError -> virDomainLockProcessPause), a
-        release that cannot reach the disk: the disk keeps naming h until h's host id is dead."""
+        release that cannot reach the disk: the disk keeps naming h until h's host id is dead.
+        Abstraction: the pause is immediate here; upstream it waits for a failing guest I/O, and a
+        guest without one is killed by sanlock after 80 s (models/fencing.py keeps that race:
+        vm_eio_pause). No verdict depends on the order (docs, "What is abstracted"). Also abstracted:
+        the agent freezes here; upstream _monitoring_loop ends on StorageDisconnectedError, the agent
+        exits and systemd restarts it (docs, "Storage loss")."""
         u = {storage[h]: False, vm[h]: ite(vm_running(vm[h]), "paused", vm[h])}
         if p.sanlock_lease:
             u[lease] = owner_after_release(lease, h, False)
@@ -520,8 +531,9 @@ def build(p: Params) -> Model:
 
     @m.action(h=Host, env=True)
     def regain_storage(h):
-        """Storage comes back: renewals resume; sanlock writes the release it could not write
-        (resource_thread_release); a paused VM resumes only if libvirt re-acquires the lease
+        """Storage comes back: renewals resume; the lease h's VM no longer holds counts as free
+        (owner_after_storage_back: paxos_lease_acquire's generation check or "already local", not a
+        delayed release write); a paused VM resumes only if libvirt re-acquires the lease
         (virDomainLockProcessResume): if another host took it meanwhile, the VM stays paused."""
         resumed = ite(pen[h].has("network"), V("up_bad"), V("up_good"))
         u = {storage[h]: True, renew[h]: 0}

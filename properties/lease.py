@@ -15,9 +15,12 @@ What upstream does (sanlock at nirs/sanlock, libvirt at libvirt/libvirt):
 - **Release on an I/O-error pause.** When qemu pauses on an I/O error, libvirt releases the VM's
   leases (``qemuProcessHandleIOError`` -> ``virDomainLockProcessPause``, src/qemu/qemu_process.c):
   the paused qemu no longer holds anything, so sanlock will not kill it. The release is an on-disk
-  write (``release_token`` -> ``paxos_lease_release``); a host that lost its storage cannot make it,
-  and sanlock's ``resource_thread_release`` retries it until the storage answers again. Until then
-  the disk still names the old owner.
+  write (``release_token`` -> ``paxos_lease_release``); a host that lost its storage cannot make it.
+  sanlock retries it (``R_THREAD_RELEASE``, ``resource_thread_release``) only after an I/O timeout
+  (``SANLK_AIO_TIMEOUT``), and gives that up once the lockspace is killing pids; the disk still
+  names the old owner. It stops counting once h rejoins the lockspace with a new generation after
+  its host id died (``paxos_lease_acquire``: owner generation mismatch) or, for h itself, at once
+  (``already local``); see ``owner_after_storage_back``.
 - **Resume.** A paused VM resumes only if libvirt re-acquires its lease
   (``qemuProcessStartCPUs`` -> ``virDomainLockProcessResume``); if another host took the lease in
   the meantime the acquire fails and the VM stays paused.
@@ -55,14 +58,25 @@ def owner_after_release(owner: object, h: object, storage_ok: object):
     """The VM on h gives its lease up: it exits, is shut down or powered off, or pauses on an I/O
     error (qemuProcessHandleIOError -> virDomainLockProcessPause). The release is a disk write
     (paxos_lease_release): it reaches the disk only if h reaches the storage. After an I/O error
-    caused by losing it, it does not: the disk keeps naming h until resource_thread_release
-    succeeds (``owner_after_storage_back``) or h's host id is dead (``owner_dead``)."""
+    caused by losing it, it does not: the disk keeps naming h until h is back with its VM not
+    holding the lease (``owner_after_storage_back``, which names the sanlock mechanism) or h's host
+    id is dead (``owner_dead``)."""
     return ite((lift(owner) == h) & storage_ok, None, owner)
 
 
 def owner_after_storage_back(owner: object, h: object, h_holds: object):
-    """resource_thread_release: once h reaches the storage again, a release h made while it could
-    not write (its VM paused or gone, ``h_holds`` false) is written: the lease is free."""
+    """h reaches the storage again and its VM no longer holds the lease (``h_holds`` false): the
+    lease counts as free. Upstream this is not a delayed write of the release: sanlock's
+    ``_release_token`` queues a retry (``R_THREAD_RELEASE``, done by ``resource_thread_release``)
+    only on ``SANLK_AIO_TIMEOUT``, and ``resource_thread_release`` gives up once the lockspace is
+    killing pids (``spi.killing_pids``, after the 80 s renewal failure). What frees the lease is
+    ``paxos_lease_acquire``: after an outage long enough for h's host id to die, h rejoins the
+    lockspace with a new generation, and a leader whose ``owner_generation`` is older than the
+    owner's current one is taken at once by anybody. After a short outage the disk still names the
+    live h with its current generation: h itself re-acquires it ("already local"), a peer gets
+    ``SANLK_ACQUIRE_IDLIVE``. The model folds both into "free once h is back"; the only acquirer
+    that can act before h's host id is dead is h itself (peers wait ``owner_dead``), for whom the
+    two are the same."""
     return ite((lift(owner) == h) & ~lift(h_holds), None, owner)
 
 

@@ -89,13 +89,13 @@ def test_engine_recovers_two_hosts_from_cold_start():
     fired: EngineStop, a shutdown that never completes, EngineStop's timeout, poweroff; then the
     peer starts it."""
     p, stats = live(HE, {}, "engine_recovers")
-    check_worst_case(p, 17)
-    assert stats.states == 41_238
+    check_worst_case(p, 16)
+    assert stats.states == 39_242
     steps = labels(p.trace.steps)
     assert steps.count("lose_storage(h=h2)") == 1 and "engine_starting__timeout(h=h2)" in steps
     assert steps[-1] == "engine_starting__up_good(h=h1)"
     assert "regain_storage(h=h2)" in steps and "engine_stop__timeout(h=h2)" in steps
-    assert len(p.trace.steps) == 56
+    assert len(p.trace.steps) == 53
 
 
 def test_engine_recovers_after_a_host_crash_upstream_timers():
@@ -119,44 +119,47 @@ def test_engine_recovers_after_a_host_crash_upstream_timers():
 def test_engine_recovers_from_steady_state_any_single_fault():
     """The worst single fault from the steady state: the engine's host loses its network, its agent
     stops the VM (EngineUp -> EngineStop), the guest never completes the shutdown and EngineStop's
-    check_timeout (T + 2 ticks after entry) forces the poweroff before the peer may start it."""
+    check_timeout (T + 1 ticks after a waiting entry: cycles of 10 s + d) forces the poweroff before
+    the peer may start it."""
     p, _ = live(HE, STEADY, "engine_recovers")
-    check_worst_case(p, 10)
+    check_worst_case(p, 9)
     assert "lose_network(h=h1)" in labels(p.trace.steps)[:2] and "engine_stop__timeout(h=h1)" in labels(p.trace.steps)
-    assert len(p.trace.steps) == 35
+    assert len(p.trace.steps) == 32
 
 
 def test_engine_recovers_three_hosts_steady_state():
     p, stats = live(HE, {**STEADY, "hosts": 3}, "engine_recovers")
-    check_worst_case(p, 10)
-    assert stats.states == 463_447
+    check_worst_case(p, 9)
+    assert stats.states == 443_611
     assert "lose_network(h=h1)" in labels(p.trace.steps)[:2]
 
 
 @pytest.mark.slow
 def test_engine_recovers_three_hosts_from_cold_start():
-    """3 hosts, defaults: 2,015,551 states without symmetry (liveness needs the full graph), ~20 s;
+    """3 hosts, defaults: 1,940,473 states without symmetry (liveness needs the full graph), ~20 s;
     the same worst case as with 2 hosts (a paused VM that resumes with its lease)."""
     p, stats = live(HE, {"hosts": 3}, "engine_recovers")
-    check_worst_case(p, 17)
-    assert stats.states == 2_015_551
+    check_worst_case(p, 16)
+    assert stats.states == 1_940_473
 
 
 # -- when it does not ---------------------------------------------------------------------------
 
 def test_boot_slower_than_the_starting_timeout_restarts_forever():
     """If the engine VM may need more than engine_starting_timeout ticks to boot, EngineStarting's
-    check_timeout (agent/state_decorators.py: clock started one cycle after entry, fires on
-    start + T < now, i.e. T + 2 ticks after entry) can fire first every time: EngineStop, shut
-    down, start again elsewhere, forever (a fair lasso, no fault needed). With the default
-    engine_starting_timeout 3, a boot of up to 3 ticks recovers and 4 does not."""
-    p, _ = live(HE, {**QUIET, "vm_boot_ticks": 3}, "engine_recovers")
+    check_timeout (agent/state_decorators.py: clock started one cycle after a waiting entry, fires
+    on start + T < now; _monitoring_loop's cycles last 10 s + d, so T + 1 ticks after entry) can
+    fire first every time: check_timeout looks at the clock before the state sees the booted VM.
+    EngineStop, shut down, start again elsewhere, forever (a fair lasso, no fault needed). With the
+    default engine_starting_timeout 3, a boot of up to 2 ticks recovers and 3 does not (the VM may
+    come up after the agent's cycle in the third tick; the fourth cycle times out first)."""
+    p, _ = live(HE, {**QUIET, "vm_boot_ticks": 2}, "engine_recovers")
     assert p.verdict == HOLDS
-    p, _ = live(HE, {**QUIET, "vm_boot_ticks": 4}, "engine_recovers")
+    p, _ = live(HE, {**QUIET, "vm_boot_ticks": 3}, "engine_recovers")
     assert p.verdict == VIOLATED and p.method == "fair-lasso"
     t = p.trace
-    assert (t.loop, len(t.steps)) == (2, 49)
-    replay(build_model(HE, {**QUIET, "vm_boot_ticks": 4}), t)  # a real lasso, loop included
+    assert (t.loop, len(t.steps)) == (2, 43)
+    replay(build_model(HE, {**QUIET, "vm_boot_ticks": 3}), t)  # a real lasso, loop included
     loop = labels(t.steps[t.loop:])
     assert "engine_starting__timeout(h=h1)" in loop and "engine_starting__timeout(h=h2)" in loop
     assert "vm_boot(h=h1)" in loop and not any(s.startswith("engine_starting__up_good") for s in loop)
@@ -256,9 +259,9 @@ def hacheck(*args):
 def test_cli_prints_the_worst_case_and_the_lasso(tmp_path):
     r = hacheck("check", "models/hosted_engine.py", "--property", "engine_recovers", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
-    assert "engine_recovers  leads_to  holds (exhaustive under fairness, 41,238 states)  " \
-           "[worst-case recovery 17 ticks = 170 s, best case 1 ticks = 10 s]" in r.stdout
-    assert "Worst case (56 steps):" in r.stdout and "FAULT lose_storage(h=h2)" in r.stdout
+    assert "engine_recovers  leads_to  holds (exhaustive under fairness, 39,242 states)  " \
+           "[worst-case recovery 16 ticks = 160 s, best case 1 ticks = 10 s]" in r.stdout
+    assert "Worst case (53 steps):" in r.stdout and "FAULT lose_storage(h=h2)" in r.stdout
     assert (tmp_path / "hosted_engine.engine_recovers.worst-case.itf.json").exists()
     r = hacheck("check", "models/standalone_engine.py", "--property", "engine_recovers", "--out", str(tmp_path))
     assert r.returncode == 1, r.stderr
@@ -310,4 +313,4 @@ def test_best_case_needs_no_repair():
     an environment step) right after the failure does not make it 0."""
     p, _ = live(HE, {**UPSTREAM, **STEADY, "maintenance_steps": 0, "vm_boot_min_ticks": 18}, "engine_recovers",
                 ["lose_network"])
-    assert p.verdict == HOLDS and p.extra["recovery_interval"] == [19, 54]
+    assert p.verdict == HOLDS and p.extra["recovery_interval"] == [19, 53]
