@@ -81,6 +81,10 @@ def test_out_of_memory_while_importing_is_exit_2_naming_the_phase(tmp_path):
     safety-only check no longer imports scipy, 150 MB now gets past numpy: see the known gaps in
     docs/ci.md.)"""
     r = run("check", str(TUTORIAL), "-q", "--out", str(tmp_path), preexec_fn=_limit(60), timeout=600)
+    if r.returncode == 1 and "OpenBLAS error: Memory allocation" in r.stderr:
+        # the known gap of docs/ci.md: with some numpy builds (Python 3.12's wheel here) OpenBLAS
+        # allocates its buffers at import and exits 1 itself before hacheck gets control
+        pytest.xfail("known gap (docs/ci.md): OpenBLAS exits 1 at import under this memory limit")
     one_line_error(r, 2, "out of memory", " while ")
 
 
