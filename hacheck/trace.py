@@ -92,6 +92,17 @@ class Trace:
         return {k: v for k, v in now.items() if before.get(k) != v}
 
 
+def fmt_value(v: Any) -> str:
+    """A state value as the drawings and the HTML report show it: true/false, none, {a, b}."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "none"
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return "{" + ", ".join(str(x) for x in v) + "}"
+    return str(v)
+
+
 def flatten(state: dict[str, Any]) -> dict[str, Any]:
     """``{"up": {"r1": True}}`` -> ``{"up[r1]": True}``; sets stay whole."""
     out: dict[str, Any] = {}

@@ -16,7 +16,7 @@ from typing import Any
 import graphviz
 
 from ..lang.errors import HacheckError
-from ..trace import Trace, flatten
+from ..trace import Trace, flatten, fmt_value
 from .fold import folds
 
 MAX_ROWS = 40  # changed fields shown per state
@@ -25,14 +25,7 @@ MAX_CELL = 48  # characters of a value or field name in a box
 WRAP = 90  # characters per line of the legend and notes
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if v is None:
-        return "none"
-    if isinstance(v, (list, tuple, set, frozenset)):
-        return "{" + ", ".join(str(x) for x in v) + "}"
-    return str(v)
+_fmt = fmt_value
 
 
 def _clip(text: str, n: int = MAX_CELL) -> str:

@@ -18,18 +18,11 @@ from .. import __version__
 from ..lang.errors import BadInput, HacheckError
 from ..render.fold import folds
 from ..render.lanes import SHARED, lane_of_key, lanes_of_step
-from ..trace import Trace, flatten, read_itf
+from ..trace import Trace, flatten, fmt_value, read_itf
 
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if v is None:
-        return "none"
-    if isinstance(v, (list, tuple, set, frozenset)):
-        return "{" + ", ".join(str(x) for x in v) + "}"
-    return str(v)
+_fmt = fmt_value
 
 
 def _esc(text: Any) -> str:
