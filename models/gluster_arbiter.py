@@ -61,7 +61,9 @@ class Params:
     max_faults: int = param(2, low=0, high=6, doc="faults allowed (crash, link loss, client crash, op error, post-op lost)")
     crash_brick: int = param(-1, low=-1, high=2, doc="brick_crash strikes only this brick index (-1: any brick); "
                              "with --faults brick_crash and max_faults=1 it names the node that is lost")
-    full_lock: bool = param(True, doc="rule (i): data transactions lock the whole file (off = disjoint range locks)")
+    full_lock: bool = param(True, doc="rule (i): data transactions lock the whole file (off = disjoint range locks; "
+                            "upstream takes range locks only without arbiter and with eager-lock and cluster.full-lock "
+                            "off, afr_set_transaction_flock: otherwise off is an ablation)")
     arbiter_veto: bool = param(True, doc="rule (ii): afr_txn_arbitrate_fop fails a write leaving the arbiter the only source")
     write_subvol_check: bool = param(True, doc="rule (iii): afr_is_write_subvol_valid, a readable brick must not have failed")
     in_flight_check: bool = param(True, doc="rule (iv): in-flight split-brain check, skip the post-op blame when the only readable brick failed")
@@ -133,6 +135,14 @@ def build(p: Params) -> Model:
     if p.full_lock:
         owner = m.var("owner", Map(Brick, Elem(Write, optional=True)), init=None,
                       doc="write holding the full-file inodelk on each brick")
+    else:
+        # range locks: writes do not exclude each other, but each lock is still the client's and is
+        # dropped by the brick when the client disconnects (pl_client_disconnect_cbk ->
+        # pl_inodelk_client_cleanup in xlators/features/locks/src, whatever the range), and no
+        # transaction takes it again on reconnect (AFR's lock healing, afr_lock_heal, is only for
+        # the application's mandatory-mode posix locks of afr_lk, not for transaction inodelks)
+        held = m.var("held", Map(Write, Set(Brick)), init=set(),
+                     doc="bricks on which the write still holds its range inodelk (range locks only)")
     phase_t = Enum(*PHASES)
     phase = m.var("phase", Map(Write, phase_t), init="idle", doc="transaction phase of each write")
     lk = m.var("locked", Map(Write, Set(Brick)), init=set(), doc="bricks locked (= pre_op[] upstream)")
@@ -187,7 +197,19 @@ def build(p: Params) -> Model:
         return ~or_(*(lk[w].has(b) & fl[w].has(b) for b in bricks))
 
     def clear(w):
-        return {lk[w]: set(), fl[w]: set(), rd[w]: set(), gone[w]: set(), bad[w]: False}
+        upd = {lk[w]: set(), fl[w]: set(), rd[w]: set(), gone[w]: set(), bad[w]: False}
+        if not p.full_lock:
+            upd[held[w]] = set()
+        return upd
+
+    def drop_range_locks(writes, lost):
+        """Range locks: bricks ``lost`` ({brick: Bool expr}) drop the inodelks of ``writes``. A brick's
+        disconnect cleanup (server_connection_cleanup -> gf_client_disconnect -> pl_client_disconnect_cbk
+        -> pl_inodelk_client_cleanup) releases every inodelk of the client, whatever its range, exactly
+        as ``owner`` loses a full-file lock; a crashed brick loses them with its memory."""
+        if p.full_lock:
+            return {}
+        return {held[w].entries[b]: held[w].has(b) & ~lost[b] for w in writes for b in bricks}
 
     delay_on = p.eager_lock and p.post_op_delay > 0
     # rpc_clnt_handle_disconnect (rpc/rpc-lib/src/rpc-clnt.c) only arms a reconnect timer of 3 s; the
@@ -256,7 +278,8 @@ def build(p: Params) -> Model:
     # ---- client steps -----------------------------------------------------------------------
     @m.action(w=Write, fair="weak")
     def lock(w):
-        """Lock (afr_lock, full-file inodelk): lock every connected brick; afr_has_fop_quorum on them."""
+        """Lock (afr_lock; afr_set_transaction_flock: full-file inodelk, or the write's range with
+        full_lock off): lock every connected brick; afr_has_fop_quorum on them."""
         c = owner_of(w)
         tgt = {b: avail(c, b) for b in bricks}
         free = and_(*(owner[b].is_none() | ~tgt[b] for b in bricks)) if p.full_lock else TRUE
@@ -266,6 +289,8 @@ def build(p: Params) -> Model:
             upd[fl[w].entries[b]] = ~tgt[b]
             if p.full_lock:
                 upd[owner[b]] = ite(tgt[b], w, owner[b])
+            else:
+                upd[held[w].entries[b]] = tgt[b]
         return (phase[w] == "idle") & free & or_(*tgt.values()) & has_quorum(tgt), upd
 
     @m.action(w=Write, fair="weak")
@@ -353,7 +378,7 @@ def build(p: Params) -> Model:
             if p.full_lock:
                 intact = and_(*(~lk[v].has(b) | (owner[b] == v) for b in bricks))
             else:
-                intact = and_(*(~lk[v].has(b) | avail(c, b) for b in bricks))
+                intact = and_(*(~lk[v].has(b) | held[v].has(b) for b in bricks))
             # a disconnect during the delay bumped priv->event_generation: no handover
             intact = intact & ~or_(*(gone[v].has(b) for b in bricks))
             upd = {phase[v]: "done", **clear(v), phase[w]: "preop", bad[w]: False}
@@ -364,6 +389,8 @@ def build(p: Params) -> Model:
                     upd[rd[w].entries[b]] = rd[v].has(b)
                 if p.full_lock:
                     upd[owner[b]] = ite(owner[b] == v, w, owner[b])
+                else:
+                    upd[held[w].entries[b]] = held[v].has(b)
             return (phase[w] == "idle") & delayed(v) & acked[v] & intact, upd
 
     @m.action(w=Write, fair="weak")
@@ -464,10 +491,14 @@ def build(p: Params) -> Model:
         return src, dsrc
 
     src, dsrc = heal_sources()
+    # __afr_selfheal_data (afr-self-heal-data.c) first takes the full-file inodelk (offset 0, length 0)
+    # in the AFR domain on every brick (afr_selfheal_inodelk, afr-self-heal-common.c) and gives up
+    # unless all of them are locked: any transaction inodelk still held on a brick, full-file or range,
+    # overlaps it and blocks the heal; one the brick dropped on a disconnect does not
     if p.full_lock:
         heal_free = and_(*(owner[b].is_none() for b in bricks))
     else:
-        heal_free = and_(*(~active(w) for w in Write))
+        heal_free = and_(*(~held[w].has(b) for w in Write for b in bricks))
     heal_possible = and_(*(eff(b) for b in bricks)) & heal_free
     needs_heal = or_(*(blame[i].has(k) for i in bricks for k in bricks if i != k)) | \
         or_(*(dirty[b] > 0 for b in bricks))
@@ -502,6 +533,8 @@ def build(p: Params) -> Model:
         if p.full_lock:
             for x in bricks:
                 upd[owner[x]] = None if x == b else ite(after, owner[x], None)
+        else:
+            upd.update(drop_range_locks(list(Write), down))  # b, and the bricks glusterd stops
         upd.update(enotconn(list(Write), down, stall))
         return up[b] & (stall_possible(list(Write), down) if stall else TRUE), upd
 
@@ -530,6 +563,7 @@ def build(p: Params) -> Model:
         if p.full_lock and mine:
             upd[owner[b]] = ite(or_(*(owner[b] == w for w in mine)), None, owner[b])
         down = {x: TRUE if x == b else FALSE for x in bricks}
+        upd.update(drop_range_locks(mine, down))
         upd.update(enotconn(mine, down, stall))
         return reach[c][b] & (stall_possible(mine, down) if stall else TRUE), upd
 

@@ -36,7 +36,9 @@ CASES = [
     ("— ping_stall off", {"ping_stall": False}),
     ("— eager_lock off, ping_stall off", NO_WINDOW),
     ("— heal_choice any", {"heal_choice": "any"}),
-    ("— full_lock off", {"full_lock": False}),
+    # an ablation of rule (i): upstream locks the whole file on an arbiter volume whatever cluster.full-lock
+    # says (afr_set_transaction_flock); the replica 3 row below is the setting that gives range locks
+    ("— full_lock off (ablation: upstream locks the whole file with an arbiter)", {"full_lock": False}),
     ("— arbiter_veto off", {"arbiter_veto": False}),
     ("— write_subvol_check off", {"write_subvol_check": False}),
     ("— in_flight_check off", {"in_flight_check": False}),
@@ -55,6 +57,7 @@ CASES = [
     ("arbiter, 1 client, 3 writes (eager-lock handover)", {"clients": 1, "writes": 3}),
     ("— eager_lock off", {"clients": 1, "writes": 3, "eager_lock": False}),
     ("replica 3, auto, all rules", {"arbiter": False}),
+    ("— range locks (full_lock off, eager_lock off)", {"arbiter": False, "full_lock": False, "eager_lock": False}),
     ("replica 3, max_faults 3", {"arbiter": False, "max_faults": 3}),
     ("— heal_choice any", {"arbiter": False, "max_faults": 3, "heal_choice": "any"}),
     ("— no window", {"arbiter": False, "max_faults": 3, **NO_WINDOW}),

@@ -250,9 +250,58 @@ def test_rule_off_split_brain(spec, switch, length, must):
 
 
 def test_full_lock_off_runs_writes_in_parallel(spec):
+    """The rule (i) ablation on the arbiter defaults (upstream locks the whole file there,
+    afr_set_transaction_flock): writes of two clients overlap in the split-brain trace."""
     res, _ = run(spec, {"full_lock": False}, "no_split_brain")
     lab = labels(res["no_split_brain"])
     assert lab.index("lock(w=write0)") < lab.index("post_op(w=write1)")  # write0 locked while write1 in flight
+
+
+# the configuration in which upstream takes range locks: afr_set_transaction_flock (afr-transaction.c)
+# locks the whole file for a data transaction when the volume has an arbiter, eager-lock is on for the
+# transaction, or cluster.full-lock is on; only replica 2/3 without arbiter, eager-lock off, full-lock off
+# lock [offset, offset + length) of the write
+RANGE = {"arbiter": False, "eager_lock": False, "full_lock": False, "max_faults": 3}
+RANGE_WRITE0 = ["lock(w=write0)", "pre_op(w=write0)"]
+ALL_LINKS_LOST = [f"link_loss(c=client0, b=brick{i})" for i in range(3)]
+
+
+@pytest.mark.parametrize("full_lock", [False, True])
+def test_range_locks_let_writes_of_two_clients_overlap(spec, full_lock):
+    """Where upstream takes range locks (no arbiter, eager-lock and cluster.full-lock off:
+    afr_set_transaction_flock locks [offset, offset + length)), the locks xlator grants inodelks whose
+    ranges do not overlap (xlators/features/locks/src/inodelk.c __inodelk_grantable ->
+    inodelk_conflict -> inodelk_overlap): the model's writes have disjoint ranges, so write1 locks
+    while write0 holds its lock. With the full-file lock it waits."""
+    m = build_model(spec, {**RANGE, "full_lock": full_lock})
+    s = replay(m, ["lock(w=write0)"])
+    can = any(m.instances[i].label == "lock(w=write1)" for i, _ in successors(m, s))
+    assert can is (not full_lock)
+
+
+@pytest.mark.parametrize("full_lock", [False, True])
+def test_lost_locks_do_not_block_heal(spec, full_lock):
+    """A write whose client lost its link to every brick holds no inodelk anywhere, range or full-file:
+    on a client disconnect the brick releases all of the client's inodelks, whatever their range
+    (xlators/protocol/server/src/server.c server_rpc_notify DISCONNECT -> server_connection_cleanup ->
+    gf_client_disconnect -> xlators/features/locks/src/posix.c pl_client_disconnect_cbk ->
+    inodelk.c pl_inodelk_client_cleanup). So the self-heal, which needs the full-file inodelk on every
+    brick (afr-self-heal-data.c __afr_selfheal_data -> afr-self-heal-common.c afr_selfheal_inodelk),
+    is not blocked by the still in-flight write, in range-lock mode as with full locks. Reconnecting
+    does not give the lock back: no transaction re-acquires its inodelk (AFR's lock healing,
+    afr-common.c afr_lock_heal / __afr_mark_pending_lk_heal, covers only the mandatory-mode posix
+    locks of afr_lk). While one brick still holds the write's lock, the heal waits."""
+    m = build_model(spec, {**RANGE, "full_lock": full_lock})
+    one_left = replay(m, RANGE_WRITE0 + ALL_LINKS_LOST[:2])
+    assert heals(m, one_left) == []  # brick2 still holds write0's lock
+    state = replay(m, RANGE_WRITE0 + ALL_LINKS_LOST)
+    v = m.decode(state)
+    assert v["phase"]["write0"] == "preop"  # still in flight: the op was sent, its replies are ENOTCONN
+    assert heals(m, state)
+    back = replay(m, RANGE_WRITE0 + ALL_LINKS_LOST + [f"link_repair(c=client0, b=brick{i})" for i in range(3)])
+    assert heals(m, back)  # the client reconnected; its transaction did not lock again
+    if not full_lock:
+        assert v["held"]["write0"] == [] and m.decode(one_left)["held"]["write0"] == ["brick2"]
 
 
 @pytest.mark.parametrize("switch", ["write_subvol_check", "heal_accused_quorum"])
