@@ -237,7 +237,7 @@ def gluster_params(d: Deployment, vol: Volume) -> tuple[dict[str, Any], dict[str
         "quorum_count": o["cluster.quorum-count"], "server_quorum": o["cluster.server-quorum-type"],
         "server_quorum_ratio": d.tables["gluster"]["cluster.server-quorum-ratio"],
         "quorum_loss": "erofs" if version_before(version, (3, 13)) else "enotconn",
-        "full_lock": o["cluster.full-lock"],
+        "full_lock": whole_file_data_lock(vol),
         "clients": d.tables["check"]["gluster_clients"], "writes": d.tables["check"]["gluster_writes"],
         # the delay matters only as none / at most / above the 3 s reconnect interval (rpc_clnt_handle_disconnect);
         # any ping-timeout (0 = never give up) lets a phase stall
@@ -260,6 +260,15 @@ def gluster_params(d: Deployment, vol: Volume) -> tuple[dict[str, Any], dict[str
         if k in opt_param:
             sources[opt_param[k]] = [f"{v}.group"]
     return params, sources
+
+
+def whole_file_data_lock(vol: Volume) -> bool:
+    """Whether a data transaction locks the whole file: afr_set_transaction_flock (afr-transaction.c,
+    called from afr_lock after __afr_eager_lock_handle has set transaction.eager_lock_on) takes the
+    full-file inodelk when the volume has an arbiter, eager-lock is on, or cluster.full-lock is on.
+    Range locks (the model's ``full_lock=false``) need all three off."""
+    o = vol.options
+    return bool(o["cluster.full-lock"] or vol.arbiter or o["cluster.eager-lock"])
 
 
 def version_before(text: str, ref: tuple[int, ...]) -> bool:
@@ -295,6 +304,10 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
         mp.notes.append("the write transaction (eager-lock handover, delayed post-op) follows GlusterFS master "
                         "(595745f8: __afr_eager_lock_handle, introduced by c0c0115bf9 in January 2018, after 3.12.0); "
                         "the version selects only the quorum-loss behaviour")
+    if not o["cluster.full-lock"] and params["full_lock"]:
+        why = "the volume has an arbiter" if vol.arbiter else "cluster.eager-lock is on"
+        mp.notes.append(f"cluster.full-lock off changes nothing here: {why}, so data transactions still lock the "
+                        "whole file (afr_set_transaction_flock)")
     if vol.group == "virt":
         mp.notes.append("the virt group's cluster.locking-scheme granular is not modelled (at 595745f8 AFR sets "
                         "priv->granular_locks and reads it nowhere); cluster.data-self-heal-algorithm full: the "
