@@ -126,8 +126,8 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("-q", "--quiet", action="store_true", help="no progress line, no traces on stdout")
     c.add_argument("--stats", action="store_true", help="also print where the time went: import, load, build, compile, "
                    "symmetry, search, properties, traces (always in the JSON report)")
-    c.add_argument("--no-cache", action="store_true", help="neither read nor write the start-up cache (compiled actions, "
-                   "symmetry proofs; see docs/design.md)")
+    c.add_argument("--no-cache", action="store_true", help="read and write no cache in this run (as HACHECK_CACHE_DIR=off): "
+                   "the start-up cache of compiled actions and symmetry proofs, and a deployment's verdicts")
 
     ls = sub.add_parser("list", help="show a model's sorts, variables, actions, parameters and properties")
     ls.add_argument("path", help="a shipped model's name or a model file")
@@ -248,10 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     _START["used"] = True
     argv = list(sys.argv[1:] if argv is None else argv)
     args = make_parser().parse_args(argv)
-    from . import diskcache
-
-    diskcache.set_enabled(not getattr(args, "no_cache", False))
     debug = bool(getattr(args, "debug", False))
+    saved_cache_env = os.environ.get("HACHECK_CACHE_DIR")
+    if getattr(args, "no_cache", False):  # as HACHECK_CACHE_DIR=off, for this command and its worker processes
+        os.environ["HACHECK_CACHE_DIR"] = "off"
     try:
         if getattr(args, "json", None) == "-":  # --json -: the report alone on stdout, the text on stderr
             import contextlib
@@ -288,6 +288,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                          f"{type(e).__name__}: {str(e)[:200]}\n"
                          f"  the full traceback is in {where or '(could not be written)'}; please report it\n")
         return EXIT_INTERNAL
+    finally:
+        if saved_cache_env is None:
+            os.environ.pop("HACHECK_CACHE_DIR", None)
+        else:
+            os.environ["HACHECK_CACHE_DIR"] = saved_cache_env
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ Two caches use this module: the verdicts of deployment checks (:mod:`hacheck.dep
 ``.hacheck-cache/``) and the start-up caches of ``hacheck check`` (compiled action code and symmetry
 proofs, :mod:`hacheck.explicit.codecache`). The start-up caches live in ``$HACHECK_CACHE_DIR`` when it
 is set, else in ``$XDG_CACHE_HOME/hacheck`` (``~/.cache/hacheck``). ``HACHECK_CACHE_DIR=off`` turns
-every cache off; ``hacheck check --no-cache`` turns the start-up caches off for one run.
+every cache off, and so does ``hacheck check --no-cache`` for one run.
 
 A blob is written to a temporary name and renamed into place (atomic on POSIX), and it carries the
 SHA-256 of its payload: a truncated, overwritten or foreign file is a miss, never a wrong answer,
@@ -22,13 +22,7 @@ OFF_WORDS = ("off", "0", "none", "no")
 MAGIC = b"HACHECK-BLOB-1\n"
 MAX_ENTRIES = 400  # per kind; beyond it the least recently used entries are removed
 _PKG = Path(__file__).resolve().parent
-_disabled: list[bool] = [False]  # --no-cache for this run
 _pkg_digest: list[str] = []
-
-
-def set_enabled(on: bool) -> None:
-    """``hacheck check --no-cache``: no start-up cache is read or written in this process."""
-    _disabled[0] = not on
 
 
 def env_disabled() -> bool:
@@ -37,7 +31,7 @@ def env_disabled() -> bool:
 
 def startup_root() -> Path | None:
     """Where the start-up caches live, or None when they are off."""
-    if _disabled[0] or env_disabled():
+    if env_disabled():
         return None
     env = os.environ.get("HACHECK_CACHE_DIR", "").strip()
     if env:

@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hacheck import diskcache
 from hacheck.explicit import codecache
 from hacheck.explicit.compile import compile_model
 from hacheck.explicit.pycompile import compile_python
@@ -49,7 +48,6 @@ def probe(tmp_path: Path, *args: str, cache: Path | str) -> tuple[subprocess.Com
 def cache(tmp_path, monkeypatch):
     folder = tmp_path / "cache"
     monkeypatch.setenv("HACHECK_CACHE_DIR", str(folder))
-    diskcache.set_enabled(True)
     return folder
 
 
@@ -175,14 +173,9 @@ def test_a_well_formed_entry_with_other_functions_is_not_used(cache):
     same_functions(compile_model(bits(3)), got, all_rows(m))
 
 
-def test_no_cache_and_off_and_an_unwritable_folder_compile_as_without_a_cache(cache, monkeypatch, tmp_path):
-    diskcache.set_enabled(False)
-    try:
-        assert compile_model(bits()).cache == "off" and not cache.exists()
-    finally:
-        diskcache.set_enabled(True)
+def test_off_and_an_unwritable_folder_compile_as_without_a_cache(cache, monkeypatch, tmp_path):
     monkeypatch.setenv("HACHECK_CACHE_DIR", "off")
-    assert compile_model(bits()).cache == "off"
+    assert compile_model(bits()).cache == "off" and not cache.exists()
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("")
     monkeypatch.setenv("HACHECK_CACHE_DIR", str(blocked))  # mkdir fails: a miss, nothing raised
@@ -192,7 +185,6 @@ def test_no_cache_and_off_and_an_unwritable_folder_compile_as_without_a_cache(ca
 def test_the_cache_follows_xdg_cache_home(monkeypatch, tmp_path):
     monkeypatch.delenv("HACHECK_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    diskcache.set_enabled(True)
     assert compile_model(bits()).cache == "miss"
     assert len(list((tmp_path / "xdg" / "hacheck" / "compiled").iterdir())) == 1
 
@@ -243,3 +235,15 @@ def test_python_compiler_cache_gives_the_same_functions(cache):
     c = compile_python(bits(3))
     assert [c.successors(s) for s in states] == [a.successors(s) for s in states]
     assert c.guard_reads == a.guard_reads
+
+
+def test_no_cache_holds_for_one_command_only(cache, tmp_path, capsys):
+    """--no-cache is HACHECK_CACHE_DIR=off for the command (and the worker processes it starts); the
+    environment is as it was afterwards, so the next command in the process uses the cache again."""
+    from hacheck.cli import main
+
+    args = ["check", str(TUTORIAL), "--param", "quorum=majority", "-q", "--out", str(tmp_path / "o")]
+    assert main([*args, "--no-cache"]) == 0
+    assert os.environ["HACHECK_CACHE_DIR"] == str(cache) and not cache.exists()
+    assert main(args) == 0
+    assert (cache / "compiled").is_dir()
