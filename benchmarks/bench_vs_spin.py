@@ -17,6 +17,10 @@ holds the table between the markers ``<!-- bench_vs_spin: begin -->`` and ``<!--
     .venv/bin/python benchmarks/bench_vs_spin.py --write-readme   # run every row, rewrite that block (tens of minutes)
     .venv/bin/python benchmarks/bench_vs_spin.py --quick          # small rows only, print the table
     .venv/bin/python benchmarks/bench_vs_spin.py --check-readme   # the README block has this table's format (no run)
+
+``--results FILE`` keeps each measured row (a JSON line) so that an interrupted run resumes where it
+stopped; ``--max-minutes M`` starts no new row after M minutes, and the rows left are written as not
+measured, saying so.
 """
 
 from __future__ import annotations
@@ -158,6 +162,13 @@ def measure(row: Row, reps: int) -> str:
             f"{best_median(d_e2e)} | {max(h_e2e) / max(d_e2e):.2f} | {h_mem:.0f} | {d_mem:.0f} / {b_mem} |")
 
 
+NOT_MEASURED = "not measured in this run (the time limit, --max-minutes, came first)"
+
+
+def not_measured(row: Row) -> str:
+    return f"| {row.name} | {NOT_MEASURED} |"
+
+
 def caveat(reps: int, note: str) -> str:
     load = os.getloadavg()[0]
     return (f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores ({platform.machine()}, load "
@@ -213,7 +224,9 @@ def check_readme(readme: Path = README) -> list[str]:
     got = []
     for line in rows:
         cells = parse_row(line)
-        if cells is None:
+        if cells is None and line.endswith(f" | {NOT_MEASURED} |"):
+            got.append(line[2:-len(f" | {NOT_MEASURED} |")])
+        elif cells is None:
             problems.append(f"row not in the script's format: {line}")
         else:
             got.append(cells[0])
@@ -232,6 +245,8 @@ def main() -> None:
     ap.add_argument("--write-readme", action="store_true", help="run every row and rewrite the README's table")
     ap.add_argument("--note", default="", help="with --write-readme: a word on the machine (e.g. 'shared with 7 other jobs')")
     ap.add_argument("--check-readme", action="store_true", help="only check that the README's block has this table's format")
+    ap.add_argument("--results", metavar="FILE", help="keep each measured row here and reuse it (resume an interrupted run)")
+    ap.add_argument("--max-minutes", type=float, help="start no new row after this many minutes")
     args = ap.parse_args()
     if args.check_readme:
         problems = check_readme()
@@ -247,11 +262,26 @@ def main() -> None:
         rows = [ROWS[int(k) - 1] for k in args.rows.split(",")]
     if args.write_readme and rows != ROWS:
         raise SystemExit("--write-readme runs every row (no --quick, no --rows)")
+    kept = {}
+    if args.results and Path(args.results).exists():
+        for x in Path(args.results).read_text().splitlines():
+            d = json.loads(x)
+            if d["reps"] == args.reps and parse_row(d["line"]):
+                kept[d["name"]] = d["line"]
     print(HEADER)
     print(RULE)
     lines = []
+    t0 = time.monotonic()
     for row in rows:
-        lines.append(measure(row, args.reps))
+        if row.name in kept:
+            lines.append(kept[row.name])
+        elif args.max_minutes is not None and time.monotonic() - t0 > 60 * args.max_minutes:
+            lines.append(not_measured(row))
+        else:
+            lines.append(measure(row, args.reps))
+            if args.results:
+                with open(args.results, "a") as f:
+                    f.write(json.dumps({"name": row.name, "reps": args.reps, "line": lines[-1]}) + "\n")
         print(lines[-1], flush=True)
     print()
     print(caveat(args.reps, args.note))

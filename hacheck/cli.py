@@ -13,18 +13,19 @@ import os
 import sys
 import time
 import traceback
-
-_START = {"at": time.perf_counter(), "used": False}  # the start of hacheck.cli's import: the "import" phase
 from pathlib import Path
 from typing import Any, Sequence
 
-import attrs
+# the "import" phase of --stats starts here, before hacheck's own modules and attrs are imported
+_START = {"at": time.perf_counter(), "used": False}
 
-from . import __version__, failsafe
-from .lang.errors import BadInput, HacheckError
-from .lang.model import Model
-from .symbolic import SAT_SOLVERS
-from .result import CheckResult, fmt_int
+import attrs  # noqa: E402
+
+from . import __version__, failsafe  # noqa: E402
+from .lang.errors import BadInput, HacheckError  # noqa: E402
+from .lang.model import Model  # noqa: E402
+from .symbolic import SAT_SOLVERS  # noqa: E402
+from .result import CheckResult, fmt_int  # noqa: E402
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_UNKNOWN, EXIT_DISAGREE = 0, 1, 2, 3, 4
 EXIT_INTERNAL = 5  # an unexpected exception: a bug in hacheck (the traceback goes to a file)

@@ -43,3 +43,12 @@ def test_every_row_is_parsed_by_the_format_it_is_written_in():
     for r in bench.ROWS:
         cells = bench.parse_row(line(r.name, r.bfs))
         assert cells is not None and cells[0] == r.name and len(cells) == len(bench.HEADER.split(" | "))
+
+
+def test_a_row_left_at_the_time_limit_says_so_and_still_passes(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{bench.BEGIN}\n{bench.END}\n")
+    rows = [line(r.name, r.bfs) for r in bench.ROWS[:-1]] + [bench.not_measured(bench.ROWS[-1])]
+    bench.write_readme(rows, "", 3, readme)
+    assert bench.check_readme(readme) == []
+    assert f"| {bench.ROWS[-1].name} | not measured in this run" in readme.read_text()
