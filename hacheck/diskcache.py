@@ -16,10 +16,11 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import zlib
 from pathlib import Path
 
 OFF_WORDS = ("off", "0", "none", "no")
-MAGIC = b"HACHECK-BLOB-1\n"
+MAGIC = b"HACHECK-BLOB-2\n"  # then the SHA-256 of the rest, then the payload compressed with zlib
 MAX_ENTRIES = 400  # per kind; beyond it the least recently used entries are removed
 _PKG = Path(__file__).resolve().parent
 _pkg_digest: list[str] = []
@@ -76,7 +77,8 @@ def package_digest() -> str:
 
 
 class BlobCache:
-    """Bytes by key under ``startup_root()/kind``; every failure is a miss (``status`` says which)."""
+    """Bytes by key under ``startup_root()/kind`` (compressed: generated source compresses tenfold);
+    every failure is a miss (``status`` says which)."""
 
     def __init__(self, kind: str):
         self.kind = kind
@@ -99,8 +101,12 @@ class BlobCache:
         head = len(MAGIC) + 32
         if len(data) < head or not data.startswith(MAGIC):
             return None, "corrupt"
-        payload = data[head:]
-        if hashlib.sha256(payload).digest() != data[len(MAGIC):head]:
+        packed = data[head:]
+        if hashlib.sha256(packed).digest() != data[len(MAGIC):head]:
+            return None, "corrupt"
+        try:
+            payload = zlib.decompress(packed)
+        except zlib.error:
             return None, "corrupt"
         try:
             os.utime(path)  # recently used: kept by prune()
@@ -115,7 +121,8 @@ class BlobCache:
             return False
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            write_atomic(folder / key, MAGIC + hashlib.sha256(payload).digest() + payload)
+            packed = zlib.compress(payload, 1)
+            write_atomic(folder / key, MAGIC + hashlib.sha256(packed).digest() + packed)
             self.prune(folder)
             return True
         except OSError:

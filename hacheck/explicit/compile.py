@@ -147,11 +147,11 @@ def compile_model(model: Model, extra_predicates: dict[str, Expr] | None = None)
         got = _from_cache(model, layout, doc, extra_predicates, status)
         if got is not None:
             return got
-        status = "corrupt"
+        status = "corrupt"  # intact bytes, but not this model's functions
     funcs, names, text = _generate(model, layout, extra_predicates)
     if key is not None:
         codecache.store_code(key, {"funcs": funcs, "names": names, "text": text})
-    return _assemble(model, layout, funcs, names, text, "miss" if status == "hit" else status)
+    return _assemble(model, layout, funcs, names, text, status)
 
 
 def _generate(model: Model, layout: Layout, extra_predicates: dict[str, Expr] | None
