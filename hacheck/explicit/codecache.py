@@ -14,7 +14,8 @@ kept in the start-up cache (:mod:`hacheck.diskcache`) under a key made of exactl
 
 An entry that cannot be read, does not carry the SHA-256 it was written with, or does not hold the
 functions the model needs is ignored and rewritten: the check then compiles (or proves) as without
-a cache. Nothing read from the cache is trusted beyond the bytes hacheck itself wrote there.
+a cache. The checksum catches damage, not tampering: like Python's own ``__pycache__``, the folder
+is trusted as the user's own (its code objects are executed).
 """
 
 from __future__ import annotations
