@@ -13,27 +13,56 @@ from .lang.model import Model
 from .lang.props import Property
 from .failsafe import how, interrupted, phase
 from .result import UNKNOWN, CheckResult, PropertyResult
+from .timing import Clock
 
 
 def run_check(model: Model, properties: Iterable[Property] | None = None, bounds: Bounds | None = None,
-              progress: ProgressFn | None = None, symmetry: bool = True) -> CheckResult:
+              progress: ProgressFn | None = None, symmetry: bool = True, clock: Clock | None = None) -> CheckResult:
     """Safety properties on a (symmetry-reduced) search; temporal ones on the full state graph.
 
     When temporal properties are asked for, one exploration without symmetry reduction serves
-    both: the safety properties are checked on it while the graph is recorded.
+    both: the safety properties are checked on it while the graph is recorded. The result carries
+    the seconds of each phase (compile, symmetry, search, properties; ``clock`` adds to the caller's).
     """
+    clock = clock if clock is not None else Clock()
     props = list(properties) if properties is not None else list(model.properties.values())
     safety = [p for p in props if p.is_safety]
     temporal = [p for p in props if not p.is_safety]
     if not temporal:
-        with phase(f"compiling {model.name}"):
+        with phase(f"compiling {model.name}"), clock.phase("compile"):
             ex = Explorer(model, symmetry=symmetry)
-        with phase(f"exploring the state space of {model.name}"):
-            return annotate(model, props, ex.run(safety, bounds, progress))
-    with phase(f"compiling {model.name}"):
+        _prepare(ex, safety, clock)
+        with phase(f"exploring the state space of {model.name}"), clock.phase("search"):
+            result = ex.run(safety, bounds, progress)
+        with clock.phase("properties"):
+            result = annotate(model, props, result)
+        return _timed(result, clock)
+    with phase(f"compiling {model.name}"), clock.phase("compile"):
         ex = Explorer(model, symmetry=False)
-    with phase(f"exploring the state space of {model.name}"):
+    _prepare(ex, safety, clock)
+    with phase(f"exploring the state space of {model.name}"), clock.phase("search"):
         result = ex.run(safety, bounds, progress, record_edges=True)
+    with clock.phase("properties"):
+        result = _liveness(model, ex, result, props, temporal)
+    return _timed(result, clock)
+
+
+def _prepare(ex: Explorer, safety: list[Property], clock: Clock) -> None:
+    """Record the compile cache's status and check a declared symmetry before the search, so that
+    the search's seconds are the search's alone."""
+    clock.cache["compiled"] = getattr(ex.compiled, "cache", "") or "off"
+    if ex.symmetry is not None and not getattr(ex, "_validated", True):
+        with phase(f"checking the symmetry of {ex.model.name}"), clock.phase("symmetry"):
+            clock.cache["symmetry_proof"] = ex.symmetry.validate(safety)
+        ex._validated = True
+
+
+def _timed(result: CheckResult, clock: Clock) -> CheckResult:
+    return attrs.evolve(result, phases=clock.ordered(), cache=dict(clock.cache))
+
+
+def _liveness(model: Model, ex: Explorer, result: CheckResult, props: list[Property],
+              temporal: list[Property]) -> CheckResult:
     by_name = {p.name: p for p in result.properties}
     from .explicit.liveness import Liveness  # scipy is loaded only when a temporal property is checked
 

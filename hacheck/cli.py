@@ -16,11 +16,16 @@ import traceback
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import __version__, failsafe
-from .lang.errors import BadInput, HacheckError
-from .lang.model import Model
-from .symbolic import SAT_SOLVERS
-from .result import CheckResult, fmt_int
+# the "import" phase of --stats starts here, before hacheck's own modules and attrs are imported
+_START = {"at": time.perf_counter(), "used": False}
+
+import attrs  # noqa: E402
+
+from . import __version__, failsafe  # noqa: E402
+from .lang.errors import BadInput, HacheckError  # noqa: E402
+from .lang.model import Model  # noqa: E402
+from .symbolic import SAT_SOLVERS  # noqa: E402
+from .result import CheckResult, fmt_int  # noqa: E402
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_UNKNOWN, EXIT_DISAGREE = 0, 1, 2, 3, 4
 EXIT_INTERNAL = 5  # an unexpected exception: a bug in hacheck (the traceback goes to a file)
@@ -120,6 +125,10 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--sat-solver", choices=SAT_SOLVERS, default="cadical",
                    help="BMC back end for the z3 engine: CaDiCaL on z3's bit-blasted clauses (default) or z3's own solver")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress line, no traces on stdout")
+    c.add_argument("--stats", action="store_true", help="also print where the time went: import, load, build, compile, "
+                   "symmetry, search, properties, traces (always in the JSON report)")
+    c.add_argument("--no-cache", action="store_true", help="read and write no cache in this run (as HACHECK_CACHE_DIR=off): "
+                   "the start-up cache of compiled actions and symmetry proofs, and a deployment's verdicts")
 
     ls = sub.add_parser("list", help="show a model's sorts, variables, actions, parameters and properties")
     ls.add_argument("path", help="a shipped model's name or a model file")
@@ -235,9 +244,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Every way out is an exit code of the README's table: a failure is never
     a traceback, and never reads as a verdict (hacheck/failsafe.py)."""
     failsafe.install()
+    if _START["used"]:  # a second command in one process: its start-up is its own
+        _START["at"] = time.perf_counter()
+    _START["used"] = True
     argv = list(sys.argv[1:] if argv is None else argv)
     args = make_parser().parse_args(argv)
     debug = bool(getattr(args, "debug", False))
+    saved_cache_env = os.environ.get("HACHECK_CACHE_DIR")
+    if getattr(args, "no_cache", False):  # as HACHECK_CACHE_DIR=off, for this command and its worker processes
+        os.environ["HACHECK_CACHE_DIR"] = "off"
     try:
         if getattr(args, "json", None) == "-":  # --json -: the report alone on stdout, the text on stderr
             import contextlib
@@ -274,6 +289,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                          f"{type(e).__name__}: {str(e)[:200]}\n"
                          f"  the full traceback is in {where or '(could not be written)'}; please report it\n")
         return EXIT_INTERNAL
+    finally:
+        if saved_cache_env is None:
+            os.environ.pop("HACHECK_CACHE_DIR", None)
+        else:
+            os.environ["HACHECK_CACHE_DIR"] = saved_cache_env
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -325,12 +345,20 @@ def _ensure_writable(folder: Path) -> None:
         raise BadInput(f"--out {folder}: cannot write there: {e.strerror or e}") from None
 
 
-def load_model(path: str, params: list[str]) -> tuple[Model, Any]:
+def load_model(path: str, params: list[str], clock: Any = None) -> tuple[Model, Any]:
+    """The model instance and its spec; ``clock`` (hacheck/timing.py) times loading and building."""
+    import contextlib
+
     from .loader import build_model, load_spec, parse_params
 
-    spec = load_spec(path)
-    overrides = parse_params(spec, params)
-    return build_model(spec, overrides), spec
+    def timed(name: str) -> Any:
+        return clock.phase(name) if clock is not None else contextlib.nullcontext()
+
+    with timed("load"):
+        spec = load_spec(path)
+    with timed("build"):
+        overrides = parse_params(spec, params)
+        return build_model(spec, overrides), spec
 
 
 def select_properties(model: Model, names: list[str]) -> list[Any]:
@@ -347,10 +375,10 @@ def select_properties(model: Model, names: list[str]) -> list[Any]:
     return props if names else list(model.properties.values())
 
 
-def prepare_run(args: argparse.Namespace) -> tuple[Model, list[Any], Path]:
+def prepare_run(args: argparse.Namespace, clock: Any = None) -> tuple[Model, list[Any], Path]:
     """What check and fuzz share before they run: the model with its parameters and fault kinds,
     the properties asked for, and output places that are known to be writable."""
-    model, _spec = load_model(args.path, args.param)
+    model, _spec = load_model(args.path, args.param, clock)
     if args.faults:
         model.restrict_faults([k.strip() for k in args.faults.split(",") if k.strip()])
     props = select_properties(model, args.property)
@@ -388,9 +416,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .render.dot import write_trace_files
     from .report.json_report import to_json, write_json
     from .report.text import summary, trace_lines
+    from .timing import Clock, text as timing_text
 
+    clock = Clock()
+    clock.add("import", time.perf_counter() - float(_START["at"]))  # hacheck, numpy and the report modules
     failsafe.set_phase("loading the model")
-    model, props, out_dir = prepare_run(args)
+    model, props, out_dir = prepare_run(args, clock)
     failsafe.set_phase("checking the model")
     progress = Progress(not args.quiet)
     disagreements: list[str] = []
@@ -401,21 +432,27 @@ def cmd_check(args: argparse.Namespace) -> int:
             temporal = [p.name for p in props if not p.is_safety]
             if temporal and args.property:
                 raise BadInput(f"--property {temporal[0]}: the z3 engine checks safety properties only; use --engine explicit")
-            result = smt_check(model, props, args.depth, args.timeout, sat=args.sat_solver)
+            with clock.phase("search"):
+                result = smt_check(model, props, args.depth, args.timeout, sat=args.sat_solver)
         else:
             result = run_check(model, props, Bounds(args.max_states, args.max_seconds, args.max_depth), progress,
-                               symmetry=not args.no_symmetry)
+                               symmetry=not args.no_symmetry, clock=clock)
             if args.engine == "both":
                 from .symbolic.check import agreement, merge, smt_check
 
-                smt = smt_check(model, props, args.depth, args.timeout, sat=args.sat_solver)
+                with clock.phase("search"):
+                    smt = smt_check(model, props, args.depth, args.timeout, sat=args.sat_solver)
                 disagreements = agreement(result, smt)
                 result = merge(result, smt)
     finally:
         progress.done()
     failsafe.set_phase("writing the traces and reports")
-    result = _write_traces(result, out_dir, write_trace_files)
+    with clock.phase("traces"):
+        result = _write_traces(result, out_dir, write_trace_files)
+    result = attrs.evolve(result, phases=clock.ordered(), cache=dict(clock.cache))
     lines = summary(result)
+    if args.stats:
+        lines.append("  " + timing_text(result.phases, result.cache))
     for d in disagreements:
         lines.append(f"  ENGINES DISAGREE: {d} -- this is a bug in hacheck, please report it")
     print("\n".join(lines))

@@ -62,6 +62,8 @@ class CheckResult:
     properties: tuple[PropertyResult, ...]
     stats: Stats
     engine: str = "explicit"
+    phases: dict[str, float] = attrs.field(factory=dict, eq=False)  # seconds per phase (hacheck/timing.py)
+    cache: dict[str, str] = attrs.field(factory=dict, eq=False)  # start-up cache status per kind
 
     @property
     def exit_code(self) -> int:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import attrs
 
 from .. import __version__
+from ..diskcache import digest_files as _digest_files, env_disabled, write_atomic as _write_atomic
 from ..result import CheckResult, PropertyResult, Stats
 from ..trace import Trace, read_itf, to_itf
 
@@ -32,20 +32,9 @@ _digests: dict[Path, str] = {}
 
 def cache_dir() -> Path | None:
     env = os.environ.get("HACHECK_CACHE_DIR", "")
-    if env.lower() in ("off", "0", "none", "no"):
+    if env_disabled():
         return None
     return Path(env) if env else Path(".hacheck-cache")
-
-
-def _digest_files(files: list[Path]) -> str:
-    h = hashlib.sha256()
-    for f in sorted(files):
-        try:
-            h.update(str(f.name).encode())
-            h.update(f.read_bytes())
-        except OSError:
-            h.update(b"missing")
-    return h.hexdigest()
 
 
 def source_digest(model_file: Path) -> str:
@@ -123,22 +112,6 @@ def store(k: str, result: CheckResult) -> None:
         _write_atomic(folder / f"{k}.json", json.dumps(doc, default=_jsonable).encode())  # last: it commits the entry
     except OSError:
         pass  # a cache that cannot be written only costs time
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a fresh temporary file beside ``path``, then rename it over ``path``: readers
-    see the old file or the whole new one, never part of it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _intact(path: Path, size: int, sha256: str) -> bool:

@@ -122,6 +122,7 @@ class Compiled:
     actions: tuple[Callable[..., object], ...]
     predicates: dict[str, Callable[[list[np.ndarray], int], np.ndarray]]
     source: str
+    cache: str = ""  # the start-up cache: hit, miss (compiled and stored), corrupt (rebuilt), off
 
     def mask(self, name: str, cols: list[np.ndarray], n: int) -> np.ndarray:
         return self.predicates[name](cols, n)
@@ -135,7 +136,27 @@ _CODE_MAX = 20000
 
 
 def compile_model(model: Model, extra_predicates: dict[str, Expr] | None = None) -> Compiled:
+    """The model's numpy functions, from the start-up cache when an intact entry for exactly this
+    model instance is there (:mod:`hacheck.explicit.codecache`), else generated and compiled here."""
+    from . import codecache
+
     layout = Layout.of(model)
+    key = codecache.code_key(model, "numpy", extra_predicates) if codecache.COMPILED.folder() is not None else None
+    doc, status = codecache.load_code(key)
+    if doc is not None:
+        got = _from_cache(model, layout, doc, extra_predicates, status)
+        if got is not None:
+            return got
+        status = "corrupt"  # intact bytes, but not this model's functions
+    funcs, names, text = _generate(model, layout, extra_predicates)
+    if key is not None:
+        codecache.store_code(key, {"funcs": funcs, "names": names, "text": text})
+    return _assemble(model, layout, funcs, names, text, status)
+
+
+def _generate(model: Model, layout: Layout, extra_predicates: dict[str, Expr] | None
+              ) -> tuple[list[tuple[str, str, str, object]], dict[str, str], str]:
+    """Every function's source and code: [(name, file name, body, code)], predicate -> function, text."""
     chunks: list[tuple[str, list[str]]] = []  # (function name, its lines)
     src = ["def unpack(P):"]
     src.append("    W = [P[:, w] for w in range(%d)]" % layout.words)
@@ -154,46 +175,72 @@ def compile_model(model: Model, extra_predicates: dict[str, Expr] | None = None)
 
     for inst in model.instances:
         chunks.append((f"act_{inst.index}", _action_source(model, layout, inst)))
+    names = {}
+    for i, (name, e) in enumerate(_predicates(model, extra_predicates).items()):
+        names[name] = f"pred_{i}"
+        chunks.append((f"pred_{i}", _predicate_source(f"pred_{i}", e)))
+    text = "\n".join(line for _, lines in chunks for line in lines) + "\n"
+    funcs = [(fname, *_function_code(model.name, fname, lines)) for fname, lines in chunks]
+    return funcs, names, text
+
+
+def _predicates(model: Model, extra_predicates: dict[str, Expr] | None) -> dict[str, Expr]:
     preds = dict((n, p.expr) for n, p in model.properties.items())
     for n, p in model.properties.items():
         if p.target is not None:
             preds[n + "#target"] = p.target
     preds.update(extra_predicates or {})
-    names = {}
-    for i, (name, e) in enumerate(preds.items()):
-        names[name] = f"pred_{i}"
-        chunks.append((f"pred_{i}", _predicate_source(f"pred_{i}", e)))
-    text = "\n".join(line for _, lines in chunks for line in lines) + "\n"
+    return preds
+
+
+def _from_cache(model: Model, layout: Layout, doc: dict, extra_predicates: dict[str, Expr] | None,
+                status: str) -> Compiled | None:
+    """The cached functions, if they are the ones this model needs (else None: compile afresh)."""
+    try:
+        funcs, names, text = doc["funcs"], doc["names"], doc["text"]
+        want = ["unpack"] + [f"act_{i.index}" for i in model.instances] + [f"pred_{i}" for i in range(len(names))]
+        if [f[0] for f in funcs] != want or list(names) != list(_predicates(model, extra_predicates)):
+            return None
+        if not all(isinstance(body, str) and isinstance(filename, str) and type(code).__name__ == "code"
+                   for _name, filename, body, code in funcs):
+            return None
+        for _name, filename, body, _code in funcs:
+            linecache.cache[filename] = (len(body), None, body.splitlines(True), filename)
+        return _assemble(model, layout, funcs, names, text, status)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _assemble(model: Model, layout: Layout, funcs: list, names: dict[str, str], text: str, status: str) -> Compiled:
     ns: dict[str, object] = {"_np": np, "_U": np.uint64, "_T": np.True_, "_F": np.False_,
                              "RangeViolation": RangeViolation}
-    for fname, lines in chunks:
-        ns[fname] = _function(model.name, fname, lines, ns)
+    for fname, _filename, _body, code in funcs:
+        local: dict[str, object] = {}
+        exec(code, ns, local)  # type: ignore[arg-type]
+        ns[fname] = local["_f"]
     return Compiled(
         model, layout, ns["unpack"],  # type: ignore[arg-type]
         tuple(ns[f"act_{i.index}"] for i in model.instances),  # type: ignore[misc]
         {n: ns[fn] for n, fn in names.items()},  # type: ignore[misc]
-        text,
+        text, status,
     )
 
 
-def _function(model_name: str, fname: str, lines: list[str], ns: dict[str, object]) -> object:
-    """The function ``fname`` defined by ``lines`` (``def fname(...)``), with ``ns`` as its globals;
-    its code is compiled once per distinct text (see ``_CODE``)."""
+def _function_code(model_name: str, fname: str, lines: list[str]) -> tuple[str, str, object]:
+    """(file name, body, code) of the function ``fname`` defined by ``lines`` (``def fname(...)``),
+    renamed ``_f``; its code is compiled once per distinct text (see ``_CODE``)."""
     head = f"def {fname}("
     assert lines[0].startswith(head)
     body = "def _f(" + lines[0][len(head):] + "\n" + "\n".join(lines[1:]) + "\n"
+    filename = f"<hacheck-compiled {model_name} {fname}>"
     code = _CODE.get(body)
     if code is None:
-        filename = f"<hacheck-compiled {model_name} {fname}>"
         linecache.cache[filename] = (len(body), None, body.splitlines(True), filename)
         code = compile(body, filename, "exec")
         if len(_CODE) >= _CODE_MAX:
             _CODE.clear()
         _CODE[body] = code
-    local: dict[str, object] = {}
-    exec(code, ns, local)  # type: ignore[arg-type]
-    fn = local["_f"]
-    return fn
+    return filename, body, code
 
 
 def _predicate_source(fname: str, e: Expr) -> list[str]:

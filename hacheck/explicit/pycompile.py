@@ -117,7 +117,49 @@ class PyCompiled:
 
 
 def compile_python(model: Model, extra_predicates: dict[str, Expr] | None = None) -> PyCompiled:
-    """Compile ``model`` (and any extra named predicates) to Python functions over one state."""
+    """Compile ``model`` (and any extra named predicates) to Python functions over one state; from
+    the start-up cache (:mod:`hacheck.explicit.codecache`) when an intact entry for it is there."""
+    from . import codecache
+
+    key = codecache.code_key(model, "python", extra_predicates) if codecache.COMPILED.folder() is not None else None
+    doc, _status = codecache.load_code(key)
+    if doc is not None:
+        got = _from_cache(model, doc, extra_predicates)
+        if got is not None:
+            return got
+    text, code, reads, pred_names = _generate(model, extra_predicates)
+    if key is not None:
+        codecache.store_code(key, {"text": text, "code": code, "reads": [sorted(r) for r in reads], "names": pred_names})
+    return _assemble(model, text, code, reads, pred_names)
+
+
+def _predicates(model: Model, extra_predicates: dict[str, Expr] | None) -> dict[str, Expr]:
+    preds: dict[str, Expr] = {name: p.expr for name, p in model.properties.items()}
+    for name, p in model.properties.items():
+        if p.target is not None:
+            preds[name + "#target"] = p.target
+    preds.update(extra_predicates or {})
+    return preds
+
+
+def _from_cache(model: Model, doc: dict, extra_predicates: dict[str, Expr] | None) -> PyCompiled | None:
+    """The cached module, if it defines what this model needs (else None: compile afresh)."""
+    try:
+        text, code, reads, names = doc["text"], doc["code"], doc["reads"], doc["names"]
+        if (type(code).__name__ != "code" or not isinstance(text, str) or len(reads) != len(model.instances)
+                or list(names) != list(_predicates(model, extra_predicates))):
+            return None
+        got = _assemble(model, text, code, [frozenset(r) for r in reads], names)
+        linecache.cache[f"<hacheck-pycompiled {model.name}>"] = (len(text), None, text.splitlines(True),
+                                                                f"<hacheck-pycompiled {model.name}>")
+        return got
+    except (KeyError, TypeError, ValueError, NameError, SyntaxError):
+        return None
+
+
+def _generate(model: Model, extra_predicates: dict[str, Expr] | None
+              ) -> tuple[str, object, list[frozenset[int]], dict[str, str]]:
+    """The module's source and code, the fields each guard reads, predicate -> function name."""
     n = len(model.fields)
     src: list[str] = []
     local = _field_text(model, lambda i: f"f{i}")
@@ -150,13 +192,8 @@ def compile_python(model: Model, extra_predicates: dict[str, Expr] | None = None
         src += _guard_source(inst, indexed)
         src += _apply_source(model, inst, indexed)
 
-    preds: dict[str, Expr] = {name: p.expr for name, p in model.properties.items()}
-    for name, p in model.properties.items():
-        if p.target is not None:
-            preds[name + "#target"] = p.target
-    preds.update(extra_predicates or {})
     pred_names: dict[str, str] = {}
-    for k, (name, e) in enumerate(preds.items()):
+    for k, (name, e) in enumerate(_predicates(model, extra_predicates).items()):
         fname = f"pred_{k}"
         pred_names[name] = fname
         em = _PyEmitter(indexed, "t")
@@ -170,12 +207,17 @@ def compile_python(model: Model, extra_predicates: dict[str, Expr] | None = None
     text = "\n".join(src) + "\n"
     filename = f"<hacheck-pycompiled {model.name}>"
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    ns: dict[str, object] = {"RangeViolation": RangeViolation}
     try:
-        exec(compile(text, filename, "exec"), ns)
+        code = compile(text, filename, "exec")
     except (RecursionError, MemoryError, SyntaxError) as e:  # pragma: no cover - absurdly deep expressions
         raise ModelError(f"model {model.name}: expressions too deep to compile to Python ({type(e).__name__})",
                          location="") from None
+    return text, code, reads, pred_names
+
+
+def _assemble(model: Model, text: str, code: object, reads: list[frozenset[int]], pred_names: dict[str, str]) -> PyCompiled:
+    ns: dict[str, object] = {"RangeViolation": RangeViolation}
+    exec(code, ns)  # type: ignore[arg-type]
     return PyCompiled(
         model=model,
         enabled=ns["enabled"],  # type: ignore[arg-type]

@@ -112,13 +112,24 @@ class Symmetry:
         return best
 
     # -- checking the promise ------------------------------------------------------------------
-    def validate(self, properties: Sequence[Property], samples: int = 512, seed: int = 0) -> None:
+    def validate(self, properties: Sequence[Property], samples: int = 512, seed: int = 0) -> str:
         """Random states first (a quick pre-check with a concrete state in its message), then the
-        proof for every state by z3 (``symbolic/symmetry.py``): a promise is used only once proved."""
+        proof for every state by z3 (``symbolic/symmetry.py``): a promise is used only once proved.
+        A proof of this very model instance by this very hacheck is kept in the start-up cache
+        (``explicit/codecache.py``), so a second run neither samples nor loads z3. Returns the
+        cache status: ``hit`` (proved before), ``miss``, ``corrupt`` or ``off`` (proved now)."""
+        from . import codecache
+
+        key = codecache.proof_key(self.model, self.sorts, properties) if codecache.PROOFS.folder() is not None else None
+        status = codecache.proof_status(key)
+        if status == "hit":
+            return status
         self.sample(properties, samples, seed)
         from ..symbolic.symmetry import prove_symmetry
 
         prove_symmetry(self.model, self.sorts, properties)
+        codecache.store_proof(key)
+        return status
 
     def sample(self, properties: Sequence[Property], samples: int = 512, seed: int = 0) -> None:
         rng = np.random.default_rng(seed)

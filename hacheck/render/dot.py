@@ -11,13 +11,14 @@ import html
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
-
-import graphviz
+from typing import TYPE_CHECKING, Any
 
 from ..lang.errors import HacheckError
 from ..trace import Trace, flatten, fmt_value
 from .fold import folds
+
+if TYPE_CHECKING:  # imported when a trace is drawn: a check that holds never loads it
+    import graphviz
 
 MAX_ROWS = 40  # changed fields shown per state
 MAX_INIT_ROWS = 12  # fields of the initial state shown (the whole state is in the ITF file)
@@ -83,6 +84,8 @@ def _node_label(trace: Trace, i: int, since: int, marked: bool, why: tuple[str, 
 
 
 def to_graph(trace: Trace) -> graphviz.Digraph:
+    import graphviz
+
     g = graphviz.Digraph(name="trace", graph_attr={"rankdir": "TB", "fontname": "Helvetica", "labelloc": "t",
                                                    "labeljust": "l"},
                          node_attr={"shape": "plaintext", "fontname": "Helvetica", "fontsize": "10"},

@@ -41,6 +41,8 @@ def to_json(result: CheckResult, source: str | None = None) -> dict[str, Any]:
             }
             for p in result.properties
         ],
+        **({"phases": {k: round(v, 4) for k, v in result.phases.items()}} if result.phases else {}),
+        **({"cache": dict(result.cache)} if result.cache else {}),
     }
 
 
