@@ -1,4 +1,6 @@
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -6,6 +8,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+# The start-up cache (compiled actions, symmetry proofs) of the test run lives in a folder of its own,
+# so the suite neither reads a user's ~/.cache/hacheck nor leaves entries there (subprocesses inherit it).
+os.environ["HACHECK_CACHE_DIR"] = tempfile.mkdtemp(prefix="hacheck-test-cache-")
 
 
 @pytest.hookimpl(wrapper=True)

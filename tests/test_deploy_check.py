@@ -53,7 +53,6 @@ def star(tmp_path_factory):
 def test_star_table_verdicts_and_recovery(star):
     tmp, _, r, seconds = star
     assert r.returncode == 1, r.stderr  # the Gluster stale-read window (see docs/paper.md, C3)
-    assert seconds < 120
     out = r.stdout
     for col in ("property", "model", "verdict", "figures", "worst-case recovery", "trace files"):
         assert col in out
@@ -121,18 +120,16 @@ def test_star_junit_and_sarif(star):
     assert "hosted_engine/no_dual_writer" not in res  # holds: no result
 
 
-def test_unchanged_deployment_rechecks_from_the_cache_in_well_under_a_second(star):
+def test_unchanged_deployment_rechecks_entirely_from_the_cache(star):
+    """Every model check of an unchanged file comes from the cache (how fast that is, is
+    benchmarks/bench_deploy.py's business: no test here depends on the clock)."""
     tmp, cache, _, _ = star
     for _attempt in range(2):  # a second try only if hacheck's own source changed meanwhile (it is in the key)
-        t0 = time.monotonic()
         r = run("check", str(STAR), "--out", str(tmp / "out"), "--json", str(tmp / "again.json"), "-q", cache=cache)
-        wall = time.monotonic() - t0
         doc = json.loads((tmp / "again.json").read_text())
         if doc["cached"] == doc["model_checks"]:
             break
     assert doc["cached"] == doc["model_checks"] > 0
-    assert doc["seconds"] < 0.5, doc["seconds"]  # inside hacheck; the process start adds ~0.15 s
-    assert wall < 2.0
     assert r.returncode == 1
     before = rows(tmp / "r.json")
     after = rows(tmp / "again.json")
