@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import attrs
 
-from hacheck.lang import Bool, Int, Map, Model, Spec, forall, param
+from hacheck.lang import Bool, Int, Map, Model, Spec, count, forall, param
 
 
 @attrs.frozen
@@ -30,6 +30,7 @@ def build(p: Params) -> Model:
         return (stage == 3) & ~done[h], {crit[h]: True}
 
     m.invariant("nobody_enters", forall(Host, lambda h: ~crit[h]))
+    m.invariant("at_most_two_enter", count(Host, lambda h: crit[h]) <= 2)  # a count that is not first-order
     return m
 
 
