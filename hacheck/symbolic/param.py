@@ -29,7 +29,7 @@ from ..lang.model import Model
 from ..lang.spec import Spec
 from ..result import HOLDS, UNKNOWN, VIOLATED, PropertyResult, Stats
 from .param_lift import Lifter, NotParametric, ParamModel, lift_model
-from .param_mine import mine, reachable_values
+from .param_mine import clause_holds, initial_values, mine, reachable_values
 from .quantified import QEncoding, check
 
 READ_SIZES = (4, 5)  # the sizes at which the model is read parametrically (they must agree)
@@ -42,11 +42,20 @@ class Settings:
     rlimit: int = 2_000_000  # z3 resource units per query (deterministic)
     max_states: int = 300_000  # per explicit instance
     timeout: float | None = None  # overall wall-clock budget (None: only the deterministic limits)
+    filter_sizes: tuple[int, ...] = (3, 4)  # sizes of the quantifier-free Houdini rounds before the unbounded one
+    progress: Any = None  # a function taking a line of text (the CLI's stderr progress), or None
 
 
 def build_at(spec: Spec, overrides: dict[str, Any], sizes: dict[str, int], faults: Sequence[str] | None) -> Model:
     """The model with these sizes. Sizes above a parameter's declared maximum are allowed here: the
     maximum bounds what is practical to explore, not what the model means."""
+    if spec.check is not None:
+        with attrs.validators.disabled():
+            p = spec.params(**{**overrides, **sizes})
+        try:
+            spec.check(p)
+        except BadInput as e:
+            raise SizeRejected(str(e)) from None
     try:
         with attrs.validators.disabled():
             p = spec.params(**{**overrides, **sizes})
@@ -62,6 +71,19 @@ def build_at(spec: Spec, overrides: dict[str, Any], sizes: dict[str, int], fault
     if faults:
         m.restrict_faults(faults)
     return m
+
+
+class SizeRejected(BadInput):
+    """The model's own parameter check refuses this size (fencing: 3 VMs do not fit on 1 host)."""
+
+
+def instances(spec: Spec, overrides: dict[str, Any], sizes_list: Sequence[dict[str, int]], faults):
+    """(sizes, model) for each size the model accepts, in order."""
+    for sizes in sizes_list:
+        try:
+            yield sizes, build_at(spec, overrides, sizes, faults)
+        except SizeRejected:
+            continue
 
 
 def _sizes(sizes: dict[str, int]) -> str:
@@ -167,12 +189,13 @@ def _rename(n: tuple, mapping: dict[str, str]) -> tuple:
 class Prover:
     """Houdini and the final re-check on the quantified encoding, with a deterministic budget."""
 
-    def __init__(self, pm: ParamModel, settings: Settings, deadline: float | None):
+    def __init__(self, pm: ParamModel, settings: Settings, deadline: float | None, size: int | None = None):
         self.pm = pm
-        self.q = QEncoding(pm)
+        self.q = QEncoding(pm, size)
         self.s = settings
         self.deadline = deadline
         self.queries = 0
+        self._steps: dict[str, tuple[list, Any]] = {}
 
     def solver(self) -> z3.Solver:
         s = z3.Solver()
@@ -186,13 +209,29 @@ class Prover:
     def houdini(self, cands: list[tuple]) -> list[tuple]:
         q = self.q
         init = q.init()
-        alive = []
-        for c in cands:
+        alive = list(cands)
+        while alive:  # initiation: one query for all, a model drops every candidate it falsifies
             s = self.solver()
             s.add(*init)
-            s.add(z3.Not(q.ev(c, {}, q.cur)))
-            if check(s) == z3.unsat:
-                alive.append(c)
+            now = [q.ev(c, {}, q.cur) for c in alive]
+            s.add(z3.Not(z3.And(*now)))
+            r = check(s)
+            if r == z3.unsat:
+                break
+            bad = []
+            if r == z3.sat:
+                m = s.model()
+                bad = [c for c, f in zip(alive, now) if z3.is_false(m.eval(f, model_completion=True))]
+            if not bad:
+                for c, f in zip(alive, now):
+                    s = self.solver()
+                    s.add(*init, z3.Not(f))
+                    if check(s) != z3.unsat:
+                        bad.append(c)
+                alive = [c for c in alive if c not in bad]
+                break
+            alive = [c for c in alive if c not in bad]
+        say(self.s, f"Houdini: {len(alive)} of {len(cands)} candidates hold initially")
         changed = True
         while changed and alive:
             changed = False
@@ -203,17 +242,22 @@ class Prover:
                     bad = self.breaks(act, alive)
                     if not bad:
                         break
+                    say(self.s, f"Houdini: {act.name} breaks {len(bad)}, {len(alive) - len(bad)} left "
+                                f"({self.queries} queries)")
                     alive = [c for c in alive if c not in bad]
                     changed = True
         return alive
 
     def pre(self, act, alive: list[tuple]) -> tuple[z3.Solver, Any]:
         q = self.q
-        params, facts = q.action_params(act)
+        if act.name not in self._steps:  # one step formula per action: candidates' formulas are memoised on it
+            params, facts = q.action_params(act)
+            self._steps[act.name] = (facts + [q.ev(act.guard, params, q.cur)], q.next_state(act, params))
+        facts, nxt = self._steps[act.name]
         s = self.solver()
-        s.add(*q.ranges(q.cur), *facts, q.ev(act.guard, params, q.cur))
+        s.add(*q.ranges(q.cur), *facts)
         s.add(*(q.ev(c, {}, q.cur) for c in alive))
-        return s, q.next_state(act, params)
+        return s, nxt
 
     def breaks(self, act, alive: list[tuple]) -> list[tuple]:
         """The candidates some step of ``act`` from a state satisfying all of them can falsify."""
@@ -298,6 +342,7 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
     checked: list[str] = []
     samples: list[tuple[Model, Lifter, Any]] = []
     small = size_order(every, lows, settings.mine_max)
+    small = [s for s, _ in instances(spec, overrides, small, faults)]
     for sizes in small:
         m = build_at(spec, overrides, sizes, faults)
         r = explicit_check(m, [m.properties[prop]], Bounds(max_states=settings.max_states))
@@ -313,8 +358,9 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
         ps, owner = parametric_sorts(spec, overrides, every, faults)
         extra["sorts"] = {s: owner[s] for s in sorted(ps)}
         read = [lift_model(build_at(spec, overrides, {k: n for k in every}, faults), ps) for n in READ_SIZES]
-        if read[0] != read[1]:
-            raise NotParametric(f"the model reads differently with {READ_SIZES[0]} and {READ_SIZES[1]} elements per sort")
+        if _comparable(read[0]) != _comparable(read[1]):
+            raise NotParametric(f"the model reads differently with {READ_SIZES[0]} and {READ_SIZES[1]} elements per sort: "
+                                f"{_first_difference(read[0], read[1])}")
         pm = read[0]
         prop_node = pm.prop(prop)
         prover = Prover(pm, settings, deadline)
@@ -330,6 +376,12 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
     except NotParametric as e:
         return _search_larger(spec, overrides, prop, every, lows, faults, settings, checked, result,
                               f"not a model for every N: {e.bare_message}", deadline)
+    if pm.placed:  # initial values that name elements (VM v1 starts on h1): read by clauses
+        pm, init_checked = read_placed_init(spec, overrides, every, lows, faults, pm, ps, small)
+        extra["init_read"] = [show(_rename(c, {}), pm) for c in pm.init_clauses]
+        extra["init_checked"] = init_checked
+        extra["placed"] = list(pm.placed)
+        prover = Prover(pm, settings, deadline)
     # 3. candidates from the small instances
     for sizes in small:
         m = build_at(spec, overrides, sizes, faults)
@@ -337,7 +389,11 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
         samples.append((m, Lifter(m, ps), vals))
     cands = mine(pm, samples)
     cands = [prop_node] + [c for c in cands if c != prop_node]
+    say(settings, f"{len(cands)} candidate clauses mined from {', '.join(checked)}")
     # 4. Houdini, 5. the re-check
+    for size in settings.filter_sizes:  # quantifier-free Houdini at fixed sizes first: its CTIs are real
+        cands = Prover(pm, settings, deadline, size).houdini(cands)
+        say(settings, f"{len(cands)} candidates left after Houdini with {size} elements per sort")
     inv = prover.houdini(cands)
     why = "Houdini kept no candidate" if not inv else prover.recheck(inv, prop_node)
     if why is None:
@@ -350,12 +406,74 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
                           f"(not shown: {why})", deadline)
 
 
+def say(settings: Settings, text: str) -> None:
+    if settings.progress is not None:
+        settings.progress(text)
+
+
+def _comparable(pm: ParamModel) -> ParamModel:
+    """The reading without the texts of why other properties could not be read (they name counts)."""
+    return attrs.evolve(pm, properties=tuple((n, "unreadable" if isinstance(x, str) else x) for n, x in pm.properties))
+
+
+def _first_difference(a: ParamModel, b: ParamModel) -> str:
+    if a.families != b.families:
+        return "the state variables or their initial values differ"
+    if [x.name for x in a.actions] != [x.name for x in b.actions]:
+        return "the actions differ"
+    for x, y in zip(a.actions, b.actions):
+        if x != y:
+            return f"action {x.name} differs"
+    if a.init != b.init:
+        return "the initial-state constraints differ"
+    return "the properties differ"
+
+
+def read_placed_init(spec, overrides, every, lows, faults, pm: ParamModel, ps: set[str], small) -> tuple[ParamModel, list[str]]:
+    """Initial values that name particular elements (fencing: VM v_i starts on host h_(i mod hosts))
+    are no formula over every N. They are read as every state satisfying the clauses (over the
+    placed variables) that hold in the initial states of every size built, small and up to the
+    reading sizes: a theorem for every N and every such placement, which the model's own placement
+    satisfies at each size built (the verdict lists them)."""
+    samples = []
+    for sizes in small:
+        m = build_at(spec, overrides, sizes, faults)
+        samples.append((m, Lifter(m, ps), initial_values(m)))
+    placed = {f.name for f in pm.families if f.placed}
+    clauses = [c for c in mine(pm, samples) if _families(c) & placed]
+    checked = [_sizes(s) for s in small]
+    for sizes, m in instances(spec, overrides, size_order(every, lows, READ_SIZES[1], settings_mine_max(small, every)),
+                              faults):
+        lf, vals = Lifter(m, ps), initial_values(m)
+        clauses = [c for c in clauses if clause_holds(c, pm, m, lf, vals)]
+        checked.append(_sizes(sizes))
+    return attrs.evolve(pm, init_clauses=tuple(clauses)), checked
+
+
+def settings_mine_max(small, every) -> int:
+    return max(max(s[k] for k in every) for s in small)
+
+
+def _families(n: tuple) -> set[str]:
+    if n[0] == "app":
+        return {n[1]}
+    out: set[str] = set()
+    for c in n[1:]:
+        if isinstance(c, tuple):
+            if c and isinstance(c[0], str):
+                out |= _families(c)
+            else:
+                for x in c:
+                    if isinstance(x, tuple) and x and isinstance(x[0], str):
+                        out |= _families(x)
+    return out
+
+
 def _search_larger(spec, overrides, prop, every, lows, faults, settings, checked, result, why, deadline) -> PropertyResult:
     """No proof: look for the smallest counterexample beyond the small instances."""
-    for sizes in size_order(every, lows, settings.max_n, settings.mine_max):
+    for sizes, m in instances(spec, overrides, size_order(every, lows, settings.max_n, settings.mine_max), faults):
         if deadline is not None and time.monotonic() > deadline:
             break
-        m = build_at(spec, overrides, sizes, faults)
         r = explicit_check(m, [m.properties[prop]], Bounds(max_states=settings.max_states))
         pr = r.properties[0]
         if pr.verdict == VIOLATED:

@@ -60,6 +60,7 @@ class Family:
     arg_sorts: tuple[str, ...]
     type: tuple  # ("Bool",) ("Int", lo, hi) ("Enum", values) ("Elem", sort, optional) ("Fixed", sort, names, optional)
     init: tuple[int, ...] | None  # allowed initial natural values (None: any value of the type)
+    placed: bool = False  # the initial value differs by element (VM v1 starts on h1): read by init clauses
 
     def show(self, args: tuple[str, ...]) -> str:
         it = iter(args)
@@ -91,8 +92,13 @@ class ParamModel:
     sorts: tuple[str, ...]
     families: tuple[Family, ...]
     init: tuple[tuple, ...]  # lifted initial-state constraints (besides the families' initial values)
-    actions: tuple[PAction, ...]
+    actions: tuple["PAction", ...]
     properties: tuple[tuple[str, Any], ...]  # (name, node or NotParametric message)
+    init_clauses: tuple[tuple, ...] = ()  # for placed families: clauses true of every initial state built
+
+    @property
+    def placed(self) -> tuple[str, ...]:
+        return tuple(f.var for f in self.families if f.placed)
 
     def family(self, name: str) -> Family:
         for f in self.families:
@@ -212,6 +218,8 @@ class Lifter:
         if isinstance(e, Cmp):
             return ("cmp", e.op, self.lift(e.a, env, depth), self.lift(e.b, env, depth))
         if isinstance(e, Arith):
+            if e.op == "*" and isinstance(e.b, Const) and e.b.value == 1:
+                return self.lift(e.a, env, depth)
             if e.op == "+":
                 terms = _flatten_sum(e)
                 if any(self.elements(t) - env.keys() for t in terms):
@@ -230,10 +238,12 @@ class Lifter:
             if not order:
                 direct.append(self.lift(a, env, depth))
                 continue
-            names = [f"_{depth}_{i}" for i in range(len(order))]
-            t = self.lift(a, {**env, **dict(zip(order, names))}, depth + 1)
-            key = (t, tuple(x.sort.name for x in order))
-            groups.setdefault(key, []).append(tuple(order))
+            chosen, t = self.abstract(a, order, env, depth)
+            if not chosen:
+                direct.append(t)
+                continue
+            key = (t, tuple(x.sort.name for x in chosen))
+            groups.setdefault(key, []).append(tuple(chosen))
         fams = []
         for (t, sorts), tuples in groups.items():
             expected = self.all_tuples(sorts, env)
@@ -247,6 +257,22 @@ class Lifter:
             avoid = tuple(sorted(v for el, v in env.items() if el.sort.name in sorts))
             fams.append(("sumof" if quant == "sum" else quant, tuple(zip(names, sorts)), avoid, t))
         return direct, sorted(fams, key=repr)
+
+    def abstract(self, a: Expr, order: list[Element], env: dict[Element, str], depth: int) -> tuple[list[Element], tuple]:
+        """The fewest free elements of ``a`` to name by variables so that the rest of them are covered
+        by families inside ``a`` (``count(Host, alive(v, h)) <= 1`` for VM v names v only); the
+        lifted term with those variables. Tried smallest first, in order of occurrence."""
+        last: NotParametric | None = None
+        for k in range(len(order) + 1):
+            subsets = itertools.combinations(order, k) if len(order) <= 6 else [tuple(order[:k])]
+            for chosen in subsets:
+                names = [f"_{depth}_{i}" for i in range(len(chosen))]
+                try:
+                    return list(chosen), self.lift(a, {**env, **dict(zip(chosen, names))}, depth + 1 if chosen else depth)
+                except NotParametric as e:
+                    last = e
+        assert last is not None
+        raise last
 
     def all_tuples(self, sorts: tuple[str, ...], env: dict[Element, str]) -> set[tuple[Element, ...]]:
         pools = [[e for e in self.m.sorts[s] if e not in env] for s in sorts]
@@ -323,7 +349,10 @@ class Lifter:
         for name, fam in self.fams.items():
             codes = {tuple(self.m._init.get(fid, [0])) for fid in self.members[name]}
             if len(codes) != 1:
-                raise NotParametric(f"the initial value of {fam.var} differs from one element to another")
+                # VM v1 starts on h1, v2 on h2: no formula over every N; read as "any value", narrowed
+                # by clauses true of every initial state built (param.py, init_clauses)
+                out.append(attrs.evolve(fam, init=None, placed=True))
+                continue
             (c,) = codes
             t = self.m.fields[self.members[name][0]].type
             size = t.size()
@@ -332,8 +361,9 @@ class Lifter:
             else:
                 nat = [x + t.lo if isinstance(t, IntT) else x for x in c]
                 if isinstance(t, ElemT) and t.sort.name in self.ps:
-                    if any(x != t.none_code for x in nat):
-                        raise NotParametric(f"the initial value of {fam.var} names an element in particular")
+                    if any(x != t.none_code for x in nat):  # the same element everywhere, e.g. h1
+                        out.append(attrs.evolve(fam, init=None, placed=True))
+                        continue
                     nat = [NONE]
                 init = tuple(nat)
             out.append(attrs.evolve(fam, init=init))
@@ -343,6 +373,8 @@ class Lifter:
 def _flatten_sum(e: Expr) -> list[Expr]:
     if isinstance(e, Arith) and e.op == "+":
         return _flatten_sum(e.a) + _flatten_sum(e.b)
+    if isinstance(e, Arith) and e.op == "*" and isinstance(e.b, Const) and e.b.value == 1:
+        return _flatten_sum(e.a)  # count(...) * vm_size with vm_size 1
     return [e]
 
 

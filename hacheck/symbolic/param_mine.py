@@ -192,3 +192,22 @@ def values_model(model: Model, cap: int) -> np.ndarray:
     except Exception as e:  # noqa: BLE001 - a range error found here is the model's, reported by check
         raise ModelError(f"while enumerating states: {e}", location="") from None
     return vals
+
+
+def initial_values(model: Model) -> np.ndarray:
+    """The initial states as natural values, one row per state."""
+    ex = Explorer(model, symmetry=False)
+    cols = ex.compiled.unpack(ex.initial_rows())
+    return np.stack([np.asarray(c, dtype=np.int64) for c in cols], axis=1)
+
+
+def clause_holds(node: tuple, pm: ParamModel, model: Model, lifter: Lifter, values: np.ndarray) -> bool:
+    """Whether a mined clause is true in every given state of this instance."""
+    sig, body = (node[1], node[3]) if node[0] == "forall" else ((), node)
+    lits = body[1] if body[0] == "or" else (body,)
+    alist = [lit[1] if lit[0] == "not" else lit for lit in lits]
+    mat = atom_columns(model, lifter, values, sig, alist, pm)
+    if not len(mat):
+        return True
+    truth = np.stack([~mat[:, i] if lit[0] == "not" else mat[:, i] for i, lit in enumerate(lits)], axis=1)
+    return bool(truth.any(axis=1).all())
