@@ -233,8 +233,12 @@ class Prover:
             alive = [c for c in alive if c not in bad]
         say(self.s, f"Houdini: {len(alive)} of {len(cands)} candidates hold initially")
         changed = True
+        rounds = 0
         while changed and alive:
             changed = False
+            rounds += 1
+            say(self.s, f"Houdini{'' if self.q.size is None else f' ({self.q.size} per sort)'}: round {rounds}, "
+                        f"{len(alive)} candidates")
             for act in self.pm.actions:
                 while alive:
                     if self.out_of_time():
@@ -274,11 +278,14 @@ class Prover:
             if bad:
                 return bad
         out = []
-        for c in alive:  # one at a time: unknown counts as broken (only ever weakens the invariant)
-            s, nxt = self.pre(act, alive)
-            s.add(z3.Not(q.ev(c, {}, nxt)))
+        s, nxt = self.pre(act, alive)
+        for c, p in zip(alive, posts):  # one at a time: unknown counts as broken (only ever weakens the invariant)
+            s.push()
+            s.add(z3.Not(p))
+            self.queries += 1
             if check(s) != z3.unsat:
                 out.append(c)
+            s.pop()
         return out or list(alive)
 
     def recheck(self, inv: list[tuple], prop: tuple) -> str | None:
@@ -350,9 +357,13 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
         if pr.verdict == VIOLATED:
             return result(VIOLATED, f"smallest counterexample at {_sizes(sizes)}; exhaustive below it",
                           trace=pr.trace, sizes=sizes, checked=checked)
-        if pr.verdict != HOLDS:
-            return result(UNKNOWN, f"the explicit search at {_sizes(sizes)} stopped: {pr.explanation}", checked=checked)
+        if pr.verdict != HOLDS:  # too big to explore: mine from the smaller sizes only
+            extra["stopped"] = f"the explicit search at {_sizes(sizes)} stopped: {pr.explanation}"
+            break
         checked.append(_sizes(sizes))
+    small = [s for s in small if _sizes(s) in checked]
+    if not small:
+        return result(UNKNOWN, extra["stopped"], checked=checked)
     # 2. the parametric reading
     try:
         ps, owner = parametric_sorts(spec, overrides, every, faults)
@@ -399,7 +410,12 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
     if why is None:
         inv = [_rename(c, {}) for c in inv]
         text = [show(c, pm) for c in inv]
-        return result(HOLDS, f"for every N: inductive invariant with forall, re-checked; N = {', '.join(every)}",
+        placed = ""
+        if pm.placed:
+            placed = (f"; from every initial state satisfying {len(pm.init_clauses)} clauses over "
+                      f"{', '.join(pm.placed)}, as the model's own do with {len(extra['init_checked'])} sizes up to "
+                      f"{READ_SIZES[1]} per sort")
+        return result(HOLDS, f"for every N: inductive invariant with forall, re-checked; N = {', '.join(every)}{placed}",
                       invariant=text, candidates=len(cands), queries=prover.queries, checked=checked)
     return _search_larger(spec, overrides, prop, every, lows, faults, settings, checked, result,
                           f"no inductive invariant among {len(cands)} candidates mined from {', '.join(checked)} "
@@ -471,6 +487,9 @@ def _families(n: tuple) -> set[str]:
 
 def _search_larger(spec, overrides, prop, every, lows, faults, settings, checked, result, why, deadline) -> PropertyResult:
     """No proof: look for the smallest counterexample beyond the small instances."""
+    if "stopped" in result(UNKNOWN, "").extra:
+        return result(UNKNOWN, f"{why}; holds exhaustively for {'; '.join(checked)}; {result(UNKNOWN, '').extra['stopped']}",
+                      checked=checked)
     for sizes, m in instances(spec, overrides, size_order(every, lows, settings.max_n, settings.mine_max), faults):
         if deadline is not None and time.monotonic() > deadline:
             break

@@ -33,6 +33,11 @@ def lines(model: str, r: PropertyResult) -> list[str]:
         out.append(f"{model}: {r.name}: holds for every N (inductive invariant with forall, re-checked)")
         out.append(f"  N: {n_text}, every N >= 1")
         out.append(f"  fixed: {fixed or 'no other parameter'}")
+        if x.get("placed"):
+            out.append(f"  initial states: {', '.join(x['placed'])} start on particular elements, so no formula over "
+                       "every N gives them; read as every state satisfying these clauses, true of the model's initial "
+                       f"states at every size built ({'; '.join(x['init_checked'])}):")
+            out += [f"    {c}" for c in x["init_read"]]
         inv = x["invariant"]
         out.append(f"  invariant ({len(inv)} clauses; z3 re-checked initiation, consecution of every action, "
                    f"every update within its range, and that it implies {r.name}, for every N):")

@@ -149,6 +149,7 @@ class Lifter:
         self.members = members
         self.fams = fams
         self._elems: dict[int, frozenset[Element]] = {}
+        self._fold: NotParametric | None = None
 
     # -- which elements an expression names -------------------------------------------------------
     def elements(self, e: Expr) -> frozenset[Element]:
@@ -218,6 +219,10 @@ class Lifter:
         if isinstance(e, Cmp):
             return ("cmp", e.op, self.lift(e.a, env, depth), self.lift(e.b, env, depth))
         if isinstance(e, Arith):
+            if e.op in ("max", "min") and self.elements(e) - env.keys():
+                sorts = sorted({x.sort.name for x in self.elements(e) - env.keys()})
+                raise NotParametric(f"a {e.op}_ over the elements of {', '.join(sorts)} (e.g. the best score of the "
+                                    "other hosts) is a fold, not a first-order formula")
             if e.op == "*" and isinstance(e.b, Const) and e.b.value == 1:
                 return self.lift(e.a, env, depth)
             if e.op == "+":
@@ -248,6 +253,8 @@ class Lifter:
         for (t, sorts), tuples in groups.items():
             expected = self.all_tuples(sorts, env)
             if len(tuples) != len(set(tuples)) or set(tuples) != expected:
+                if self._fold is not None:
+                    raise self._fold
                 some = tuples[0]
                 raise NotParametric(
                     f"a {'conjunction' if quant == 'forall' else 'disjunction' if quant == 'exists' else 'sum'} "
@@ -270,7 +277,10 @@ class Lifter:
                 try:
                     return list(chosen), self.lift(a, {**env, **dict(zip(chosen, names))}, depth + 1 if chosen else depth)
                 except NotParametric as e:
-                    last = e
+                    if "fold" in str(e):
+                        self._fold = e  # the likelier reason, if no reading of the group works
+                    if last is None or "fold" not in str(last):
+                        last = e
         assert last is not None
         raise last
 
