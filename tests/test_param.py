@@ -143,3 +143,38 @@ def test_cli_for_every_bad_input(args, message, tmp_path):
     p = run_cli("prove", TOKEN, "--property", "no_dual_run", "--out", str(tmp_path), *args)
     assert p.returncode == 2
     assert message in p.stderr and "Traceback" not in p.stderr
+
+
+# -- the shipped models ------------------------------------------------------------------------------
+
+
+def test_fencing_with_manual_confirm_is_violated_with_two_hosts_and_one_vm():
+    """The operator's "Confirm 'Host has been Rebooted'" (FenceVdsManualyCommand, clearVMs=true in
+    ovirt-engine; nothing checks the power state) restarts the VM elsewhere while it still runs: the
+    smallest cluster where that happens has 2 hosts and 1 VM."""
+    spec = load_spec("fencing")
+    r = prove_every(spec, {}, "no_dual_running_vm", ["hosts", "vms"], settings=Settings(mine_max=2, max_n=2))
+    assert r.verdict == VIOLATED and r.extra["sizes"] == {"hosts": 2, "vms": 1}
+    assert any("manual_confirm" in s.label for s in r.trace.steps)
+    replay(build_at(spec, {}, {"hosts": 2, "vms": 1}, None), r.trace)
+
+
+@pytest.mark.slow
+def test_hosted_engine_best_score_is_a_fold_not_a_formula_for_every_n():
+    """ovirt-ha-agent compares its score with the best score of the other hosts (the maximum over the
+    live peers' metadata slots): not first-order, so no proof for every N is attempted, and the
+    verdict says why (and what was checked exhaustively)."""
+    r = prove_every(load_spec("hosted_engine"), {}, "no_dual_writer", ["hosts"], settings=Settings(mine_max=2, max_n=2))
+    assert r.verdict == UNKNOWN
+    assert "a max_ over the elements of Host (e.g. the best score of the other hosts) is a fold" in r.explanation
+    assert "holds exhaustively for hosts=2" in r.explanation
+
+
+@pytest.mark.slow
+def test_gluster_writes_belong_to_particular_clients():
+    """Write w is issued by client w mod clients: the model names clients per write, so it is no formula
+    over every number of clients and writes; unknown, with the reason."""
+    r = prove_every(load_spec("gluster_arbiter"), {}, "no_split_brain", ["clients", "writes"],
+                    settings=Settings(mine_max=1, max_n=1))
+    assert r.verdict == UNKNOWN
+    assert "not a model for every N: action lock(w=write0)" in r.explanation

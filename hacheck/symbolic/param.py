@@ -39,7 +39,7 @@ READ_SIZES = (4, 5)  # the sizes at which the model is read parametrically (they
 class Settings:
     mine_max: int = 3  # small instances: sizes up to this
     max_n: int = 5  # the counterexample search goes up to this size
-    rlimit: int = 2_000_000  # z3 resource units per query (deterministic)
+    rlimit: int = 20_000_000  # z3 resource units per query (deterministic)
     max_states: int = 300_000  # per explicit instance
     timeout: float | None = None  # overall wall-clock budget (None: only the deterministic limits)
     filter_sizes: tuple[int, ...] = (3, 4)  # sizes of the quantifier-free Houdini rounds before the unbounded one

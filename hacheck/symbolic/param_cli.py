@@ -18,8 +18,8 @@ def add_arguments(pv: argparse.ArgumentParser) -> None:
                     help="with --for-every: explore sizes up to N exhaustively to mine candidate invariants (default 3)")
     pv.add_argument("--max-n", type=int, default=5, metavar="N",
                     help="with --for-every: without a proof, look for the smallest counterexample up to size N (default 5)")
-    pv.add_argument("--rlimit", type=int, default=2_000_000, metavar="UNITS",
-                    help="with --for-every: z3 resource limit per query (deterministic; default 2,000,000)")
+    pv.add_argument("--rlimit", type=int, default=20_000_000, metavar="UNITS",
+                    help="with --for-every: z3 resource limit per query (deterministic; default 20,000,000)")
 
 
 def lines(model: str, r: PropertyResult) -> list[str]:
