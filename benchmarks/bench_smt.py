@@ -99,15 +99,15 @@ PARAMETRIC = [  # (model, fixed parameters, property, size parameters)
 ]
 
 
-def parametric(targets=PARAMETRIC) -> None:
+def parametric(targets=PARAMETRIC, budget: float = 600.0) -> None:
     """Each property for every N: the verdict (with the invariant's size) and the wall-clock time."""
     from hacheck.symbolic.param import Settings, prove_every
 
-    print("proofs for every N (hacheck prove --for-every; deterministic z3 budgets; wall-clock times, noisy on a "
-          "loaded machine)")
+    print(f"proofs for every N (hacheck prove --for-every; z3 budget 20M units per query, {budget:g} s each; "
+          "wall-clock times, noisy on a loaded machine)")
     for path, params, prop, every in targets:
         t0 = time.monotonic()
-        r = prove_every(load_spec(ROOT / path), params, prop, every, settings=Settings())
+        r = prove_every(load_spec(ROOT / path), params, prop, every, settings=Settings(timeout=budget))
         shown = ",".join(f"{k}={v}" for k, v in params.items()) or "defaults"
         what = r.explanation
         if r.verdict == "holds":

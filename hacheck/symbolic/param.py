@@ -196,6 +196,7 @@ class Prover:
         self.deadline = deadline
         self.queries = 0
         self._steps: dict[str, tuple[list, Any]] = {}
+        self.timed_out = False
 
     def solver(self) -> z3.Solver:
         s = z3.Solver()
@@ -242,6 +243,7 @@ class Prover:
             for act in self.pm.actions:
                 while alive:
                     if self.out_of_time():
+                        self.timed_out = True
                         return []
                     bad = self.breaks(act, alive)
                     if not bad:
@@ -400,13 +402,19 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
         samples.append((m, Lifter(m, ps), vals))
     cands = mine(pm, samples)
     cands = [prop_node] + [c for c in cands if c != prop_node]
+    n_cands = len(cands)
     say(settings, f"{len(cands)} candidate clauses mined from {', '.join(checked)}")
     # 4. Houdini, 5. the re-check
+    timed_out = False
     for size in settings.filter_sizes:  # quantifier-free Houdini at fixed sizes first: its CTIs are real
-        cands = Prover(pm, settings, deadline, size).houdini(cands)
+        fixed_size = Prover(pm, settings, deadline, size)
+        cands = fixed_size.houdini(cands)
+        timed_out = timed_out or fixed_size.timed_out
         say(settings, f"{len(cands)} candidates left after Houdini with {size} elements per sort")
     inv = prover.houdini(cands)
-    why = "Houdini kept no candidate" if not inv else prover.recheck(inv, prop_node)
+    timed_out = timed_out or prover.timed_out
+    why = ("the time budget ran out during Houdini" if timed_out else "Houdini kept no candidate") if not inv \
+        else prover.recheck(inv, prop_node)
     if why is None:
         inv = [_rename(c, {}) for c in inv]
         text = [show(c, pm) for c in inv]
@@ -416,9 +424,9 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
                       f"{', '.join(pm.placed)}, as the model's own do with {len(extra['init_checked'])} sizes up to "
                       f"{READ_SIZES[1]} per sort")
         return result(HOLDS, f"for every N: inductive invariant with forall, re-checked; N = {', '.join(every)}{placed}",
-                      invariant=text, candidates=len(cands), queries=prover.queries, checked=checked)
+                      invariant=text, candidates=n_cands, queries=prover.queries, checked=checked)
     return _search_larger(spec, overrides, prop, every, lows, faults, settings, checked, result,
-                          f"no inductive invariant among {len(cands)} candidates mined from {', '.join(checked)} "
+                          f"no inductive invariant among {n_cands} candidates mined from {', '.join(checked)} "
                           f"(not shown: {why})", deadline)
 
 
