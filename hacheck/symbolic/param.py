@@ -406,15 +406,21 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
     say(settings, f"{len(cands)} candidate clauses mined from {', '.join(checked)}")
     # 4. Houdini, 5. the re-check
     timed_out = False
+    why: str | None = None
     for size in settings.filter_sizes:  # quantifier-free Houdini at fixed sizes first: its CTIs are real
         fixed_size = Prover(pm, settings, deadline, size)
         cands = fixed_size.houdini(cands)
         timed_out = timed_out or fixed_size.timed_out
         say(settings, f"{len(cands)} candidates left after Houdini with {size} elements per sort")
-    inv = prover.houdini(cands)
-    timed_out = timed_out or prover.timed_out
-    why = ("the time budget ran out during Houdini" if timed_out else "Houdini kept no candidate") if not inv \
-        else prover.recheck(inv, prop_node)
+        if prop_node not in cands and not timed_out:  # no use going on: P is not inductive relative to them
+            why = (f"that {prop} is inductive relative to the candidates: z3 found a counterexample to induction "
+                   f"with {size} elements per sort")
+            break
+    if why is None:
+        inv = prover.houdini(cands)
+        timed_out = timed_out or prover.timed_out
+        why = ("the time budget ran out during Houdini" if timed_out else "Houdini kept no candidate") if not inv \
+            else prover.recheck(inv, prop_node)
     if why is None:
         inv = [_rename(c, {}) for c in inv]
         text = [show(c, pm) for c in inv]
