@@ -178,3 +178,14 @@ def test_gluster_writes_belong_to_particular_clients():
                     settings=Settings(mine_max=1, max_n=1))
     assert r.verdict == UNKNOWN
     assert "not a model for every N: action lock(w=write0)" in r.explanation
+
+
+def test_initial_values_naming_a_host_are_read_by_clauses_and_printed():
+    """The token starts on h1: no formula over every N says that, so the verdict is for every initial
+    state satisfying the clauses true of the initial states at every size built, and names them."""
+    r = prove_every(load_spec(str(ROOT / "tests/data/param_placed.py")), {}, "one_token", ["hosts"])
+    assert r.verdict == HOLDS, r.explanation
+    assert r.extra["placed"] == ["tok"]
+    assert "forall H1, H2 in Host (distinct): ~tok[H1] | ~tok[H2]" in r.extra["init_read"]
+    assert "hosts=5" in r.extra["init_checked"]
+    assert "from every initial state satisfying" in r.explanation
