@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from ..lang.errors import BadInput
-from ..result import HOLDS, VIOLATED, CheckResult, PropertyResult, Stats
-from .param import Settings, prove_every
+from ..result import HOLDS, VIOLATED
+
+if TYPE_CHECKING:  # the parser is built on every start: z3 and numpy load only when --for-every runs
+    from ..result import PropertyResult
 
 
 def add_arguments(pv: argparse.ArgumentParser) -> None:
@@ -22,7 +26,7 @@ def add_arguments(pv: argparse.ArgumentParser) -> None:
                     help="with --for-every: z3 resource limit per query (deterministic; default 20,000,000)")
 
 
-def lines(model: str, r: PropertyResult) -> list[str]:
+def lines(model: str, r: "PropertyResult") -> list[str]:
     x = r.extra
     fixed = ", ".join(f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in x.get("fixed", {}).items())
     sorts = x.get("sorts", {})
@@ -63,6 +67,8 @@ def cmd_prove_every(args: argparse.Namespace) -> int:
     from ..render.dot import write_trace_files
     from ..report.json_report import to_json, write_json
     from ..report.text import trace_lines
+    from ..result import CheckResult, Stats
+    from .param import Settings, prove_every
 
     if args.method != "auto" or args.invariant:
         raise BadInput("--for-every finds its own invariant: do not combine it with --method or --invariant")
