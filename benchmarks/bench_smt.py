@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_smt.py            # everything (several minutes)
     .venv/bin/python benchmarks/bench_smt.py --quick    # smaller budgets
     .venv/bin/python benchmarks/bench_smt.py --proofs-only --proof models/fencing.py:no_dual_running_vm:manual_confirm_allowed=false
+    .venv/bin/python benchmarks/bench_smt.py --parametric   # only the proofs for every N (hacheck prove --for-every)
 
 Figures, not pass/fail. Targets from the z3 issue: an unbounded proof (or a clear unknown with what
 was tried) of no_split_brain, no_dual_running_vm and no_dual_engine at the default bounds within a
@@ -86,5 +87,40 @@ def main() -> int:
     return 0
 
 
+# -- proofs for every N (hacheck prove --for-every; issue 20 item 7) ------------------------------------
+PARAMETRIC = [  # (model, fixed parameters, property, size parameters)
+    ("examples/parametric/lease_token.py", {}, "no_dual_run", ["hosts"]),
+    ("examples/parametric/lease_token.py", {"broken": True}, "no_dual_run", ["hosts"]),
+    ("models/fencing.py", {"manual_confirm_allowed": False}, "no_dual_running_vm", ["hosts", "vms"]),
+    ("models/fencing.py", {}, "no_dual_running_vm", ["hosts", "vms"]),
+    ("models/hosted_engine.py", {}, "no_dual_engine", ["hosts"]),
+    ("models/hosted_engine.py", {}, "no_dual_writer", ["hosts"]),
+    ("models/gluster_arbiter.py", {}, "no_split_brain", ["clients", "writes"]),
+]
+
+
+def parametric(targets=PARAMETRIC, budget: float = 600.0) -> None:
+    """Each property for every N: the verdict (with the invariant's size) and the wall-clock time."""
+    from hacheck.symbolic.param import Settings, prove_every
+
+    print(f"proofs for every N (hacheck prove --for-every; z3 budget 20M units per query, {budget:g} s each; "
+          "wall-clock times, noisy on a loaded machine)")
+    for path, params, prop, every in targets:
+        t0 = time.monotonic()
+        r = prove_every(load_spec(ROOT / path), params, prop, every, settings=Settings(timeout=budget))
+        shown = ",".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+        what = r.explanation
+        if r.verdict == "holds":
+            what = f"for every {','.join(every)}: invariant of {len(r.extra['invariant'])} clauses, re-checked"
+        elif r.verdict == "violated":
+            what = "smallest counterexample at " + ", ".join(f"{k}={v}" for k, v in r.extra["sizes"].items())
+        print(f"  {prop:<20} {Path(path).stem:<14} {shown:<30} {r.verdict} ({what})  [{time.monotonic() - t0:.1f} s]")
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    if "--parametric" in sys.argv:  # only the proofs for every N
+        parametric()
+        raise SystemExit(0)
+    code = main()
+    parametric()
+    raise SystemExit(code)

@@ -152,6 +152,9 @@ def make_parser() -> argparse.ArgumentParser:
     pv.add_argument("--json", metavar="FILE", help="write the JSON report here ('-' for standard output)")
     pv.add_argument("--junit", metavar="FILE", help="write a JUnit XML report here (for CI gating on the proof)")
     pv.add_argument("-q", "--quiet", action="store_true", help="no counterexample on stdout (the files are still written)")
+    from .symbolic.param_cli import add_arguments as add_for_every_arguments  # prove for every N: param_cli.py
+
+    add_for_every_arguments(pv)
 
     sub.add_parser("models", help="list the shipped models, one line each (check one by name: hacheck check NAME)")
 
@@ -483,6 +486,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
+    if args.for_every:  # for every number of hosts: hacheck/symbolic/param.py
+        from .symbolic.param_cli import cmd_prove_every
+
+        return cmd_prove_every(args)
     from .render.dot import write_trace_files
     from .report.json_report import to_json, write_json
     from .report.text import summary, trace_lines
