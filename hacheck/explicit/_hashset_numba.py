@@ -46,12 +46,20 @@ def hash_rows(rows, hmask):
     return out
 
 
+@njit(inline="always", cache=True)
+def _part(h, nparts):
+    """The partition owning hash h: from its high bits (the slot comes from the low ones)."""
+    return np.int64((h >> np.uint64(40)) % np.uint64(nparts))
+
+
 GROUP = 16  # successors whose slots and rows are loaded together, so that their cache misses overlap
 
 
 @njit(nogil=True, cache=True)
-def insert_chunk(table, hmask, srows, brows, bokey, bparent, baction, nt, succ, okey, parent, action, refs):
-    """Look up / insert every successor; returns the new count of tentative states.
+def insert_chunk(table, srows, brows, bokey, bparent, baction, nt, succ, hashes, okey, parent, action, refs,
+                 part, nparts):
+    """Look up / insert the successors of partition ``part``; returns its new count of tentative
+    states. A tentative state t of this partition is referred to as ``-(t * nparts + part + 1)``.
 
     Memory latency dominates (a random slot, then a random stored row per successor), so each
     group of GROUP successors first touches its slots and rows (independent loads the CPU
@@ -63,7 +71,11 @@ def insert_chunk(table, hmask, srows, brows, bokey, bparent, baction, nt, succ, 
     for g in range(0, n, GROUP):
         e = min(n, g + GROUP)
         for i in range(g, e):
-            s = np.int64(_hash(succ, i, hmask) & mask)
+            h = hashes[i]
+            if nparts > 1 and _part(h, nparts) != part:
+                slots[i - g] = -1
+                continue
+            s = np.int64(h & mask)
             slots[i - g] = s
             v = np.int64(table[s])
             if v > 0:
@@ -72,6 +84,8 @@ def insert_chunk(table, hmask, srows, brows, bokey, bparent, baction, nt, succ, 
                 touch += brows[-v - 1, 0]
         for i in range(g, e):
             s = slots[i - g]
+            if s < 0:
+                continue
             while True:
                 v = np.int64(table[s])
                 if v == 0:
@@ -81,7 +95,7 @@ def insert_chunk(table, hmask, srows, brows, bokey, bparent, baction, nt, succ, 
                     bparent[nt] = parent[i]
                     baction[nt] = action[i]
                     table[s] = -(nt + 1)
-                    refs[i] = -(nt + 1)
+                    refs[i] = -(nt * nparts + part + 1)
                     nt += 1
                     break
                 if v > 0:
@@ -95,7 +109,7 @@ def insert_chunk(table, hmask, srows, brows, bokey, bparent, baction, nt, succ, 
                             bokey[t] = okey[i]
                             bparent[t] = parent[i]
                             baction[t] = action[i]
-                        refs[i] = v
+                        refs[i] = -(t * nparts + part + 1)
                         break
                 s = np.int64((np.uint64(s) + np.uint64(1)) & mask)
     if touch == np.uint64(1):  # keeps the touching loads (never true in practice, harmless if so)
@@ -134,14 +148,25 @@ def rehash(old, new, hmask, srows, brows):
 
 
 @njit(nogil=True, cache=True)
-def build(table, hmask, srows, start, end):
-    """Insert stored states start..end-1 (all distinct) into an empty table."""
+def build(table, hmask, srows, start, end, part, nparts):
+    """Insert the stored states start..end-1 (all distinct) of partition ``part`` into an empty table."""
     mask = np.uint64(table.shape[0] - 1)
     for i in range(start, end):
-        s = np.int64(_hash(srows, i, hmask) & mask)
+        h = _hash(srows, i, hmask)
+        if nparts > 1 and _part(h, nparts) != part:
+            continue
+        s = np.int64(h & mask)
         while table[s] != 0:
             s = np.int64((np.uint64(s) + np.uint64(1)) & mask)
         table[s] = i + 1
+
+
+@njit(nogil=True, cache=True)
+def count_parts(hashes, nparts):
+    out = np.zeros(nparts, dtype=np.int64)
+    for i in range(hashes.shape[0]):
+        out[_part(hashes[i], nparts)] += 1
+    return out
 
 
 def warm() -> None:
@@ -150,5 +175,8 @@ def warm() -> None:
     table = np.zeros(16, dtype=np.int32)
     hm = np.uint64(0xFFFFFFFFFFFFFFFF)
     b = np.zeros((4, 1), dtype=np.uint64)
-    insert_chunk(table, hm, rows, b, np.zeros(4, np.int64), np.zeros(4, np.int64), np.zeros(4, np.int32), 0,
-                 rows, np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int32), np.zeros(1, np.int64))
+    h = hash_rows(rows, hm)
+    insert_chunk(table, rows, b, np.zeros(4, np.int64), np.zeros(4, np.int64), np.zeros(4, np.int32), 0,
+                 rows, h, np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int32), np.zeros(1, np.int64),
+                 0, 1)
+    count_parts(h, 2)

@@ -233,10 +233,17 @@ class Explorer:
             stop_reason = f"stopped at {fmt_int(bounds.max_states)} states (--max-states)"
         store.add(rows, np.full(len(rows), -1), np.full(len(rows), -1))
         kind = visited_kind() if self.visited_kind is None else self.visited_kind
-        visited: HashVisited | SortedVisited = SortedVisited(store, self.layout) if kind != "hash" else make_visited(store, self.layout, "hash")
+        pool = insert_pool = None
+        if self.workers > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(self.workers - 1, thread_name_prefix="hacheck-expand")
+            insert_pool = ThreadPoolExecutor(self.workers - 1, thread_name_prefix="hacheck-insert")
+        visited: HashVisited | SortedVisited = (
+            SortedVisited(store, self.layout) if kind != "hash"
+            else make_visited(store, self.layout, "hash", parts=self.workers, pool=insert_pool))
         edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         growth = 0.0  # states of the last level / states of the one before (for the progress estimate)
-        pool = None
 
         def check(lo: int, hi: int) -> None:
             todo = [p for p in props if p.name not in found]
@@ -269,12 +276,8 @@ class Explorer:
                     break
                 if kind == "auto" and isinstance(visited, SortedVisited) and store.count >= HASH_FROM \
                         and numba_available():  # same answers either way; the hash set pays off from here
-                    visited = HashVisited(store)
+                    visited = HashVisited(store, parts=self.workers, pool=insert_pool)
                 starts = list(range(lo, hi, SEARCH_CHUNK))
-                if pool is None and self.workers > 1 and len(starts) > 1:
-                    from concurrent.futures import ThreadPoolExecutor
-
-                    pool = ThreadPoolExecutor(self.workers - 1, thread_name_prefix="hacheck-expand")
                 level_edges: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
                 level_transitions = 0
                 done = 0
@@ -330,8 +333,9 @@ class Explorer:
                 "fit; lower the bounds (--param), or use --max-states to explore part of it"
             ) from None
         finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
+            for p in (pool, insert_pool):
+                if p is not None:
+                    p.shutdown(wait=True, cancel_futures=True)
 
         if record_edges:
             self.graph = StateGraph.of(store, edges, complete=not stop_reason)

@@ -72,7 +72,7 @@ def _kernels() -> dict[str, object] | None:
 
         k.warm()
         _KERNELS = {"insert": k.insert_chunk, "finish": k.finish_level, "rehash": k.rehash, "build": k.build,
-                    "hash": k.hash_rows}
+                    "hash": k.hash_rows, "count_parts": k.count_parts}
     except Exception as e:  # noqa: BLE001 - no numba, or it cannot compile here: the numpy fallback
         _NUMBA_ERROR = f"{type(e).__name__}: {e}"
         _KERNELS = None
@@ -99,71 +99,127 @@ class _Grow:
             setattr(self, name, new)
 
 
+class _Part:
+    """One partition of the hash set: its table and the level's tentative states it owns."""
+
+    def __init__(self, words: int, cap: int):
+        self.table = np.zeros(cap, dtype=np.int32)
+        self.buf = _Grow(words)
+        self.nt = 0
+        self.size = 0  # states in the table (stored + tentative)
+
+
 class HashVisited:
     """Open addressing over state ids: slot value 0 is empty, ``id + 1`` a stored state, ``-(t + 1)``
-    the tentative state ``t`` of the level being built (its row is in the level buffer)."""
+    the tentative state ``t`` of the level being built (its row is in the level buffer).
 
-    def __init__(self, store: StateStore, hash_mask: int = 0xFFFFFFFFFFFFFFFF, capacity: int = 1 << 16):
+    With ``parts`` > 1 the hash space is split by the hash's high bits: partition p owns the
+    states whose hash falls in it, with its own table and level buffer, so the partitions are
+    filled by ``parts`` threads at once (the kernels release the GIL); the level is merged by
+    ``okey`` at its end, so the result does not depend on ``parts``."""
+
+    def __init__(self, store: StateStore, hash_mask: int = 0xFFFFFFFFFFFFFFFF, capacity: int = 1 << 16,
+                 parts: int = 1, pool: object = None):
         k = _kernels()
         if k is None:
             raise RuntimeError(f"numba is not usable: {_NUMBA_ERROR}")
         self.k = k
         self.store = store
         self.hash_mask = np.uint64(hash_mask)  # tests narrow the hash to force collisions
-        cap = 1 << max(4, (max(capacity, 2 * store.count) - 1).bit_length())
-        self.table = np.zeros(cap, dtype=np.int32 if cap < (1 << 30) else np.int64)
-        self.buf = _Grow(store.words)
-        self.nt = 0
-        self.size = 0  # states in the table (stored + tentative)
+        self.nparts = max(1, parts)
+        self.pool = pool
+        per = max(capacity, 2 * store.count) // self.nparts
+        cap = 1 << max(4, (max(per, 1) - 1).bit_length())
+        self.parts = [_Part(store.words, cap) for _ in range(self.nparts)]
         if store.count:
-            self._ensure(store.count)
-            k["build"](self.table, self.hash_mask, store.all_rows, 0, store.count)  # type: ignore[operator]
-            self.size = store.count
+            hashes = k["hash"](store.all_rows[:store.count], self.hash_mask)  # type: ignore[operator]
+            counts = k["count_parts"](hashes, self.nparts) if self.nparts > 1 else [store.count]  # type: ignore[operator]
+            for i, part in enumerate(self.parts):
+                self._ensure(part, int(counts[i]))
+                k["build"](part.table, self.hash_mask, store.all_rows, 0, store.count, i, self.nparts)  # type: ignore[operator]
+                part.size = int(counts[i])
 
-    def _ensure(self, extra: int) -> None:
-        need = self.size + extra
-        if need <= MAX_LOAD * len(self.table):
+    @property
+    def nt(self) -> int:
+        return sum(p.nt for p in self.parts)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(p.table.nbytes for p in self.parts)
+
+    def _ensure(self, part: _Part, extra: int) -> None:
+        need = part.size + extra
+        if need <= MAX_LOAD * len(part.table):
             return
-        cap = len(self.table)
+        cap = len(part.table)
         while need > MAX_LOAD * cap:
             cap *= 2
         dtype = np.int32 if cap < (1 << 30) and self.store.count + need < (1 << 31) - 2 else np.int64
         new = np.zeros(cap, dtype=dtype)
-        self.k["rehash"](self.table, new, self.hash_mask, self.store.all_rows, self.buf.rows)  # type: ignore[operator]
-        self.table = new
+        self.k["rehash"](part.table, new, self.hash_mask, self.store.all_rows, part.buf.rows)  # type: ignore[operator]
+        part.table = new
 
     def add(self, succ: np.ndarray, okey: np.ndarray, parent: np.ndarray, action: np.ndarray,
             refs: bool = False) -> np.ndarray | None:
         n = len(succ)
-        self._ensure(n)
-        self.buf.ensure(self.nt + n, self.nt)
+        succ = np.ascontiguousarray(succ)
+        hashes = self.k["hash"](succ, self.hash_mask)  # type: ignore[operator]
+        counts = self.k["count_parts"](hashes, self.nparts) if self.nparts > 1 else [n]  # type: ignore[operator]
         out = np.empty(n, dtype=np.int64)
-        nt = self.k["insert"](self.table, self.hash_mask, self.store.all_rows, self.buf.rows, self.buf.okey,  # type: ignore[operator]
-                              self.buf.parent, self.buf.action, self.nt, np.ascontiguousarray(succ), okey,
-                              parent, action, out)
-        self.size += nt - self.nt
-        self.nt = nt
+        srows = self.store.all_rows
+
+        def one(i: int) -> None:
+            part = self.parts[i]
+            m = int(counts[i])
+            self._ensure(part, m)
+            part.buf.ensure(part.nt + m, part.nt)
+            nt = self.k["insert"](part.table, srows, part.buf.rows, part.buf.okey, part.buf.parent,  # type: ignore[operator]
+                                  part.buf.action, part.nt, succ, hashes, okey, parent, action, out, i, self.nparts)
+            part.size += nt - part.nt
+            part.nt = nt
+
+        if self.nparts == 1 or self.pool is None:
+            for i in range(self.nparts):
+                one(i)
+        else:  # partition 0 here, the others in the pool's threads
+            futures = [self.pool.submit(one, i) for i in range(1, self.nparts)]  # type: ignore[attr-defined]
+            one(0)
+            for f in futures:
+                f.result()
         return out if refs else None
 
     def close_level(self, store: StateStore, limit: int | None) -> tuple[int, np.ndarray | None, bool]:
-        nt = self.nt
-        order = np.argsort(self.buf.okey[:nt], kind="stable")
-        keep = nt if limit is None else max(0, min(nt, limit))
+        P = self.nparts
+        nts = [p.nt for p in self.parts]
+        total = sum(nts)
+        if P == 1:
+            b = self.parts[0].buf
+            rows, okey, parent, action = b.rows, b.okey[:total], b.parent, b.action
+        else:
+            rows = np.concatenate([p.buf.rows[:p.nt] for p in self.parts])
+            okey = np.concatenate([p.buf.okey[:p.nt] for p in self.parts])
+            parent = np.concatenate([p.buf.parent[:p.nt] for p in self.parts])
+            action = np.concatenate([p.buf.action[:p.nt] for p in self.parts])
+        order = np.argsort(okey, kind="stable")
+        keep = total if limit is None else max(0, min(total, limit))
         base = store.count
-        store.add_taken(self.buf.rows, self.buf.parent, self.buf.action, order[:keep])
-        final = np.full(nt, -1, dtype=np.int64)
-        final[order[:keep]] = np.arange(base, base + keep, dtype=np.int64)
-        self.k["finish"](self.table, self.hash_mask, self.buf.rows, nt, final)  # type: ignore[operator]
-        self.size -= nt - keep  # cut states stay in the table as tentative: the search stops there
-        self.nt = 0
-        return keep, final, keep < nt
+        store.add_taken(rows, parent, action, order[:keep])
+        final_cat = np.full(total, -1, dtype=np.int64)
+        final_cat[order[:keep]] = np.arange(base, base + keep, dtype=np.int64)
+        final = np.full(max(nts, default=0) * P, -1, dtype=np.int64)  # by ref number t * P + p
+        at = 0
+        for i, part in enumerate(self.parts):
+            mine = final_cat[at:at + part.nt]
+            at += part.nt
+            final[i::P][:part.nt] = mine
+            self.k["finish"](part.table, self.hash_mask, part.buf.rows, part.nt, mine)  # type: ignore[operator]
+            part.size -= int(np.sum(mine < 0))  # cut states stay in the table as tentative: the search stops there
+            part.nt = 0
+        return keep, final, keep < total
 
     def drop_level(self) -> None:
-        self.nt = 0
-
-    @property
-    def nbytes(self) -> int:
-        return self.table.nbytes
+        for p in self.parts:
+            p.nt = 0
 
 
 # -- the numpy fallback ------------------------------------------------------------------------
@@ -235,11 +291,12 @@ class SortedVisited:
         return self.keys.nbytes + self.ids.nbytes
 
 
-def make_visited(store: StateStore, layout: Layout, kind: str = "auto") -> HashVisited | SortedVisited:
+def make_visited(store: StateStore, layout: Layout, kind: str = "auto", parts: int = 1,
+                 pool: object = None) -> HashVisited | SortedVisited:
     """``kind``: "hash" (numba), "sorted" (numpy) or "auto" (hash when numba works)."""
     if kind == "sorted" or (kind == "auto" and not numba_available()):
         return SortedVisited(store, layout)
-    return HashVisited(store)
+    return HashVisited(store, parts=parts, pool=pool)
 
 
 def visited_kind() -> str:
