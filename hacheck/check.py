@@ -16,22 +16,23 @@ from .result import UNKNOWN, CheckResult, PropertyResult
 
 
 def run_check(model: Model, properties: Iterable[Property] | None = None, bounds: Bounds | None = None,
-              progress: ProgressFn | None = None, symmetry: bool = True) -> CheckResult:
+              progress: ProgressFn | None = None, symmetry: bool = True, workers: int | None = None) -> CheckResult:
     """Safety properties on a (symmetry-reduced) search; temporal ones on the full state graph.
 
     When temporal properties are asked for, one exploration without symmetry reduction serves
-    both: the safety properties are checked on it while the graph is recorded.
+    both: the safety properties are checked on it while the graph is recorded. ``workers``: threads
+    of the explicit search (None: HACHECK_WORKERS or the cores); the answers do not depend on it.
     """
     props = list(properties) if properties is not None else list(model.properties.values())
     safety = [p for p in props if p.is_safety]
     temporal = [p for p in props if not p.is_safety]
     if not temporal:
         with phase(f"compiling {model.name}"):
-            ex = Explorer(model, symmetry=symmetry)
+            ex = Explorer(model, symmetry=symmetry, workers=workers)
         with phase(f"exploring the state space of {model.name}"):
             return annotate(model, props, ex.run(safety, bounds, progress))
     with phase(f"compiling {model.name}"):
-        ex = Explorer(model, symmetry=False)
+        ex = Explorer(model, symmetry=False, workers=workers)
     with phase(f"exploring the state space of {model.name}"):
         result = ex.run(safety, bounds, progress, record_edges=True)
     by_name = {p.name: p for p in result.properties}
