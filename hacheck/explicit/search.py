@@ -211,7 +211,7 @@ class Explorer:
         bounds = bounds or Bounds()
         t0 = time.monotonic()
         deadline = t0 + bounds.max_seconds if bounds.max_seconds is not None else None
-        store = StateStore(self.layout.words, spill_bytes=self.spill_bytes)
+        store = StateStore(self.layout.words, spill_bytes=self.spill_bytes, actions=len(self.compiled.actions))
         self.store = store
         found: dict[str, int] = {}  # property -> state id (violation or witness)
         transitions = 0

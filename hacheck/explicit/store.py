@@ -20,6 +20,7 @@ import numpy as np
 
 from ..lang.errors import HacheckError
 
+MAX_STATES = (1 << 31) - 2
 RESERVE_ROWS = 1 << 26  # first reservation (virtual, not resident); doubled (one copy) when passed
 
 
@@ -123,15 +124,15 @@ class StateStore:
     """
 
     def __init__(self, words: int, reserve: int = RESERVE_ROWS, spill_bytes: int | None = None,
-                 spill_dir: str | None = None):
+                 spill_dir: str | None = None, actions: int = 1 << 31):
         self.words = words
         self.spill_bytes = default_spill_bytes() if spill_bytes is None else spill_bytes
         spill_dir = spill_dir or os.environ.get("HACHECK_SPILL_DIR") or None
         if spill_dir is not None and not Path(spill_dir).is_dir():
             raise HacheckError(f"HACHECK_SPILL_DIR={spill_dir}: not a folder")
         self._rows = Column(np.uint64, (words,), reserve, spill_dir)
-        self._parents = Column(np.int64, (), reserve, spill_dir)
-        self._actions = Column(np.int32, (), reserve, spill_dir)
+        self._parents = Column(np.int32, (), reserve, spill_dir)  # ids < 2**31 (checked in reserve)
+        self._actions = Column(np.int16 if actions < (1 << 15) else np.int32, (), reserve, spill_dir)
         self.offsets: list[int] = [0]
 
     @property
@@ -149,6 +150,9 @@ class StateStore:
     def reserve(self, n: int) -> None:
         """Room for ``n`` more states (spilling to files first when they would pass the budget)."""
         want = self.count + n
+        if want >= MAX_STATES:
+            raise HacheckError(f"more than {MAX_STATES:,} states: the explicit engine numbers states with 32 bits; "
+                               "lower the bounds (--param) or use --max-states")
         if not self.spilled and want * self.bytes_per_state > self.spill_bytes:
             for c in self.columns:
                 c.spill(self.count)
