@@ -257,3 +257,24 @@ def test_bad_spill_folder_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("HACHECK_SPILL_DIR", str(tmp_path / "missing"))
     with pytest.raises(HacheckError, match="HACHECK_SPILL_DIR=.*not a folder"):
         StateStore(1)
+
+
+@needs_numba
+def test_cli_threads_option_gives_the_same_report(tmp_path, capsys, monkeypatch):
+    """``hacheck check MODEL --threads N``: the same verdict lines (states, shortest trace lengths)
+    for 1 and 2 threads; a bad N is a one-line error (exit 2)."""
+    from hacheck.cli import main
+
+    monkeypatch.setattr("hacheck.explicit.search.SEARCH_CHUNK", 256)
+    out = {}
+    for n in ("1", "2"):
+        code = main(["check", "models/gluster_arbiter.py", "--param", "max_faults=2", "--property", "no_split_brain",
+                     "--property", "no_stale_read", "--threads", n, "-q", "--out", str(tmp_path / n)])
+        text = capsys.readouterr().out.replace(str(tmp_path / n), "OUT")
+        out[n] = (code, [ln for ln in text.splitlines() if "states/s" not in ln])  # timings differ
+    assert out["1"] == out["2"]
+    text = "\n".join(out["1"][1])
+    assert "40,085 states" in text and "5 steps, shortest" in text
+    with pytest.raises(SystemExit) as e:
+        main(["check", "models/fencing.py", "--threads", "0"])
+    assert e.value.code == 2 and "--threads must be at least 1" in capsys.readouterr().err

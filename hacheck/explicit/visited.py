@@ -296,6 +296,10 @@ def make_visited(store: StateStore, layout: Layout, kind: str = "auto", parts: i
     """``kind``: "hash" (numba), "sorted" (numpy) or "auto" (hash when numba works)."""
     if kind == "sorted" or (kind == "auto" and not numba_available()):
         return SortedVisited(store, layout)
+    if not numba_available():
+        from ..lang.errors import HacheckError
+
+        raise HacheckError(f"HACHECK_VISITED=hash: numba is not usable here ({_NUMBA_ERROR}); use auto or sorted")
     return HashVisited(store, parts=parts, pool=pool)
 
 
