@@ -11,6 +11,7 @@ failing for lack of memory. The hash set of visited states stays in memory (4-8 
 from __future__ import annotations
 
 import bisect
+import errno
 import mmap
 import os
 import tempfile
@@ -21,7 +22,7 @@ import numpy as np
 from ..lang.errors import HacheckError
 
 MAX_STATES = (1 << 31) - 2
-RESERVE_ROWS = 1 << 26  # first reservation (virtual, not resident); doubled (one copy) when passed
+RESERVE_ROWS = 1 << 28  # first reservation (virtual, not resident); doubled (one copy) when passed
 
 
 def default_spill_bytes() -> int:
@@ -47,6 +48,7 @@ class Column:
         self.item = self.dtype.itemsize * int(np.prod(tail, dtype=np.int64))
         self.spill_dir = spill_dir
         self.path: Path | None = None
+        self._used_hint = 0
         self._map, self.data = self._reserve(max(1, rows), None)
 
     @property
@@ -60,16 +62,29 @@ class Column:
     def _reserve(self, rows: int, path: Path | None) -> tuple[mmap.mmap | None, np.ndarray]:
         nbytes = rows * self.item
         mm: mmap.mmap | None
-        if path is not None:
+        if path is not None:  # disk blocks are allocated up front: a full disk is an error here, not a SIGBUS later
             with open(path, "r+b") as f:
                 f.truncate(nbytes)
-                mm = mmap.mmap(f.fileno(), nbytes, flags=mmap.MAP_SHARED)
+                try:
+                    os.posix_fallocate(f.fileno(), 0, nbytes)
+                except OSError as e:
+                    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                        raise HacheckError(f"no room left in {path.parent} for the stored states ({nbytes:,} bytes): "
+                                           "free some, or point HACHECK_SPILL_DIR at a larger disk") from None
+                    if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # file systems without fallocate
+                        raise
+                try:
+                    mm = mmap.mmap(f.fileno(), nbytes, flags=mmap.MAP_SHARED)
+                except OSError as e:
+                    if e.errno == errno.ENOMEM:
+                        raise MemoryError(str(e)) from None
+                    raise
         else:
             flags = mmap.MAP_PRIVATE | getattr(mmap, "MAP_ANONYMOUS", 0x20) | getattr(mmap, "MAP_NORESERVE", 0)
             try:
                 mm = mmap.mmap(-1, nbytes, flags=flags)
-            except (OSError, ValueError, TypeError):  # no lazy reservation here: an ordinary array
-                return None, np.empty((rows, *self.tail), dtype=self.dtype)
+            except (OSError, ValueError, TypeError):  # no lazy reservation (strict overcommit): grow by copies
+                return None, np.empty((min(rows, max(self._used_hint, 1 << 16)), *self.tail), dtype=self.dtype)
         arr = np.frombuffer(mm, dtype=self.dtype, count=rows * (self.item // self.dtype.itemsize))
         return mm, arr.reshape((rows, *self.tail))
 
@@ -78,6 +93,7 @@ class Column:
         if rows <= self.capacity:
             return
         new = max(rows, 2 * self.capacity)
+        self._used_hint = new
         if self.path is not None:  # a file mapping grows in place: the file gets longer
             old = self.data
             self._map, self.data = self._reserve(new, self.path)
@@ -94,7 +110,7 @@ class Column:
         fd, name = tempfile.mkstemp(prefix="hacheck-states-", suffix=".bin", dir=self.spill_dir)
         os.close(fd)
         self.path = Path(name)
-        mm, arr = self._reserve(self.capacity, self.path)
+        mm, arr = self._reserve(max(2 * used, 1 << 16), self.path)  # files grow in place (no copy), so start small
         arr[:used] = self.data[:used]
         self._map, self.data = mm, arr
 
