@@ -327,7 +327,9 @@ class Explorer:
             from ..failsafe import how
 
             stop_reason = f"interrupted ({how(e)})"
-        except MemoryError:
+        except (MemoryError, RuntimeError) as e:  # no memory for a thread's stack is a RuntimeError
+            if isinstance(e, RuntimeError) and "new thread" not in str(e):
+                raise
             raise HacheckError(
                 f"out of memory after {fmt_int(store.count)} states: the state space of {model.name} does not "
                 "fit; lower the bounds (--param), or use --max-states to explore part of it"
