@@ -17,12 +17,14 @@ from .timing import Clock
 
 
 def run_check(model: Model, properties: Iterable[Property] | None = None, bounds: Bounds | None = None,
-              progress: ProgressFn | None = None, symmetry: bool = True, clock: Clock | None = None) -> CheckResult:
+              progress: ProgressFn | None = None, symmetry: bool = True, clock: Clock | None = None,
+              workers: int | None = None) -> CheckResult:
     """Safety properties on a (symmetry-reduced) search; temporal ones on the full state graph.
 
     When temporal properties are asked for, one exploration without symmetry reduction serves
     both: the safety properties are checked on it while the graph is recorded. The result carries
-    the seconds of each phase (compile, symmetry, search, properties; ``clock`` adds to the caller's).
+    the seconds of each phase (compile, symmetry, search, properties; ``clock`` adds to the caller's). ``workers``: threads
+    of the explicit search (None: HACHECK_WORKERS or the cores); the answers do not depend on it.
     """
     clock = clock if clock is not None else Clock()
     props = list(properties) if properties is not None else list(model.properties.values())
@@ -30,7 +32,7 @@ def run_check(model: Model, properties: Iterable[Property] | None = None, bounds
     temporal = [p for p in props if not p.is_safety]
     if not temporal:
         with phase(f"compiling {model.name}"), clock.phase("compile"):
-            ex = Explorer(model, symmetry=symmetry)
+            ex = Explorer(model, symmetry=symmetry, workers=workers)
         _prepare(ex, safety, clock)
         with phase(f"exploring the state space of {model.name}"), clock.phase("search"):
             result = ex.run(safety, bounds, progress)
@@ -38,7 +40,7 @@ def run_check(model: Model, properties: Iterable[Property] | None = None, bounds
             result = annotate(model, props, result)
         return _timed(result, clock)
     with phase(f"compiling {model.name}"), clock.phase("compile"):
-        ex = Explorer(model, symmetry=False)
+        ex = Explorer(model, symmetry=False, workers=workers)
     _prepare(ex, safety, clock)
     with phase(f"exploring the state space of {model.name}"), clock.phase("search"):
         result = ex.run(safety, bounds, progress, record_edges=True)

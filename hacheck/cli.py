@@ -117,6 +117,9 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--fail", metavar="HOST[:KIND],..", help="deployment files: check only the failure of these hosts (of this kind)")
     _add_executor_args(c)
     c.add_argument("--no-symmetry", action="store_true", help="explore every state, ignoring symmetric sorts")
+    c.add_argument("--threads", type=_positive_int("--threads"), metavar="N",
+                   help="threads of the explicit search of a model (default: HACHECK_WORKERS or the cores, at most 4); "
+                   "the states, verdicts and traces are the same for any N (docs/design.md)")
     c.add_argument("--engine", choices=("explicit", "smt", "both"), default="explicit",
                    help="explicit-state search (default), the z3 engine, or both with their verdicts compared")
     c.add_argument("--depth", type=_positive_int("--depth"), default=20, metavar="K", help="BMC depth for the z3 engine (default 20)")
@@ -439,7 +442,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 result = smt_check(model, props, args.depth, args.timeout, sat=args.sat_solver)
         else:
             result = run_check(model, props, Bounds(args.max_states, args.max_seconds, args.max_depth), progress,
-                               symmetry=not args.no_symmetry, clock=clock)
+                               symmetry=not args.no_symmetry, clock=clock, workers=args.threads)
             if args.engine == "both":
                 from .symbolic.check import agreement, merge, smt_check
 

@@ -7,9 +7,8 @@ state) make every counterexample a shortest one. Bounds end the run with ``unkno
 
 from __future__ import annotations
 
-import bisect
 import time
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import attrs
 import numpy as np
@@ -22,10 +21,30 @@ from ..result import HOLDS, UNKNOWN, VIOLATED, CheckResult, PropertyResult, Stat
 from ..render.lanes import lanes_of_model
 from ..trace import Step, Trace
 from .compile import Compiled, RangeViolation, compile_model
+from .store import StateStore
 from .symmetry import Symmetry
+from .visited import HashVisited, SortedVisited, make_visited, numba_available, visited_kind
 
 ProgressFn = Callable[[dict[str, float]], None]
-EXPAND_CHUNK = 131_072  # frontier rows expanded at a time (the deadline and progress are checked between chunks)
+EXPAND_CHUNK = 131_072  # frontier rows expanded at a time by ``expand`` (the deadline and progress are checked between chunks)
+SEARCH_CHUNK = 32_768  # parents expanded at a time by ``run``: bounds a level's memory, deadline and progress
+HASH_FROM = 30_000  # with HACHECK_VISITED=auto, the compiled hash set takes over from this many states
+
+
+def default_workers() -> int:
+    """Threads for a search: ``HACHECK_WORKERS`` or the machine's cores (at most 4)."""
+    import os
+
+    env = os.environ.get("HACHECK_WORKERS")
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            raise HacheckError(f"HACHECK_WORKERS={env!r}: not a whole number") from None
+        if n < 1:
+            raise HacheckError(f"HACHECK_WORKERS={env!r}: must be at least 1")
+        return n
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 class ModelRangeError(HacheckError):
@@ -41,48 +60,6 @@ class Bounds:
     max_states: int | None = None
     max_seconds: float | None = None
     max_depth: int | None = None
-
-
-@attrs.define
-class StateStore:
-    """All states in BFS order (by level) with parent index and the action instance that led there."""
-
-    levels: list[np.ndarray] = attrs.field(factory=list)  # packed rows per level
-    parents: list[np.ndarray] = attrs.field(factory=list)
-    actions: list[np.ndarray] = attrs.field(factory=list)
-    offsets: list[int] = attrs.field(factory=lambda: [0])
-
-    def add(self, rows: np.ndarray, parents: np.ndarray, actions: np.ndarray) -> int:
-        base = self.offsets[-1]
-        self.levels.append(rows)
-        self.parents.append(parents.astype(np.int64, copy=False))
-        self.actions.append(actions.astype(np.int32, copy=False))
-        self.offsets.append(base + len(rows))
-        return base
-
-    @property
-    def count(self) -> int:
-        return self.offsets[-1]
-
-    def locate(self, gid: int) -> tuple[int, int]:
-        lvl = bisect.bisect_right(self.offsets, gid) - 1
-        return lvl, gid - self.offsets[lvl]
-
-    def row(self, gid: int) -> np.ndarray:
-        lvl, off = self.locate(gid)
-        return self.levels[lvl][off]
-
-    def path(self, gid: int) -> list[tuple[int, int]]:
-        """(state id, action instance that reached it or -1) from an initial state to gid."""
-        out = []
-        while gid >= 0:
-            lvl, off = self.locate(gid)
-            out.append((gid, int(self.actions[lvl][off])))
-            gid = int(self.parents[lvl][off])
-        return out[::-1]
-
-    def nbytes(self) -> int:
-        return sum(a.nbytes for group in (self.levels, self.parents, self.actions) for a in group)
 
 
 @attrs.define
@@ -111,8 +88,12 @@ class StateGraph:
 class Explorer:
     """Explicit-state exploration of one model instance."""
 
-    def __init__(self, model: Model, compiled: Compiled | None = None, symmetry: bool = True):
+    def __init__(self, model: Model, compiled: Compiled | None = None, symmetry: bool = True,
+                 workers: int | None = None, visited: str | None = None, spill_bytes: int | None = None):
         self.model = model
+        self.workers = default_workers() if workers is None else max(1, workers)
+        self.visited_kind = visited  # hash, sorted, auto; None: HACHECK_VISITED
+        self.spill_bytes = spill_bytes  # None: HACHECK_SPILL_BYTES or half the memory
         self.compiled = compiled or compile_model(model)
         self.layout = self.compiled.layout
         self.symmetry = Symmetry.of(self.compiled) if symmetry else None
@@ -215,7 +196,13 @@ class Explorer:
     def run(self, properties: Iterable[Property] | None = None, bounds: Bounds | None = None,
             progress: ProgressFn | None = None, record_edges: bool = False) -> CheckResult:
         """Explore and check safety properties. With ``record_edges`` every transition is kept as
-        (source id, target id, action instance) in ``self.graph`` for the liveness engine."""
+        (source id, target id, action instance) in ``self.graph`` for the liveness engine.
+
+        Each level is expanded ``SEARCH_CHUNK`` parents at a time (by ``self.workers`` threads: the
+        next chunks are expanded while the current one goes through the hash set), so memory, the
+        deadline and the progress line are bounded within a level. Whatever the chunking and the
+        threads, the new states are numbered in the order a whole-level, action-by-action
+        expansion meets them (hacheck/explicit/visited.py), so runs are identical."""
         model = self.model
         if record_edges and self.symmetry is not None:
             raise HacheckError("the state graph for liveness is built without symmetry reduction")
@@ -224,7 +211,8 @@ class Explorer:
         bounds = bounds or Bounds()
         t0 = time.monotonic()
         deadline = t0 + bounds.max_seconds if bounds.max_seconds is not None else None
-        store = StateStore()
+        store = StateStore(self.layout.words, spill_bytes=self.spill_bytes, actions=len(self.compiled.actions))
+        self.store = store
         found: dict[str, int] = {}  # property -> state id (violation or witness)
         transitions = 0
         depth = 0
@@ -243,27 +231,41 @@ class Explorer:
         if bounds.max_states is not None and n_init > bounds.max_states:
             rows = rows[: bounds.max_states]
             stop_reason = f"stopped at {fmt_int(bounds.max_states)} states (--max-states)"
-        order = np.argsort(self.layout.keys(rows), kind="stable")
-        visited = self.layout.keys(rows)[order]
-        vids = order.astype(np.int64)  # state id of each visited key (kept only for edges)
-        base = store.add(rows, np.full(len(rows), -1), np.full(len(rows), -1))
-        frontier_base = base
+        store.add(rows, np.full(len(rows), -1), np.full(len(rows), -1))
+        kind = visited_kind() if self.visited_kind is None else self.visited_kind
+        pool = insert_pool = None
+        if self.workers > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            pool = ThreadPoolExecutor(self.workers - 1, thread_name_prefix="hacheck-expand")
+            insert_pool = ThreadPoolExecutor(self.workers - 1, thread_name_prefix="hacheck-insert")
+        visited: HashVisited | SortedVisited = (
+            SortedVisited(store, self.layout) if kind != "hash"
+            else make_visited(store, self.layout, "hash", parts=self.workers, pool=insert_pool))
         edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         growth = 0.0  # states of the last level / states of the one before (for the progress estimate)
 
-        def check(rows: np.ndarray, cols: list[np.ndarray], base: int) -> None:
-            for p in props:
-                if p.name in found:
-                    continue
-                mask = self.compiled.mask(p.name, cols, len(rows))
-                hit = ~mask if p.kind == "invariant" else mask
-                if hit.any():
-                    found[p.name] = base + int(np.argmax(hit))
+        def check(lo: int, hi: int) -> None:
+            todo = [p for p in props if p.name not in found]
+            for s in range(lo, hi, SEARCH_CHUNK):
+                if not todo:
+                    return
+                part = store.all_rows[s:min(hi, s + SEARCH_CHUNK)]
+                cols = self.compiled.unpack(part)
+                for p in list(todo):
+                    mask = self.compiled.mask(p.name, cols, len(part))
+                    hit = ~mask if p.kind == "invariant" else mask
+                    if hit.any():
+                        found[p.name] = s + int(np.argmax(hit))
+                        todo.remove(p)
 
         try:
-            cols = self.compiled.unpack(rows)
-            check(rows, cols, base)
-            while len(rows) and not stop_reason:
+            check(0, store.count)
+            while not stop_reason:
+                lo, hi = store.offsets[-2], store.offsets[-1]
+                size = hi - lo
+                if size == 0:
+                    break
                 if interrupted():  # the signal's exception may have been swallowed (numpy clears some errors)
                     raise KeyboardInterrupt
                 if props and len(found) == len(props) and not record_edges:
@@ -272,86 +274,70 @@ class Explorer:
                 if bounds.max_depth is not None and depth >= bounds.max_depth:
                     stop_reason = f"bounded to depth {bounds.max_depth} (--max-depth)"
                     break
-                def tick(done: int, depth: int = depth, level: int = len(rows)) -> None:
-                    nonlocal last_progress
-                    now = time.monotonic()
-                    if progress is not None and now - last_progress >= 0.5:
-                        last_progress = now
-                        progress({"states": store.count, "depth": depth, "queue": level - done, "seconds": now - t0,
-                                  "transitions": transitions, "level_done": done / max(1, level),
-                                  "growth": growth, "peak_rss": peak_rss_bytes()})
-
-                try:
-                    got = self.expand(rows, cols, deadline, tick)
-                except RangeViolation as rv:
-                    raise self._range_error(store, frontier_base + rv.row, rv) from None
-                if got is None:
-                    stop_reason = f"stopped after {bounds.max_seconds:g} s (--max-seconds)"
-                    break
-                succ, par, act, nsucc = got
-                transitions += nsucc
-                if nsucc == 0:
-                    break
-                succ = self.canon(succ)
-                skeys = self.layout.keys(succ)
-                if record_edges:
-                    uk, first, inv = np.unique(skeys, return_index=True, return_inverse=True)
-                else:
-                    uk, first = np.unique(skeys, return_index=True)
-                pos = np.searchsorted(visited, uk)
-                inside = pos < len(visited)
-                is_old = np.zeros(len(uk), dtype=bool)
-                is_old[inside] = visited[pos[inside]] == uk[inside]
-                if record_edges:  # the id of every distinct successor: old ones from vids, new ones below
-                    uid = np.full(len(uk), -1, dtype=np.int64)
-                    uid[is_old] = vids[pos[is_old]]
-                new_first = np.sort(first[~is_old])  # BFS order: by action, then parent
-                if bounds.max_states is not None and store.count + len(new_first) > bounds.max_states:
-                    new_first = new_first[: max(0, bounds.max_states - store.count)]
-                    stop_reason = f"stopped at {fmt_int(bounds.max_states)} states (--max-states)"
-                if len(new_first) == 0:
-                    if record_edges:
-                        edges.append(self._edges_by_id(uid, inv, par + frontier_base, act))
-                    if not stop_reason:
+                if kind == "auto" and isinstance(visited, SortedVisited) and store.count >= HASH_FROM \
+                        and numba_available():  # same answers either way; the hash set pays off from here
+                    visited = HashVisited(store, parts=self.workers, pool=insert_pool)
+                starts = list(range(lo, hi, SEARCH_CHUNK))
+                level_edges: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+                level_transitions = 0
+                done = 0
+                for got in self._expand_chunks(store, starts, hi, deadline, pool):
+                    if got is None:
+                        stop_reason = f"stopped after {bounds.max_seconds:g} s (--max-seconds)"
                         break
-                    continue
-                new_rows = succ[new_first]
-                new_keys = self.layout.keys(new_rows)
-                order = np.argsort(new_keys, kind="stable")
-                new_keys = new_keys[order]
-                at = np.searchsorted(visited, new_keys)
-                visited = np.insert(visited, at, new_keys)
-                parent_base = frontier_base
-                frontier_base = store.add(new_rows, par[new_first] + frontier_base, act[new_first])
+                    if interrupted():
+                        raise KeyboardInterrupt
+                    start, succ, par, act = got  # par: position in the level
+                    okey = act.astype(np.int64) * size + par
+                    refs = visited.add(succ, okey, par + lo, act, refs=record_edges)
+                    level_transitions += len(succ)
+                    if record_edges:
+                        level_edges.append((okey, par + lo, refs, act))  # type: ignore[arg-type]
+                    done = min(size, start - lo + SEARCH_CHUNK)
+                    now = time.monotonic()
+                    if progress is not None and now - last_progress >= 0.5 and done < size:
+                        last_progress = now
+                        progress({"states": store.count + visited.nt, "depth": depth, "queue": size - done,
+                                  "seconds": now - t0, "transitions": transitions + level_transitions,
+                                  "level_done": done / max(1, size), "growth": growth, "peak_rss": peak_rss_bytes()})
+                if stop_reason:
+                    visited.drop_level()
+                    break
+                transitions += level_transitions
+                limit = None if bounds.max_states is None else bounds.max_states - store.count
+                kept, final, cut = visited.close_level(store, limit)
                 if record_edges:
-                    vids = np.insert(vids, at, order.astype(np.int64) + frontier_base)
-                    new_u = np.flatnonzero(~is_old)
-                    rank = np.full(len(skeys), -1, dtype=np.int64)  # successor row -> new state id
-                    rank[new_first] = np.arange(len(new_first)) + frontier_base
-                    uid[new_u] = rank[first[new_u]]  # -1 for new states cut by --max-states
-                    edges.append(self._edges_by_id(uid, inv, par + parent_base, act))
-                growth = len(new_rows) / max(1, len(rows))
-                rows = new_rows
+                    edges.append(self._level_edges(level_edges, final))
+                if cut:
+                    stop_reason = f"stopped at {fmt_int(bounds.max_states)} states (--max-states)"
+                if kept == 0:
+                    break
+                growth = kept / max(1, size)
                 depth += 1
-                cols = self.compiled.unpack(rows)
-                check(rows, cols, frontier_base)
+                check(hi, store.count)
                 now = time.monotonic()
                 if progress is not None and now - last_progress >= 0.5:
                     last_progress = now
-                    progress({"states": store.count, "depth": depth, "queue": len(rows),
+                    progress({"states": store.count, "depth": depth, "queue": kept,
                               "seconds": now - t0, "transitions": transitions, "growth": growth,
                               "peak_rss": peak_rss_bytes()})
-                if deadline is not None and now > deadline and len(rows):
+                if deadline is not None and now > deadline:
                     stop_reason = f"stopped after {bounds.max_seconds:g} s (--max-seconds)"
         except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM (hacheck/failsafe.py): stop, verdicts unknown
             from ..failsafe import how
 
             stop_reason = f"interrupted ({how(e)})"
-        except MemoryError:
+        except (MemoryError, RuntimeError) as e:  # no memory for a thread's stack is a RuntimeError
+            if isinstance(e, RuntimeError) and "new thread" not in str(e):
+                raise
             raise HacheckError(
                 f"out of memory after {fmt_int(store.count)} states: the state space of {model.name} does not "
                 "fit; lower the bounds (--param), or use --max-states to explore part of it"
             ) from None
+        finally:
+            for p in (pool, insert_pool):
+                if p is not None:
+                    p.shutdown(wait=True, cancel_futures=True)
 
         if record_edges:
             self.graph = StateGraph.of(store, edges, complete=not stop_reason)
@@ -365,10 +351,76 @@ class Explorer:
             complete=exhausted,
             stop_reason=stop_reason, symmetry=self.symmetry.describe() if self.symmetry else "",
         )
+        self.visited = visited
         results = []
         for p in props:
             results.append(self._verdict(p, found.get(p.name), store, stats, exhausted, complete))
         return CheckResult(model.name, params_dict(model), tuple(results), stats)
+
+    def _expand_chunks(self, store: StateStore, starts: list[int], hi: int, deadline: float | None,
+                       pool: object) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray] | None]:
+        """(chunk start, canonical successor rows, parent position in the level, action instance) per
+        chunk, in chunk order; None once the deadline has passed. With a pool, up to ``workers``
+        chunks are expanded ahead in threads (numpy and the hash set release the GIL)."""
+        lo = store.offsets[-2]
+
+        def one(start: int) -> tuple[int, np.ndarray, np.ndarray, np.ndarray] | None:
+            if deadline is not None and time.monotonic() > deadline:
+                return None
+            part = store.all_rows[start:min(hi, start + SEARCH_CHUNK)]
+            try:
+                got = self.expand(part, deadline=deadline, chunk=len(part))
+            except RangeViolation as rv:
+                rv.row += start
+                raise
+            if got is None:
+                return None
+            succ, par, act, _n = got
+            return start, self.canon(succ), par + (start - lo), act
+
+        futures: list = []
+        try:
+            if pool is None or len(starts) == 1:
+                for s in starts:
+                    got = one(s)
+                    yield got
+                    if got is None:
+                        return
+                return
+            ahead = self.workers
+            futures = [pool.submit(one, s) for s in starts[:ahead]]  # type: ignore[attr-defined]
+            for k in range(len(starts)):
+                got = futures[k].result()
+                futures[k] = None
+                if k + ahead < len(starts):
+                    futures.append(pool.submit(one, starts[k + ahead]))  # type: ignore[attr-defined]
+                yield got
+                if got is None:
+                    break
+        except RangeViolation as rv:
+            raise self._range_error(store, rv.row, rv) from None
+        finally:
+            for f in futures:
+                if f is not None:
+                    f.cancel()
+
+    @staticmethod
+    def _level_edges(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+                     final: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One level's transitions by id, in BFS order (action, then parent); successors cut by
+        --max-states are left out."""
+        if not parts:
+            z = np.zeros(0, dtype=np.int32)
+            return z, z, z
+        okey, src, ref, act = (np.concatenate([p[i] for p in parts]) for i in range(4))
+        order = np.argsort(okey, kind="stable")
+        src, ref, act = src[order], ref[order], act[order]
+        dst = ref.copy()
+        tent = ref < 0
+        if tent.any():
+            dst[tent] = final[-ref[tent] - 1] if final is not None and len(final) else -1
+        known = dst >= 0
+        return src[known].astype(np.int32), dst[known].astype(np.int32), act[known].astype(np.int32)
 
     @staticmethod
     def _edges_by_id(uid: np.ndarray, inv: np.ndarray, src: np.ndarray,
