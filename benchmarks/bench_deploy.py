@@ -64,7 +64,12 @@ def main() -> None:
     ap.add_argument("--count", default="1,2", help="failures.count values (default 1,2)")
     ap.add_argument("--modes", default="w1,w2,dask,cached", help="w1, w2, dask, cached (default: all)")
     ap.add_argument("--write-docs", action="store_true", help="put the table into docs/deployment.md")
+    ap.add_argument("--from-output", metavar="FILE", help="with --write-docs: the table of an earlier run "
+                    "(its saved standard output) instead of measuring now")
     args = ap.parse_args()
+    if args.from_output:
+        write_docs(Path(args.from_output).read_text().splitlines())
+        return
     lines: list[str] = []
 
     def say(line: str) -> None:
@@ -83,7 +88,7 @@ def write_docs(lines: list[str]) -> None:
     head, rest = text.split(begin + "\n", 1)
     _old, tail = rest.split(end, 1)
     rows = [line for line in lines if line.startswith("|")]
-    prose = [line for line in lines if not line.startswith("|") and not line.startswith("(")]
+    prose = [line for line in lines if line.startswith(("Measured with", "load average"))]
     block = "\n".join(rows) + "\n\n" + " ".join(prose) + "\n"
     doc.write_text(head + begin + "\n" + block + end + tail)
     print(f"wrote the table into {doc}")
