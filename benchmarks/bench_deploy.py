@@ -8,7 +8,10 @@ Each run is a separate ``hacheck`` process (as a user runs it) with its own empt
 workers belong to the cluster the benchmark starts: its CPU column gives the ``hacheck`` process
 alone, then everything, the cluster's start and stop included.
 
-Run: ``.venv/bin/python benchmarks/bench_deploy.py [--count 1,2] [--modes w1,w2,dask,cached]``
+Run: ``.venv/bin/python benchmarks/bench_deploy.py [--count 1,2] [--modes w1,w2,dask,cached] [--write-docs]``
+
+``--write-docs`` puts the table it printed into docs/deployment.md, between the
+``<!-- bench_deploy:begin -->`` and ``<!-- bench_deploy:end -->`` lines (no figure there is typed).
 """
 
 from __future__ import annotations
@@ -60,23 +63,57 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", default="1,2", help="failures.count values (default 1,2)")
     ap.add_argument("--modes", default="w1,w2,dask,cached", help="w1, w2, dask, cached (default: all)")
+    ap.add_argument("--write-docs", action="store_true", help="put the table into docs/deployment.md")
+    ap.add_argument("--from-output", metavar="FILE", help="with --write-docs: the table of an earlier run "
+                    "(its saved standard output) instead of measuring now")
     args = ap.parse_args()
+    if args.from_output:
+        write_docs(Path(args.from_output).read_text().splitlines())
+        return
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    measure(args, say)
+    if args.write_docs:
+        write_docs(lines)
+
+
+def write_docs(lines: list[str]) -> None:
+    doc = ROOT / "docs" / "deployment.md"
+    text = doc.read_text()
+    begin, end = "<!-- bench_deploy:begin -->", "<!-- bench_deploy:end -->"
+    head, rest = text.split(begin + "\n", 1)
+    _old, tail = rest.split(end, 1)
+    rows = [line for line in lines if line.startswith("|")]
+    prose = [line for line in lines if line.startswith(("Measured with", "load average"))]
+    block = "\n".join(rows) + "\n\n" + " ".join(prose) + "\n"
+    doc.write_text(head + begin + "\n" + block + end + tail)
+    print(f"wrote the table into {doc}")
+
+
+def measure(args: argparse.Namespace, say) -> None:  # type: ignore[no-untyped-def]
     modes = args.modes.split(",")
     if "dask" in modes:
         try:
             import distributed
         except ImportError:
-            print("(dask: not installed, pip install 'hacheck[cluster]'; skipped)")
+            say("(dask: not installed, pip install 'hacheck[cluster]'; skipped)")
             modes.remove("dask")
-    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at start")
-    print("| deployment | scenarios | model checks | run | wall time | CPU (process + workers) | exit |")
-    print("|---|---|---|---|---|---|---|")
+    say(f"Measured with `benchmarks/bench_deploy.py --count {args.count} --modes {args.modes}` on "
+        f"{time.strftime('%Y-%m-%d', time.gmtime())}, {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f} at the start;")
+    say("| deployment | scenarios | model checks | run | wall time | CPU (process + workers) | load average (1 min) at the start of the run | exit |")
+    say("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp_:
         tmp = Path(tmp_)
         for count in [int(c) for c in args.count.split(",")]:
             f = star_with_count(count, tmp)
             last_cache = None
             for mode in modes:
+                load_at_start = os.getloadavg()[0]
                 cache = tmp / f"cache-{count}-{mode}"
                 out = tmp / f"out-{count}-{mode}"
                 if mode == "w1":
@@ -99,11 +136,13 @@ def main() -> None:
                 else:
                     raise SystemExit(f"unknown mode {mode}")
                 last_cache = cache
+                res["load"] = load_at_start
                 cpu = f"{res['cpu']:.1f} s" if mode != "dask" else \
                     f"{res['cpu']:.1f} s; with the cluster's workers {res['cluster_cpu']:.1f} s"
-                print(f"| star.toml, count {count} | {res['scenarios']} | {res['checks']} ({res['cached']} cached) | "
-                      f"{label} | {res['wall']:.1f} s | {cpu} | {res['exit']} |", flush=True)
-    print(f"load average {os.getloadavg()[0]:.1f} at the end (other jobs on the machine inflate wall times)")
+                say(f"| star.toml, count {count} | {res['scenarios']} | {res['checks']} ({res['cached']} cached) | "
+                    f"{label} | {res['wall']:.1f} s | {cpu} | {res['load']:.1f} | {res['exit']} |")
+    say(f"load average {os.getloadavg()[0]:.1f} at the end (a load above the 2 cores means other jobs shared "
+        "them: wall times are then inflated, the CPU column less so).")
 
 
 if __name__ == "__main__":

@@ -8,24 +8,33 @@ Exit codes (stable, for CI): 0 every checked property holds; 1 some property is 
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import time
-import traceback
-from pathlib import Path
-from typing import Any, Sequence
+
 
 # the "import" phase of --stats starts here, before hacheck's own modules and attrs are imported
 _START = {"at": time.perf_counter(), "used": False}
 
-import attrs  # noqa: E402
+try:  # under a memory limit of ~16-24 MB (ulimit -v) hacheck's own modules may not load: exit 2, not 1
+    import argparse
+    import os
+    import traceback
+    from pathlib import Path
+    from typing import Any, Sequence
 
-from . import __version__, failsafe  # noqa: E402
-from .lang.errors import BadInput, HacheckError  # noqa: E402
-from .lang.model import Model  # noqa: E402
-from .symbolic import SAT_SOLVERS  # noqa: E402
-from .result import CheckResult, fmt_int  # noqa: E402
+    import attrs
+
+    from . import __version__, failsafe
+    from .lang.errors import BadInput, HacheckError
+    from .lang.model import Model
+    from .symbolic import SAT_SOLVERS
+    from .result import CheckResult, fmt_int
+except (MemoryError, ImportError) as _e:
+    if not isinstance(_e, MemoryError) and "failed to map segment" not in str(_e):
+        raise
+    sys.stderr.write("hacheck: error: out of memory while importing hacheck's own modules; "
+                     "raise the memory limit (ulimit -v)\n")
+    raise SystemExit(2) from None
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_UNKNOWN, EXIT_DISAGREE = 0, 1, 2, 3, 4
 EXIT_INTERNAL = 5  # an unexpected exception: a bug in hacheck (the traceback goes to a file)
@@ -286,9 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             traceback.print_exception(e)
         if failsafe.is_out_of_memory(e):
-            sys.stderr.write(f"hacheck: error: out of memory while {failsafe.current_phase()} "
-                             f"({type(e).__name__}: {str(e)[:200] or 'no details'}); lower the bounds "
-                             "(--param, --max-states) or raise the memory limit\n")
+            sys.stderr.write(failsafe.out_of_memory_line(e))
             return EXIT_BAD_INPUT
         where = failsafe.crash_file(e, argv)
         sys.stderr.write(f"hacheck: internal error in hacheck while {failsafe.current_phase()}: "

@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Iterator
 
-from . import __version__
+from . import __version__, nativeload
 
 _phase: list[str] = ["starting hacheck"]
 _received: list[str] = []  # the signals received during this run, in order
@@ -49,6 +49,7 @@ def install() -> None:
     # limit (ulimit -v) stops one from starting, spins forever instead of failing: hacheck does no
     # BLAS work worth threads, so one thread, unless the user chose otherwise.
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    nativeload.install()  # under ulimit -v: numpy, scipy and z3 are probed before they load
     _received.clear()
     _phase[:] = ["importing hacheck's libraries"]
     try:
@@ -96,7 +97,20 @@ def is_out_of_memory(e: BaseException) -> bool:
     if isinstance(e, MemoryError):
         return True
     text = str(e).lower()
-    return isinstance(e, (ImportError, OSError, RuntimeError)) and any(w in text for w in _OOM_WORDS)
+    z3_error = type(e).__name__ == "Z3Exception"  # z3 reports its own allocation failures so
+    return (isinstance(e, (ImportError, OSError, RuntimeError)) or z3_error) and any(w in text for w in _OOM_WORDS)
+
+
+def out_of_memory_line(e: BaseException) -> str:
+    """The one line for running out of memory: the phase, the memory limit if one is set, and
+    what to change (a library that cannot be loaded needs a higher limit, not lower bounds)."""
+    if isinstance(e, nativeload.NotLoadable):
+        return f"hacheck: error: out of memory while {current_phase()}: {e}; raise the memory limit\n"
+    limit = nativeload.limit_text()
+    under = f" under the memory limit ({limit})" if limit else ""
+    detail = next((line.strip() for line in str(e).splitlines() if line.strip()), "no details")[:200]
+    return (f"hacheck: error: out of memory while {current_phase()}{under} ({type(e).__name__}: {detail}); "
+            "lower the bounds (--param, --max-states) or raise the memory limit\n")
 
 
 def crash_file(e: BaseException, argv: list[str]) -> Path | None:

@@ -97,8 +97,10 @@ def hacheck_check(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
               params: Mapping[str, Any] | Iterable[str] | None = None, fail: str | None = None,
               max_states: int | None = None, max_seconds: float | None = None, must_hold: bool = True) -> Any:
         from .lang.errors import HacheckError
+        from .nativeload import NotLoadable, install
         from .result import HOLDS
 
+        install()  # under ulimit -v: numpy, scipy and z3 are probed before they load (no exit(1), no crash)
         where = _locate(target, base)
         props = list(properties or [])
         out_dir = tmp_path_factory.mktemp("hacheck")
@@ -111,7 +113,7 @@ def hacheck_check(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
                 if fail:
                     raise HacheckError("fail: only for deployment files (.toml); for a model use params max_faults")
                 result, text = check_model(where, props, _param_list(params), max_states, max_seconds, out_dir)
-        except HacheckError as e:
+        except (HacheckError, NotLoadable) as e:
             pytest.fail(f"hacheck: {where}: {e}", pytrace=False)
         if must_hold:
             rows = result.rows if hasattr(result, "rows") else result.properties

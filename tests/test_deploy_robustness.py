@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -191,6 +192,8 @@ def test_a_damaged_cached_trace_is_a_miss_and_is_rewritten(tmp_path):
             t.write_text("garbage, not JSON")
         else:
             t.write_bytes(t.read_bytes()[:40])  # truncated
+    for b in cache.glob("blame-*.json"):  # the settings involved are cached too: without them the
+        b.unlink()  # re-runs are read again, so every damaged entry is read (and must be a miss)
     again = run("check", str(f), "--out", str(tmp_path / "o2"), "--json", str(tmp_path / "r2.json"), "-q", cache=cache)
     assert again.returncode == first.returncode, again.stderr
     assert "Traceback" not in again.stderr and "error" not in again.stderr
@@ -344,3 +347,21 @@ def test_traces_name_the_deployments_hosts_vms_and_bricks(tmp_path):
     dot = Path(lost["trace_files"]["dot"]).read_text()
     assert "ENV brick_restart(b=alpha:/b/engine)" in dot and "FAULT brick_restart" not in dot
     assert "FAULT brick_crash(b=alpha:/b/engine)" in dot
+
+
+def test_the_settings_involved_are_cached_with_the_verdicts(tmp_path):
+    """blame.py caches the settings involved in each violation (keyed by every setting, the scenario
+    and the model source): an unchanged deployment re-checked from the cache re-plans and re-runs
+    nothing, and the cache holds nothing but its entries (a key shadowed by a loop variable once
+    stored them under names such as "('setting', 'value').json" that no later run looked up)."""
+    f = write(tmp_path, deployment())
+    cache = tmp_path / "cache"
+    first = run("check", str(f), "--out", str(tmp_path / "o1"), "--json", str(tmp_path / "r1.json"), cache=cache)
+    assert "settings involved:" in first.stderr  # the re-runs
+    again = run("check", str(f), "--out", str(tmp_path / "o2"), "--json", str(tmp_path / "r2.json"), cache=cache)
+    assert again.returncode == first.returncode and "settings involved:" not in again.stderr, again.stderr
+    names = [p.name for p in cache.iterdir()]
+    assert any(n.startswith("blame-") for n in names)
+    assert all(re.fullmatch(r"(blame-)?[0-9a-f]{32}(\.\d+\.itf)?\.json", n) for n in names), names
+    r1, r2 = json.loads((tmp_path / "r1.json").read_text()), json.loads((tmp_path / "r2.json").read_text())
+    assert [x["involved"] for x in r1["rows"]] == [x["involved"] for x in r2["rows"]]

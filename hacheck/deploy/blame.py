@@ -92,6 +92,26 @@ def blame(res: Any, verdict_of: Callable[[Any], Any], bounds: Any = None) -> Non
     d = res.plan.deployment
     fail = list(res.plan.fail) if res.plan.fail is not None else None
     replans: dict[tuple[str, str], Any] = {}
+
+    def rerun_spec(row: Any, s: str, alt: Any) -> Any:
+        """The RunSpec of ``row``'s scenario in the deployment with ``s = alt`` (None: no such run)."""
+        key = (s, repr(alt))
+        if key not in replans:
+            nd = with_setting(d, s, alt)
+            try:
+                replans[key] = plan(nd, fail) if nd is not None else None
+            except HacheckError:
+                replans[key] = None
+        p2 = replans[key]
+        if p2 is None:
+            return None
+        mp2 = next((m for m in p2.models if m.label == row.model and not m.limitation), None)
+        if mp2 is None:
+            return None
+        run = next((pr for pr in mp2.runs if _label(pr) == row.scenario), None)
+        return run.spec if run is not None else None
+
+    todo: list[tuple[Any, str | None, list[tuple[str, Any, Any]]]] = []  # row, cache key, (setting, alt, spec)
     for row in res.rows:
         if row.verdict != VIOLATED or not row.scenario:
             continue
@@ -108,37 +128,29 @@ def blame(res: Any, verdict_of: Callable[[Any], Any], bounds: Any = None) -> Non
             for s in sources:
                 if s in d.settings and s not in candidates:
                     candidates.append(s)
+        tries = [(s, alt, rerun_spec(row, s, alt)) for s in candidates for alt in alternatives(d, s)]
+        todo.append((row, key, tries))
+    prefetch = getattr(verdict_of, "prefetch", None)
+    if prefetch is not None:  # every re-run at once (in parallel where the caller has workers)
+        prefetch([spec for _, _, tries in todo for _, _, spec in tries if spec is not None])
+    for row, key, tries in todo:
         involved: list[Involved] = []
-        for s in candidates:
-            for alt in alternatives(d, s):
-                key = (s, repr(alt))
-                if key not in replans:
-                    nd = with_setting(d, s, alt)
-                    try:
-                        replans[key] = plan(nd, fail) if nd is not None else None
-                    except HacheckError:
-                        replans[key] = None
-                p2 = replans[key]
-                if p2 is None:
-                    continue
-                mp2 = next((m for m in p2.models if m.label == row.model and not m.limitation), None)
-                if mp2 is None:
-                    continue
-                run = next((pr for pr in mp2.runs if _label(pr) == row.scenario), None)
-                if run is None:
-                    continue
-                try:
-                    result = verdict_of(run.spec)
-                except HacheckError:
-                    continue
-                if result is None:
-                    continue
-                verdict = next((p.verdict for p in result.properties if p.name == row.property), None)
-                if verdict == HOLDS:  # a bound that stops the re-run (unknown) shows nothing
-                    path = setting_path(d, s)
-                    line = d.line(path) if d.loc.has(path) else None
-                    involved.append(Involved(s, d.settings.get(s), alt, verdict, line))
-                    break
+        done: set[str] = set()
+        for s, alt, spec in tries:
+            if s in done or spec is None:
+                continue
+            try:
+                result = verdict_of(spec)
+            except HacheckError:
+                continue
+            if result is None:
+                continue
+            verdict = next((p.verdict for p in result.properties if p.name == row.property), None)
+            if verdict == HOLDS:  # a bound that stops the re-run (unknown) shows nothing
+                path = setting_path(d, s)
+                line = d.line(path) if d.loc.has(path) else None
+                involved.append(Involved(s, d.settings.get(s), alt, verdict, line))
+                done.add(s)  # one value that changes the verdict is enough
         row.settings = [i.setting for i in involved]
         row.involved = involved
         row.source_path = str(d.path)
@@ -209,21 +221,57 @@ def fix_hint(row: Any, path: Any) -> list[str]:
     return out
 
 
-def rerun(bounds: Any, use_cache: bool = True) -> Callable[[Any], Any]:
+def rerun(bounds: Any, use_cache: bool = True, executor: str = "local", workers: int = 1,
+          cluster: str | None = None) -> Callable[[Any], Any]:
     """``verdict_of`` for :func:`blame`: the cached result of a RunSpec, or a check now (then cached).
-    A check the model cannot take (a limitation) gives None."""
+    A check the model cannot take (a limitation) gives None, one that fails gives a HacheckError.
+    ``verdict_of.prefetch(specs)`` runs the uncached ones at once on ``executor`` with ``workers``
+    (the deployment's own workers or cluster), so the re-runs use every core too; the verdicts, the
+    cache entries and the counts are those of calling ``verdict_of`` on each in turn."""
     from . import cache
     from .run import _identity, _Limitation, check_spec, model_file
 
     counts = {"checked": 0, "cached": 0}
     memo: dict[Any, Any] = {}  # within this run, also when the cache is off
+    fetched: dict[Any, tuple[bool, Any, str | None]] = {}  # prefetched: (from the cache, result, error)
 
     def verdict_of(spec: Any) -> Any:
         if spec in memo:
             counts["cached"] += 1
             return memo[spec]
+        if spec in fetched:
+            was_cached, res, error = fetched.pop(spec)
+            counts["cached" if was_cached else "checked"] += 1
+            if error is not None:
+                raise HacheckError(error)
+            memo[spec] = res
+            return res
         memo[spec] = res = _verdict_of(spec)
         return res
+
+    def prefetch(specs: list[Any]) -> None:
+        from .executor import Job, run_jobs, work_or_error
+
+        jobs: list[Job] = []
+        keys: list[str] = []
+        for spec in dict.fromkeys(specs):
+            if spec in memo or spec in fetched:
+                continue
+            k = cache.key(model_file(spec.model), _identity(spec, bounds))
+            res = cache.load(k) if use_cache else None
+            if res is not None:
+                fetched[spec] = (True, res, None)
+            else:
+                jobs.append(Job(spec, bounds, cache.source_digest(model_file(spec.model))))
+                keys.append(k)
+        if len(jobs) < 2 or (workers <= 1 and executor == "local"):
+            return  # one at a time in this process: verdict_of does it, in order
+        for j, done in run_jobs(jobs, "local" if executor == "dask" and not cluster else executor,
+                                workers, cluster, fn=work_or_error):
+            res = done.result
+            fetched[jobs[j].spec] = (False, res, done.error)
+            if res is not None and use_cache and all(p.verdict != "unknown" for p in res.properties):
+                cache.store(keys[j], res)
 
     def _verdict_of(spec: Any) -> Any:
         k = cache.key(model_file(spec.model), _identity(spec, bounds))
@@ -239,4 +287,5 @@ def rerun(bounds: Any, use_cache: bool = True) -> Callable[[Any], Any]:
         return res
 
     verdict_of.counts = counts  # type: ignore[attr-defined]
+    verdict_of.prefetch = prefetch  # type: ignore[attr-defined]
     return verdict_of

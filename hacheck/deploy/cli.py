@@ -107,7 +107,7 @@ def check_deployment(path: str, args: argparse.Namespace, out: Any = None, log: 
     from .blame import blame, rerun
 
     t_blame = time.monotonic()
-    verdict_of = rerun(_bounds(args, d))
+    verdict_of = rerun(_bounds(args, d), executor=executor, workers=workers, cluster=cluster)
     blame(res, verdict_of, _bounds(args, d))  # settings involved in each violation, by re-running with each changed
     if log and sum(verdict_of.counts.values()):
         log.write(f"settings involved: {sum(verdict_of.counts.values())} re-runs with one setting changed "

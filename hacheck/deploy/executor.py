@@ -46,6 +46,7 @@ class Done:
     limitation: str | None  # the model could not take these parameters (not checked)
     seconds: float
     worker: str = ""  # where it ran (host:pid), for the log
+    error: str | None = None  # work_or_error: the check failed with this HacheckError
 
 
 def default_workers() -> int:
@@ -74,20 +75,35 @@ def work(job: Job) -> Done:
     return Done(res, None, time.monotonic() - t0, f"{socket.gethostname()}:{os.getpid()}")
 
 
+def work_or_error(job: Job) -> Done:
+    """``work``, with a failed check (a HacheckError) returned in ``Done.error`` rather than raised:
+    the re-runs that find the settings involved in a violation (blame.py) skip such a check."""
+    try:
+        return work(job)
+    except HacheckError as e:
+        return Done(None, None, 0.0, error=str(e))
+
+
 def run_jobs(jobs: list[Job], executor: str = "local", workers: int = 1, cluster: str | None = None,
              live: Callable[[dict[str, float]], None] | None = None,
              done_live: Callable[[], None] | None = None,
-             starting: Callable[[int], None] | None = None) -> Iterator[tuple[int, Done]]:
-    """Run ``jobs``; yield ``(index into jobs, Done)`` as each finishes (in any order). In this process
-    (one worker) ``starting(i)`` is called before job i and ``live`` receives its progress."""
+             starting: Callable[[int], None] | None = None,
+             fn: Callable[[Job], Done] | None = None) -> Iterator[tuple[int, Done]]:
+    """Run ``jobs`` (each with ``fn``, default ``work``); yield ``(index into jobs, Done)`` as each
+    finishes (in any order). In this process (one worker) ``starting(i)`` is called before job i and
+    ``live`` receives its progress."""
     if not jobs:
         return
     if executor == "dask":
-        yield from _dask(jobs, workers, cluster)
+        yield from _dask(jobs, workers, cluster, fn or work)
     elif workers <= 1 or len(jobs) == 1:
-        yield from _inline(jobs, live, done_live, starting)
+        if fn is None:
+            yield from _inline(jobs, live, done_live, starting)
+        else:
+            for i, job in enumerate(jobs):
+                yield i, fn(job)
     else:
-        yield from _pool(jobs, workers)
+        yield from _pool(jobs, workers, fn or work)
 
 
 def _inline(jobs: list[Job], live: Callable[[dict[str, float]], None] | None,
@@ -109,7 +125,7 @@ def _inline(jobs: list[Job], live: Callable[[dict[str, float]], None] | None,
         yield i, done
 
 
-def _pool(jobs: list[Job], workers: int) -> Iterator[tuple[int, Done]]:
+def _pool(jobs: list[Job], workers: int, fn: Callable[[Job], Done] = work) -> Iterator[tuple[int, Done]]:
     import concurrent.futures as cf
     import multiprocessing
 
@@ -117,7 +133,7 @@ def _pool(jobs: list[Job], workers: int) -> Iterator[tuple[int, Done]]:
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
     with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
-        futures = {pool.submit(work, jobs[i]): i for i in _largest_first(jobs)}
+        futures = {pool.submit(fn, jobs[i]): i for i in _largest_first(jobs)}
         try:
             for f in cf.as_completed(futures):
                 yield futures[f], f.result()
@@ -153,7 +169,7 @@ def need_dask(flag: str) -> None:
                        "(or pip install distributed)")
 
 
-def _dask(jobs: list[Job], workers: int, address: str | None) -> Iterator[tuple[int, Done]]:
+def _dask(jobs: list[Job], workers: int, address: str | None, fn: Callable[[Job], Done] = work) -> Iterator[tuple[int, Done]]:
     need_dask("--executor dask")
     from distributed import Client, LocalCluster, as_completed
 
@@ -170,7 +186,7 @@ def _dask(jobs: list[Job], workers: int, address: str | None) -> Iterator[tuple[
             client = Client(cluster)
         try:
             order = _largest_first(jobs)
-            futures = client.map(work, [jobs[i] for i in order], pure=False)
+            futures = client.map(fn, [jobs[i] for i in order], pure=False)
             index = {f.key: order[k] for k, f in enumerate(futures)}
             for f in as_completed(futures):
                 try:

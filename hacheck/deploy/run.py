@@ -506,8 +506,7 @@ def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple
     import json
     import shutil
 
-    from ..trace import to_itf
-    from .cache import trace_of
+    from .cache import itf_bytes, trace_of
     from .names import rename_trace
 
     itf = out_dir / f"{stem}.itf.json"
@@ -516,7 +515,7 @@ def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple
     source = p.extra.get("_trace_sha256")
     if source is None:  # a fresh check not cached: the trace is in memory (the digest the cache would record)
         assert p.trace is not None
-        source = hashlib.sha256((json.dumps(to_itf(p.trace), indent=1) + "\n").encode()).hexdigest()
+        source = hashlib.sha256(itf_bytes(p.trace)).hexdigest()
     # the drawing code too: a newer hacheck may draw the same trace differently
     fingerprint = hashlib.sha256(json.dumps([source, list(legend), _renderer_digest()]).encode()).hexdigest()
     try:  # the metadata comes first in the file: its head is enough

@@ -54,8 +54,25 @@ class Liveness:
     # -- predicates over every state ----------------------------------------------------------
     def mask(self, name: str) -> np.ndarray:
         c = self.ex.compiled
-        parts = [c.mask(name, c.unpack(rows), len(rows)) for rows in self.g.store.levels]
+        parts = [c.mask(name, c.unpack(rows), len(rows)) for rows in self._row_chunks()]
         return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+    def _row_chunks(self, size: int = 1 << 16) -> list[np.ndarray]:
+        """The stored rows in level order, small levels joined into chunks of about ``size`` rows: a
+        graph of many short BFS levels (upstream timers) is then evaluated in a few calls rather than
+        one per level (the per-call overhead dominated), without one copy of the whole store."""
+        chunks: list[np.ndarray] = []
+        group: list[np.ndarray] = []
+        n = 0
+        for rows in self.g.store.levels:
+            group.append(rows)
+            n += len(rows)
+            if n >= size:
+                chunks.append(np.concatenate(group) if len(group) > 1 else group[0])
+                group, n = [], 0
+        if group:
+            chunks.append(np.concatenate(group) if len(group) > 1 else group[0])
+        return chunks
 
     def masks_for(self, p: Property) -> tuple[np.ndarray, np.ndarray]:
         if p.kind == "leads_to":

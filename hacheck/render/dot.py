@@ -183,5 +183,9 @@ def write_trace_files(trace: Trace, out_dir: Path, stem: str, itf: bool = True,
             svg_path.write_bytes(svg)
             files["svg"] = str(svg_path)
         except (subprocess.SubprocessError, OSError) as e:
-            raise HacheckError(f"graphviz 'dot' failed on {dot_path}: {e}") from None
+            from ..nativeload import limit_text
+
+            limit = limit_text()  # dot inherits the memory limit; under ulimit -v it dies of a signal
+            hint = f" (out of memory? it ran under the memory limit, {limit})" if limit else ""
+            raise HacheckError(f"graphviz 'dot' failed on {dot_path}: {e}{hint}") from None
     return files
