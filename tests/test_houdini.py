@@ -8,6 +8,7 @@ import pytest
 from hacheck.explicit.search import check
 from hacheck.lang import Bool, Int, Model, implies
 from hacheck.lang.errors import ModelError
+from hacheck.symbolic import believe
 from hacheck.symbolic import houdini as H
 from hacheck.symbolic.common import Context
 from hacheck.symbolic.check import prove
@@ -44,7 +45,7 @@ def test_few_samples_give_weaker_guesses_not_wrong_answers():
 
 def test_a_failed_recheck_is_not_believed(monkeypatch):
     m = tutorial(quorum="majority")
-    monkeypatch.setattr(H, "recheck", lambda *a: (False, "consecution: a counterexample"))
+    monkeypatch.setattr(believe, "recheck", lambda *a: (False, "consecution: a counterexample"))
     r = H.houdini(Context(m), m.properties["no_split_brain"], None)
     assert r.verdict == "unknown" and "failed z3's re-check" in r.explanation and "not believed" in r.explanation
 

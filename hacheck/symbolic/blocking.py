@@ -26,10 +26,10 @@ import z3
 
 from ..lang.props import Property
 from ..lang.types import BoolT, IntT
-from ..result import HOLDS, VIOLATED, PropertyResult
-from .chc import recheck
+from ..result import PropertyResult
+from .believe import believed
 from .cnf import Unrolling, assignment
-from .common import Context, stats, unknown
+from .common import Context, unknown
 from .houdini import MAX_SAMPLES, candidates, literals, sample_states
 from .sat import SatSolver
 
@@ -140,13 +140,7 @@ def block(ctx: Context, p: Property, timeout: float | None = None, max_samples: 
         clauses.append(tuple(neq[(f, cti[f])] for f in cube))
         learned += 1
     inv = z3.And(*(z3.Or(*(terms[lit] for lit in c)) for c in clauses))
-    left = None if deadline is None else max(1.0, deadline - time.monotonic())
-    ok, why = recheck(ctx, inv, goal, left)
-    if not ok:
-        return unknown(p, "blocking", f"the learned invariant failed z3's re-check ({why}); not believed", t0)
-    verdict = HOLDS if p.kind == "invariant" else VIOLATED
-    what = "" if p.kind == "invariant" else "; no reachable state satisfies it"
-    return PropertyResult(p.name, p.kind, verdict, "blocking", "smt",
-                          f"inductive invariant of {n_guessed:,} guessed and {learned:,} learned clauses (counterexamples "
-                          f"to induction blocked against all {len(states):,} reachable states), re-checked by z3{what}",
-                          stats(time.monotonic() - t0), extra={"invariant_clauses": len(clauses), "learned": learned})
+    return believed(ctx, p, "blocking", inv, t0, deadline,
+                    f"inductive invariant of {n_guessed:,} guessed and {learned:,} learned clauses (counterexamples to "
+                    f"induction blocked against all {len(states):,} reachable states)",
+                    {"invariant_clauses": len(clauses), "learned": learned}, what="the learned invariant")
