@@ -1,15 +1,17 @@
 """Unbounded safety by clauses learned from counterexamples to induction, against the reachable set.
 
 When the explicit search enumerated every reachable state (set R), every clause that holds in all
-of R is a fact about the protocol. Start from all of Houdini's guessed clauses (each holds in R)
-and the property (which holds in R, or the search would have found a violation), and call their
-conjunction F. While F is not inductive, the solver returns a state s satisfying F whose successor
-t breaks a clause of F. Since every clause of F holds in R and R is closed under steps, s is not
-in R: s is *blocked* by a new clause, the negation of a sub-cube of s (its field values) that no
-state of R matches, found by dropping values one at a time while no state of R matches what is
-left (the smaller the cube, the more unreachable states the clause excludes). Each round removes
-at least s, so the loop ends; when F is inductive it is an invariant containing the property,
-and z3 re-checks it (initiation, consecution, safety, range) before it is believed.
+of R is a fact about the protocol. Start from all of Houdini's guessed clauses (each holds in R;
+for a wide field such as a score, also one clause per gap between the values R shows) and the
+property (which holds in R: checked first on the enumerated states, else BMC gives the trace), and
+call their conjunction F. While F is not inductive, the solver returns a state s satisfying F
+whose successor t breaks a clause of F. Since every clause of F holds in R and R is closed under
+steps, s is not in R: s is *blocked* by a new clause, the negation of a sub-cube of s (its field
+values, as state bits, so a field of any width) that no state of R matches, found by dropping
+values one at a time while no state of R matches what is left. Each round removes at least s, so
+the loop ends. When F is inductive, the unsat cores of its consecution queries give the part of F
+the property needs (itself inductive), and z3 re-checks that part (initiation, consecution,
+safety, range) before it is believed (``believe.py``).
 
 This is IC3's "block the counterexample to induction with a generalised clause", with the
 generalisation checked against the known reachable set instead of by further solver queries.
