@@ -127,7 +127,7 @@ def support(s: SatSolver, u: Unrolling, select: list[int], broken: list[int], ta
 
 
 def block(ctx: Context, p: Property, timeout: float | None = None, max_samples: int = MAX_SAMPLES,
-          max_blocks: int = MAX_BLOCKS) -> PropertyResult:
+          max_blocks: int | None = None) -> PropertyResult:
     t0 = time.monotonic()
     deadline = t0 + timeout if timeout else None
     if ctx.enc.kind != "bv":
@@ -188,7 +188,7 @@ def block(ctx: Context, p: Property, timeout: float | None = None, max_samples: 
             return unknown(p, "blocking", f"solver: {why} after {len(cubes):,} blocked states", t0)
         if r is False:
             break
-        if len(cubes) >= max_blocks:
+        if len(cubes) >= (MAX_BLOCKS if max_blocks is None else max_blocks):
             return unknown(p, "blocking", f"not inductive after blocking {len(cubes):,} states", t0)
         cti = u.codes(values, 0)
         keep = generalize(cti, narrow, all_fields)
