@@ -60,8 +60,8 @@ def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, time
         return r
     reach_tried = f"reachable set: {r.explanation}"
     # then blocking, when the explicit search enumerates every state (at most 50,000): the only
-    # method that proves the Gluster and hosted-engine properties; it stops at once (a reachable
-    # state refutes the property, or there are too many states) and BMC gives the trace
+    # method that proves Gluster's no_split_brain; it stops at once when an enumerated state
+    # refutes the property (BMC then gives the trace) or there are too many states
     r = block(ctx, p, _left(t0, timeout, 0.6))
     if r.verdict != UNKNOWN:
         return r
