@@ -153,7 +153,7 @@ def make_parser() -> argparse.ArgumentParser:
     pv.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
     pv.add_argument("--faults", metavar="KIND[,KIND]", help="allow only these fault actions, as for check")
     pv.add_argument("--method", choices=("auto", "induction", "kind", "reach", "houdini", "blocking", "chc", "bmc"), default="auto",
-                    help="auto (default): BMC, then k-induction, the reachable set, Houdini, then CHC; or one method")
+                    help="auto (default): the reachable set, blocking, BMC, k-induction, Houdini, then CHC; or one method")
     pv.add_argument("--depth", type=_positive_int("--depth"), default=20, metavar="K", help="BMC depth / largest k (default 20 / 6)")
     pv.add_argument("--invariant", metavar="EXPR-OR-NAME", help="an inductive invariant: property names (comma-separated) or an expression")
     pv.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S", help="time budget in seconds (default 60)")

@@ -30,7 +30,7 @@ def test_prove_each_unbounded_method_on_a_holding_property(tmp_path):
               "reach": "holds (inductive invariant: the 44 reachable states as a decision diagram of 68 nodes, proved inductive by z3)",
               "auto": "holds (inductive invariant: the 44 reachable states as a decision diagram of 68 nodes, proved inductive by z3)",
               "bmc": "holds (BMC (CaDiCaL) complete: no execution is longer than 4 steps)",
-              "blocking": "learned clauses (counterexamples to induction blocked against all 44 reachable states), re-checked by z3)"}
+              "blocking": "learned by blocking counterexamples to induction against all 44 reachable states), re-checked by z3)"}
     for method, text in expect.items():
         r = run("prove", T, "--param", "quorum=majority", "--property", "no_split_brain", "--method", method,
                 "--out", str(tmp_path))

@@ -8,6 +8,7 @@ import pytest
 from hacheck.explicit.search import check
 from hacheck.lang import Bool, Int, Model, implies
 from hacheck.lang.errors import ModelError
+from hacheck.symbolic import believe
 from hacheck.symbolic import houdini as H
 from hacheck.symbolic.common import Context
 from hacheck.symbolic.check import prove
@@ -44,7 +45,7 @@ def test_few_samples_give_weaker_guesses_not_wrong_answers():
 
 def test_a_failed_recheck_is_not_believed(monkeypatch):
     m = tutorial(quorum="majority")
-    monkeypatch.setattr(H, "recheck", lambda *a: (False, "consecution: a counterexample"))
+    monkeypatch.setattr(believe, "recheck", lambda *a: (False, "consecution: a counterexample"))
     r = H.houdini(Context(m), m.properties["no_split_brain"], None)
     assert r.verdict == "unknown" and "failed z3's re-check" in r.explanation and "not believed" in r.explanation
 
@@ -68,14 +69,20 @@ def test_fencing_no_dual_running_vm_is_proved_for_every_reachable_state():
     assert r.verdict == "holds", r.line
 
 
-def test_auto_reports_what_houdini_tried():
-    """Deterministic budgets (z3 resource units, CaDiCaL conflicts), no clock: the same message on
-    a loaded and an idle machine."""
+def test_auto_reports_what_houdini_tried(monkeypatch):
+    """Deterministic budgets (z3 resource units, CaDiCaL conflicts, blocked states), no clock: the
+    same message on a loaded and an idle machine."""
+    from hacheck.symbolic import blocking as BL
+
+    # blocking, second in auto since issue 20 item 6, proves Gluster models in minutes: a budget of
+    # 20 blocked states makes it give up so that the later methods run and report
+    monkeypatch.setattr(BL, "MAX_BLOCKS", 20)
     # without the stall and delayed-post-op windows (issue 14): the model of before, within the budget
     m = _model("models/gluster_arbiter.py", {"eager_lock": False, "ping_stall": False})
     ctx = Context(m, rlimit=2_000_000, conflicts=200_000)
     r = prove(ctx, m.properties["no_split_brain"], "auto", depth=4, timeout=None)
     assert r.verdict == "unknown"
+    assert "blocking: not inductive after blocking 20 states" in r.explanation
     assert "Houdini: the property is not inductive relative to" in r.explanation
     assert "CHC: solver: resource limit 2,000,000 reached" in r.explanation
 

@@ -14,6 +14,7 @@ import z3
 
 from ..lang.props import Property
 from ..result import HOLDS, VIOLATED, PropertyResult
+from .believe import recheck
 from .common import Context, reason, stats, unknown
 
 
@@ -65,28 +66,6 @@ def _interpretation(m: z3.ModelRef, f: z3.FuncDeclRef, args: list[z3.ExprRef]) -
         cond = z3.And(*(a == e.arg_value(j) for j, a in enumerate(args)))
         out = z3.If(cond, e.value(), out)
     return out
-
-
-def recheck(ctx: Context, inv: z3.BoolRef, goal: z3.BoolRef, timeout: float | None) -> tuple[bool, str]:
-    """Initiation, consecution, safety, and no enabled update that leaves its range (the transition
-    relation excludes such steps, so an invariant alone would not see a reachable range error)."""
-    enc = ctx.enc
-    checks = [
-        ("initiation", [enc.init, z3.Not(inv)]),
-        ("consecution", [inv, enc.ranges_cur, enc.trans, z3.Not(enc.at(inv, enc.nxt))]),
-        ("safety", [inv, enc.ranges_cur, z3.Not(goal)]),
-    ]
-    if enc.range_errors:
-        checks.append(("an update may leave its declared range", [inv, enc.ranges_cur,
-                                                                   z3.Or(*(c for _, _, c in enc.range_errors))]))
-    deadline = time.monotonic() + timeout if timeout else None
-    for name, fs in checks:
-        s = ctx.solver(None if deadline is None else max(0.1, deadline - time.monotonic()))
-        s.add(*fs)
-        r = s.check()
-        if r != z3.unsat:
-            return False, f"{name}: {'a counterexample' if r == z3.sat else reason(s)}"
-    return True, ""
 
 
 def _replay_violation(ctx: Context, p: Property, t0: float) -> PropertyResult:

@@ -59,10 +59,17 @@ def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, time
     if r.verdict != UNKNOWN:
         return r
     reach_tried = f"reachable set: {r.explanation}"
+    # then blocking, when the explicit search enumerates every state (at most 50,000): the only
+    # method that proves Gluster's no_split_brain; it stops at once when an enumerated state
+    # refutes the property (BMC then gives the trace) or there are too many states
+    r = block(ctx, p, _left(t0, timeout, 0.6))
+    if r.verdict != UNKNOWN:
+        return r
+    blocking_tried = f"blocking: {r.explanation}"
     r = bmc(ctx, p, depth, _left(t0, timeout, 0.3))
     if r.verdict != UNKNOWN:
         return r
-    tried += [r.explanation, reach_tried]
+    tried += [r.explanation, reach_tried, blocking_tried]
     r = k_induction(ctx, p, max_k, _left(t0, timeout, 0.2))
     if r.verdict != UNKNOWN:
         return r

@@ -23,10 +23,10 @@ from ..explicit.compile import RangeViolation
 from ..lang.errors import ModelError
 from ..lang.props import Property
 from ..lang.types import BoolT, IntT
-from ..result import HOLDS, VIOLATED, PropertyResult
-from .chc import recheck
+from ..result import PropertyResult
+from .believe import believed
 from .cnf import Unrolling, assignment
-from .common import Context, stats, unknown
+from .common import Context, unknown
 from .sat import SatSolver
 
 MAX_SAMPLES = 50_000
@@ -187,12 +187,5 @@ def houdini(ctx: Context, p: Property, timeout: float | None = None, max_samples
         return unknown(p, "houdini", f"Houdini: the property is not inductive relative to the {len(clauses) - 1:,} clauses "
                        f"guessed from {sampled} (dropped in round {rounds})", t0)
     inv = z3.And(*(z3.Or(*(terms[lit] for lit in clauses[i])) for i in sorted(alive)))
-    left = None if deadline is None else max(1.0, deadline - time.monotonic())
-    ok, why = recheck(ctx, inv, goal, left)
-    if not ok:
-        return unknown(p, "houdini", f"the inferred invariant failed z3's re-check ({why}); not believed", t0)
-    verdict = HOLDS if p.kind == "invariant" else VIOLATED
-    what = "" if p.kind == "invariant" else "; no reachable state satisfies it"
-    return PropertyResult(p.name, p.kind, verdict, "houdini", "smt",
-                          f"inductive invariant of {n:,} clauses inferred (Houdini, {sampled}), re-checked by z3{what}",
-                          stats(time.monotonic() - t0), extra={"invariant_clauses": n, "samples": len(states)})
+    return believed(ctx, p, "houdini", inv, t0, deadline, f"inductive invariant of {n:,} clauses inferred (Houdini, {sampled})",
+                    {"invariant_clauses": n, "samples": len(states)})

@@ -28,7 +28,7 @@ import z3
 from ..lang.props import Property
 from ..lang.types import BoolT, IntT
 from ..result import HOLDS, VIOLATED, PropertyResult
-from .chc import recheck
+from .believe import recheck
 from .common import Context, stats, unknown
 from .houdini import sample_states
 

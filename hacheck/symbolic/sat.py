@@ -47,6 +47,10 @@ class SatSolver:
     def model(self) -> list[int]:
         return self._s.get_model() or []
 
+    def core(self) -> list[int]:
+        """After an unsat answer: the assumptions the refutation used (a subset, not always minimal)."""
+        return self._s.get_core() or []
+
     def __del__(self) -> None:
         try:
             self._s.delete()
