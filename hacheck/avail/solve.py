@@ -1,0 +1,288 @@
+"""Long-run average time in a set of states of a Markov automaton, minimised and maximised over
+schedulers, with scipy sparse linear algebra.
+
+1. Maximal end components (MECs): the sets of states a scheduler can keep a run in forever
+   (iterated strongly connected components, dropping the choices that leave).
+2. In each MEC the optimum is the same from every state: where no state of the MEC has a choice it
+   is the steady state of a CTMC (a sparse direct solve, exact up to rounding); otherwise the
+   linear program over long-run frequencies (time fractions of the Markovian states, flow rates
+   of the immediate choices), solved by HiGHS.
+3. Which MEC a run ends in: the optimal expected MEC value from the initial state, over the MEC
+   quotient (a sparse direct solve when nothing is chosen, else a linear program).
+
+Precision: a direct solve is exact up to floating-point rounding; the linear programs run with
+HiGHS feasibility and optimality tolerances of 1e-10. The result is stated to 1e-7 (3 s a year).
+"""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import spsolve
+
+from ..lang.errors import HacheckError, ModelError
+from .chain import Chain
+
+PRECISION = 1e-7  # absolute, on a fraction of time
+LP_TOL = 1e-9
+
+
+class ZenoError(ModelError):
+    """Immediate steps can loop forever without time passing."""
+
+
+@attrs.frozen(eq=False)
+class Structure:
+    """The chain as choices: tangible states have one (their rates), vanishing ones their immediate steps."""
+
+    n: int
+    tangible: np.ndarray
+    R: sp.csr_matrix  # off-diagonal rates of tangible states, per hour
+    exit: np.ndarray  # sum of the off-diagonal rates
+    imm_src: np.ndarray
+    imm_dst: np.ndarray
+    imm_act: np.ndarray
+
+
+def structure(chain: Chain) -> Structure:
+    n = chain.n
+    off = chain.rate_src != chain.rate_dst
+    R = sp.csr_matrix((chain.rate_val[off], (chain.rate_src[off], chain.rate_dst[off])), shape=(n, n))
+    R.sum_duplicates()
+    exit_ = np.asarray(R.sum(axis=1)).ravel()
+    pairs = np.unique(np.stack([chain.imm_src, chain.imm_dst, chain.imm_act]).T, axis=0) if len(chain.imm_src) else \
+        np.zeros((0, 3), dtype=np.int64)
+    # one choice per (source, target): two immediate steps to the same state are the same choice
+    if len(pairs):
+        _, first = np.unique(pairs[:, 0] * n + pairs[:, 1], return_index=True)
+        pairs = pairs[np.sort(first)]
+    return Structure(n, chain.tangible, R, exit_, pairs[:, 0], pairs[:, 1], pairs[:, 2])
+
+
+def mecs(s: Structure) -> np.ndarray:
+    """MEC id per state (-1: in no MEC), and the alive immediate choices."""
+    n = s.n
+    alive = np.ones(n, dtype=bool)
+    choice = np.ones(len(s.imm_src), dtype=bool)
+    Rcoo = s.R.tocoo()
+    while True:
+        ce = choice & alive[s.imm_src] & alive[s.imm_dst]
+        re = alive[Rcoo.row] & alive[Rcoo.col]
+        rows = np.concatenate([Rcoo.row[re], s.imm_src[ce]])
+        cols = np.concatenate([Rcoo.col[re], s.imm_dst[ce]])
+        g = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+        _, comp = connected_components(g, directed=True, connection="strong")
+        changed = False
+        # a tangible state leaves its component (or an alive set) by some rate: it is in no MEC
+        bad_t = np.zeros(n, dtype=bool)
+        leave = (~alive[Rcoo.col]) | (comp[Rcoo.row] != comp[Rcoo.col])
+        bad_t[Rcoo.row[leave]] = True
+        bad_t &= alive & s.tangible
+        if bad_t.any():
+            alive[bad_t] = False
+            changed = True
+        kill = choice & ((~alive[s.imm_dst]) | (comp[s.imm_src] != comp[s.imm_dst]) | ~alive[s.imm_src])
+        if kill.any():
+            choice[kill] = False
+            changed = True
+        has_choice = np.zeros(n, dtype=bool)
+        has_choice[s.imm_src[choice]] = True
+        bad_v = alive & ~s.tangible & ~has_choice
+        if bad_v.any():
+            alive[bad_v] = False
+            changed = True
+        if not changed:
+            break
+    out = np.full(n, -1, dtype=np.int64)
+    ids = {}
+    for st in np.flatnonzero(alive):
+        c = comp[st]
+        if c not in ids:
+            ids[c] = len(ids)
+        out[st] = ids[c]
+    return out, choice
+
+
+@attrs.frozen
+class Bounds2:
+    low: float
+    high: float
+
+
+def _lp(c: np.ndarray, A_eq: sp.spmatrix, b_eq: np.ndarray, A_ub: sp.spmatrix | None = None,
+        b_ub: np.ndarray | None = None, bounds: object = (0, None)) -> np.ndarray:
+    from scipy.optimize import linprog
+
+    # HiGHS's presolve loses these badly scaled programs (rates from 1e-4 to 1e3 per hour): the dual
+    # simplex runs without it; the interior-point method is the fallback
+    tries = [("highs-ds", {"presolve": False, "primal_feasibility_tolerance": LP_TOL,
+                           "dual_feasibility_tolerance": LP_TOL}),
+             ("highs-ipm", {"presolve": False, "primal_feasibility_tolerance": LP_TOL,
+                            "dual_feasibility_tolerance": LP_TOL})]
+    msg = ""
+    for method, opts in tries:
+        res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method=method, options=opts)
+        if res.status == 0:
+            return res.x
+        msg = res.message
+    raise HacheckError(f"the linear program did not solve: {msg}")
+
+
+def mec_values(s: Structure, mec: np.ndarray, choice: np.ndarray, reward: np.ndarray,
+               chain: Chain) -> tuple[np.ndarray, np.ndarray]:
+    """Min and max long-run fraction of time in ``reward`` states, per MEC."""
+    k = int(mec.max()) + 1 if len(mec) and mec.max() >= 0 else 0
+    lo = np.zeros(k)
+    hi = np.zeros(k)
+    Rcoo = s.R.tocoo()
+    for i in range(k):
+        states = np.flatnonzero(mec == i)
+        tan = states[s.tangible[states]]
+        if len(tan) == 0:
+            sid = int(states[0])
+            acts = sorted({chain.instances[a].action for a in s.imm_act[choice & (mec[s.imm_src] == i)]})
+            raise ZenoError(
+                f"Zeno loop in model {chain.model.name}: immediate steps ({', '.join(acts)}) can repeat forever "
+                f"without time passing, e.g. after {chain.path_text(sid)}", location="")
+        local = -np.ones(s.n, dtype=np.int64)
+        local[states] = np.arange(len(states))
+        # variables: one per state (pi for tangible = time fraction; flow for a vanishing state's choice)
+        ch = np.flatnonzero(choice & (mec[s.imm_src] == i))
+        van = states[~s.tangible[states]]
+        nt = len(tan)
+        tan_var = -np.ones(s.n, dtype=np.int64)
+        tan_var[tan] = np.arange(nt)
+        nv = nt + len(ch)
+        # conservation at each state of the MEC: out - in = 0
+        rows, cols, vals = [], [], []
+        # tangible out: pi(s) * exit(s); in to target: pi(s) * R(s, t)
+        rin = (mec[Rcoo.row] == i)
+        rows += [local[tan]]
+        cols += [tan_var[tan]]
+        vals += [s.exit[tan]]
+        rows += [local[Rcoo.col[rin]]]
+        cols += [tan_var[Rcoo.row[rin]]]
+        vals += [-Rcoo.data[rin]]
+        # choices: out of source, into target
+        cv = nt + np.arange(len(ch))
+        rows += [local[s.imm_src[ch]], local[s.imm_dst[ch]]]
+        cols += [cv, cv]
+        vals += [np.ones(len(ch)), -np.ones(len(ch))]
+        A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                          shape=(len(states), nv))
+        r = np.zeros(nv)
+        r[:nt] = reward[tan].astype(float)
+        nchoices = np.bincount(s.imm_src[ch], minlength=s.n)[van] if len(van) else np.zeros(0)
+        deterministic = not (nchoices > 1).any()
+        if deterministic:
+            # square system: replace the first conservation row by the normalisation sum(pi) = 1
+            A = A.tolil()
+            A[0, :] = 0
+            A[0, :nt] = 1
+            b = np.zeros(len(states))
+            b[0] = 1
+            if nv != len(states):
+                raise HacheckError("internal: a deterministic MEC must have one variable per state")
+            x = spsolve(A.tocsc(), b)
+            val = float(r @ x)
+            lo[i] = hi[i] = val
+        else:
+            norm = sp.csr_matrix((np.ones(nt), (np.zeros(nt, dtype=np.int64), np.arange(nt))), shape=(1, nv))
+            Aeq = sp.vstack([A, norm]).tocsr()
+            beq = np.zeros(len(states) + 1)
+            beq[-1] = 1
+            lo[i] = float(r @ _lp(r, Aeq, beq))
+            hi[i] = float(r @ _lp(-r, Aeq, beq))
+    return lo, hi
+
+
+def reach_values(s: Structure, mec: np.ndarray, choice: np.ndarray, v: np.ndarray, maximise: bool,
+                 init: np.ndarray) -> float:
+    """The optimal expected value of the MEC a run ends in, from the initial states (best or worst
+    of them, as the initial state is a choice too)."""
+    n = s.n
+    k = len(v)
+    # quotient: node of a state = its MEC (0..k-1) or k + index among the non-MEC states
+    trans = np.flatnonzero(mec < 0)
+    node = np.empty(n, dtype=np.int64)
+    node[mec >= 0] = mec[mec >= 0]
+    node[trans] = k + np.arange(len(trans))
+    N = k + len(trans)
+    # choices of the quotient: each non-MEC tangible state: its rate distribution; each immediate
+    # choice of a non-MEC state, or one leaving a MEC (choice killed by the decomposition)
+    Rcoo = s.R.tocoo()
+    tt = trans[s.tangible[trans]]
+    imm = np.flatnonzero((mec[s.imm_src] < 0) | ((mec[s.imm_src] >= 0) & (mec[s.imm_src] != mec[s.imm_dst])))
+    nchoice_per_node = np.bincount(node[s.imm_src[imm]], minlength=N)
+    det = not (nchoice_per_node[k:] > 1).any() and not (nchoice_per_node[:k] > 0).any()
+    if len(trans) == 0 and k == 1:
+        return float(v[0])
+    sel = s.tangible[Rcoo.row] & (mec[Rcoo.row] < 0)
+    P_rows = node[Rcoo.row[sel]]
+    P_cols = node[Rcoo.col[sel]]
+    P_vals = Rcoo.data[sel] / s.exit[Rcoo.row[sel]]
+    if det:
+        # x(node) - sum P x = 0 for transient nodes, x(mec) = v
+        rows = np.concatenate([np.arange(N), P_rows, node[s.imm_src[imm]]])
+        cols = np.concatenate([np.arange(N), P_cols, node[s.imm_dst[imm]]])
+        vals = np.concatenate([np.ones(N), -P_vals, -np.ones(len(imm))])
+        A = sp.csr_matrix((vals, (rows, cols)), shape=(N, N))
+        b = np.zeros(N)
+        b[:k] = v
+        x = spsolve(A.tocsc(), b)
+    else:
+        # maximise: min sum x  s.t.  x(node) >= sum_a P x  for every choice, x(mec) >= v(mec)
+        sign = 1.0 if maximise else -1.0
+        vv = sign * v
+        ub_rows, ub_cols, ub_vals = [], [], []
+        r0 = 0
+        # tangible transient: one constraint each: -x(u) + sum P x <= 0
+        tnode = node[tt]
+        m_t = len(tt)
+        row_of = -np.ones(n, dtype=np.int64)
+        row_of[tt] = np.arange(m_t)
+        ub_rows += [np.arange(m_t), row_of[Rcoo.row[sel]]]
+        ub_cols += [tnode, P_cols]
+        ub_vals += [-np.ones(m_t), P_vals]
+        r0 = m_t
+        m_i = len(imm)
+        ub_rows += [r0 + np.arange(m_i), r0 + np.arange(m_i)]
+        ub_cols += [node[s.imm_src[imm]], node[s.imm_dst[imm]]]
+        ub_vals += [-np.ones(m_i), np.ones(m_i)]
+        r0 += m_i
+        ub_rows += [r0 + np.arange(k)]
+        ub_cols += [np.arange(k)]
+        ub_vals += [-np.ones(k)]
+        A_ub = sp.csr_matrix((np.concatenate(ub_vals), (np.concatenate(ub_rows), np.concatenate(ub_cols))),
+                             shape=(r0 + k, N))
+        b_ub = np.concatenate([np.zeros(r0), -vv])
+        x = sign * _lp(np.ones(N), None, None, A_ub, b_ub, bounds=(None, None))
+    vals0 = x[node[init]]
+    return float(vals0.max() if maximise else vals0.min())
+
+
+@attrs.frozen
+class Availability:
+    measure: str
+    low: float
+    high: float
+    mecs: int
+
+
+def long_run(chain: Chain, measures: list[str] | None = None) -> list[Availability]:
+    s = structure(chain)
+    mec, choice = mecs(s)
+    out = []
+    for name in (measures or list(chain.labels)):
+        reward = chain.labels[name]
+        lo, hi = mec_values(s, mec, choice, reward, chain)
+        a_lo = reach_values(s, mec, choice, lo, False, chain.init)
+        a_hi = reach_values(s, mec, choice, hi, True, chain.init)
+        out.append(Availability(name, _clip(a_lo), _clip(a_hi), len(lo)))
+    return out
+
+
+def _clip(x: float) -> float:
+    return float(min(1.0, max(0.0, x)))
