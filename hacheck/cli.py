@@ -198,6 +198,9 @@ def make_parser() -> argparse.ArgumentParser:
     from .fuzz.cli import add_parser as add_fuzz_parser  # hacheck fuzz: hacheck/fuzz/cli.py
 
     add_fuzz_parser(sub)
+    from .avail.cli import add_parser as add_availability_parser  # hacheck availability: hacheck/avail/cli.py
+
+    add_availability_parser(sub)
     _add_common_options(p, sub)
     return p
 
@@ -312,6 +315,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_report(args)
     if args.command == "export":
         return cmd_export(args)
+    if args.command == "availability":
+        from .avail.cli import cmd_availability
+
+        return cmd_availability(args)
     return EXIT_BAD_INPUT
 
 
