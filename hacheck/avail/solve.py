@@ -127,7 +127,10 @@ def _lp(c: np.ndarray, A_eq: sp.spmatrix, b_eq: np.ndarray, A_ub: sp.spmatrix | 
         if res.status == 0:
             return res.x
         msg = res.message
-    raise HacheckError(f"the linear program did not solve: {msg}")
+    from .chain import ChainTooLarge
+
+    raise ChainTooLarge(f"the linear program for the min/max over schedulers did not solve to the stated precision "
+                        f"(HiGHS: {msg}); a smaller instance (--param, --faults) may")
 
 
 def mec_values(s: Structure, mec: np.ndarray, choice: np.ndarray, reward: np.ndarray,
