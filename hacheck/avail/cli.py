@@ -87,6 +87,10 @@ def cmd_availability(args: argparse.Namespace) -> int:
                                      max_states, args.property)
             title = args.path
     except ChainTooLarge as e:
+        partial = getattr(e, "rows", None)
+        if partial:
+            print(render_text(str(args.path), partial, e.notes + [f"not computed: {u}" for u in e.unknown],  # type: ignore[attr-defined]
+                              require, time.monotonic() - t0))
         sys.stderr.write(f"hacheck: availability not computed: {e}\n")
         if args.json:
             _write_json(args.json, {"schema": JSON_SCHEMA_ID, "path": str(args.path), "computed": False,

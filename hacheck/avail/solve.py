@@ -192,12 +192,19 @@ def mec_values(s: Structure, mec: np.ndarray, choice: np.ndarray, reward: np.nda
             val = float(r @ x)
             lo[i] = hi[i] = val
         else:
+            # variables of the Markovian states as visit rates pi * exit (better scaled: the flow
+            # equations then have probabilities as coefficients)
+            scale = np.ones(nv)
+            ex = s.exit[tan]
+            scale[:nt] = np.where(ex > 0, 1.0 / np.where(ex > 0, ex, 1.0), 1.0)
+            D = sp.diags(scale)
             norm = sp.csr_matrix((np.ones(nt), (np.zeros(nt, dtype=np.int64), np.arange(nt))), shape=(1, nv))
-            Aeq = sp.vstack([A, norm]).tocsr()
+            Aeq = (sp.vstack([A, norm]) @ D).tocsr()
             beq = np.zeros(len(states) + 1)
             beq[-1] = 1
-            lo[i] = float(r @ _lp(r, Aeq, beq))
-            hi[i] = float(r @ _lp(-r, Aeq, beq))
+            rs = r * scale
+            lo[i] = float(rs @ _lp(rs, Aeq, beq))
+            hi[i] = float(rs @ _lp(-rs, Aeq, beq))
     return lo, hi
 
 
