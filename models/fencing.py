@@ -429,9 +429,10 @@ def build(p: Params) -> Model:
     if p.availability:
         @m.action(h=Host, env=True, rate=repair_rate("host-crash"), repairs="crash")
         def host_repair(h):
-            """Availability only: an operator repairs a crashed host and powers it on; it boots
-            (``booting`` until ``boot_done``). Without it a crashed host nobody fenced stays down for good."""
-            return (health[h] == "crashed"), {health[h]: "booting", power[h]: True}
+            """Availability only: an operator repairs a crashed host, or powers on a host left off (a
+            fence STOP whose START never came), and it boots (``booting`` until ``boot_done``). Without
+            it such a host stays down for good."""
+            return (health[h] == "crashed") | ~power[h], {health[h]: "booting", power[h]: True}
 
     if p.reboot_heals:
         m.action("boot_done", h=Host, fair="weak", rate=repair_rate("power-cycle"))(boot_done)

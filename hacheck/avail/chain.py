@@ -30,7 +30,7 @@ import numpy as np
 from ..explicit.compile import compile_model
 from ..explicit.search import Bounds, Explorer
 from ..lang.errors import BadInput, HacheckError, ModelError
-from ..lang.expr import arith, lift
+from ..lang.expr import and_, arith, lift, or_
 from ..lang.model import ActionInstance, Model
 from ..result import fmt_int
 
@@ -193,6 +193,12 @@ def availability_model(model: Model, rates: Rates) -> tuple[Model, list[ActionIn
                     new = attrs.evolve(inst, updates=ups, range_checked=tuple(sorted(set(inst.range_checked) | {bf})))
         keep.append(attrs.evolve(new, index=len(keep)))
         rate_of.append(r)
+    # maximal progress: a timed step is possible only where no immediate step is (this prunes the
+    # exploration; the edges that remain are the chain's)
+    immediate = [i.guard for i, r in zip(keep, rate_of) if r is None]
+    if immediate:
+        urgent = or_(*immediate)
+        keep = [i if r is None else attrs.evolve(i, guard=and_(i.guard, ~urgent)) for i, r in zip(keep, rate_of)]
     m2 = copy.copy(model)
     m2.instances = keep
     return m2, keep, rate_of

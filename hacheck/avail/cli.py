@@ -188,4 +188,34 @@ def _write_json(target: str, data: dict[str, Any]) -> None:
     p.write_text(text)
 
 
+def export_drn(args: argparse.Namespace) -> int:
+    """``hacheck export MODEL --drn``: the chain ``hacheck availability`` solves, for Storm."""
+    from ..loader import build_model, load_spec, parse_params
+    from .drn import to_drn
+
+    spec = load_spec(args.path)
+    overrides = parse_params(spec, args.param)
+    if any(i.name == "availability" for i in spec.param_info()) and "availability" not in overrides:
+        overrides["availability"] = True
+    model = build_model(spec, overrides)
+    if args.faults:
+        model.restrict_faults([k.strip() for k in args.faults.split(",") if k.strip()])
+    try:
+        chain = build_chain(model, parse_rate_options(args.rate), 1_000_000, args.property or None)
+    except ChainTooLarge as e:
+        sys.stderr.write(f"hacheck: chain not exported: {e}\n")
+        return EXIT_UNKNOWN
+    text = to_drn(chain)
+    if not args.out or args.out == "-":
+        sys.stdout.write(text)
+        return EXIT_OK
+    target = Path(args.out)
+    if not target.parent.exists():
+        raise BadInput(f"--out {target}: folder {target.parent} does not exist")
+    target.write_text(text)
+    print(f"{target}: {fmt_int(chain.n)} states, labels {', '.join(chain.labels)}; in Storm: "
+          f"LRAmin=? [\"{next(iter(chain.labels))}\"]")
+    return EXIT_OK
+
+
 __all__ = ["add_parser", "cmd_availability", "check_rate"]
