@@ -162,7 +162,10 @@ def test_cli_exit_codes_and_json(tmp_path):
     data = json.loads((tmp_path / "a.json").read_text())
     assert data["schema"] == "hacheck-availability/1" and data["met"] is True and data["exit_code"] == 0
     [meas] = data["measures"]
-    assert set(meas) == {"part", "name", "min", "max", "downtime_minutes_per_year", "states", "nondeterministic"}
+    assert set(meas) == {"part", "name", "min", "max", "downtime_minutes_per_year", "states", "nondeterministic",
+                         "recovery"}
+    [rec] = meas["recovery"]
+    assert rec["action"] == "fail" and abs(rec["mttr_hours"] - 10) < 1e-9
     assert abs(meas["min"] - 1000 / 1010) < PRECISION
     assert "99.0099" in ok.stdout
     low = _run("availability", str(f), "--require", "99.5")

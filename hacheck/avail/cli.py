@@ -50,6 +50,7 @@ class Row:
     states: int
     nondeterministic: bool
     doc: str = ""
+    recovery: tuple = ()  # solve.Recovery per timed action that starts outages
 
     def downtime_minutes(self, a: float) -> float:
         return (1.0 - a) * HOURS_PER_YEAR * 60.0
@@ -126,7 +127,8 @@ def chain_rows(model: Any, rates: Rates, max_states: int, measures: list[str] | 
     for a in res:
         lo, hi = sorted((a.low, a.high))
         name = (rename or {}).get(a.measure, a.measure)
-        rows.append(Row(part, name, lo, hi, chain.n, chain.nondeterministic, model.measures[a.measure].doc))
+        rows.append(Row(part, name, lo, hi, chain.n, chain.nondeterministic, model.measures[a.measure].doc,
+                        a.recovery))
     left_out = sorted({i.action for i in model.instances if i.kind in ("fault", "env") and rates.of(i) is None})
     notes = []
     prefix = f"{part}: " if part else ""
@@ -153,10 +155,27 @@ def render_text(title: str, rows: list[Row], notes: list[str], require: float | 
         if require is not None:
             mark = "  ok" if r.low + PRECISION >= require else f"  BELOW {100 * require:g} %"
         out.append(f"  {_label(r).ljust(w)}  {_pct(r.low):>12}  {_pct(r.high):>12}  {dt:>26}  {fmt_int(r.states)}{mark}")
+    rec = [r for r in rows if r.recovery]
+    if rec:
+        out.append("  recovery by failure (scheduler of the minimum): outages/year, mean time to recovery, downtime/year")
+        for r in rec:
+            parts = [f"{x.action} {x.per_year:.3g}/y, MTTR {_dur(x.mttr_hours)}, {x.downtime_minutes:.2f} min"
+                     for x in r.recovery]
+            out.append(f"    {_label(r)}: " + "; ".join(parts))
     for n in notes:
         out.append(f"  {n}")
     out.append(f"  solved in {seconds:.1f} s")
     return "\n".join(out)
+
+
+def _dur(hours: float) -> str:
+    if hours != hours or hours == float("inf"):
+        return "never"
+    if hours < 1 / 60:
+        return f"{hours * 3600:.0f} s"
+    if hours < 2:
+        return f"{hours * 60:.1f} min"
+    return f"{hours:.2f} h"
 
 
 def _label(r: Row) -> str:
@@ -170,7 +189,10 @@ def to_json(path: str, rows: list[Row], notes: list[str], require: float | None,
         "require": require, "met": ok, "exit_code": EXIT_OK if ok else EXIT_FAILED, "seconds": round(seconds, 3),
         "measures": [{"part": r.part, "name": r.measure, "min": r.low, "max": r.high,
                       "downtime_minutes_per_year": {"min": r.downtime_minutes(r.high), "max": r.downtime_minutes(r.low)},
-                      "states": r.states, "nondeterministic": r.nondeterministic} for r in rows],
+                      "states": r.states, "nondeterministic": r.nondeterministic,
+                      "recovery": [{"action": x.action, "outages_per_year": x.per_year, "mttr_hours": x.mttr_hours,
+                                    "downtime_minutes_per_year": x.downtime_minutes} for x in r.recovery]}
+                     for r in rows],
         "notes": notes,
     }
 

@@ -134,8 +134,10 @@ def _lp(c: np.ndarray, A_eq: sp.spmatrix, b_eq: np.ndarray, A_ub: sp.spmatrix | 
 
 
 def mec_values(s: Structure, mec: np.ndarray, choice: np.ndarray, reward: np.ndarray,
-               chain: Chain) -> tuple[np.ndarray, np.ndarray]:
-    """Min and max long-run fraction of time in ``reward`` states, per MEC."""
+               chain: Chain, sols: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Min and max long-run fraction of time in ``reward`` states, per MEC. ``sols`` (if given)
+    receives, per MEC, the optimal long-run frequencies: (Markovian states, choices, pi and flows
+    of the minimum, of the maximum)."""
     k = int(mec.max()) + 1 if len(mec) and mec.max() >= 0 else 0
     lo = np.zeros(k)
     hi = np.zeros(k)
@@ -191,6 +193,8 @@ def mec_values(s: Structure, mec: np.ndarray, choice: np.ndarray, reward: np.nda
             x = spsolve(A.tocsc(), b)
             val = float(r @ x)
             lo[i] = hi[i] = val
+            if sols is not None:
+                sols[i] = (tan, ch, x, x)
         else:
             # variables of the Markovian states as visit rates pi * exit (better scaled: the flow
             # equations then have probabilities as coefficients)
@@ -203,8 +207,12 @@ def mec_values(s: Structure, mec: np.ndarray, choice: np.ndarray, reward: np.nda
             beq = np.zeros(len(states) + 1)
             beq[-1] = 1
             rs = r * scale
-            lo[i] = float(rs @ _lp(rs, Aeq, beq))
-            hi[i] = float(rs @ _lp(-rs, Aeq, beq))
+            x_lo = _lp(rs, Aeq, beq)
+            x_hi = _lp(-rs, Aeq, beq)
+            lo[i] = float(rs @ x_lo)
+            hi[i] = float(rs @ x_hi)
+            if sols is not None:
+                sols[i] = (tan, ch, x_lo * scale, x_hi * scale)
     return lo, hi
 
 
@@ -296,11 +304,88 @@ def reach_values(s: Structure, mec: np.ndarray, choice: np.ndarray, v: np.ndarra
 
 
 @attrs.frozen
+class Recovery:
+    """Outages a timed action starts, under the scheduler of the minimum availability."""
+
+    action: str
+    per_year: float  # outages a year
+    mttr_hours: float  # mean time to recovery
+    downtime_minutes: float  # per year
+
+
+@attrs.frozen
 class Availability:
     measure: str
     low: float
     high: float
     mecs: int
+    recovery: tuple[Recovery, ...] = ()
+
+
+def recovery(s: Structure, chain: Chain, sol: tuple, reward: np.ndarray, use_low: bool = True) -> tuple[Recovery, ...]:
+    """Per timed action: how often it starts an outage and how long the outage lasts, in the end
+    component under the optimal scheduler the solution describes (its immediate choices: the
+    choice with the largest long-run flow). An outage starts when a timed step leaves a Markovian
+    state where ``reward`` holds for one (after the immediate steps that follow) where it does not;
+    its length is the expected time until a Markovian state where it holds again (a sparse solve)."""
+    from .chain import HOURS_PER_YEAR
+
+    tan, ch, x_lo, x_hi = sol
+    x = x_lo if use_low else x_hi
+    n = s.n
+    nt = len(tan)
+    pi = np.zeros(n)
+    pi[tan] = np.maximum(x[:nt], 0)
+    flow = np.maximum(x[nt:], 0)
+    # the scheduler: for each vanishing state its choice of largest flow (the first choice otherwise)
+    nxt = np.arange(n)
+    if len(s.imm_src):
+        order = np.lexsort((-np.concatenate([flow, np.zeros(len(s.imm_src))]),
+                            np.concatenate([s.imm_src[ch], s.imm_src])))
+        src_all = np.concatenate([s.imm_src[ch], s.imm_src])
+        dst_all = np.concatenate([s.imm_dst[ch], s.imm_dst])
+        src_o = src_all[order]
+        firsts = np.flatnonzero(np.r_[True, src_o[1:] != src_o[:-1]])
+        nxt[src_o[firsts]] = dst_all[order][firsts]
+    for _ in range(64):  # pointer jumping: every state to the Markovian state its immediate steps end in
+        nn = nxt[nxt]
+        if np.array_equal(nn, nxt):
+            break
+        nxt = nn
+    good = reward.astype(bool)
+    # rate edges between Markovian states (after the immediate steps), with their actions
+    src, dst, val, act = chain.rate_src, nxt[chain.rate_dst], chain.rate_val, chain.rate_act
+    live = (pi[src] > 0) & (src != dst)
+    entry = live & good[src] & ~good[dst]
+    # hitting time of a good Markovian state from every bad one in the support
+    support = np.flatnonzero(pi > 0)
+    bad = support[~good[support]]
+    T = np.zeros(n)
+    if len(bad):
+        idx = -np.ones(n, dtype=np.int64)
+        idx[bad] = np.arange(len(bad))
+        e = live & ~good[src] & (idx[src] >= 0)
+        diag = np.zeros(len(bad))
+        np.add.at(diag, idx[src[e]], val[e])
+        inner = e & (idx[dst] >= 0)
+        A = sp.csr_matrix((np.concatenate([diag, -val[inner]]),
+                           (np.concatenate([np.arange(len(bad)), idx[src[inner]]]),
+                            np.concatenate([np.arange(len(bad)), idx[dst[inner]]]))), shape=(len(bad), len(bad)))
+        try:
+            t = spsolve(A.tocsc(), np.ones(len(bad)))
+            T[bad] = np.atleast_1d(t)
+        except Exception:  # noqa: BLE001 - a singular system: some outage never ends
+            T[bad] = np.inf
+    out = []
+    names = np.array([chain.instances[a].action for a in act[entry]]) if entry.any() else np.zeros(0, dtype=str)
+    f = pi[src[entry]] * val[entry]
+    times = T[dst[entry]]
+    for name in sorted(set(names.tolist())):
+        m = names == name
+        freq = float(f[m].sum())
+        mttr = float((f[m] * times[m]).sum() / freq) if freq > 0 else 0.0
+        out.append(Recovery(name, freq * HOURS_PER_YEAR, mttr, freq * mttr * HOURS_PER_YEAR * 60))
+    return tuple(sorted(out, key=lambda r: -r.downtime_minutes))
 
 
 def long_run(chain: Chain, measures: list[str] | None = None) -> list[Availability]:
@@ -309,10 +394,14 @@ def long_run(chain: Chain, measures: list[str] | None = None) -> list[Availabili
     out = []
     for name in (measures or list(chain.labels)):
         reward = chain.labels[name]
-        lo, hi = mec_values(s, mec, choice, reward, chain)
+        sols: dict = {}
+        lo, hi = mec_values(s, mec, choice, reward, chain, sols)
         a_lo = reach_values(s, mec, choice, lo, False, chain.init)
         a_hi = reach_values(s, mec, choice, hi, True, chain.init)
-        out.append(Availability(name, _clip(a_lo), _clip(a_hi), len(lo)))
+        rec: tuple[Recovery, ...] = ()
+        if len(lo) == 1:  # one end component: the recovery figures of its worst scheduler
+            rec = recovery(s, chain, sols[0], reward, use_low=True)
+        out.append(Availability(name, _clip(a_lo), _clip(a_hi), len(lo), rec))
     return out
 
 
