@@ -211,3 +211,16 @@ def test_check_does_not_see_the_availability_parameter():
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "hacheck.cli", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=600)
+
+
+def test_export_drn_is_the_chain(tmp_path):
+    """hacheck export --drn writes the Markov automaton: one state line per chain state, the exit
+    rate of a Markovian state, the labels of the measures, the initial state."""
+    _, f = _model(tmp_path, ONE, "one", mttf=1000, mttr=10)
+    out = tmp_path / "one.drn"
+    r = _run("export", str(f), "--drn", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert "@type: Markov Automaton" in text and "@nr_states\n2\n" in text
+    assert "state 0 !0.001 init up\n\taction 0\n\t\t1 : 1.0\n" in text
+    assert "state 1 !0.1\n\taction 0\n\t\t0 : 1.0\n" in text
