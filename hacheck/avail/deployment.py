@@ -55,6 +55,9 @@ def deployment_rows(path: str, cli_rates: Rates, max_states: int, measures: list
             notes.append(f"{mp.label}: not computed ({mp.limitation or 'no run'})")
             continue
         run = mp.runs[0]
+        if mp.timers == "scaled":
+            notes.append(f"{mp.label}: timers scaled (hosted_engine.timers = \"scaled\"): its ticks are not the "
+                         "upstream delays, so its figures are not in real time; set timers = \"upstream\"")
         params = dict(run.spec.params)
         params["max_faults"] = 1
         spec = load_model_spec(mp.model)
@@ -75,8 +78,6 @@ def deployment_rows(path: str, cli_rates: Rates, max_states: int, measures: list
                 new = new.replace(f"_{elem}_", f"_{name.split(' ')[0]}_")
             rename[n] = new
         want = [n for n in model.measures if not measures or rename[n] in measures or n in measures]
-        if mp.model == "hosted_engine" or (mp.model == "standalone_engine"):
-            pass
         if mp.model == "fencing":
             want = [n for n in want if n.startswith("vm_")]
         if not want:
