@@ -45,6 +45,7 @@ def deployment_rows(path: str, cli_rates: Rates, max_states: int, measures: list
     rows: list[Any] = []
     notes: list[str] = [f"failure kinds: {', '.join(kinds)}; at most one unrepaired failure at a time"]
     unknown: list[str] = []
+    used: set[str] = set()
     for mp in pl.models:
         if mp.model not in FAULTS_OF:
             notes.append(f"{mp.label}: not in the availability chain yet (no measure mapped)")
@@ -69,8 +70,11 @@ def deployment_rows(path: str, cli_rates: Rates, max_states: int, measures: list
         wanted = sorted({a for k in kinds for a in FAULTS_OF[mp.model].get(k, []) if a in actions})
         model.restrict_faults(wanted)
         rates = _rates_for(model, mp.model, kinds, kind_mttf, hosts, legend)
-        rates.by_action.update(cli_rates.by_action)
-        rates.by_label.update(cli_rates.by_label)
+        labels = {i.label for i in model.instances}
+        rates.by_action.update({k: v for k, v in cli_rates.by_action.items() if k in actions})
+        rates.by_label.update({k: v for k, v in cli_rates.by_label.items() if k in labels})
+        used.update(k for k in cli_rates.by_action if k in actions)
+        used.update(k for k in cli_rates.by_label if k in labels)
         rename = {}
         for n in model.measures:
             new = n
@@ -89,6 +93,9 @@ def deployment_rows(path: str, cli_rates: Rates, max_states: int, measures: list
             continue
         rows += r
         notes += n
+    stray = [k for k in list(cli_rates.by_action) + list(cli_rates.by_label) if k not in used]
+    if stray:
+        raise BadInput(f"{cli_rates.where.get(stray[0], stray[0])}: no model of {path} has the action {stray[0]!r}")
     if unknown:
         raise PartlyComputed(rows, notes, unknown)
     if measures and not rows:
