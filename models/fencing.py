@@ -494,7 +494,7 @@ def build(p: Params) -> Model:
             upd.update(engine_view_from_host(vm, h, cond))
         return guard, upd
 
-    @m.action(h=Host, fair="weak")
+    @m.action(h=Host, fair="weak", duration=600)  # ServerRebootTimeout; the duration is for availability only
     def reboot_timeout(h):
         """ServerRebootTimeout (600 s, not counted in ticks: lazy) passes in Reboot without the host
         answering (VdsCommand.sleepOnReboot): NonResponsive, set by SetVdsStatus, not by monitoring, so
@@ -663,7 +663,7 @@ def build(p: Params) -> Model:
         """StartVds fails (agent unreachable): RestartVds sets NonResponsive; the treatment resets in_fence_flow."""
         return (tr[h] == "released") & ~pm_ok[h], {status[h]: "NonResponsive", **end_flow(h)}
 
-    @m.action(fair="weak")
+    @m.action(fair="weak", duration=300)  # DisableFenceAtStartupInSec; the duration is for availability only
     def startup_window_over():
         """DisableFenceAtStartupInSec (300 s, not counted in ticks: lazy) passed: treatments run again.
         PmHealthCheckManager.recover() then (startHosts) runs RestartVds -- stop, clear the VMs, start --
@@ -705,7 +705,7 @@ def build(p: Params) -> Model:
             upd[holder[vm]] = h
         return guard, upd
 
-    @m.action(vm=VM, h=Host, fair="weak")
+    @m.action(vm=VM, h=Host, fair="weak", duration=80)  # vdsm's 80 s; the duration is for availability only
     def vm_kill_paused(vm, h):
         """KILL: vdsm kills a VM paused on an I/O error (after 80 s; not counted in ticks: lazy)."""
         if p.resume_behaviour != "kill":
