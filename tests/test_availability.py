@@ -224,3 +224,15 @@ def test_export_drn_is_the_chain(tmp_path):
     assert "@type: Markov Automaton" in text and "@nr_states\n2\n" in text
     assert "state 0 !0.001 init up\n\taction 0\n\t\t1 : 1.0\n" in text
     assert "state 1 !0.1\n\taction 0\n\t\t0 : 1.0\n" in text
+
+
+def test_deployment_table_gains_an_availability_column_when_rates_are_given(tmp_path):
+    base = (ROOT / "examples" / "star-standalone.toml").read_text()
+    plain = _run("check", "examples/star-standalone.toml", "-q", "--out", str(tmp_path / "a"))
+    assert "long-run up" not in plain.stdout
+    f = tmp_path / "rated.toml"
+    f.write_text(base.replace('name = "ovirt1"\n', 'name = "ovirt1"\nmttf_hours = 17532\n', 1))
+    rated = _run("check", str(f), "-q", "--out", str(tmp_path / "b"))
+    assert "long-run up (min)" in rated.stdout, rated.stdout + rated.stderr
+    line = next(ln for ln in rated.stdout.splitlines() if ln.strip().startswith("engine_recovers"))
+    assert "99.9544 %" in line
