@@ -196,8 +196,20 @@ def mec_values(s: Structure, mec: np.ndarray, choice: np.ndarray, reward: np.nda
             if sols is not None:
                 sols[i] = (tan, ch, x, x)
         else:
-            # variables of the Markovian states as visit rates pi * exit (better scaled: the flow
-            # equations then have probabilities as coefficients)
+            got = None
+            try:
+                got = [_policy_iteration(s, states, tan, ch, local, reward, maximise, A, nt, Rcoo, i, mec)
+                       for maximise in (False, True)]
+            except _NotUnichain:
+                got = None
+            if got is not None:
+                (v_lo, x_lo), (v_hi, x_hi) = got
+                lo[i], hi[i] = v_lo, v_hi
+                if sols is not None:
+                    sols[i] = (tan, ch, x_lo, x_hi)
+                continue
+            # a policy with several recurrent classes: the linear program (variables of the
+            # Markovian states as visit rates pi * exit, better scaled)
             scale = np.ones(nv)
             ex = s.exit[tan]
             scale[:nt] = np.where(ex > 0, 1.0 / np.where(ex > 0, ex, 1.0), 1.0)
@@ -214,6 +226,87 @@ def mec_values(s: Structure, mec: np.ndarray, choice: np.ndarray, reward: np.nda
             if sols is not None:
                 sols[i] = (tan, ch, x_lo * scale, x_hi * scale)
     return lo, hi
+
+
+class _NotUnichain(Exception):
+    """A policy of the end component has several recurrent classes (or an immediate loop)."""
+
+
+def _policy_iteration(s: Structure, states: np.ndarray, tan: np.ndarray, ch: np.ndarray, local: np.ndarray,
+                      reward: np.ndarray, maximise: bool, A: sp.csr_matrix, nt: int, Rcoo: sp.coo_matrix,
+                      i: int, mec: np.ndarray) -> tuple[float, np.ndarray]:
+    """Optimal long-run average in one end component by policy iteration: only the immediate
+    choices are choices, and they take no time and earn nothing, so a policy improves by moving a
+    vanishing state to the successor with the best bias. Each round is one sparse direct solve of
+    the gain/bias equations (exact up to rounding); a policy whose chain is not unichain (a
+    singular system) sends the component to the linear program."""
+    import warnings
+
+    n = len(states)
+    src = local[s.imm_src[ch]]
+    dst = local[s.imm_dst[ch]]
+    order = np.argsort(src, kind="stable")
+    src_o = src[order]
+    firsts = np.flatnonzero(np.r_[True, src_o[1:] != src_o[:-1]])
+    policy = order[firsts]  # per vanishing state (in src_o order): the index into ch of its choice
+    van_local = src_o[firsts]
+    rin = (mec[Rcoo.row] == i)
+    t_rows, t_cols, t_vals = local[Rcoo.row[rin]], local[Rcoo.col[rin]], Rcoo.data[rin]
+    tl = local[tan]
+    G = reward[states].astype(float)
+    ref = int(tl[0])
+    tol = 1e-12
+    for _ in range(1000):
+        # gain/bias: E h(s) - sum R h(t) + g = G(s) (Markovian); h(v) - h(chosen) = 0; h(ref) = 0
+        rows = np.concatenate([tl, t_rows, tl, van_local, van_local, [n]])
+        cols = np.concatenate([tl, t_cols, np.full(len(tl), n), van_local, dst[policy], [ref]])
+        vals = np.concatenate([s.exit[tan], -t_vals, np.ones(len(tl)), np.ones(len(van_local)),
+                               -np.ones(len(van_local)), [1.0]])
+        B = sp.csr_matrix((vals, (rows, cols)), shape=(n + 1, n + 1))
+        rhs = np.zeros(n + 1)
+        rhs[tl] = G[tl]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                sol = spsolve(B.tocsc(), rhs)
+            except Exception:  # noqa: BLE001 - singular: not unichain
+                raise _NotUnichain() from None
+        if not np.all(np.isfinite(sol)):
+            raise _NotUnichain()
+        h, g = sol[:n], float(sol[n])
+        q = h[dst]  # value of each choice
+        sign = 1.0 if maximise else -1.0
+        qo = sign * q[order]
+        best = np.maximum.reduceat(qo, firsts)
+        cur = sign * q[policy]
+        scale = max(1.0, float(np.abs(h).max()))
+        better = best > cur + tol * scale
+        if not better.any():
+            break
+        grp_of = np.repeat(np.arange(len(firsts)), np.diff(np.append(firsts, len(qo))))
+        hit = qo >= best[grp_of]
+        first_hit = np.full(len(firsts), -1, dtype=np.int64)
+        idx = np.flatnonzero(hit)
+        first_hit[grp_of[idx[::-1]]] = order[idx[::-1]]
+        policy = np.where(better, first_hit, policy)
+    else:
+        raise _NotUnichain()
+    # the long-run frequencies of the final policy: pi of the Markovian states, flows of the choices
+    sel = np.concatenate([np.arange(nt), nt + policy])
+    As = A[:, sel].tolil()
+    As[0, :] = 0
+    As[0, :nt] = 1
+    b = np.zeros(n)
+    b[0] = 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            xs = spsolve(As.tocsc(), b)
+        except Exception:  # noqa: BLE001
+            raise _NotUnichain() from None
+    x = np.zeros(A.shape[1])
+    x[sel] = xs
+    return g, x
 
 
 def reach_values(s: Structure, mec: np.ndarray, choice: np.ndarray, v: np.ndarray, maximise: bool,
