@@ -35,6 +35,7 @@ DEPLOYMENTS = [
 REPAIRS = {"examples/star.toml": ["host_restart", "host_repair"],
            "examples/star-standalone.toml": ["engine_node_repair", "host_repair"]}
 MAX_STATES = 1_000_000
+CONCURRENT = 2  # at most two unrepaired failures at a time (hacheck availability's default for deployments)
 
 
 def _pct(x: float) -> str:
@@ -50,7 +51,7 @@ def deployments_table() -> list[str]:
            "its downtime, min/year | failure that costs most | chain states (engine; VMs) |",
            "|---|---|---|---|---|---|---|"]
     for label, path in DEPLOYMENTS:
-        rows, _notes = deployment_rows(str(ROOT / path), Rates(), MAX_STATES, [])
+        rows, _notes = deployment_rows(str(ROOT / path), Rates(), MAX_STATES, [], CONCURRENT)
         eng = next(r for r in rows if r.measure == "engine_up")
         vms = [r for r in rows if r.measure.startswith("vm_")]
         worst = min(vms, key=lambda r: r.low)
@@ -71,7 +72,7 @@ def sensitivity_table() -> list[str]:
         cells = []
         for mttr in mttrs:
             rates = Rates(by_action={a: 1.0 / mttr for a in REPAIRS[path]})
-            rows, _ = deployment_rows(str(ROOT / path), rates, MAX_STATES, ["engine_up"])
+            rows, _ = deployment_rows(str(ROOT / path), rates, MAX_STATES, ["engine_up"], CONCURRENT)
             cells.append(_min(rows[0].low))
         out.append(f"| {label} | " + " | ".join(cells) + " |")
     return out

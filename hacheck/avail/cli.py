@@ -38,6 +38,9 @@ def add_parser(sub: Any) -> None:
     a.add_argument("--require", metavar="PERCENT", help="exit 1 unless every measure's minimum is at least this (99.9)")
     a.add_argument("--max-states", type=int, default=None, metavar="N",
                    help="give up (exit 3) above N states (default 1,000,000)")
+    a.add_argument("--concurrent", type=int, default=2, metavar="N",
+                   help="deployment files: at most N unrepaired failures at a time (default 2; for a model: "
+                        "--param max_faults=N)")
     a.add_argument("--json", metavar="FILE", help="write the figures as JSON here ('-' for standard output)")
 
 
@@ -81,7 +84,10 @@ def cmd_availability(args: argparse.Namespace) -> int:
 
             if args.param or args.faults:
                 raise BadInput("--param/--faults: for a deployment file the settings come from the file")
-            rows, notes = deployment_rows(args.path, parse_rate_options(args.rate), max_states, args.property)
+            if not 1 <= args.concurrent <= 3:
+                raise BadInput(f"--concurrent must be 1, 2 or 3, got {args.concurrent}")
+            rows, notes = deployment_rows(args.path, parse_rate_options(args.rate), max_states, args.property,
+                                          args.concurrent)
             title = f"{args.path}"
         else:
             rows, notes = model_rows(args.path, args.param, args.faults, parse_rate_options(args.rate),

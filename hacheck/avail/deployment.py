@@ -5,8 +5,8 @@ deployment check uses (hacheck/deploy/mapping.py) and the rates the file gives.
 Failure kinds in the chain: ``host-crash`` always, and every kind named in ``[failures.rates]``.
 A host's ``mttf_hours``/``mttr_hours`` set the rate of its host-crash failures and of their repair;
 ``[failures.rates]`` the mean time to failure of a kind; everything else is the default of
-hacheck/avail/defaults.py. At most one failure is unrepaired at a time (the fault budget as
-concurrent failures, max_faults = 1).
+hacheck/avail/defaults.py. At most ``concurrent`` failures are unrepaired at a time (the fault
+budget as concurrent failures: max_faults; ``hacheck availability --concurrent``, default 2).
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ def _host_rates(d: Any) -> dict[str, tuple[float | None, float | None]]:
     return out
 
 
-def deployment_rows(path: str, cli_rates: Rates, max_states: int, measures: list[str]) -> tuple[list[Any], list[str]]:
+def deployment_rows(path: str, cli_rates: Rates, max_states: int, measures: list[str],
+                    concurrent: int = 1) -> tuple[list[Any], list[str]]:
     from .cli import chain_rows
 
     d = load(path)
@@ -43,7 +44,7 @@ def deployment_rows(path: str, cli_rates: Rates, max_states: int, measures: list
     kinds = ["host-crash"] + [k for k in kind_mttf if k != "host-crash"]
     hosts = _host_rates(d)
     rows: list[Any] = []
-    notes: list[str] = [f"failure kinds: {', '.join(kinds)}; at most one unrepaired failure at a time"]
+    notes: list[str] = [f"failure kinds: {', '.join(kinds)}; at most {concurrent} unrepaired failure(s) at a time"]
     unknown: list[str] = []
     used: set[str] = set()
     for mp in pl.models:
@@ -60,7 +61,7 @@ def deployment_rows(path: str, cli_rates: Rates, max_states: int, measures: list
             notes.append(f"{mp.label}: timers scaled (hosted_engine.timers = \"scaled\"): its ticks are not the "
                          "upstream delays, so its figures are not in real time; set timers = \"upstream\"")
         params = dict(run.spec.params)
-        params["max_faults"] = 1
+        params["max_faults"] = concurrent
         spec = load_model_spec(mp.model)
         if any(i.name == "availability" for i in spec.param_info()):
             params["availability"] = True

@@ -128,7 +128,7 @@ def _availability(d: Any) -> dict[tuple[str, str], str] | None:
     from ..avail.deployment import deployment_rows
 
     try:
-        rows, _ = deployment_rows(str(d.path), Rates(), 1_000_000, [])
+        rows, _ = deployment_rows(str(d.path), Rates(), 1_000_000, [], 2)
     except ChainTooLarge as e:
         rows = getattr(e, "rows", [])
     out: dict[tuple[str, str], str] = {}
