@@ -236,3 +236,8 @@ def test_deployment_table_gains_an_availability_column_when_rates_are_given(tmp_
     assert "long-run up (min)" in rated.stdout, rated.stdout + rated.stderr
     line = next(ln for ln in rated.stdout.splitlines() if ln.strip().startswith("engine_recovers"))
     assert "99.9544 %" in line
+
+
+def test_concurrent_is_checked():
+    r = _run("availability", "examples/star-standalone.toml", "--concurrent", "0")
+    assert r.returncode == 2 and "--concurrent" in r.stderr and "Traceback" not in r.stderr
