@@ -241,3 +241,9 @@ def test_deployment_table_gains_an_availability_column_when_rates_are_given(tmp_
 def test_concurrent_is_checked():
     r = _run("availability", "examples/star-standalone.toml", "--concurrent", "0")
     assert r.returncode == 2 and "--concurrent" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_precision_is_the_solvers():
+    from hacheck.avail import cli, solve
+
+    assert cli.PRECISION == solve.PRECISION

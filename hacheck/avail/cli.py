@@ -19,8 +19,11 @@ import attrs
 
 from ..lang.errors import BadInput
 from ..result import fmt_int
-from .chain import HOURS_PER_YEAR, ChainTooLarge, Rates, build_chain, check_rate, parse_rate_options
-from .solve import PRECISION, long_run
+
+# the chain and the solver (numpy, scipy) are imported when a command runs, not when the parser is
+# built: every hacheck command builds this parser, and a safety check must not map scipy
+HOURS_PER_YEAR = 8766.0
+PRECISION = 1e-7  # hacheck/avail/solve.py PRECISION (a test keeps them equal)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 JSON_SCHEMA_ID = "hacheck-availability/1"
@@ -73,6 +76,8 @@ def parse_require(text: str | None) -> float | None:
 
 
 def cmd_availability(args: argparse.Namespace) -> int:
+    from .chain import ChainTooLarge, parse_rate_options
+
     require = parse_require(args.require)
     if args.max_states is not None and args.max_states < 1:
         raise BadInput(f"--max-states must be at least 1, got {args.max_states}")
@@ -111,7 +116,7 @@ def cmd_availability(args: argparse.Namespace) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
-def model_rows(path: str, params: list[str], faults: str | None, rates: Rates, max_states: int,
+def model_rows(path: str, params: list[str], faults: str | None, rates: Any, max_states: int,
                measures: list[str]) -> tuple[list[Row], list[str]]:
     from ..loader import build_model, load_spec, parse_params
 
@@ -125,8 +130,11 @@ def model_rows(path: str, params: list[str], faults: str | None, rates: Rates, m
     return chain_rows(model, rates, max_states, measures or None, "")
 
 
-def chain_rows(model: Any, rates: Rates, max_states: int, measures: list[str] | None, part: str,
+def chain_rows(model: Any, rates: Any, max_states: int, measures: list[str] | None, part: str,
                rename: dict[str, str] | None = None) -> tuple[list[Row], list[str]]:
+    from .chain import build_chain
+    from .solve import long_run
+
     chain = build_chain(model, rates, max_states, measures)
     res = long_run(chain, measures)
     rows = []
@@ -219,6 +227,7 @@ def _write_json(target: str, data: dict[str, Any]) -> None:
 def export_drn(args: argparse.Namespace) -> int:
     """``hacheck export MODEL --drn``: the chain ``hacheck availability`` solves, for Storm."""
     from ..loader import build_model, load_spec, parse_params
+    from .chain import ChainTooLarge, build_chain, parse_rate_options
     from .drn import to_drn
 
     spec = load_spec(args.path)
@@ -246,4 +255,4 @@ def export_drn(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-__all__ = ["add_parser", "cmd_availability", "check_rate"]
+__all__ = ["add_parser", "cmd_availability", "export_drn"]
