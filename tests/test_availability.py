@@ -247,3 +247,35 @@ def test_cli_precision_is_the_solvers():
     from hacheck.avail import cli, solve
 
     assert cli.PRECISION == solve.PRECISION
+
+
+ZENO = '''
+import attrs
+from hacheck.lang import Bool, Model, Spec
+
+@attrs.frozen
+class Params:
+    pass
+
+def build(p):
+    m = Model("zeno")
+    x = m.var("x", Bool, init=False)
+    @m.action(fair="weak")
+    def flip():
+        return x | ~x, {x: ~x}
+    m.invariant("trivial", x | ~x)
+    m.availability("x", x)
+    return m
+
+SPEC = Spec("zeno", Params, build)
+'''
+
+
+def test_immediate_loop_is_exit_2(tmp_path):
+    """Protocol steps that repeat forever with no time passing (a Zeno loop): the long run is not
+    defined; exit 2 naming the steps and how the loop is reached."""
+    f = tmp_path / "zeno.py"
+    f.write_text(textwrap.dedent(ZENO))
+    r = _run("availability", str(f))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Zeno loop" in r.stderr and "flip" in r.stderr and "Traceback" not in r.stderr
