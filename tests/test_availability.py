@@ -279,3 +279,19 @@ def test_immediate_loop_is_exit_2(tmp_path):
     r = _run("availability", str(f))
     assert r.returncode == 2, r.stdout + r.stderr
     assert "Zeno loop" in r.stderr and "flip" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_json_follows_its_schema(tmp_path):
+    """--json output (computed and not computed) validates against docs/schema/availability.schema.json."""
+    import jsonschema
+
+    schema = json.loads((ROOT / "docs" / "schema" / "availability.schema.json").read_text())
+    _, f = _model(tmp_path, TWO, "two", k=2)
+    ok = _run("availability", str(f), "--json", str(tmp_path / "ok.json"))
+    assert ok.returncode == 0, ok.stderr
+    jsonschema.validate(json.loads((tmp_path / "ok.json").read_text()), schema)
+    big = _run("availability", str(f), "--max-states", "2", "--json", str(tmp_path / "big.json"))
+    assert big.returncode == 3
+    data = json.loads((tmp_path / "big.json").read_text())
+    jsonschema.validate(data, schema)
+    assert data["computed"] is False and data["exit_code"] == 3
