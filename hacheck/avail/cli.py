@@ -148,8 +148,10 @@ def chain_rows(model: Any, rates: Any, max_states: int, measures: list[str] | No
     prefix = f"{part}: " if part else ""
     if left_out:
         notes.append(f"{prefix}no rate, never happen: {', '.join(left_out)}")
+    present = {i.action for i in chain.instances if i.kind == "fault"}
     timed = sorted({f"{i.action} {rates.of(i):.3g}/h" for i in chain.instances
-                    if i.kind in ("fault", "env") and rates.of(i) is not None})
+                    if i.kind in ("fault", "env") and rates.of(i) is not None
+                    and (not i.repairs or any(x in present for x in i.repairs))})  # repairs of absent faults: idle
     if timed:
         notes.append(f"{prefix}rates: {', '.join(timed)}")
     return rows, notes
