@@ -27,10 +27,15 @@ from hacheck.loader import build_model, load_spec  # noqa: E402
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="hosted_engine")
-    ap.add_argument("--faults", default="host_crash,vm_crash,lose_network,lose_storage")
-    ap.add_argument("--param", action="append", default=[])
+    ap.add_argument("--faults", default="host_crash,lose_network")
+    # the STAR deployment's hosted-engine instance: upstream timers (hacheck/deploy/mapping.py UPSTREAM_TIMERS)
+    ap.add_argument("--param", action="append", default=None)
     a = ap.parse_args()
-    params = dict(p.split("=", 1) for p in a.param)
+    if a.param is None and a.model == "hosted_engine":
+        from hacheck.deploy.mapping import UPSTREAM_TIMERS
+
+        a.param = [f"{k}={v}" for k, v in UPSTREAM_TIMERS.items()] + ["start=engine_up", "maintenance_steps=0"]
+    params = dict(p.split("=", 1) for p in (a.param or []))
     spec = load_spec(ROOT / "models" / f"{a.model}.py")
     from hacheck.loader import parse_params
 
