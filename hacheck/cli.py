@@ -209,6 +209,10 @@ def make_parser() -> argparse.ArgumentParser:
     ex.add_argument("path", help="a shipped model's name or a model file")
     fmt = ex.add_mutually_exclusive_group(required=True)
     fmt.add_argument("--promela", action="store_true", help="Promela, one d_step per action instance; invariants as a never claim")
+    fmt.add_argument("--drn", action="store_true", help="the availability chain (Markov automaton) in Storm's explicit "
+                     "DRN format, labelled with the availability measures (docs/availability.md)")
+    ex.add_argument("--rate", action="append", default=[], metavar="ACTION=PER_HOUR",
+                    help="--drn: the rate of an action (as for hacheck availability)")
     ex.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
     ex.add_argument("--faults", metavar="KIND[,KIND]", help="allow only these fault actions (as for check)")
     ex.add_argument("--property", action="append", default=[], metavar="NAME",
@@ -222,6 +226,9 @@ def make_parser() -> argparse.ArgumentParser:
     from .fuzz.cli import add_parser as add_fuzz_parser  # hacheck fuzz: hacheck/fuzz/cli.py
 
     add_fuzz_parser(sub)
+    from .avail.cli import add_parser as add_availability_parser  # hacheck availability: hacheck/avail/cli.py
+
+    add_availability_parser(sub)
     _add_common_options(p, sub)
     return p
 
@@ -345,6 +352,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cmd_report(args)
     if args.command == "export":
         return cmd_export(args)
+    if args.command == "availability":
+        from .avail.cli import cmd_availability
+
+        return cmd_availability(args)
     return EXIT_BAD_INPUT
 
 
@@ -730,6 +741,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .export.promela import to_promela
+
+    if args.drn:
+        from .avail.cli import export_drn
+
+        return export_drn(args)
 
     model, _spec = load_model(args.path, args.param)
     if args.faults:

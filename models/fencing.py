@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import attrs
 
+from hacheck.avail.defaults import fail_rate, repair_rate
 from hacheck.lang import (
     BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, and_, count, exists, ite, or_, param, sum_,
 )
 from hacheck.lang.expr import lift
 from hacheck.properties.fencing import (
-    ha_vm_restarted, no_dual_running_vm, no_dual_writing_vm, vm_restarted_elsewhere, vm_stuck_unknown,
+    ha_vm_restarted, no_dual_running_vm, no_dual_writing_vm, vm_restarted_elsewhere, vm_stuck_unknown, vm_up_running,
 )
 from hacheck.properties.lease import (
     HOST_DEAD_TICKS, KILL_TICKS, holds_lease, kill_due, lease_acquirable, owner_after_release, owner_after_storage_back,
@@ -91,6 +92,8 @@ class Params:
                                    "activates them (unbounded); false: the operator only uses the manual confirm (when "
                                    "allowed). For a hosted-engine host this is the same command as hosted-engine local "
                                    "maintenance (MaintenanceVdsCommand sets HaMaintenanceMode.LOCAL)")
+    availability: bool = param(False, doc="add the host repair the availability chain needs (host_repair; hacheck "
+                               "availability sets it; check leaves it off, so its states are unchanged)")
     reboot_heals: bool = param(False, doc="a host that was power-cycled (fault or fence START) always finishes booting "
                                "healthy (weakly fair boot_done); false: it may stay down for good (the failure was "
                                "not transient), so nothing may rely on it coming back")
@@ -323,23 +326,23 @@ def build(p: Params) -> Model:
         return (tr[h] != "idle") & (tr[h] != "done")
 
     # ============================================================ faults (counted by the budget)
-    @m.action(h=Host, fault=True)
+    @m.action(h=Host, fault=True, rate=fail_rate("host-crash"))
     def crash(h):
         """Kernel crash: power stays on, every qemu on h dies, sanlock stops renewing (leases stay held
         on disk until the host id expires). The host does not come back by itself."""
         return os_up(h), {health[h]: "crashed", **kill_all_on(h)}
 
-    @m.action(h=Host, fault=True)
+    @m.action(h=Host, fault=True, rate=fail_rate("host-hang"))
     def hang(h):
         """The host hangs for the engine (no answer to polls or SSH); qemu and sanlock keep running."""
         return power[h] & (health[h] == "ok"), {health[h]: "hung"}
 
-    @m.action(h=Host, fault=True)
+    @m.action(h=Host, fault=True, rate=fail_rate("network-loss"))
     def partition(h):
         """The engine <-> host network fails (the host and its VMs keep running)."""
         return reach[h], {reach[h]: False}
 
-    @m.action(h=Host, fault=True)
+    @m.action(h=Host, fault=True, rate=fail_rate("storage-loss"))
     def storage_loss(h):
         """The host loses its storage: VMs will pause on I/O errors, sanlock stops renewing."""
         return storage[h], {storage[h]: False}
@@ -351,14 +354,14 @@ def build(p: Params) -> Model:
             return None
         return pm_ok[h], {pm_ok[h]: False}
 
-    @m.action(h=Host, fault=True)
+    @m.action(h=Host, fault=True, rate=fail_rate("power-cycle"))
     def power_cycle(h):
         """Spurious power cycle (cord pulled for a few seconds, claim C7): every qemu dies and the host
         boots again (``booting`` until ``boot_done``). sanlock died with it: its leases stay held on
         disk until the host id expires or the host rejoins with a new generation."""
         return power[h], {health[h]: "booting", **kill_all_on(h)}
 
-    @m.action(fault=True)
+    @m.action(fault=True, rate=fail_rate("engine-restart"))
     def engine_restart():
         """ovirt-engine restarts: in-memory treatments and locks are lost (DB status and in_fence_flow
         survive); fencing is disabled for DisableFenceAtStartupInSec. A new VdsManager starts with
@@ -398,17 +401,17 @@ def build(p: Params) -> Model:
             upd[von[vm]] = ite(von[vm] == h, HOST_NONE, von[vm])
         return guard, upd
 
-    @m.action(h=Host, env=True)
+    @m.action(h=Host, env=True, rate=repair_rate("host-hang"), repairs="hang")
     def unhang(h):
         """The hang ends."""
         return health[h] == "hung", {health[h]: "ok"}
 
-    @m.action(h=Host, env=True)
+    @m.action(h=Host, env=True, rate=repair_rate("network-loss"), repairs="partition")
     def heal_network(h):
         """The engine <-> host network is repaired."""
         return ~reach[h], {reach[h]: True}
 
-    @m.action(h=Host, env=True)
+    @m.action(h=Host, env=True, rate=repair_rate("storage-loss"), repairs="storage_loss")
     def heal_storage(h):
         """The host's storage connection is repaired (sanlock renews again)."""
         upd = {storage[h]: True, **hid_reset(h, os_up(h))}
@@ -423,10 +426,19 @@ def build(p: Params) -> Model:
         with a new generation, so the leases the host held before are free."""
         return (health[h] == "booting") & power[h], {health[h]: "ok", **release_leases_of(h), **hid_reset(h, storage[h])}
 
+    if p.availability:
+        @m.action(h=Host, env=True, rate=repair_rate("host-crash"), repairs="crash")
+        def host_repair(h):
+            """Availability only: an operator repairs a crashed host, or powers on a host left off (a
+            fence STOP whose START never came), and it boots (``booting`` until ``boot_done``). Without
+            it such a host stays down for good."""
+            return (health[h] == "crashed") | ~power[h], {health[h]: "booting", power[h]: True}
+
     if p.reboot_heals:
-        m.action("boot_done", h=Host, fair="weak")(boot_done)
-    else:
-        m.action("boot_done", h=Host, env=True)(boot_done)
+        m.action("boot_done", h=Host, fair="weak", rate=repair_rate("power-cycle"))(boot_done)
+    else:  # the end of a boot ends a power cycle's or (after a fence restart) a crash's failure
+        m.action("boot_done", h=Host, env=True, rate=repair_rate("power-cycle"),
+                 repairs=("power_cycle", "crash"))(boot_done)
 
     @m.action(h=Host, env=True)
     def maintenance(h):
@@ -482,7 +494,7 @@ def build(p: Params) -> Model:
             upd.update(engine_view_from_host(vm, h, cond))
         return guard, upd
 
-    @m.action(h=Host, fair="weak")
+    @m.action(h=Host, fair="weak", duration=600)  # ServerRebootTimeout; the duration is for availability only
     def reboot_timeout(h):
         """ServerRebootTimeout (600 s, not counted in ticks: lazy) passes in Reboot without the host
         answering (VdsCommand.sleepOnReboot): NonResponsive, set by SetVdsStatus, not by monitoring, so
@@ -651,7 +663,7 @@ def build(p: Params) -> Model:
         """StartVds fails (agent unreachable): RestartVds sets NonResponsive; the treatment resets in_fence_flow."""
         return (tr[h] == "released") & ~pm_ok[h], {status[h]: "NonResponsive", **end_flow(h)}
 
-    @m.action(fair="weak")
+    @m.action(fair="weak", duration=300)  # DisableFenceAtStartupInSec; the duration is for availability only
     def startup_window_over():
         """DisableFenceAtStartupInSec (300 s, not counted in ticks: lazy) passed: treatments run again.
         PmHealthCheckManager.recover() then (startHosts) runs RestartVds -- stop, clear the VMs, start --
@@ -693,7 +705,7 @@ def build(p: Params) -> Model:
             upd[holder[vm]] = h
         return guard, upd
 
-    @m.action(vm=VM, h=Host, fair="weak")
+    @m.action(vm=VM, h=Host, fair="weak", duration=80)  # vdsm's 80 s; the duration is for availability only
     def vm_kill_paused(vm, h):
         """KILL: vdsm kills a VM paused on an I/O error (after 80 s; not counted in ticks: lazy)."""
         if p.resume_behaviour != "kill":
@@ -766,6 +778,10 @@ def build(p: Params) -> Model:
     m.leads_to("ha_vm_restarted", trigger, response,
                doc="whenever some HA VM is not running (engine shows it Up where its qemu runs), eventually all "
                "are; check it after one crash: --faults crash, manual_confirm_allowed=false, operator_actions=false")
+    # -- long-run availability (hacheck availability; check does not read these) --------------------
+    for vm in VM:
+        m.availability(f"vm_{vm.name}_running", vm_up_running(v, Host, vm),
+                       doc=f"HA VM {vm.name} is Up where its qemu really runs")
     return m
 
 

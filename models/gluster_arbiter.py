@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import attrs
 
+from hacheck.avail.defaults import fail_rate, repair_rate
 from hacheck.lang.expr import lift
 from hacheck.properties.rules import afr_client_quorum, glusterd_server_quorum
 from hacheck.lang import (
@@ -538,7 +539,7 @@ def build(p: Params) -> Model:
         upd.update(enotconn(list(Write), down, stall))
         return up[b] & (stall_possible(list(Write), down) if stall else TRUE), upd
 
-    @m.action(b=Brick, fault=True)
+    @m.action(b=Brick, fault=True, rate=fail_rate("brick-crash"))
     def brick_crash(b):
         """A brick (its node) goes down; its locks are released. Without server quorum glusterd stops every
         brick. A request outstanding on a stopped brick fails with ENOTCONN: the brick is failed for the
@@ -552,7 +553,7 @@ def build(p: Params) -> Model:
             already answered: b is not failed, and the next phase is sent to it if it is back by then."""
             return crash_step(b, True)
 
-    @m.action(b=Brick, env=True)
+    @m.action(b=Brick, env=True, rate=repair_rate("brick-crash"), repairs="brick_crash")
     def brick_restart(b):
         """The brick comes back (glusterd restarts it)."""
         return ~up[b], {up[b]: True}
@@ -567,7 +568,7 @@ def build(p: Params) -> Model:
         upd.update(enotconn(mine, down, stall))
         return reach[c][b] & (stall_possible(mine, down) if stall else TRUE), upd
 
-    @m.action(c=Client, b=Brick, fault=True)
+    @m.action(c=Client, b=Brick, fault=True, rate=fail_rate("link-loss"))
     def link_loss(c, b):
         """The client loses its connection to a brick; the brick drops the client's locks; the client's
         requests outstanding there fail with ENOTCONN."""
@@ -579,7 +580,7 @@ def build(p: Params) -> Model:
             """link_loss while AFR waits on another, slow brick and b has already answered (ping_stall)."""
             return link_step(c, b, True)
 
-    @m.action(c=Client, b=Brick, env=True)
+    @m.action(c=Client, b=Brick, env=True, rate=repair_rate("link-loss"), repairs="link_loss")
     def link_repair(c, b):
         """The client reconnects to the brick."""
         return ~reach[c][b], {reach[c][b]: True}
@@ -608,6 +609,10 @@ def build(p: Params) -> Model:
                      readable_set=readable_set, src=src, dsrc=dsrc, heal_possible=heal_possible,
                      needs_heal=needs_heal)
     register(m, ctx)
+    # long-run availability (hacheck availability; check does not read it): client quorum as the
+    # first client sees it (afr_has_quorum over the bricks it reaches that serve I/O)
+    m.availability("volume_writable", has_quorum({b: avail(Client.elements[0], b) for b in bricks}),
+                   doc="the first client has client quorum: a write it issues now can succeed")
     return m
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import attrs
 
+from hacheck.avail.defaults import fail_rate, repair_rate
 from hacheck.lang import (
     BadInput, Bool, Elem, Enum, Int, Map, Model, Set, Spec, and_, forall, ite, max_, min_, not_,
     or_, param, sum_, switch,
@@ -491,19 +492,19 @@ def build(p: Params) -> Model:
             u[dirty[q][h]] = False
         return u
 
-    @m.action(h=Host, fault=True)
+    @m.action(h=Host, fault=True, rate=fail_rate("host-crash"))
     def host_crash(h):
         """The host dies: VM, agent and sanlock renewals stop (the lease stays until it is dead)."""
         u = agent_gone(h)
         u.update({up[h]: False, vm[h]: "down", storage[h]: True})
         return up[h], u
 
-    @m.action(h=Host, env=True)
+    @m.action(h=Host, env=True, rate=repair_rate("host-crash"), repairs="host_crash")
     def host_restart(h):
         """The host boots again; the agent starts fresh; the new lockspace generation frees its old lease."""
         return ~up[h], {up[h]: True, agent[h]: True, renew[h]: 0, **release(h)}
 
-    @m.action(h=Host, fault=True)
+    @m.action(h=Host, fault=True, rate=fail_rate("agent-crash"))
     def agent_crash(h):
         """ovirt-ha-agent dies; the VM keeps running; the slot's host-ts freezes."""
         return up[h] & agent[h], agent_gone(h)
@@ -514,7 +515,7 @@ def build(p: Params) -> Model:
         with no history."""
         return up[h] & ~agent[h], {agent[h]: True, tmr[h]: 0}
 
-    @m.action(h=Host, fault=True)
+    @m.action(h=Host, fault=True, rate=fail_rate("storage-loss"))
     def lose_storage(h):
         """The host loses the storage domain: no metadata I/O, no lease renewal; qemu pauses on EIO
         and libvirt releases its lease (qemuProcessHandleIOError -> virDomainLockProcessPause), a
@@ -529,7 +530,7 @@ def build(p: Params) -> Model:
             u[lease] = owner_after_release(lease, h, False)
         return up[h] & storage[h], u
 
-    @m.action(h=Host, env=True)
+    @m.action(h=Host, env=True, rate=repair_rate("storage-loss"), repairs="lose_storage")
     def regain_storage(h):
         """Storage comes back: renewals resume; the lease h's VM no longer holds counts as free
         (owner_after_storage_back: paxos_lease_acquire's generation check or "already local", not a
@@ -546,13 +547,13 @@ def build(p: Params) -> Model:
             u[vm[h]] = ite(vm[h] == "paused", resumed, vm[h])
         return up[h] & ~storage[h], u
 
-    @m.action(h=Host, fault=True)
+    @m.action(h=Host, fault=True, rate=fail_rate("network-loss"))
     def lose_network(h):
         """The host loses its network: network penalty; the engine's health check fails."""
         return up[h] & ~pen[h].has("network"), {pen[h]: pen[h].with_("network"),
                                                 vm[h]: ite(vm[h] == "up_good", "up_bad", vm[h])}
 
-    @m.action(h=Host, env=True)
+    @m.action(h=Host, env=True, rate=repair_rate("network-loss"), repairs="lose_network")
     def regain_network(h):
         """The network comes back: no penalty, the engine's health check passes again."""
         return up[h] & pen[h].has("network"), {pen[h]: pen[h].without("network"),
@@ -568,21 +569,22 @@ def build(p: Params) -> Model:
             seen_class.add(cls)
             degradable.append(e)
 
-    @m.action(h=Host, k=[e for e in Penalty if e.name != "network"], fault=True)
+    @m.action(h=Host, k=[e for e in Penalty if e.name != "network"], fault=True, rate=fail_rate("score-penalty"))
     def degrade(h, k):
         """A score penalty starts: management bridge down, CPU load, low free memory, stale config."""
         if k not in degradable:
             return None
         return up[h] & ~pen[h].has(k), {pen[h]: pen[h].with_(k)}
 
-    @m.action(h=Host, k=[e for e in Penalty if e.name != "network"], env=True)
+    @m.action(h=Host, k=[e for e in Penalty if e.name != "network"], env=True, rate=repair_rate("score-penalty"),
+              repairs="degrade")
     def recover(h, k):
         """The penalty condition ends."""
         if not pen_value[k.name]:
             return None
         return pen[h].has(k), {pen[h]: pen[h].without(k)}
 
-    @m.action(h=Host, fault=True)
+    @m.action(h=Host, fault=True, rate=fail_rate("engine-vm-crash"))
     def vm_crash(h):
         """The engine VM's qemu dies (DOWN_UNEXPECTED); sanlock frees the lease if it can write."""
         return up[h] & vm_running(vm[h]), {vm[h]: "down_unexpected", **release(h)}
@@ -621,6 +623,8 @@ def build(p: Params) -> Model:
     m.invariant("no_dual_writer", no_dual_writer(vm, Host),
                 doc="at most one host where the engine VM can write (starting or up; a paused copy cannot)")
     m.reachable("engine_up", engine_up(state, vm, Host), doc="some host is in EngineUp with good health")
+    m.availability("engine_up", engine_up(state, vm, Host),
+                   doc="some host is in EngineUp with good health (hacheck availability; check does not read it)")
     m.reachable("engine_started", engine_running(vm, Host), doc="some host started the engine VM")
     m.reachable("fresh_start_race", fresh_start_race(state, hist, vm, Host, K),
                 doc="a freshly started agent tries to start the VM while it runs elsewhere")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import attrs
 
+from hacheck.avail.defaults import fail_rate, repair_rate
 from hacheck.lang import BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, count, ite, min_, or_, param
 from hacheck.properties.standalone_engine import (
     all_ha_vms_running, engine_recovers, engine_serving, ha_vm_restarted, vm_failed_over,
@@ -33,6 +34,8 @@ class Params:
     engine_repair: bool = param(True, doc="an operator may repair the engine node (an environment step: never "
                                 "fair, so no property may rely on it)")
     max_faults: int = param(1, low=0, high=3, doc="faults allowed (the fault budget): engine_node_crash, crash(h)")
+    availability: bool = param(False, doc="add the hypervisor repair the availability chain needs (host_repair; "
+                               "hacheck availability sets it; check leaves it off, so its states are unchanged)")
 
 
 def _check(p: Params) -> None:
@@ -120,24 +123,36 @@ def build(p: Params) -> Model:
         return ~engine_busy(), u
 
     # -- faults and repair -------------------------------------------------------------------------
-    @m.action(fault=True)
+    @m.action(fault=True, rate=fail_rate("host-crash"))
     def engine_node_crash():
         """The bare-metal engine node dies: no monitoring, fencing or HA restart; the VMs keep running."""
         return engine, {engine: False}
 
     if p.engine_repair:
-        @m.action(env=True)
+        @m.action(env=True, rate=repair_rate("host-crash"), repairs="engine_node_crash")
         def engine_node_repair():
             """An operator brings the engine node back (never fair: nothing relies on it)."""
             return ~engine, {engine: True, **{since[h]: 0 for h in Host}}
 
-    @m.action(h=Host, fault=True)
+    @m.action(h=Host, fault=True, rate=fail_rate("host-crash"))
     def crash(h):
         """A hypervisor dies with its VMs (and stays down: nothing relies on it coming back)."""
         u = {up[h]: False}
         for vm in VM:
             u[run[vm]] = ite(run[vm] == h, None, run[vm])
         return up[h], u
+
+    if p.availability:
+        @m.action(h=Host, env=True, rate=repair_rate("host-crash"), repairs="crash")
+        def host_repair(h):
+            """The hypervisor is repaired and boots (availability only). The engine learns it is back on
+            its next poll: a Down host (fenced, OFF confirmed) is activated, a NonResponsive or Up one
+            answers again (VdsManager: the status returns to Up) and reports none of the VMs that ran
+            there, which go Down(exit=Error) into the HA restart queue."""
+            u = {up[h]: True, status[h]: "Up", since[h]: 0}
+            for vm in VM:  # the host reports no qemu of it: the VM is Down(exit=Error), queued for HA restart
+                u[von[vm]] = ite(von[vm] == h, None, von[vm])
+            return ~up[h] & (fence[h] == "idle"), u
 
     # -- properties ---------------------------------------------------------------------------------
     m.leads_to("engine_recovers", *engine_recovers(v),
@@ -148,6 +163,10 @@ def build(p: Params) -> Model:
                 doc="the engine restarted an HA VM on another hypervisor")
     m.reachable("headless", ~engine_serving(v) & all_ha_vms_running(v, VM),
                 doc="the engine is down while every HA VM still runs")
+    # -- long-run availability (hacheck availability; check does not read these) --------------------
+    m.availability("engine_up", engine_serving(v), doc="the engine node runs ovirt-engine")
+    for vm in VM:
+        m.availability(f"vm_{vm.name}_running", v.run[vm].is_some(), doc=f"HA VM {vm.name} runs on some hypervisor")
     return m
 
 

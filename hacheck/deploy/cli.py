@@ -112,15 +112,41 @@ def check_deployment(path: str, args: argparse.Namespace, out: Any = None, log: 
     if log and sum(verdict_of.counts.values()):
         log.write(f"settings involved: {sum(verdict_of.counts.values())} re-runs with one setting changed "
                   f"({verdict_of.counts['cached']} cached), {time.monotonic() - t_blame:.1f} s\n")
-    _print(res, out, quiet)
+    _print(res, out, quiet, _availability(d))
     _write_reports(res, args)
     return res.exit_code, res
 
 
-def _print(res: Any, out: Any, quiet: bool) -> None:
+def _availability(d: Any) -> dict[tuple[str, str], str] | None:
+    """When the file gives failure or repair rates: the long-run availability column of the table
+    (hacheck/avail/deployment.py), keyed by (model label, property it goes with)."""
+    gives = any(h.get("mttf_hours") or h.get("mttr_hours") for h in d.raw.get("hosts", [])) or \
+        any(d.raw.get("failures", {}).get("rates", {}).values())
+    if not gives:
+        return None
+    from ..avail.chain import ChainTooLarge, Rates
+    from ..avail.deployment import deployment_rows
+
+    try:
+        rows, _ = deployment_rows(str(d.path), Rates(), 1_000_000, [], 2)
+    except ChainTooLarge as e:
+        rows = getattr(e, "rows", [])
+    out: dict[tuple[str, str], str] = {}
+    for part in {r.part for r in rows}:
+        mine = [r for r in rows if r.part == part]
+        eng = [r for r in mine if r.measure == "engine_up"]
+        vms = [r for r in mine if r.measure.startswith("vm_")]
+        if eng:
+            out[(part, "engine_recovers")] = f"{100 * eng[0].low:.4f} %"
+        if vms:
+            out[(part, "ha_vm_restarted")] = f"{100 * min(r.low for r in vms):.4f} %"
+    return out
+
+
+def _print(res: Any, out: Any, quiet: bool, avail: dict[tuple[str, str], str] | None = None) -> None:
     from .report import header, notes, table, trace_text
 
-    lines = header(res) + table(res)
+    lines = header(res) + table(res, avail)
     n = notes(res)
     if n:
         lines += ["", "notes:"] + n

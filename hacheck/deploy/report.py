@@ -33,8 +33,11 @@ def _traces(r: Row) -> str:
     return main + (" (+dot, svg)" if "svg" in r.trace_files else " (+dot)" if "dot" in r.trace_files else "")
 
 
-def table(res: DeploymentResult) -> list[str]:
+def table(res: DeploymentResult, avail: dict[tuple[str, str], str] | None = None) -> list[str]:
+    """``avail``: the long-run availability column (hacheck availability), shown when the file gives rates."""
     cols = ["property", "model", "verdict", "figures", "worst-case recovery", "trace files"]
+    if avail is not None:
+        cols.insert(5, "long-run up (min)")
     data = []
     for r in res.rows:
         verdict = r.verdict if r.verdict == NOT_CHECKED else f"{r.verdict} ({r.explanation})"
@@ -42,7 +45,10 @@ def table(res: DeploymentResult) -> list[str]:
             verdict += "; involved: " + ", ".join(r.settings)
         if r.verdict == NOT_CHECKED:
             verdict = f"{NOT_CHECKED}: {r.explanation}"
-        data.append([r.property, r.model, verdict, r.figures, r.recovery or "-", _traces(r)])
+        row = [r.property, r.model, verdict, r.figures, r.recovery or "-", _traces(r)]
+        if avail is not None:
+            row.insert(5, avail.get((r.model, r.property), "-"))
+        data.append(row)
     widths = [max(len(c), *(len(row[i]) for row in data)) if data else len(c) for i, c in enumerate(cols)]
     widths[2] = min(widths[2], 90)
     out = ["  " + "  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip()]

@@ -94,6 +94,10 @@ HOSTS = Table("hosts[]", (
     Key("pm_trusted", "bool", True, "the agent's reports can be trusted: STOP really powers this host off and "
         "OFF means off. false for an agent on the wrong outlet or redundant power supplies configured as "
         "sequential agents (one group reporting OFF is enough upstream)"),
+    Key("mttf_hours", "number", 0, "mean time to failure of the host in hours, for `hacheck availability` (0: the "
+        "default of its failure kind, docs/availability.md)", low=0.001, high=1e9),
+    Key("mttr_hours", "number", 0, "mean time to repair the host in hours, for `hacheck availability` (0: the "
+        "default of its failure kind)", low=0.001, high=1e9),
 ), array=True, required=True, doc="one `[[hosts]]` table per physical machine")
 
 ENGINE = Table("engine", (
@@ -234,7 +238,12 @@ FAILURES = Table("failures", (
     Key("kinds", "list[str]", ["host-crash"], "which kinds of failure: " + ", ".join(f"`{k}`" for k in FAILURE_KINDS)),
     Key("hosts", "list[str]", [], "only failures of these hosts (default: every host); `--fail HOST` on the command "
         "line overrides it"),
-), doc="the failures to consider: every combination of `count` of them is checked")
+), doc="the failures to consider: every combination of `count` of them is checked", subtables=("failures.rates",))
+
+FAILURE_RATES = Table("failures.rates", tuple(
+    Key(k, "number", 0, f"mean time to failure in hours of `{k}` for `hacheck availability` (0: the default, "
+        "docs/availability.md); naming a kind here lets it happen in the availability chain", low=0.001, high=1e9)
+    for k in FAILURE_KINDS), doc="`hacheck availability`: failure kinds and their mean time to failure in hours")
 
 CHECK = Table("check", (
     Key("properties", "list[str]", [], "check only these properties (default: every invariant and temporal "
@@ -248,7 +257,8 @@ CHECK = Table("check", (
 ), doc="how hard to check")
 
 TABLES: dict[str, Table] = {t.name: t for t in (TOP, HOSTS, ENGINE, VMS, VOLUMES, VOLUME_OPTIONS, GLUSTER, CLUSTER,
-                                                 FENCING_POLICY, HOSTED_ENGINE, SCORE, OPERATIONS, FAILURES, CHECK)}
+                                                 FENCING_POLICY, HOSTED_ENGINE, SCORE, OPERATIONS, FAILURES, FAILURE_RATES,
+                                                 CHECK)}
 
 
 def all_keys() -> list[tuple[str, Key]]:

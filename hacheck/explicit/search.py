@@ -488,6 +488,8 @@ def _steps(n: int) -> str:
 def params_dict(model: Model) -> dict[str, object]:
     p = model.params
     out: dict[str, object] = {} if p is None else {a.name: getattr(p, a.name) for a in attrs.fields(type(p))}
+    if out.get("availability") is False:  # the availability-only repair steps, off: nothing to say (docs/availability.md)
+        del out["availability"]
     if model.fault_kinds is not None:
         out["faults"] = ",".join(model.fault_kinds)
     return out

@@ -52,6 +52,9 @@ class ActionInstance:
     fair: str | None  # None | "weak" | "strong"
     range_checked: tuple[int, ...]  # fields whose new value may leave the declared range
     tick: bool = False  # the action advances time by one tick (model.tick_seconds)
+    rate: float | None = None  # events per hour in the availability chain (hacheck/avail); None: not timed
+    repairs: tuple[str, ...] = ()  # fault actions this environment step repairs (availability only)
+    unbudgeted: tuple[Expr, tuple[tuple[int, Expr], ...]] | None = None  # guard and updates before the fault budget
 
     @property
     def label(self) -> str:
@@ -79,6 +82,9 @@ class ActionDecl:
     instances: tuple[int, ...]
     tick: bool = False
     location: str | None = None  # file:line of the action's function (SARIF code flows point there)
+    rate: float | None = None  # events per hour (availability only; see Model.action)
+    repairs: tuple[str, ...] = ()
+    rate_where: str | None = None  # file:line of the decorator that gave the rate
 
 
 def _domain_values(name: str, domain: object) -> tuple[list[object], str]:
@@ -116,6 +122,7 @@ class Model:
         self.fault_kinds: tuple[str, ...] | None = None  # set by restrict_faults
         self.lane_rules: dict[str, object] = {}  # variable name -> lane name or key position (see lane())
         self.lane_owners: dict[str, Callable[[Element], object]] = {}  # sort name -> element -> owner
+        self.measures: dict[str, Property] = {}  # long-run availability predicates (m.availability)
         self._frozen = False
 
     # -- declarations --------------------------------------------------------------------------
@@ -231,15 +238,30 @@ class Model:
         return f
 
     def action(self, name: str | None = None, *, fault: bool = False, env: bool = False,
-               fair: str | None = None, tick: bool = False, doc: str = "", **params: object) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+               fair: str | None = None, tick: bool = False, doc: str = "", rate: object = None,
+               duration: object = None, repairs: str | Iterable[str] | None = None,
+               **params: object) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorator: ``@m.action(h=Host)`` on ``def crash(h): return guard, {field: value}``.
 
         The function runs once per combination of parameter values; returning None drops that
         combination. ``fault=True`` marks a failure (never fair, counted by the fault budget);
         ``env=True`` an environment step such as a repair or an operator (never fair, not counted).
         ``tick=True`` marks the passing of one time tick, which recovery times are counted in.
+
+        For ``hacheck availability`` only (no check verdict reads them): ``rate`` (events per hour) or
+        ``duration`` (mean seconds, the rate is 3600/duration) makes a fault or environment step, or
+        a protocol step whose delay is not counted in ticks, a timed step of the Markov chain; an
+        environment step without one never happens there. ``repairs="crash"`` says this step ends
+        the failure the fault ``crash`` caused (the fault budget then counts concurrent failures).
         """
         self._check_open()
+        where0 = user_location()
+        timed = _rate_of(name, rate, duration, where0)
+        if timed is not None and tick:
+            raise ModelError("a tick's rate is 1/tick_seconds: give the model tick_seconds, not a rate", where0)
+        rep = (repairs,) if isinstance(repairs, str) else tuple(repairs or ())
+        if rep and not env:
+            raise ModelError("repairs= marks an environment step (env=True) that ends a fault's failure", where0)
         if fault and env:
             raise ModelError("an action is either a fault or an environment step, not both")
         if fair not in (None, "weak", "strong"):
@@ -251,13 +273,15 @@ class Model:
 
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
             aname = name or fn.__name__
-            self._add_action(aname, fn, params, kind, fair, doc or (fn.__doc__ or "").strip(), where, tick)
+            self._add_action(aname, fn, params, kind, fair, doc or (fn.__doc__ or "").strip(), where, tick,
+                             timed, rep)
             return fn
 
         return decorate
 
     def _add_action(self, aname: str, fn: Callable[..., Any], params: dict[str, object], kind: str,
-                    fair: str | None, doc: str, where: str | None, tick: bool = False) -> None:
+                    fair: str | None, doc: str, where: str | None, tick: bool = False,
+                    rate: float | None = None, repairs: tuple[str, ...] = ()) -> None:
         self._check_name(aname, "action")
         if any(a.name == aname for a in self.actions):
             raise ModelError(f"action {aname!r} declared twice", where)
@@ -276,10 +300,12 @@ class Model:
                 updates, checked = self._updates(aname, out[1])
             except ModelError as e:
                 raise ModelError(e.bare_message, where_now) from None
+            unbudgeted = None
             if self.budget is not None and kind == "fault" and (self.budget[2] is None or aname in self.budget[2]):
                 bf, bmax, _ = self.budget
                 if any(f == bf for f, _ in updates):
                     raise ModelError(f"action {aname!r} assigns the fault counter itself", where)
+                unbudgeted = (guard, tuple(sorted(updates, key=lambda u: u[0])))
                 guard = and_(guard, cmp("<", self.fields_expr(bf), bmax))
                 updates.append((bf, arith("+", self.fields_expr(bf), 1)))
             if isinstance(guard, Const) and guard.value == 0:
@@ -287,13 +313,14 @@ class Model:
             inst = ActionInstance(
                 len(self.instances), aname, tuple((p, str(v)) for p, v in args.items()), guard,
                 tuple(sorted(updates, key=lambda u: u[0])), kind, fair, tuple(sorted(checked)), tick,
+                rate, repairs, unbudgeted,
             )
             self.instances.append(inst)
             ids.append(inst.index)
         code = getattr(fn, "__code__", None)
         loc = f"{code.co_filename}:{code.co_firstlineno}" if code is not None else where
         self.actions.append(ActionDecl(aname, tuple((p, text) for p, _, text in domains), kind, fair, doc, tuple(ids), tick,
-                                       loc))
+                                       loc, rate, repairs, where))
 
     def fields_expr(self, index: int) -> Field:
         """The Field expression of a field index (the variable handle for scalars)."""
@@ -408,6 +435,17 @@ class Model:
     def leads_to(self, name: str, trigger: object, response: object, doc: str = "") -> Property:
         return self._prop(name, "leads_to", trigger, doc, target=as_bool(response))
 
+    def availability(self, name: str, predicate: object, doc: str = "") -> Property:
+        """A state predicate whose long-run fraction of time ``hacheck availability`` reports
+        ("engine_up", "vm_Database_running"). Not a property: ``check`` never reads it."""
+        self._check_open()
+        self._check_name(name, "availability measure")
+        if name in self.measures:
+            raise ModelError(f"availability measure {name!r} declared twice")
+        p = Property(name, "invariant", as_bool(predicate), doc, None, user_location())
+        self.measures[name] = p
+        return p
+
     def _prop(self, name: str, kind: str, predicate: object, doc: str, target: Expr | None = None) -> Property:
         self._check_open()
         self._check_name(name, "property")
@@ -492,6 +530,25 @@ class Model:
 
     def fault_count_field(self) -> int | None:
         return self.budget[0] if self.budget else None
+
+
+def _rate_of(name: str | None, rate: object, duration: object, where: str | None) -> float | None:
+    """Events per hour from ``rate=`` (per hour) or ``duration=`` (mean seconds); a rate of 0, a
+    negative or non-numeric one is a model error at the decorator's line."""
+    import math
+
+    if rate is not None and duration is not None:
+        raise ModelError("give a rate (per hour) or a duration (seconds), not both", where)
+    for what, v in (("rate", rate), ("duration", duration)):
+        if v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ModelError(f"{what} must be a number ({'events per hour' if what == 'rate' else 'seconds'}), "
+                             f"got {v!r}", where)
+        if not math.isfinite(v) or v <= 0:
+            raise ModelError(f"{what} must be more than 0 and finite, got {v!r}", where)
+        return float(v) if what == "rate" else 3600.0 / float(v)
+    return None
 
 
 def _call_noting_return(fn: Callable[..., Any], args: dict[str, Any]) -> tuple[Any, str | None]:

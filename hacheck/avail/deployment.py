@@ -1,0 +1,134 @@
+"""Availability of a deployment file: the engine (hosted_engine or standalone_engine) and each HA VM
+(fencing for a self-hosted engine, standalone_engine otherwise), with the model parameters the
+deployment check uses (hacheck/deploy/mapping.py) and the rates the file gives.
+
+Failure kinds in the chain: ``host-crash`` always, and every kind named in ``[failures.rates]``.
+A host's ``mttf_hours``/``mttr_hours`` set the rate of its host-crash failures and of their repair;
+``[failures.rates]`` the mean time to failure of a kind; everything else is the default of
+hacheck/avail/defaults.py. At most ``concurrent`` failures are unrepaired at a time (the fault
+budget as concurrent failures: max_faults; ``hacheck availability --concurrent``, default 2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..deploy.mapping import FENCING_FAULTS, HE_FAULTS, plan
+from ..deploy.parse import load
+from ..deploy.run import load_model_spec
+from ..lang.errors import BadInput
+from ..loader import build_model
+from .chain import ChainTooLarge, Rates
+from .defaults import DEFAULTS
+
+FAULTS_OF = {"hosted_engine": HE_FAULTS, "fencing": FENCING_FAULTS,
+             "standalone_engine": {"host-crash": ["crash", "engine_node_crash"]}}
+
+
+def _host_rates(d: Any) -> dict[str, tuple[float | None, float | None]]:
+    out = {}
+    for h in d.raw.get("hosts", []):
+        mttf = h.get("mttf_hours") or None
+        mttr = h.get("mttr_hours") or None
+        out[h.get("name")] = (mttf, mttr)
+    return out
+
+
+def deployment_rows(path: str, cli_rates: Rates, max_states: int, measures: list[str],
+                    concurrent: int = 1) -> tuple[list[Any], list[str]]:
+    from .cli import chain_rows
+
+    d = load(path)
+    pl = plan(d)
+    kind_mttf = {k: v for k, v in d.raw.get("failures", {}).get("rates", {}).items() if v}
+    kinds = ["host-crash"] + [k for k in kind_mttf if k != "host-crash"]
+    hosts = _host_rates(d)
+    rows: list[Any] = []
+    notes: list[str] = [f"failure kinds: {', '.join(kinds)}; at most {concurrent} unrepaired failure(s) at a time"]
+    unknown: list[str] = []
+    used: set[str] = set()
+    for mp in pl.models:
+        if mp.model not in FAULTS_OF:
+            notes.append(f"{mp.label}: not in the availability chain yet (no measure mapped)")
+            continue
+        if mp.model == "fencing" and d.engine["mode"] != "self-hosted":
+            continue  # the standalone engine's model has the HA VMs
+        if mp.limitation or not mp.runs:
+            notes.append(f"{mp.label}: not computed ({mp.limitation or 'no run'})")
+            continue
+        run = mp.runs[0]
+        if mp.timers == "scaled":
+            notes.append(f"{mp.label}: timers scaled (hosted_engine.timers = \"scaled\"): its ticks are not the "
+                         "upstream delays, so its figures are not in real time; set timers = \"upstream\"")
+        params = dict(run.spec.params)
+        params["max_faults"] = concurrent
+        spec = load_model_spec(mp.model)
+        if any(i.name == "availability" for i in spec.param_info()):
+            params["availability"] = True
+        model = build_model(spec, params)
+        legend = dict(run.legend)
+        actions = {a.name for a in model.actions}
+        wanted = sorted({a for k in kinds for a in FAULTS_OF[mp.model].get(k, []) if a in actions})
+        model.restrict_faults(wanted)
+        rates = _rates_for(model, mp.model, kinds, kind_mttf, hosts, legend)
+        labels = {i.label for i in model.instances}
+        rates.by_action.update({k: v for k, v in cli_rates.by_action.items() if k in actions})
+        rates.by_label.update({k: v for k, v in cli_rates.by_label.items() if k in labels})
+        used.update(k for k in cli_rates.by_action if k in actions)
+        used.update(k for k in cli_rates.by_label if k in labels)
+        rename = {}
+        for n in model.measures:
+            new = n
+            for elem, name in legend.items():
+                new = new.replace(f"_{elem}_", f"_{name.split(' ')[0]}_")
+            rename[n] = new
+        want = [n for n in model.measures if not measures or rename[n] in measures or n in measures]
+        if mp.model == "fencing":
+            want = [n for n in want if n.startswith("vm_")]
+        if not want:
+            continue
+        try:
+            r, n = chain_rows(model, rates, max_states, want, mp.label, rename)
+        except ChainTooLarge as e:
+            unknown.append(f"{mp.label}: {e}")
+            continue
+        rows += r
+        notes += n
+    stray = [k for k in list(cli_rates.by_action) + list(cli_rates.by_label) if k not in used]
+    if stray:
+        raise BadInput(f"{cli_rates.where.get(stray[0], stray[0])}: no model of {path} has the action {stray[0]!r}")
+    if unknown:
+        raise PartlyComputed(rows, notes, unknown)
+    if measures and not rows:
+        raise BadInput(f"{path}: no availability measure named {', '.join(measures)}")
+    return rows, notes
+
+
+class PartlyComputed(ChainTooLarge):
+    """Some parts of a deployment did not fit the bounds: the others' figures are still shown."""
+
+    def __init__(self, rows: list[Any], notes: list[str], unknown: list[str]):
+        super().__init__("; ".join(unknown))
+        self.rows, self.notes, self.unknown = rows, notes, unknown
+
+
+def _rates_for(model: Any, mname: str, kinds: list[str], kind_mttf: dict[str, float],
+               hosts: dict[str, tuple[float | None, float | None]], legend: dict[str, str]) -> Rates:
+    r = Rates()
+    fault_kind = {a: k for k in kinds for a in FAULTS_OF[mname].get(k, [])}
+    for inst in model.instances:
+        params = dict(inst.params)
+        hname = legend.get(params.get("h", ""), None)
+        if inst.action == "engine_node_crash" or inst.action == "engine_node_repair":
+            hname = legend.get("engine", hname)
+        mttf_h, mttr_h = hosts.get(hname, (None, None)) if hname else (None, None)
+        if inst.kind == "fault" and inst.action in fault_kind:
+            k = fault_kind[inst.action]
+            mttf = (mttf_h if k == "host-crash" else None) or kind_mttf.get(k) or DEFAULTS.get(k, (None,))[0]
+            if mttf:
+                r.by_label[inst.label] = 1.0 / mttf
+        elif inst.kind == "env" and inst.repairs:
+            ks = [fault_kind[a] for a in inst.repairs if a in fault_kind]
+            if "host-crash" in ks and mttr_h and inst.action in ("host_restart", "host_repair", "engine_node_repair"):
+                r.by_label[inst.label] = 1.0 / mttr_h
+    return r
