@@ -80,6 +80,11 @@ class Params:
                                     "post-op of post_op_delay <= this many seconds cannot be back when it fires")
     ping_stall: bool = param(True, doc="network.ping-timeout > 0 (42 s default, 20 s in the virt group): a phase may wait on "
                              "a slow brick, and a brick that already answered may disconnect and return unnoticed meanwhile")
+    shd_links: bool = param(False, doc="the healers' links to the bricks are state of their own (shd_link_loss, "
+                            "shd_link_repair): a heal needs every brick reachable from the healer, not just up "
+                            "(__afr_selfheal_data skips unless all bricks are locked). Off: a healer reaches every "
+                            "brick that is up. The deployment turns it on for storage-loss, which cuts the other "
+                            "nodes' self-heal daemons from the host's bricks")
 
 
 def check_params(p: Params) -> None:
@@ -154,6 +159,9 @@ def build(p: Params) -> Model:
                  "(and cannot reconnect before it fires): it fails there (ENOTCONN)")
     bad = m.var("bad", Map(Write, Bool), init=False, doc="op_ret < 0: the write has failed")
     acked = m.var("acked", Map(Write, Bool), init=False, doc="the application got success for this write")
+    if p.shd_links:
+        shd_reach = m.var("shd_reach", Map(Brick, Bool), init=True,
+                          doc="the healers (self-heal daemons, client-side heal) reach the brick")
     faults = m.fault_budget(p.max_faults)
 
     # ---- derived predicates -----------------------------------------------------------------
@@ -499,7 +507,9 @@ def build(p: Params) -> Model:
         heal_free = and_(*(owner[b].is_none() for b in bricks))
     else:
         heal_free = and_(*(~held[w].has(b) for w in Write for b in bricks))
-    heal_possible = and_(*(eff(b) for b in bricks)) & heal_free
+    # __afr_selfheal_data: "if (ret < priv->child_count) ... Skipping self-heal": the healer must lock every
+    # brick, so a brick it cannot reach (shd_links) blocks the heal as much as one that is down
+    heal_possible = and_(*(eff(b) & (shd_reach[b] if p.shd_links else TRUE) for b in bricks)) & heal_free
     needs_heal = or_(*(blame[i].has(k) for i in bricks for k in bricks if i != k)) | \
         or_(*(dirty[b] > 0 for b in bricks))
 
@@ -583,6 +593,19 @@ def build(p: Params) -> Model:
     def link_repair(c, b):
         """The client reconnects to the brick."""
         return ~reach[c][b], {reach[c][b]: True}
+
+    if p.shd_links:
+        @m.action(b=Brick, fault=True)
+        def shd_link_loss(b):
+            """The self-heal daemons lose their connection to brick b (a network partition of b's node):
+            no heal until it is back (__afr_selfheal_data needs the lock on every brick). The heal is one
+            atomic step holding no lock between steps, so nothing else changes."""
+            return shd_reach[b], {shd_reach[b]: False}
+
+        @m.action(b=Brick, env=True)
+        def shd_link_repair(b):
+            """The self-heal daemons reconnect to brick b."""
+            return ~shd_reach[b], {shd_reach[b]: True}
 
     @m.action(c=Client, fault=True)
     def client_crash(c):

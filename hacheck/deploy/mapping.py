@@ -44,8 +44,9 @@ GLUSTER_FAULTS: dict[str, list[tuple[str, str]]] = {  # kinds that strike the br
     "brick-io-error": [("op_error", "b")],
     "changelog-loss": [("post_op_lost", "b")],
 }
-# storage-loss of a hypervisor: its mount (client0) loses every brick, one link at a time: link_loss(c=client0),
-# budget = replica. client-crash (the service target gluster-clients): client_crash, budget 1.
+# storage-loss of a hypervisor partitions it on the storage network (storage_loss_links): its mount (client0)
+# loses the other nodes' bricks, the other mounts and the self-heal daemons lose its bricks, one link at a
+# time; budget = the links cut. client-crash (the service target gluster-clients): client_crash, budget 1.
 HE_FAULTS: dict[str, list[str]] = {
     "host-crash": ["host_crash"], "power-cycle": ["host_crash"], "host-hang": ["agent_crash"],
     "network-loss": ["lose_network"], "storage-loss": ["lose_storage"], "agent-crash": ["agent_crash"],
@@ -271,6 +272,23 @@ def whole_file_data_lock(vol: Volume) -> bool:
     return bool(o["cluster.full-lock"] or vol.arbiter or o["cluster.eager-lock"])
 
 
+def storage_loss_links(names: list[str], mine: list[str], clients: int) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """The links a hypervisor's storage-network loss cuts in one replica set, as (fault action, its parameters).
+
+    The model's ``client0`` is the failing host's mount, the other clients are the mounts of other hosts, and
+    ``mine`` are the bricks the host itself holds. Losing the storage network partitions the host: its mount
+    loses the bricks of the other nodes, but not its own (traffic to the host's own address is delivered
+    locally, never on the wire); every other mount, and the self-heal daemons of the other nodes, lose the
+    host's bricks (``shd_link_loss``; the host's own daemon cannot lock the remote bricks either, and
+    __afr_selfheal_data heals only with every brick locked). A hypervisor that holds no brick of the set
+    (not hyperconverged) only loses its mount's links."""
+    out: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+    out += [("link_loss", (("c", "client0"), ("b", b))) for b in names if b not in mine]
+    out += [("link_loss", (("c", f"client{k}"), ("b", b))) for k in range(1, clients) for b in mine]
+    out += [("shd_link_loss", (("b", b),)) for b in mine]
+    return out
+
+
 def version_before(text: str, ref: tuple[int, ...]) -> bool:
     parts = []
     for x in text.split("."):
@@ -323,24 +341,31 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
         for sc in scenarios:
             pats: list[FaultPattern] = []
             budget = 0
+            storage_links: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+            params_extra: dict[str, Any] = {}
             for t, kind in sc.failures:
                 mine = [names[i] for i, b in enumerate(rs) if b.host == t]
                 if kind == "client-crash":
                     pats.append(FaultPattern("client_crash"))
                     budget += 1
                 elif kind == "storage-loss":
-                    if t in hyper_names:  # this host's mount loses every brick, one link at a time; a link
-                        # may come back within network.ping-timeout while another brick stalls (ping_stall)
-                        lost = FaultPattern("link_loss", (("c", "client0"),))
-                        if lost not in pats:  # a second hypervisor's storage-loss strikes the same mount:
-                            budget += vol.replica  # its links can only be lost once
-                            pats.append(lost)
-                            pats.append(FaultPattern("link_loss_stalled", (("c", "client0"),)))
+                    if t in hyper_names:
+                        links = storage_loss_links(names, mine, params["clients"])
+                        new = [x for x in links if x not in storage_links]  # a second storage-loss may
+                        storage_links.extend(new)  # name the same links: each can only be lost once
+                        budget += len(new)
+                        for action, lp in new:
+                            pats.append(FaultPattern(action, lp))
+                            if action == "link_loss":  # a link may come back within network.ping-timeout
+                                pats.append(FaultPattern("link_loss_stalled", lp))  # while another brick stalls
+                        if new:
+                            params_extra["shd_links"] = True
+                            mp.sources["shd_links"] = ["failures.kinds"]
                 else:
                     for action, pname in GLUSTER_FAULTS.get(kind, []):
                         pats += [FaultPattern(action, ((pname, bn),)) for bn in mine]
                         budget += len(mine)
-            params_run = dict(params, max_faults=budget)
+            params_run = dict(params, max_faults=budget, **params_extra)
             spec = RunSpec("gluster_arbiter", _sorted_params(params_run), tuple(sorted(set(pats), key=lambda p: p.text)),
                            _props(d))
             mp.runs.append(PlannedRun(sc, part, spec, legend))
