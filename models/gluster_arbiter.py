@@ -78,8 +78,11 @@ class Params:
     reconnect_interval: int = param(3, low=1, high=10, doc="seconds before the client reconnects to a brick after a disconnect "
                                     "(rpc_clnt_handle_disconnect: 3, fixed upstream): a brick that drops during a delayed "
                                     "post-op of post_op_delay <= this many seconds cannot be back when it fires")
-    ping_stall: bool = param(True, doc="network.ping-timeout > 0 (42 s default, 20 s in the virt group): a phase may wait on "
-                             "a slow brick, and a brick that already answered may disconnect and return unnoticed meanwhile")
+    ping_stall: bool = param(True, doc="a phase may wait on a slow brick, and a brick that already answered may disconnect "
+                             "and return unnoticed meanwhile. The wait ends at network.ping-timeout (42 s, 20 s in the "
+                             "virt group) only if the slow brick stops answering pings; one whose disk hangs still "
+                             "answers them (rpcsvc.c rpcsvc_ping) and the wait lasts up to network.frame-timeout "
+                             "(1800 s, call_bail): long enough for a host reboot")
     shd_links: bool = param(False, doc="the healers' links to the bricks are state of their own (shd_link_loss, "
                             "shd_link_repair): a heal needs every brick reachable from the healer, not just up "
                             "(__afr_selfheal_data skips unless all bricks are locked). Off: a healer reaches every "
@@ -500,9 +503,14 @@ def build(p: Params) -> Model:
 
     src, dsrc = heal_sources()
     # __afr_selfheal_data (afr-self-heal-data.c) first takes the full-file inodelk (offset 0, length 0)
-    # in the AFR domain on every brick (afr_selfheal_inodelk, afr-self-heal-common.c) and gives up
-    # unless all of them are locked: any transaction inodelk still held on a brick, full-file or range,
-    # overlaps it and blocks the heal; one the brick dropped on a disconnect does not
+    # in the AFR domain on every brick with afr_selfheal_inodelk (afr-self-heal-common.c): a
+    # non-blocking F_SETLK on all bricks and, if any answers EAGAIN (a conflicting lock), an unlock and
+    # a blocking F_SETLKW on each brick in turn (AFR_SEQ). So a held lock makes the heal wait, not give
+    # up; it skips ("ret < priv->child_count") only when a brick does not answer (down or unreachable).
+    # Any transaction inodelk still held on a brick, full-file or range, overlaps the heal's lock: the
+    # atomic heal step is enabled once none is held (waiting, then healing = healing later); a lock
+    # the brick dropped on a disconnect does not delay it. (While it waits the heal holds the bricks it
+    # already locked, which delays new transactions: not modelled, "Abstractions".)
     if p.full_lock:
         heal_free = and_(*(owner[b].is_none() for b in bricks))
     else:

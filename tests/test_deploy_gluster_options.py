@@ -97,13 +97,19 @@ def test_post_op_delay_keeps_its_relation_to_the_reconnect_interval(star_text, s
     assert params["post_op_delay"] == want
 
 
-def test_storage_loss_allows_a_stalled_link_loss_but_a_host_crash_does_not():
-    """A link may come back within network.ping-timeout (a network blip); a rebooting host cannot."""
+def test_storage_loss_and_host_crash_both_allow_a_stall():
+    """A link may come back within a stall (a network blip), and so may a rebooting host: a stall is
+    not bounded by network.ping-timeout when the slow brick's disk hangs, because pings are answered
+    by the RPC layer (rpc/rpc-lib/src/rpcsvc.c rpcsvc_ping), not by the brick's io threads; the phase
+    waits until network.frame-timeout (xlators/protocol/client/src/client.c, default 1800 s; call_bail
+    in rpc/rpc-lib/src/rpc-clnt.c). One crash per brick of the host: the budget is not doubled."""
     p = plan(load(VIRT), fail=["ovirt1:storage-loss"])
     pats = {f.action for r in p.models[0].runs for f in r.spec.faults}
     assert pats == {"link_loss", "link_loss_stalled", "shd_link_loss"}
-    p = plan(load(VIRT), fail=["ovirt1:host-crash"])
-    assert {f.action for r in p.models[0].runs for f in r.spec.faults} == {"brick_crash"}
+    for kind in ("host-crash", "power-cycle"):
+        p = plan(load(VIRT), fail=[f"ovirt1:{kind}"])
+        assert {f.action for r in p.models[0].runs for f in r.spec.faults} == {"brick_crash", "brick_crash_stalled"}
+        assert all(dict(r.spec.params)["max_faults"] == 1 for r in p.models[0].runs)
 
 
 def test_storage_loss_partitions_the_host_from_the_other_nodes():
@@ -192,15 +198,38 @@ def test_range_locks_only_where_upstream_takes_them(star_text, arbiter, eager_lo
     __afr_eager_lock_handle set transaction.eager_lock_on) locks the whole file for a data transaction
     when the volume has an arbiter, eager-lock is on, or cluster.full-lock is on: cluster.full-lock off
     gives range locks only with the other two off, and the plan says when it changes nothing."""
-    text = _r3(star_text, full_lock, eager_lock)
+    text = _r3(star_text, full_lock, eager_lock).replace('version = "3.12"', 'version = "10"', 1)
     if arbiter:
         text = text.replace("arbiter = 0\n", "arbiter = 1\n", 1)
     d = loads(text)
     params, sources = gluster_params(d, d.volumes[0])
     assert params["full_lock"] is (not range_locks)
-    assert sources["full_lock"] == ["volumes[engine].options.cluster.full-lock"]
+    assert sources["full_lock"] == ["volumes[engine].options.cluster.full-lock", "gluster.version"]
     notes = " ".join(n for m in plan(d).models for n in m.notes)
     assert ("cluster.full-lock off changes nothing here" in notes) is (not full_lock and not range_locks)
+
+
+@pytest.mark.parametrize("version,eager_lock,full_lock,range_locks", [
+    ("3.12", True, True, True), ("3.12", False, True, True), ("3.13.1", True, True, True),
+    ("3.13.2", True, True, False), ("3.13.2", True, False, True), ("4.0", True, False, True),
+    ("4.1", True, False, False), ("4.1", False, False, True), ("10", False, True, False),
+])
+def test_range_locks_follow_the_gluster_version(star_text, version, eager_lock, full_lock, range_locks):
+    """afr_set_transaction_flock (xlators/cluster/afr/src/afr-transaction.c) over the releases, for a
+    volume without arbiter: at v3.12.0 .. v3.13.1 it locks the whole file only with an arbiter
+    (eager-lock writes take their range; cluster.full-lock does not exist); v3.13.2 adds
+    priv->full_lock (cluster.full-lock); v4.1.0 adds transaction.eager_lock_on. The plan says when
+    the version makes a lock option moot."""
+    text = _r3(star_text, full_lock, eager_lock).replace('version = "3.12"', f'version = "{version}"', 1)
+    d = loads(text)
+    params, _ = gluster_params(d, d.volumes[0])
+    assert params["full_lock"] is (not range_locks)
+    notes = " ".join(n for m in plan(d).models for n in m.notes)
+    assert (f"GlusterFS {version}: without an arbiter data transactions take range locks" in notes) is \
+        (range_locks and (eager_lock or full_lock))
+    # an arbiter volume locks the whole file at every version
+    arb = loads(text.replace("arbiter = 0\n", "arbiter = 1\n", 1))
+    assert gluster_params(arb, arb.volumes[0])[0]["full_lock"] is True
 
 
 def test_range_locks_are_no_fix_for_the_lost_heal(tmp_path, star_text):
@@ -219,7 +248,7 @@ def test_range_locks_are_no_fix_for_the_lost_heal(tmp_path, star_text):
     verdicts = []
     for full_lock in (True, False):
         f = tmp_path / f"r3-{full_lock}.toml"
-        f.write_text(_r3(star_text, full_lock))
+        f.write_text(_r3(star_text, full_lock).replace('version = "3.12"', 'version = "10"', 1))  # full-lock exists
         _, doc = check_json(tmp_path, f, "--fail", "ovirt1:storage-loss", "--property", "no_lost_ack_heal")
         row = rows(doc)[("gluster_arbiter[engine]", "no_lost_ack_heal")]
         verdicts.append(row["verdict"])

@@ -39,8 +39,12 @@ SCORE_PARAMS = {"base-score": "base_score", "gateway-score-penalty": "penalty_ne
                 "engine-retry-score-penalty": "penalty_retry"}
 
 GLUSTER_FAULTS: dict[str, list[tuple[str, str]]] = {  # kinds that strike the bricks of the failing host
-    "host-crash": [("brick_crash", "b")],
-    "power-cycle": [("brick_crash", "b")],
+    # brick_crash_stalled: the host's brick had answered while AFR waits on a slow brick. A brick whose
+    # disk hangs still answers pings (rpcsvc.c rpcsvc_ping, served by the RPC layer, not its io threads),
+    # so network.ping-timeout never fires and the wait lasts until network.frame-timeout (1800 s,
+    # call_bail in rpc-clnt.c): long enough for a host to reboot and its brick to be back
+    "host-crash": [("brick_crash", "b"), ("brick_crash_stalled", "b")],
+    "power-cycle": [("brick_crash", "b"), ("brick_crash_stalled", "b")],
     "brick-io-error": [("op_error", "b")],
     "changelog-loss": [("post_op_lost", "b")],
 }
@@ -238,7 +242,7 @@ def gluster_params(d: Deployment, vol: Volume) -> tuple[dict[str, Any], dict[str
         "quorum_count": o["cluster.quorum-count"], "server_quorum": o["cluster.server-quorum-type"],
         "server_quorum_ratio": d.tables["gluster"]["cluster.server-quorum-ratio"],
         "quorum_loss": "erofs" if version_before(version, (3, 13)) else "enotconn",
-        "full_lock": whole_file_data_lock(vol),
+        "full_lock": whole_file_data_lock(vol, version),
         "clients": d.tables["check"]["gluster_clients"], "writes": d.tables["check"]["gluster_writes"],
         # the delay matters only as none / at most / above the 3 s reconnect interval (rpc_clnt_handle_disconnect);
         # any ping-timeout (0 = never give up) lets a phase stall
@@ -251,7 +255,7 @@ def gluster_params(d: Deployment, vol: Volume) -> tuple[dict[str, Any], dict[str
         "quorum_type": [f"{v}.options.cluster.quorum-type"], "quorum_count": [f"{v}.options.cluster.quorum-count"],
         "server_quorum": [f"{v}.options.cluster.server-quorum-type"],
         "server_quorum_ratio": ["gluster.cluster.server-quorum-ratio"], "quorum_loss": ["gluster.version"],
-        "full_lock": [f"{v}.options.cluster.full-lock"], "clients": ["check.gluster_clients"],
+        "full_lock": [f"{v}.options.cluster.full-lock", "gluster.version"], "clients": ["check.gluster_clients"],
         "writes": ["check.gluster_writes"], "eager_lock": [f"{v}.options.cluster.eager-lock"],
         "post_op_delay": [f"{v}.options.cluster.post-op-delay-secs"], "ping_stall": [f"{v}.options.network.ping-timeout"],
     }
@@ -263,13 +267,25 @@ def gluster_params(d: Deployment, vol: Volume) -> tuple[dict[str, Any], dict[str
     return params, sources
 
 
-def whole_file_data_lock(vol: Volume) -> bool:
-    """Whether a data transaction locks the whole file: afr_set_transaction_flock (afr-transaction.c,
-    called from afr_lock after __afr_eager_lock_handle has set transaction.eager_lock_on) takes the
-    full-file inodelk when the volume has an arbiter, eager-lock is on, or cluster.full-lock is on.
-    Range locks (the model's ``full_lock=false``) need all three off."""
+def whole_file_data_lock(vol: Volume, version: str = "10") -> bool:
+    """Whether a data transaction locks the whole file: afr_set_transaction_flock (afr-transaction.c)
+    takes the full-file inodelk for a data transaction when
+
+    * before 3.13.2 (v3.12.0 .. v3.13.1): the volume has an arbiter ("Lock entire file to avoid network
+      split brains"); eager-lock writes take their range, and cluster.full-lock does not exist;
+    * 3.13.2 .. 4.0: an arbiter or cluster.full-lock (priv->full_lock);
+    * from 4.1 (the eager-lock rework, called from afr_lock after __afr_eager_lock_handle has set
+      transaction.eager_lock_on): an arbiter, eager-lock on, or cluster.full-lock.
+
+    Range locks (the model's ``full_lock=false``) are taken otherwise."""
     o = vol.options
-    return bool(o["cluster.full-lock"] or vol.arbiter or o["cluster.eager-lock"])
+    if vol.arbiter:
+        return True
+    if version_before(version, (3, 13, 2)):
+        return False
+    if version_before(version, (4, 1)):
+        return bool(o["cluster.full-lock"])
+    return bool(o["cluster.full-lock"] or o["cluster.eager-lock"])
 
 
 def storage_loss_links(names: list[str], mine: list[str], clients: int) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
@@ -326,6 +342,13 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
         why = "the volume has an arbiter" if vol.arbiter else "cluster.eager-lock is on"
         mp.notes.append(f"cluster.full-lock off changes nothing here: {why}, so data transactions still lock the "
                         "whole file (afr_set_transaction_flock)")
+    version = d.tables["gluster"]["version"]
+    if not vol.arbiter and not params["full_lock"] and version_before(version, (4, 1)):
+        mp.notes.append(f"GlusterFS {version}: without an arbiter data transactions take range locks "
+                        + ("whatever cluster.eager-lock and cluster.full-lock say (cluster.full-lock exists from 3.13.2)"
+                           if version_before(version, (3, 13, 2)) else
+                           "whatever cluster.eager-lock says (it forces the whole-file lock from 4.1)")
+                        + " (afr_set_transaction_flock)")
     if vol.group == "virt":
         mp.notes.append("the virt group's cluster.locking-scheme granular is not modelled (at 595745f8 AFR sets "
                         "priv->granular_locks and reads it nowhere); cluster.data-self-heal-algorithm full: the "
@@ -362,9 +385,10 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
                             params_extra["shd_links"] = True
                             mp.sources["shd_links"] = ["failures.kinds"]
                 else:
-                    for action, pname in GLUSTER_FAULTS.get(kind, []):
+                    acts = GLUSTER_FAULTS.get(kind, [])
+                    for action, pname in acts:  # alternatives: one fault per brick of the host
                         pats += [FaultPattern(action, ((pname, bn),)) for bn in mine]
-                        budget += len(mine)
+                    budget += len(mine) if acts else 0
             params_run = dict(params, max_faults=budget, **params_extra)
             spec = RunSpec("gluster_arbiter", _sorted_params(params_run), tuple(sorted(set(pats), key=lambda p: p.text)),
                            _props(d))
