@@ -58,7 +58,8 @@ class Params:
                              doc="without client quorum: enotconn = reads fail too (>= 3.13), erofs = read-only (older)")
     clients: int = param(2, low=1, high=3, doc="clients (mounts); write w is issued by client w mod clients")
     writes: int = param(2, low=1, high=4, doc="data writes to the file in total")
-    max_faults: int = param(2, low=0, high=6, doc="faults allowed (crash, link loss, client crash, op error, post-op lost)")
+    max_faults: int = param(2, low=0, high=12, doc="faults allowed (crash, link loss, client crash, op error, post-op lost; "
+                            "12 = every link of 3 clients and the healers to 3 bricks, all storage-loss can cut)")
     crash_brick: int = param(-1, low=-1, high=2, doc="brick_crash strikes only this brick index (-1: any brick); "
                              "with --faults brick_crash and max_faults=1 it names the node that is lost")
     full_lock: bool = param(True, doc="rule (i): data transactions lock the whole file (off = disjoint range locks; "
