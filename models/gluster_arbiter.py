@@ -59,7 +59,8 @@ class Params:
                              doc="without client quorum: enotconn = reads fail too (>= 3.13), erofs = read-only (older)")
     clients: int = param(2, low=1, high=3, doc="clients (mounts); write w is issued by client w mod clients")
     writes: int = param(2, low=1, high=4, doc="data writes to the file in total")
-    max_faults: int = param(2, low=0, high=6, doc="faults allowed (crash, link loss, client crash, op error, post-op lost)")
+    max_faults: int = param(2, low=0, high=12, doc="faults allowed (crash, link loss, client crash, op error, post-op lost; "
+                            "12 = every link of 3 clients and the healers to 3 bricks, all storage-loss can cut)")
     crash_brick: int = param(-1, low=-1, high=2, doc="brick_crash strikes only this brick index (-1: any brick); "
                              "with --faults brick_crash and max_faults=1 it names the node that is lost")
     full_lock: bool = param(True, doc="rule (i): data transactions lock the whole file (off = disjoint range locks; "
@@ -79,8 +80,16 @@ class Params:
     reconnect_interval: int = param(3, low=1, high=10, doc="seconds before the client reconnects to a brick after a disconnect "
                                     "(rpc_clnt_handle_disconnect: 3, fixed upstream): a brick that drops during a delayed "
                                     "post-op of post_op_delay <= this many seconds cannot be back when it fires")
-    ping_stall: bool = param(True, doc="network.ping-timeout > 0 (42 s default, 20 s in the virt group): a phase may wait on "
-                             "a slow brick, and a brick that already answered may disconnect and return unnoticed meanwhile")
+    ping_stall: bool = param(True, doc="a phase may wait on a slow brick, and a brick that already answered may disconnect "
+                             "and return unnoticed meanwhile. The wait ends at network.ping-timeout (42 s, 20 s in the "
+                             "virt group) only if the slow brick stops answering pings; one whose disk hangs still "
+                             "answers them (rpcsvc.c rpcsvc_ping) and the wait lasts up to network.frame-timeout "
+                             "(1800 s, call_bail): long enough for a host reboot")
+    shd_links: bool = param(False, doc="the healers' links to the bricks are state of their own (shd_link_loss, "
+                            "shd_link_repair): a heal needs every brick reachable from the healer, not just up "
+                            "(__afr_selfheal_data skips unless all bricks are locked). Off: a healer reaches every "
+                            "brick that is up. The deployment turns it on for storage-loss, which cuts the other "
+                            "nodes' self-heal daemons from the host's bricks")
 
 
 def check_params(p: Params) -> None:
@@ -155,6 +164,9 @@ def build(p: Params) -> Model:
                  "(and cannot reconnect before it fires): it fails there (ENOTCONN)")
     bad = m.var("bad", Map(Write, Bool), init=False, doc="op_ret < 0: the write has failed")
     acked = m.var("acked", Map(Write, Bool), init=False, doc="the application got success for this write")
+    if p.shd_links:
+        shd_reach = m.var("shd_reach", Map(Brick, Bool), init=True,
+                          doc="the healers (self-heal daemons, client-side heal) reach the brick")
     faults = m.fault_budget(p.max_faults)
 
     # ---- derived predicates -----------------------------------------------------------------
@@ -493,14 +505,21 @@ def build(p: Params) -> Model:
 
     src, dsrc = heal_sources()
     # __afr_selfheal_data (afr-self-heal-data.c) first takes the full-file inodelk (offset 0, length 0)
-    # in the AFR domain on every brick (afr_selfheal_inodelk, afr-self-heal-common.c) and gives up
-    # unless all of them are locked: any transaction inodelk still held on a brick, full-file or range,
-    # overlaps it and blocks the heal; one the brick dropped on a disconnect does not
+    # in the AFR domain on every brick with afr_selfheal_inodelk (afr-self-heal-common.c): a
+    # non-blocking F_SETLK on all bricks and, if any answers EAGAIN (a conflicting lock), an unlock and
+    # a blocking F_SETLKW on each brick in turn (AFR_SEQ). So a held lock makes the heal wait, not give
+    # up; it skips ("ret < priv->child_count") only when a brick does not answer (down or unreachable).
+    # Any transaction inodelk still held on a brick, full-file or range, overlaps the heal's lock: the
+    # atomic heal step is enabled once none is held (waiting, then healing = healing later); a lock
+    # the brick dropped on a disconnect does not delay it. (While it waits the heal holds the bricks it
+    # already locked, which delays new transactions: not modelled, "Abstractions".)
     if p.full_lock:
         heal_free = and_(*(owner[b].is_none() for b in bricks))
     else:
         heal_free = and_(*(~held[w].has(b) for w in Write for b in bricks))
-    heal_possible = and_(*(eff(b) for b in bricks)) & heal_free
+    # __afr_selfheal_data: "if (ret < priv->child_count) ... Skipping self-heal": the healer must lock every
+    # brick, so a brick it cannot reach (shd_links) blocks the heal as much as one that is down
+    heal_possible = and_(*(eff(b) & (shd_reach[b] if p.shd_links else TRUE) for b in bricks)) & heal_free
     needs_heal = or_(*(blame[i].has(k) for i in bricks for k in bricks if i != k)) | \
         or_(*(dirty[b] > 0 for b in bricks))
 
@@ -584,6 +603,19 @@ def build(p: Params) -> Model:
     def link_repair(c, b):
         """The client reconnects to the brick."""
         return ~reach[c][b], {reach[c][b]: True}
+
+    if p.shd_links:
+        @m.action(b=Brick, fault=True)
+        def shd_link_loss(b):
+            """The self-heal daemons lose their connection to brick b (a network partition of b's node):
+            no heal until it is back (__afr_selfheal_data needs the lock on every brick). The heal is one
+            atomic step holding no lock between steps, so nothing else changes."""
+            return shd_reach[b], {shd_reach[b]: False}
+
+        @m.action(b=Brick, env=True)
+        def shd_link_repair(b):
+            """The self-heal daemons reconnect to brick b."""
+            return ~shd_reach[b], {shd_reach[b]: True}
 
     @m.action(c=Client, fault=True)
     def client_crash(c):

@@ -408,6 +408,28 @@ def test_heal_takes_the_highest_index_among_tied_newest_sources(spec):
         ["heal(s=brick0)", "heal(s=brick1)"]
 
 
+def test_heal_needs_the_healer_to_reach_every_brick(spec):
+    """__afr_selfheal_data (afr-self-heal-data.c) takes the full-file inodelk with afr_selfheal_inodelk
+    and skips the heal ("if (ret < priv->child_count)") unless every brick is locked: a self-heal daemon
+    cut from one brick (shd_links, a partition of that brick's node) does not heal until it reconnects;
+    with shd_links off (the default) the healer reaches every brick that is up."""
+    m = build_model(spec, {"shd_links": True})
+    st = pending_state(m, {"brick0": 1, "brick1": 1, "brick2": 1}, ["brick0", "brick1"])
+    assert heals(m, st) == ["heal(s=brick1)"]
+    cut = replay_from(m, st, ["shd_link_loss(b=brick0)"])
+    assert heals(m, cut) == []
+    assert heals(m, replay_from(m, cut, ["shd_link_repair(b=brick0)"])) == ["heal(s=brick1)"]
+    assert "shd_link_loss" not in {i.action for i in build_model(spec, {}).instances}
+
+
+def replay_from(m, state, steps):
+    for label in steps:
+        nxt = [s for i, s in successors(m, state) if m.instances[i].label == label]
+        assert nxt, f"{label} is not enabled"
+        state = nxt[0]
+    return state
+
+
 def test_heal_biggest_witness_before_ctime_and_never_the_arbiter(spec):
     """afr_mark_largest_file_as_source drops the arbiter (size 0) before the witness count is compared,
     so an arbiter with the biggest dirty count is never the source; afr_mark_biggest_witness_as_source

@@ -39,13 +39,18 @@ SCORE_PARAMS = {"base-score": "base_score", "gateway-score-penalty": "penalty_ne
                 "engine-retry-score-penalty": "penalty_retry"}
 
 GLUSTER_FAULTS: dict[str, list[tuple[str, str]]] = {  # kinds that strike the bricks of the failing host
-    "host-crash": [("brick_crash", "b")],
-    "power-cycle": [("brick_crash", "b")],
+    # brick_crash_stalled: the host's brick had answered while AFR waits on a slow brick. A brick whose
+    # disk hangs still answers pings (rpcsvc.c rpcsvc_ping, served by the RPC layer, not its io threads),
+    # so network.ping-timeout never fires and the wait lasts until network.frame-timeout (1800 s,
+    # call_bail in rpc-clnt.c): long enough for a host to reboot and its brick to be back
+    "host-crash": [("brick_crash", "b"), ("brick_crash_stalled", "b")],
+    "power-cycle": [("brick_crash", "b"), ("brick_crash_stalled", "b")],
     "brick-io-error": [("op_error", "b")],
     "changelog-loss": [("post_op_lost", "b")],
 }
-# storage-loss of a hypervisor: its mount (client0) loses every brick, one link at a time: link_loss(c=client0),
-# budget = replica. client-crash (the service target gluster-clients): client_crash, budget 1.
+# storage-loss of a hypervisor partitions it on the storage network (storage_loss_links): its mount (client0)
+# loses the other nodes' bricks, the other mounts and the self-heal daemons lose its bricks, one link at a
+# time; budget = the links cut. client-crash (the service target gluster-clients): client_crash, budget 1.
 HE_FAULTS: dict[str, list[str]] = {
     "host-crash": ["host_crash"], "power-cycle": ["host_crash"], "host-hang": ["agent_crash"],
     "network-loss": ["lose_network"], "storage-loss": ["lose_storage"], "agent-crash": ["agent_crash"],
@@ -237,7 +242,7 @@ def gluster_params(d: Deployment, vol: Volume) -> tuple[dict[str, Any], dict[str
         "quorum_count": o["cluster.quorum-count"], "server_quorum": o["cluster.server-quorum-type"],
         "server_quorum_ratio": d.tables["gluster"]["cluster.server-quorum-ratio"],
         "quorum_loss": "erofs" if version_before(version, (3, 13)) else "enotconn",
-        "full_lock": whole_file_data_lock(vol),
+        "full_lock": whole_file_data_lock(vol, version),
         "clients": d.tables["check"]["gluster_clients"], "writes": d.tables["check"]["gluster_writes"],
         # the delay matters only as none / at most / above the 3 s reconnect interval (rpc_clnt_handle_disconnect);
         # any ping-timeout (0 = never give up) lets a phase stall
@@ -250,7 +255,7 @@ def gluster_params(d: Deployment, vol: Volume) -> tuple[dict[str, Any], dict[str
         "quorum_type": [f"{v}.options.cluster.quorum-type"], "quorum_count": [f"{v}.options.cluster.quorum-count"],
         "server_quorum": [f"{v}.options.cluster.server-quorum-type"],
         "server_quorum_ratio": ["gluster.cluster.server-quorum-ratio"], "quorum_loss": ["gluster.version"],
-        "full_lock": [f"{v}.options.cluster.full-lock"], "clients": ["check.gluster_clients"],
+        "full_lock": [f"{v}.options.cluster.full-lock", "gluster.version"], "clients": ["check.gluster_clients"],
         "writes": ["check.gluster_writes"], "eager_lock": [f"{v}.options.cluster.eager-lock"],
         "post_op_delay": [f"{v}.options.cluster.post-op-delay-secs"], "ping_stall": [f"{v}.options.network.ping-timeout"],
     }
@@ -262,13 +267,42 @@ def gluster_params(d: Deployment, vol: Volume) -> tuple[dict[str, Any], dict[str
     return params, sources
 
 
-def whole_file_data_lock(vol: Volume) -> bool:
-    """Whether a data transaction locks the whole file: afr_set_transaction_flock (afr-transaction.c,
-    called from afr_lock after __afr_eager_lock_handle has set transaction.eager_lock_on) takes the
-    full-file inodelk when the volume has an arbiter, eager-lock is on, or cluster.full-lock is on.
-    Range locks (the model's ``full_lock=false``) need all three off."""
+def whole_file_data_lock(vol: Volume, version: str = "10") -> bool:
+    """Whether a data transaction locks the whole file: afr_set_transaction_flock (afr-transaction.c)
+    takes the full-file inodelk for a data transaction when
+
+    * before 3.13.2 (v3.12.0 .. v3.13.1): the volume has an arbiter ("Lock entire file to avoid network
+      split brains"); eager-lock writes take their range, and cluster.full-lock does not exist;
+    * 3.13.2 .. 4.0: an arbiter or cluster.full-lock (priv->full_lock);
+    * from 4.1 (the eager-lock rework, called from afr_lock after __afr_eager_lock_handle has set
+      transaction.eager_lock_on): an arbiter, eager-lock on, or cluster.full-lock.
+
+    Range locks (the model's ``full_lock=false``) are taken otherwise."""
     o = vol.options
-    return bool(o["cluster.full-lock"] or vol.arbiter or o["cluster.eager-lock"])
+    if vol.arbiter:
+        return True
+    if version_before(version, (3, 13, 2)):
+        return False
+    if version_before(version, (4, 1)):
+        return bool(o["cluster.full-lock"])
+    return bool(o["cluster.full-lock"] or o["cluster.eager-lock"])
+
+
+def storage_loss_links(names: list[str], mine: list[str], clients: int) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """The links a hypervisor's storage-network loss cuts in one replica set, as (fault action, its parameters).
+
+    The model's ``client0`` is the failing host's mount, the other clients are the mounts of other hosts, and
+    ``mine`` are the bricks the host itself holds. Losing the storage network partitions the host: its mount
+    loses the bricks of the other nodes, but not its own (traffic to the host's own address is delivered
+    locally, never on the wire); every other mount, and the self-heal daemons of the other nodes, lose the
+    host's bricks (``shd_link_loss``; the host's own daemon cannot lock the remote bricks either, and
+    __afr_selfheal_data heals only with every brick locked). A hypervisor that holds no brick of the set
+    (not hyperconverged) only loses its mount's links."""
+    out: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+    out += [("link_loss", (("c", "client0"), ("b", b))) for b in names if b not in mine]
+    out += [("link_loss", (("c", f"client{k}"), ("b", b))) for k in range(1, clients) for b in mine]
+    out += [("shd_link_loss", (("b", b),)) for b in mine]
+    return out
 
 
 def version_before(text: str, ref: tuple[int, ...]) -> bool:
@@ -308,6 +342,13 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
         why = "the volume has an arbiter" if vol.arbiter else "cluster.eager-lock is on"
         mp.notes.append(f"cluster.full-lock off changes nothing here: {why}, so data transactions still lock the "
                         "whole file (afr_set_transaction_flock)")
+    version = d.tables["gluster"]["version"]
+    if not vol.arbiter and not params["full_lock"] and version_before(version, (4, 1)):
+        mp.notes.append(f"GlusterFS {version}: without an arbiter data transactions take range locks "
+                        + ("whatever cluster.eager-lock and cluster.full-lock say (cluster.full-lock exists from 3.13.2)"
+                           if version_before(version, (3, 13, 2)) else
+                           "whatever cluster.eager-lock says (it forces the whole-file lock from 4.1)")
+                        + " (afr_set_transaction_flock)")
     if vol.group == "virt":
         mp.notes.append("the virt group's cluster.locking-scheme granular is not modelled (at 595745f8 AFR sets "
                         "priv->granular_locks and reads it nowhere); cluster.data-self-heal-algorithm full: the "
@@ -323,24 +364,32 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
         for sc in scenarios:
             pats: list[FaultPattern] = []
             budget = 0
+            storage_links: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+            params_extra: dict[str, Any] = {}
             for t, kind in sc.failures:
                 mine = [names[i] for i, b in enumerate(rs) if b.host == t]
                 if kind == "client-crash":
                     pats.append(FaultPattern("client_crash"))
                     budget += 1
                 elif kind == "storage-loss":
-                    if t in hyper_names:  # this host's mount loses every brick, one link at a time; a link
-                        # may come back within network.ping-timeout while another brick stalls (ping_stall)
-                        lost = FaultPattern("link_loss", (("c", "client0"),))
-                        if lost not in pats:  # a second hypervisor's storage-loss strikes the same mount:
-                            budget += vol.replica  # its links can only be lost once
-                            pats.append(lost)
-                            pats.append(FaultPattern("link_loss_stalled", (("c", "client0"),)))
+                    if t in hyper_names:
+                        links = storage_loss_links(names, mine, params["clients"])
+                        new = [x for x in links if x not in storage_links]  # a second storage-loss may
+                        storage_links.extend(new)  # name the same links: each can only be lost once
+                        budget += len(new)
+                        for action, lp in new:
+                            pats.append(FaultPattern(action, lp))
+                            if action == "link_loss":  # a link may come back within network.ping-timeout
+                                pats.append(FaultPattern("link_loss_stalled", lp))  # while another brick stalls
+                        if new:
+                            params_extra["shd_links"] = True
+                            mp.sources["shd_links"] = ["failures.kinds"]
                 else:
-                    for action, pname in GLUSTER_FAULTS.get(kind, []):
+                    acts = GLUSTER_FAULTS.get(kind, [])
+                    for action, pname in acts:  # alternatives: one fault per brick of the host
                         pats += [FaultPattern(action, ((pname, bn),)) for bn in mine]
-                        budget += len(mine)
-            params_run = dict(params, max_faults=budget)
+                    budget += len(mine) if acts else 0
+            params_run = dict(params, max_faults=budget, **params_extra)
             spec = RunSpec("gluster_arbiter", _sorted_params(params_run), tuple(sorted(set(pats), key=lambda p: p.text)),
                            _props(d))
             mp.runs.append(PlannedRun(sc, part, spec, legend))

@@ -159,8 +159,9 @@ VOLUME_OPTIONS = Table("volumes[].options", (
     Key("cluster.server-quorum-type", "str", "none", "`server`: glusterd stops this node's bricks when it loses "
         "the server quorum of the trusted pool", choices=("none", "server"), upstream="cluster.server-quorum-type"),
     Key("cluster.full-lock", "bool", True, "data transactions lock the whole file (upstream default since 3.13.2); "
-        "false: range locks, but only without an arbiter and with cluster.eager-lock off (afr_set_transaction_flock "
-        "locks the whole file otherwise)", upstream="cluster.full-lock"),
+        "false: range locks, but only without an arbiter and, from 4.1, with cluster.eager-lock off "
+        "(afr_set_transaction_flock locks the whole file otherwise; before 3.13.2 the option does not exist and "
+        "only an arbiter forces the whole-file lock)", upstream="cluster.full-lock"),
     Key("cluster.eager-lock", "bool", True, "a client keeps its lock and defers the post-op of a write to let its next "
         "write inherit both (upstream default on)", upstream="cluster.eager-lock"),
     Key("cluster.post-op-delay-secs", "int", 1, "seconds the post-op of a write waits with eager-lock (0: none); the "
