@@ -18,4 +18,4 @@ fi
 PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,cluster]'
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test,cluster,storm]'
