@@ -99,7 +99,7 @@ def test_a_users_model_imports_the_shipped_rules_from_another_folder(tmp_path):
 
 def test_deployments_and_lemmas_work_from_any_folder(tmp_path):
     shutil.copy(ROOT / "examples" / "star.toml", tmp_path / "star.toml")
-    res = hacheck_cli("check", "star.toml", "--fail", "ovirt1", "--property", "no_split_brain", "-q", cwd=tmp_path)
+    res = hacheck_cli("check", "star.toml", "--fail", "ovirt1", "--property", "no_lost_ack_heal", "-q", cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "no_such" not in res.stderr and "no such model file" not in res.stderr
     lm = hacheck_cli("lemma", "quorum_intersection_auto", cwd=tmp_path)

@@ -84,8 +84,8 @@ def test_a_deployment_file_is_checked_like_the_cli(run):
     star = ROOT / "examples" / "star.toml"
     res = run(
         "def test_star(hacheck_check):\n"
-        f"    r = hacheck_check({str(star)!r}, ['no_split_brain'], fail='ovirt1')\n"
-        "    assert {row.property for row in r.rows} == {'no_split_brain'}\n"
+        f"    r = hacheck_check({str(star)!r}, ['no_lost_ack_heal'], fail='ovirt1')\n"
+        "    assert {row.property for row in r.rows} == {'no_lost_ack_heal'}\n"
     )
     res.assert_outcomes(passed=1)
 
