@@ -512,8 +512,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
         return cmd_prove_every(args)
     from .render.dot import write_trace_files
-    from .report.json_report import to_json, write_json
-    from .report.text import summary, trace_lines
+    from .report.text import summary
     from .result import CheckResult, Stats
     from .symbolic.check import parse_invariant, prove
     from .symbolic.common import Context
@@ -538,6 +537,15 @@ def cmd_prove(args: argparse.Namespace) -> int:
     r = result.properties[0]
     if "invariant" in r.extra:
         print(f"  invariant found: {r.extra['invariant']}")
+    return finish_proof(result, args)
+
+
+def finish_proof(result: CheckResult, args: argparse.Namespace) -> int:
+    """The common end of ``prove`` and ``prove --for-every``: the trace, the JSON and JUnit files."""
+    from .report.json_report import to_json, write_json
+    from .report.text import trace_lines
+
+    r = result.properties[0]
     if not args.quiet and r.trace is not None:
         print()
         print("\n".join(trace_lines(r.trace)))

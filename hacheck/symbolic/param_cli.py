@@ -65,8 +65,6 @@ def lines(model: str, r: "PropertyResult") -> list[str]:
 def cmd_prove_every(args: argparse.Namespace) -> int:
     from ..loader import load_spec, parse_params
     from ..render.dot import write_trace_files
-    from ..report.json_report import to_json, write_json
-    from ..report.text import trace_lines
     from ..result import CheckResult, Stats
     from .param import Settings, prove_every
 
@@ -91,14 +89,6 @@ def cmd_prove_every(args: argparse.Namespace) -> int:
         result = result.with_trace_files(r.name, write_trace_files(r.trace, Path(args.out), stem))
     r = result.properties[0]
     print("\n".join(lines(spec.name, r)))
-    if r.trace is not None and not args.quiet:
-        print()
-        print("\n".join(trace_lines(r.trace)))
-        print("  files: " + ", ".join(r.trace_files.values()))
-    if args.json:
-        write_json([to_json(result, args.path)], args.json)
-    if args.junit:
-        from ..report.junit import write_junit
+    from ..cli import finish_proof
 
-        write_junit(result, args.junit, source=args.path)
-    return result.exit_code
+    return finish_proof(result, args)
