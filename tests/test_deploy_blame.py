@@ -71,3 +71,28 @@ def test_a_capacity_failure_is_not_blamed_on_power_management(tmp_path):
     sarif = json.loads((tmp_path / "r.sarif").read_text())
     res = next(x for x in sarif["runs"][0]["results"] if x["ruleId"] == "fencing/ha_vm_restarted")
     assert res["locations"][0]["physicalLocation"]["region"]["startLine"] == _line(text, 'name = "ovirt1"')
+
+
+def test_a_hint_that_switches_a_safety_mechanism_off_says_what_it_breaks(tmp_path):
+    """The untrusted-PM deployment again, with every fencing property checked. Turning fencing off
+    ends the dual run (no fence, no restart: VdsNotRespondingTreatmentCommand restarts HA VMs only
+    after a fence) but leaves the VM down for ever, so ha_vm_restarted, which held in that scenario,
+    becomes violated: the hint says so instead of offering it as a fix. Trusting ovirt2's agent
+    breaks nothing, and its hint says nothing more."""
+    text = active_standby(kinds=("host-hang",), pm_trusted=(True, False), vms=vm("db", "ovirt1") + vm("web", "ovirt2"))
+    f = write(tmp_path, "pm.toml", text)
+    r, doc = check_json(tmp_path, f, cache=tmp_path / "cache")
+    rs = rows(doc)
+    row = rs[("fencing", "no_dual_running_vm")]
+    assert row["verdict"] == "violated" and row["scenario"] == "ovirt2 host-hang"
+    runs = {x["scenario"]: x["verdict"] for x in rs[("fencing", "ha_vm_restarted")]["runs"]}
+    assert runs["ovirt2 host-hang"] == "holds"  # what the trade-off is measured against
+    inv = {i["setting"]: i for i in row["involved"]}
+    off = inv["cluster.fencing_policy.fencing_enabled"]
+    assert off["changed_to"] is False and off["breaks"] == ["ha_vm_restarted"]
+    assert inv["hosts[ovirt2].pm_trusted"]["breaks"] == []
+    full = hacheck("check", str(f), "--out", str(tmp_path / "out"), cache=tmp_path / "cache")
+    hint = next(l for l in full.stdout.splitlines() if "fix hint: cluster.fencing_policy.fencing_enabled = false" in l)
+    assert "but ha_vm_restarted (which held there) would then be violated: a trade-off, not a fix" in hint
+    trusted = next(l for l in full.stdout.splitlines() if "fix hint: hosts[ovirt2].pm_trusted = true" in l)
+    assert "trade-off" not in trusted

@@ -36,6 +36,9 @@ class Involved:
     changed_to: Any  # the value that changes the verdict
     verdict: str  # the verdict with that value
     line: int | None  # where the file writes it; None: not written (its default applies)
+    #: the model's other properties that held in the row's scenario and are violated there with that value
+    #: (a change that fixes one property by switching a safety mechanism off breaks another)
+    breaks: list[str] = attrs.field(factory=list)
 
 
 def alternatives(d: Deployment, name: str) -> list[Any]:
@@ -133,8 +136,10 @@ def blame(res: Any, verdict_of: Callable[[Any], Any], bounds: Any = None) -> Non
     prefetch = getattr(verdict_of, "prefetch", None)
     if prefetch is not None:  # every re-run at once (in parallel where the caller has workers)
         prefetch([spec for _, _, tries in todo for _, _, spec in tries if spec is not None])
+    before = _verdicts_by_run(res)
     for row, key, tries in todo:
         involved: list[Involved] = []
+        held = {n for n, v in before.get((row.model, row.scenario), {}).items() if v == HOLDS}
         done: set[str] = set()
         for s, alt, spec in tries:
             if s in done or spec is None:
@@ -149,12 +154,25 @@ def blame(res: Any, verdict_of: Callable[[Any], Any], bounds: Any = None) -> Non
             if verdict == HOLDS:  # a bound that stops the re-run (unknown) shows nothing
                 path = setting_path(d, s)
                 line = d.line(path) if d.loc.has(path) else None
-                involved.append(Involved(s, d.settings.get(s), alt, verdict, line))
+                breaks = sorted(p.name for p in result.properties if p.name in held and p.verdict == VIOLATED)
+                involved.append(Involved(s, d.settings.get(s), alt, verdict, line, breaks))
                 done.add(s)  # one value that changes the verdict is enough
         row.settings = [i.setting for i in involved]
         row.involved = involved
         row.source_path = str(d.path)
         _store(key, involved)
+
+
+def _verdicts_by_run(res: Any) -> dict[tuple[str, str], dict[str, str]]:
+    """(model label, scenario label) -> {property: verdict} of the checks this deployment ran."""
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for o in getattr(res, "outcomes", []):
+        if o.result is None:
+            continue
+        label = next((m.label for m in res.plan.models if o.planned in m.runs), None)
+        if label is not None:
+            out[(label, _label(o.planned))] = {p.name: p.verdict for p in o.result.properties}
+    return out
 
 
 def _blame_key(d: Deployment, mp: Any, row: Any, fail: Any, bounds: Any) -> str | None:
@@ -166,7 +184,7 @@ def _blame_key(d: Deployment, mp: Any, row: Any, fail: Any, bounds: Any) -> str 
 
     if cache.cache_dir() is None:
         return None
-    doc = {"blame": 1, "settings": d.settings, "fail": fail, "model": row.model, "property": row.property,
+    doc = {"blame": 2, "settings": d.settings, "fail": fail, "model": row.model, "property": row.property,
            "scenario": row.scenario, "bounds": attrs.asdict(bounds) if attrs.has(type(bounds)) else repr(bounds),
            "source": cache.source_digest(model_file(mp.model))}
     return "blame-" + hashlib.sha256(json.dumps(doc, sort_keys=True, default=repr).encode()).hexdigest()[:32]
@@ -216,8 +234,11 @@ def fix_hint(row: Any, path: Any) -> list[str]:
     for i in getattr(row, "involved", []):
         where = f"{path}:{i.line}, now {toml_value(i.value)}" if i.line else \
             f"not written in {path}: default {toml_value(i.value)}"
-        out.append(f"  fix hint: {i.setting} = {toml_value(i.changed_to)} ({where}): with it {row.property} "
-                   f"{i.verdict} in {row.scenario}")
+        line = (f"  fix hint: {i.setting} = {toml_value(i.changed_to)} ({where}): with it {row.property} "
+                f"{i.verdict} in {row.scenario}")
+        if i.breaks:
+            line += f", but {', '.join(i.breaks)} (which held there) would then be violated: a trade-off, not a fix"
+        out.append(line)
     return out
 
 

@@ -87,6 +87,9 @@ def check_deployment(path: str, args: argparse.Namespace, out: Any = None, log: 
     _reject(args, ["param", "faults", "max_depth", "no_symmetry"])
     if getattr(args, "engine", "explicit") not in (None, "explicit"):
         raise BadInput("--engine: a deployment is checked with the explicit engine (liveness and recovery times)")
+    from .. import failsafe
+
+    failsafe.set_phase("loading the deployment")
     d = load(path)
     props = getattr(args, "property", None) or []
     if props:
@@ -102,16 +105,27 @@ def check_deployment(path: str, args: argparse.Namespace, out: Any = None, log: 
     if log:
         distinct = len({r.spec for m in p.models if not m.limitation for r in m.runs})
         log.write(f"checking {d.path}: {len(p.scenarios)} failure scenario(s), {distinct} distinct model checks\n")
+    failsafe.set_phase("checking the deployment")
     res = run(p, _bounds(args, d), out_dir, log=log, live=progress, done_live=progress.done,
               executor=executor, workers=workers, cluster=cluster)
     from .blame import blame, rerun
 
-    t_blame = time.monotonic()
-    verdict_of = rerun(_bounds(args, d), executor=executor, workers=workers, cluster=cluster)
-    blame(res, verdict_of, _bounds(args, d))  # settings involved in each violation, by re-running with each changed
-    if log and sum(verdict_of.counts.values()):
-        log.write(f"settings involved: {sum(verdict_of.counts.values())} re-runs with one setting changed "
-                  f"({verdict_of.counts['cached']} cached), {time.monotonic() - t_blame:.1f} s\n")
+    if failsafe.interrupted():  # asked to stop: no new re-runs; the table shows what finished
+        if log:
+            log.write(f"settings involved: not looked for (interrupted ({failsafe.interrupted()}))\n")
+    else:
+        failsafe.set_phase("finding the settings involved in each violation")
+        t_blame = time.monotonic()
+        verdict_of = rerun(_bounds(args, d), executor=executor, workers=workers, cluster=cluster)
+        try:
+            blame(res, verdict_of, _bounds(args, d))  # settings involved in each violation, by re-running with each changed
+        except KeyboardInterrupt as e:  # the verdicts are all in: print them, without the settings involved
+            if log:
+                log.write(f"settings involved: not looked for (interrupted ({failsafe.how(e)}))\n")
+        if log and sum(verdict_of.counts.values()):
+            log.write(f"settings involved: {sum(verdict_of.counts.values())} re-runs with one setting changed "
+                      f"({verdict_of.counts['cached']} cached), {time.monotonic() - t_blame:.1f} s\n")
+    failsafe.set_phase("writing the table and reports")
     _print(res, out, quiet, _availability(d))
     _write_reports(res, args)
     return res.exit_code, res

@@ -132,15 +132,27 @@ def _pool(jobs: list[Job], workers: int, fn: Callable[[Job], Done] = work) -> It
     # fork: the workers start with hacheck and numpy already imported (a spawned worker pays ~1 s each)
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
-        futures = {pool.submit(fn, jobs[i]): i for i in _largest_first(jobs)}
-        try:
-            for f in cf.as_completed(futures):
-                yield futures[f], f.result()
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise
+    pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx)
+    futures = {pool.submit(fn, jobs[i]): i for i in _largest_first(jobs)}
+    try:
+        for f in cf.as_completed(futures):
+            yield futures[f], f.result()
+    except BaseException:
+        # interrupted (Ctrl-C, SIGTERM, or the caller stopped reading): the checks in progress are stopped
+        # too, not waited for (waiting would be up to the longest running check, minutes on a big one)
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _stop_workers(pool: Any) -> None:
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(timeout=5)
 
 
 def _largest_first(jobs: list[Job]) -> list[int]:

@@ -127,7 +127,7 @@ def to_json(res: DeploymentResult) -> dict[str, Any]:
              "trace_length": r.trace_length, "trace_kind": r.trace_kind,
              "trace_files": dict(r.trace_files), "legend": dict(r.legend), "settings": r.settings,
              "involved": [{"setting": i.setting, "value": i.value, "changed_to": i.changed_to, "verdict": i.verdict,
-                           "line": i.line} for i in r.involved],
+                           "line": i.line, "breaks": list(i.breaks)} for i in r.involved],
              "runs": r.per_run}
             for r in res.rows
         ],

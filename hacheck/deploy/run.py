@@ -253,12 +253,6 @@ def run(plan: Plan, bounds: Bounds, out_dir: Path, log: TextIO | None = sys.stde
         slot.append((i, k))
     preflight(plan, {j.spec for j in jobs})
     sequential = executor == "local" and (workers <= 1 or len(jobs) <= 1)
-    if log and jobs and not sequential:
-        where = (f"the Dask cluster at {cluster}" if executor == "dask" and cluster
-                 else f"a local Dask cluster of {workers} worker processes" if executor == "dask"
-                 else f"{min(workers, len(jobs))} worker processes")
-        log.write(f"  {len(jobs)} model checks to run on {where}\n")
-        log.flush()
 
     def starting(j: int) -> None:
         if log:
@@ -290,7 +284,13 @@ def run(plan: Plan, bounds: Bounds, out_dir: Path, log: TextIO | None = sys.stde
             cache.store(slot[j][1], res)
 
     stopped = ""
-    try:
+    try:  # from the first line that says the checks start: a signal from then on still gets the table
+        if log and jobs and not sequential:
+            where = (f"the Dask cluster at {cluster}" if executor == "dask" and cluster
+                     else f"a local Dask cluster of {workers} worker processes" if executor == "dask"
+                     else f"{min(workers, len(jobs))} worker processes")
+            log.write(f"  {len(jobs)} model checks to run on {where}\n")
+            log.flush()
         for j, done in run_jobs(jobs, executor, workers, cluster, live if sequential else None,
                                 done_live if sequential else None, starting if sequential else None):
             finished += 1
@@ -301,7 +301,7 @@ def run(plan: Plan, bounds: Bounds, out_dir: Path, log: TextIO | None = sys.stde
     except KeyboardInterrupt as e:  # a signal outside a search (which stops by itself): loading, compiling, the pool
         stopped = how(e)
     for jb in jobs:
-        results.setdefault(jb.spec, (None, False, f"interrupted ({stopped or 'a signal'}) before this check ran"))
+        results.setdefault(jb.spec, (None, False, f"interrupted ({stopped or 'a signal'}) before this check finished"))
     outcomes = []
     for mp in plan.models:
         for pr in mp.runs:
