@@ -1,0 +1,130 @@
+"""Stated lemmas (``m.lemma``, issue 20 items 6-7): ``prove --method lemmas`` proves the property
+and the lemmas inductive together or shows the counterexample to induction; ``check`` reports a
+lemma false in a reachable state as a wrong lemma (exit 2), never as the property violated. The
+budgets are deterministic (z3 rlimit), no clock."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hacheck.check import WrongLemma, run_check
+from hacheck.lang import ModelError
+from hacheck.lang.interp import eval_expr
+from hacheck.loader import build_model, load_spec
+from hacheck.symbolic.check import prove
+from hacheck.symbolic.common import Context
+from hacheck.symbolic.stated import prove_by_lemmas
+
+ROOT = Path(__file__).resolve().parent.parent
+TOY = "tests/data/lemma_toy.py"
+RLIMIT = 50_000_000
+
+
+def model(path: str, **params):
+    return build_model(load_spec(ROOT / path), params)
+
+
+def lemmas(path: str, prop: str, rlimit: int = RLIMIT, **params):
+    m = model(path, **params)
+    return prove_by_lemmas(Context(m, rlimit=rlimit), m.properties[prop], timeout=None, rlimit=rlimit)
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hacheck.cli", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+
+
+def test_an_inductive_lemma_set_proves_the_property():
+    r = lemmas(TOY, "no_dual_run", lemmas="inductive", hosts=3)
+    assert (r.verdict, r.method) == ("holds", "lemmas"), r.line
+    assert r.explanation == ("inductive invariant: the property and 1 stated lemma of tests/data/lemma_toy.py, "
+                             "re-checked by z3")
+    assert r.extra["lemmas"] == ["runner_holds_lease"]
+
+
+def test_a_non_inductive_lemma_set_gives_unknown_with_the_counterexample_to_induction():
+    """The weak lemma is true in every reachable state but does not exclude 'h1 runs while h2 holds
+    the lease': the CTI names the action and what broke, and comes as a two-state trace."""
+    r = lemmas(TOY, "no_dual_run", lemmas="weak")
+    assert r.verdict == "unknown", r.line
+    assert r.extra["stage"] == "consecution", r.line
+    broken = r.extra["broken"]
+    assert broken and set(broken) <= {"no_dual_run", "lease_taken_while_running"}
+    assert r.trace is not None and r.trace.length == 1 and r.trace.kind == "counterexample to induction"
+    # the CTI is real: its first state satisfies the property and the lemma, its step breaks `broken`
+    m = model(TOY, lemmas="weak")
+    preds = {"no_dual_run": m.properties["no_dual_run"].expr, **{n: lm.expr for n, lm in m.lemmas.items()}}
+    before, after = (m.encode_state(s) for s in r.trace.states)
+    assert all(eval_expr(e, before, m.fields) for e in preds.values())
+    assert sorted(n for n, e in preds.items() if not eval_expr(e, after, m.fields)) == sorted(broken)
+    assert f"violating {'lemma ' if broken[0] != 'no_dual_run' else 'the property '}{broken[0]}" in r.explanation
+
+
+def test_a_wrong_lemma_is_never_assumed():
+    """'The lease is never taken' would make anything inductive if assumed; it is refused because it
+    is not preserved (acquire breaks it), so the verdict is unknown, never holds."""
+    r = lemmas(TOY, "no_dual_run", lemmas="wrong")
+    assert r.verdict == "unknown" and r.extra["broken"] == ["lease_never_taken"], r.line
+
+
+def test_a_violated_property_is_never_proved_by_lemmas():
+    """With the lease released while the VM runs the property is violated: the stated lemma (true of
+    the correct protocol) is broken by the release, so no proof."""
+    r = lemmas(TOY, "no_dual_run", lemmas="inductive", broken=True)
+    assert r.verdict == "unknown" and r.extra["action"].startswith("release("), r.line
+
+
+def test_an_exhausted_budget_is_unknown_never_holds():
+    r = lemmas(TOY, "no_dual_run", rlimit=1, lemmas="inductive")
+    assert r.verdict == "unknown" and "resource limit" in r.explanation, r.line
+
+
+def test_auto_tries_the_stated_lemmas_first_and_falls_through():
+    m = model(TOY, lemmas="inductive")
+    r = prove(Context(m, rlimit=RLIMIT, conflicts=1_000_000), m.properties["no_dual_run"], "auto", 4, None)
+    assert r.method == "lemmas" and r.verdict == "holds", r.line
+    m = model(TOY, lemmas="weak")
+    r = prove(Context(m, rlimit=RLIMIT, conflicts=1_000_000), m.properties["no_dual_run"], "auto", 4, None)
+    assert r.verdict == "holds" and r.method != "lemmas", r.line  # the reachable set proves it
+
+
+def test_check_reports_a_wrong_lemma_with_its_trace_not_as_a_violation():
+    m = model(TOY, lemmas="wrong")
+    with pytest.raises(WrongLemma) as e:
+        run_check(m)
+    assert "stated lemma lease_never_taken" in str(e.value) and "not a violation" in str(e.value)
+    assert e.value.trace.length == 1 and e.value.trace.steps[0].action == "acquire"
+
+
+def test_check_keeps_true_lemmas_out_of_the_verdicts():
+    r = run_check(model(TOY, lemmas="weak"))
+    assert [p.name for p in r.properties] == ["no_dual_run"] and r.properties[0].verdict == "holds"
+
+
+def test_a_lemma_supporting_an_unknown_property_is_a_model_error():
+    from hacheck.lang import Bool, Model
+
+    m = Model("bad")
+    x = m.var("x", Bool, init=False)
+    m.invariant("p", ~x)
+    m.lemma("l", ~x, supports=["q"])
+    with pytest.raises(ModelError, match="lemma 'l' supports 'q', which is not an invariant"):
+        m.freeze()
+
+
+def test_cli_wrong_lemma_exit_2_and_cti_exit_3(tmp_path):
+    r = cli("check", TOY, "--param", "lemmas=wrong", "--out", str(tmp_path))
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "stated lemma lease_never_taken" in r.stderr and "acquire(h=h1)" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = cli("prove", TOY, "--property", "no_dual_run", "--method", "lemmas", "--param", "lemmas=weak",
+            "--out", str(tmp_path), "--rlimit", str(RLIMIT))
+    assert r.returncode == 3, (r.stdout, r.stderr)
+    assert "not inductive: action start(h=h" in r.stdout and "counterexample to induction" in r.stdout
+    r = cli("prove", TOY, "--property", "no_dual_run", "--method", "lemmas", "--out", str(tmp_path),
+            "--rlimit", str(RLIMIT))
+    assert r.returncode == 0 and "holds (inductive invariant: the property and 1 stated lemma" in r.stdout
