@@ -28,6 +28,7 @@ from hacheck.symbolic.common import Context  # noqa: E402
 
 PROOFS = [  # issue 20 item 6 (no_dual_engine is violated since the paused-copy fix: no_dual_writer holds)
     ("models/gluster_arbiter.py", {}, "no_split_brain"),
+    ("models/gluster_arbiter.py", {"clients": 3, "writes": 4}, "no_split_brain"),  # the largest instance
     ("models/fencing.py", {"manual_confirm_allowed": False}, "no_dual_running_vm"),
     ("models/fencing.py", {}, "no_dual_running_vm"),
     ("models/hosted_engine.py", {}, "no_dual_writer"),
