@@ -128,3 +128,63 @@ def test_cli_wrong_lemma_exit_2_and_cti_exit_3(tmp_path):
     r = cli("prove", TOY, "--property", "no_dual_run", "--method", "lemmas", "--out", str(tmp_path),
             "--rlimit", str(RLIMIT))
     assert r.returncode == 0 and "holds (inductive invariant: the property and 1 stated lemma" in r.stdout
+
+
+def test_check_reports_the_property_not_the_lemma_when_both_are_false():
+    """A broken protocol breaks the property and its lemma alike: that is a violation (exit 1), not a
+    wrong lemma."""
+    r = run_check(model(TOY, lemmas="inductive", broken=True))
+    assert [(p.name, p.verdict) for p in r.properties] == [("no_dual_run", "violated")]
+
+
+# -- the hosted engine: no_dual_writer by its three lease lemmas (properties/hosted_engine.py) -------------
+
+HE = "models/hosted_engine.py"
+
+
+@pytest.mark.parametrize("params", [{}, {"hosts": 3}, {"start": "engine_up"}, {"stop_paused_elsewhere": False},
+                                    {"retry_penalty_bug": False}, {"lease_host_dead": 14, "lease_kill_after": 8}],
+                         ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()) or "defaults")
+def test_hosted_engine_no_dual_writer_is_proved_by_its_lemmas(params):
+    """At most one engine VM copy can write, for every reachable state (not to a depth): a writing
+    copy holds the sanlock lease (START_VM acquires it, paxos_lease_acquire; a paused copy resumes
+    only by re-acquiring it, virDomainLockProcessResume), runs on a live host with storage (EIO
+    pauses it, qemuProcessHandleIOError), whose host id is renewed, so no peer sees the lease dead."""
+    r = lemmas(HE, "no_dual_writer", **params)
+    assert (r.verdict, r.method) == ("holds", "lemmas"), r.line
+    assert r.extra["lemmas"] == ["writer_holds_lease", "writer_reaches_storage", "connected_host_renews"]
+
+
+def test_hosted_engine_auto_proves_no_dual_writer_by_the_lemmas_first():
+    m = model(HE)
+    r = prove(Context(m, rlimit=RLIMIT, conflicts=1_000_000), m.properties["no_dual_writer"], "auto", 4, None)
+    assert (r.verdict, r.method) == ("holds", "lemmas"), r.line
+
+
+def _mutant(monkeypatch, name, fn):
+    """The hosted-engine model with one of its lease rules replaced (the module's own reference)."""
+    spec = load_spec(ROOT / HE)
+    monkeypatch.setitem(spec.build.__globals__, name, fn)
+    return build_model(spec, {})
+
+
+def test_hosted_engine_mutant_without_the_lease_check_is_not_proved(monkeypatch):
+    """START_VM without sanlock's acquire check (lease_acquirable true whenever START_VM asks, i.e.
+    with the peers' host-id liveness given): the lemmas fail at engine_start__start_vm, breaking
+    writer_holds_lease and the property itself: unknown, never holds."""
+    from hacheck.properties.lease import lease_acquirable
+
+    m = _mutant(monkeypatch, "lease_acquirable", lambda owner, h, dead: True if dead else lease_acquirable(owner, h, dead))
+    r = prove_by_lemmas(Context(m, rlimit=RLIMIT), m.properties["no_dual_writer"], None, RLIMIT)
+    assert r.verdict == "unknown" and r.extra["action"].startswith("engine_start__start_vm("), r.line
+    assert "no_dual_writer" in r.extra["broken"]
+
+
+def test_hosted_engine_mutant_resuming_without_the_lease_is_not_proved(monkeypatch):
+    """A paused copy that resumes when storage returns without re-acquiring the lease (libvirt's
+    virDomainLockProcessResume skipped): the CTI is regain_storage."""
+    from hacheck.properties.lease import lease_acquirable
+
+    m = _mutant(monkeypatch, "lease_acquirable", lambda owner, h, dead: lease_acquirable(owner, h, dead) if dead else True)
+    r = prove_by_lemmas(Context(m, rlimit=RLIMIT), m.properties["no_dual_writer"], None, RLIMIT)
+    assert r.verdict == "unknown" and r.extra["action"].startswith("regain_storage("), r.line

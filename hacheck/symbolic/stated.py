@@ -134,7 +134,8 @@ def _cti(ctx: Context, p: Property, m: z3.ModelRef, parts: list[tuple[str, z3.Bo
               if z3.is_false(m.eval(enc.at(f, enc.nxt), model_completion=True))]
     codes = [tuple(enc.value(m, x, i) for i, x in enumerate(xs)) for xs in (enc.cur, enc.nxt)]
     states = [ctx.model.decode(c) for c in codes]
-    changed = ", ".join(f"{k}: {states[0][k]} -> {v}" for k, v in states[1].items() if states[0][k] != v)
+    before, after = _flat(states[0]), _flat(states[1])
+    changed = ", ".join(f"{k}: {before[k]} -> {v}" for k, v in after.items() if before[k] != v)
     trace = ctx.explorer.make_trace(tuple(states), (ctx.explorer.step(enc.act_value(m, enc.sel)),), p.name,
                                     "counterexample to induction",
                                     note=f"state 0 satisfies {p.name} and the {what} but need not be reachable")
@@ -144,6 +145,18 @@ def _cti(ctx: Context, p: Property, m: z3.ModelRef, parts: list[tuple[str, z3.Bo
     return PropertyResult(p.name, p.kind, "unknown", METHOD, "smt", why, stats(time.monotonic() - t0), trace,
                           extra={"action": inst.label, "broken": broken, "stage": "consecution",
                                  "cti_state": {k: _plain(v) for k, v in states[0].items()}})
+
+
+def _flat(state: dict, prefix: str = "") -> dict[str, object]:
+    """``{"vm": {"h1": "up"}}`` -> ``{"vm[h1]": "up"}``: a CTI names the fields that changed."""
+    out: dict[str, object] = {}
+    for k, v in state.items():
+        name = f"{prefix}[{k}]" if prefix else str(k)
+        if isinstance(v, dict):
+            out.update(_flat(v, name))
+        else:
+            out[name] = v
+    return out
 
 
 def _plain(v: object) -> object:
