@@ -188,3 +188,42 @@ def test_hosted_engine_mutant_resuming_without_the_lease_is_not_proved(monkeypat
     m = _mutant(monkeypatch, "lease_acquirable", lambda owner, h, dead: lease_acquirable(owner, h, dead) if dead else True)
     r = prove_by_lemmas(Context(m, rlimit=RLIMIT), m.properties["no_dual_writer"], None, RLIMIT)
     assert r.verdict == "unknown" and r.extra["action"].startswith("regain_storage("), r.line
+
+
+# -- for every N (issue 20 item 7): the stated lemmas on the quantified encoding -----------------------------
+
+def every(path: str, prop: str, **overrides):
+    from hacheck.symbolic.param import Settings, prove_every
+
+    return prove_every(load_spec(ROOT / path), overrides, prop, ["hosts"], settings=Settings())
+
+
+def test_for_every_n_by_the_stated_lemma():
+    r = every(TOY, "no_dual_run")
+    assert r.verdict == "holds" and r.extra["lemmas"] == ["runner_holds_lease"], r.line
+    assert r.extra["invariant"] == ["(forall H1 in Host: ~run[H1] | lease == H1)", "count(H1 in Host: run[H1]) <= 1"]
+
+
+def test_for_every_n_hosted_engine_no_dual_writer_by_its_lemmas():
+    """The hosted engine's lease lemmas are quantified over Host: with the agents' score comparisons
+    (a max_ over the other hosts) read as free choices of the step, z3 proves them inductive on the
+    quantified encoding, i.e. for any number of hosts."""
+    r = every(HE, "no_dual_writer")
+    assert r.verdict == "holds", r.line
+    assert r.extra["lemmas"] == ["writer_holds_lease", "writer_reaches_storage", "connected_host_renews"]
+    assert "engine_down__best_score" in r.extra["abstracted"]
+    assert r.extra["invariant"][0] == ("(forall H1 in Host: ~(vm[H1] == 'starting' | vm[H1] == 'up_good' | "
+                                       "vm[H1] == 'up_bad') | lease == H1)")
+
+
+def test_a_free_choice_for_a_fold_never_proves_what_rests_on_the_fold():
+    """fold_guard: only the host with the strictly best priority enters. Its lemma is inductive for
+    each N (z3 on the built model) but rests on the max_ in the guard, which the reading for every N
+    replaces by a free choice: that proof fails (never holds), and the answer says so."""
+    m = model("tests/data/fold_guard.py", hosts=3)
+    assert lemmas("tests/data/fold_guard.py", "one_inside", hosts=3).verdict == "holds"
+    r = every("tests/data/fold_guard.py", "one_inside")
+    assert r.verdict == "unknown", r.line
+    assert "stated lemmas: the property and its 1 stated lemma are not inductive for every N (consecution of enter)" \
+        in r.explanation
+    assert m.lemmas["inside_is_best"].supports == ("one_inside",)
