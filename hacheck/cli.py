@@ -540,9 +540,10 @@ def cmd_prove(args: argparse.Namespace) -> int:
     r = result.properties[0]
     if "invariant" in r.extra:
         print(f"  invariant found: {r.extra['invariant']}")
-    if r.method == "lemmas" and r.trace is not None:
-        print(f"  counterexample to induction: the state satisfies {r.name} and its stated lemmas; strengthen a lemma "
-              "to exclude it, or (if it is reachable) a lemma is wrong: hacheck check names it")
+    if r.method == "lemmas" and r.trace is not None:  # the counterexample to induction (hacheck/symbolic/stated.py)
+        from .symbolic.stated import cti_lines
+
+        print("\n".join(cti_lines(r)))
     return finish_proof(result, args)
 
 

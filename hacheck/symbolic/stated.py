@@ -144,7 +144,16 @@ def _cti(ctx: Context, p: Property, m: z3.ModelRef, parts: list[tuple[str, z3.Bo
            f"violating {names} (changed: {changed or 'nothing'})")
     return PropertyResult(p.name, p.kind, "unknown", METHOD, "smt", why, stats(time.monotonic() - t0), trace,
                           extra={"action": inst.label, "broken": broken, "stage": "consecution",
-                                 "cti_state": {k: _plain(v) for k, v in states[0].items()}})
+                                 "cti_state": {k: _plain(v) for k, v in before.items()}})
+
+
+def cti_lines(r: PropertyResult) -> list[str]:
+    """The counterexample to induction for the console: the state, the step, what to do next."""
+    state = ", ".join(f"{k}={v}" for k, v in r.extra.get("cti_state", {}).items())
+    return [f"  counterexample to induction: from the state [{state}]",
+            f"    {r.extra.get('action')} breaks {', '.join(r.extra.get('broken', [])) or 'the invariant'}; the state "
+            f"satisfies {r.name} and its stated lemmas but need not be reachable: strengthen a lemma (or add one) "
+            "to exclude it; if it is reachable a lemma is wrong (hacheck check names it)"]
 
 
 def _flat(state: dict, prefix: str = "") -> dict[str, object]:
