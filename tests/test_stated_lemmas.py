@@ -227,3 +227,12 @@ def test_a_free_choice_for_a_fold_never_proves_what_rests_on_the_fold():
     assert "stated lemmas: the property and its 1 stated lemma are not inductive for every N (consecution of enter)" \
         in r.explanation
     assert m.lemmas["inside_is_best"].supports == ("one_inside",)
+
+
+def test_the_verdict_goes_through_believes_recheck(monkeypatch):
+    """holds only after believe.py's re-check: a re-check that fails turns the proof into unknown."""
+    from hacheck.symbolic import believe
+
+    monkeypatch.setattr(believe, "recheck", lambda ctx, inv, goal, timeout: (False, "consecution: a counterexample"))
+    r = lemmas(TOY, "no_dual_run", lemmas="inductive")
+    assert r.verdict == "unknown" and "failed z3's re-check" in r.explanation and "not believed" in r.explanation

@@ -108,7 +108,12 @@ def prove_by_lemmas(ctx: Context, p: Property, timeout: float | None = None,
     shown = f"inductive invariant: the property and {what} of {sources(lemmas)}"
     extra = {"lemmas": [lm.name for lm in lemmas], "queries": queries,
              "invariant": f"{p.name} and " + ", ".join(lm.name for lm in lemmas)}
-    return believed(ctx, p, METHOD, inv, t0, deadline, shown, extra, what=f"P and the {what}")
+    saved = ctx.rlimit  # the re-check runs under the same deterministic budget as the proof
+    ctx.rlimit = budget
+    try:
+        return believed(ctx, p, METHOD, inv, t0, deadline, shown, extra, what=f"P and the {what}")
+    finally:
+        ctx.rlimit = saved
 
 
 def _which(name: str, p: Property) -> str:
