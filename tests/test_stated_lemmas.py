@@ -71,6 +71,12 @@ def test_a_wrong_lemma_is_never_assumed():
     assert r.verdict == "unknown" and r.extra["broken"] == ["lease_never_taken"], r.line
 
 
+def test_a_lemma_false_initially_is_named():
+    r = lemmas(TOY, "no_dual_run", lemmas="not_initial")
+    assert r.verdict == "unknown" and r.extra == {"broken": ["lease_taken"], "stage": "initiation"}, r.line
+    assert r.explanation.startswith("initiation: an initial state violates lemma lease_taken (state: lease=None")
+
+
 def test_a_violated_property_is_never_proved_by_lemmas():
     """With the lease released while the VM runs the property is violated: the stated lemma (true of
     the correct protocol) is broken by the release, so no proof."""
