@@ -75,9 +75,12 @@ def _judge_lemmas(model: Model, result: CheckResult, lemmas: list[Property]) -> 
     if not lemmas:
         return result
     names = {lm.name for lm in lemmas}
+    violated = {r.name for r in result.properties if r.name not in names and r.verdict == "violated"}
     for r in result.properties:
         if r.name in names and r.verdict == "violated" and r.trace is not None:
             lm = model.lemmas[r.name]
+            if violated & set(lm.supports):  # the property it supports is violated: that is the finding
+                continue
             raise WrongLemma(
                 f"model error: stated lemma {lm.name} ({lm.location or 'model'}; supports "
                 f"{', '.join(lm.supports)}) is false in a reachable state, after {r.trace.length} steps: a wrong "

@@ -540,9 +540,10 @@ def cmd_prove(args: argparse.Namespace) -> int:
     r = result.properties[0]
     if "invariant" in r.extra:
         print(f"  invariant found: {r.extra['invariant']}")
-    if r.method == "lemmas" and r.trace is not None:
-        print(f"  counterexample to induction: the state satisfies {r.name} and its stated lemmas; strengthen a lemma "
-              "to exclude it, or (if it is reachable) a lemma is wrong: hacheck check names it")
+    if r.method == "lemmas" and r.trace is not None:  # the counterexample to induction (hacheck/symbolic/stated.py)
+        from .symbolic.stated import cti_lines
+
+        print("\n".join(cti_lines(r)))
     return finish_proof(result, args)
 
 
@@ -692,6 +693,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     for p in model.properties.values():
         out.append(f"  {p.name} [{p.kind}]" + (f"  -- {p.doc}" if p.doc else ""))
         out.extend(_as_written(p))
+    if model.lemmas:  # stated lemmas (m.lemma): proved with the property by prove --method lemmas
+        out.append("stated lemmas:")
+        for lm in model.lemmas.values():
+            out.append(f"  {lm.name} [supports {', '.join(lm.supports)}]" + (f"  -- {lm.doc}" if lm.doc else "")
+                       + (f"  ({lm.location})" if lm.location else ""))
     if model.budget:
         counted = "all fault actions" if model.budget[2] is None else ", ".join(sorted(model.budget[2]))
         out.append(f"fault budget: at most {model.budget[1]} ({counted})")

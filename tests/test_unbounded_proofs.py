@@ -1,8 +1,8 @@
 """Issue 20 item 6: unbounded proofs of the protocols' safety properties by the default ``prove``
 path (``--method auto``), with deterministic budgets (z3 rlimit, CaDiCaL conflicts) and no clock,
 and what keeps them honest: an invariant that is not inductive is not believed, and a broken model
-variant is never proved. (The hosted engine's ``no_dual_writer`` is not here: blocking had not
-finished it within the measured budget, docs/symbolic.md.)"""
+variant is never proved. (The hosted engine's ``no_dual_writer`` is proved by its stated lemmas,
+the first step of ``auto`` for it: tests/test_stated_lemmas.py.)"""
 
 from __future__ import annotations
 

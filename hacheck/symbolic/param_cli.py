@@ -47,6 +47,16 @@ def lines(model: str, r: "PropertyResult") -> list[str]:
                        f"states at every size built ({'; '.join(x['init_checked'])}):")
             out += [f"    {c}" for c in x["init_read"]]
         inv = x["invariant"]
+        if x.get("lemmas"):  # the stated lemmas (m.lemma) and the property
+            if x.get("abstracted"):
+                out.append(f"  abstracted: in the guards of {len(x['abstracted'])} actions a comparison with a max_/min_ "
+                           "over the sort (a fold) is a free choice of the step (every step of the model is one of "
+                           "this reading, so its invariants are the model's)")
+            out.append(f"  invariant (the stated lemmas {', '.join(x['lemmas'])} and {r.name}; z3 re-checked "
+                       "initiation, consecution of every action, every update within its range, for every N):")
+            out += [f"    {c}" for c in inv]
+            out.append(f"  {r.stats.seconds:.2f} s")
+            return out
         out.append(f"  invariant ({len(inv)} clauses; z3 re-checked initiation, consecution of every action, "
                    f"every update within its range, and that it implies {r.name}, for every N):")
         out += [f"    {c}" for c in inv]

@@ -108,7 +108,12 @@ def prove_by_lemmas(ctx: Context, p: Property, timeout: float | None = None,
     shown = f"inductive invariant: the property and {what} of {sources(lemmas)}"
     extra = {"lemmas": [lm.name for lm in lemmas], "queries": queries,
              "invariant": f"{p.name} and " + ", ".join(lm.name for lm in lemmas)}
-    return believed(ctx, p, METHOD, inv, t0, deadline, shown, extra, what=f"P and the {what}")
+    saved = ctx.rlimit  # the re-check runs under the same deterministic budget as the proof
+    ctx.rlimit = budget
+    try:
+        return believed(ctx, p, METHOD, inv, t0, deadline, shown, extra, what=f"P and the {what}")
+    finally:
+        ctx.rlimit = saved
 
 
 def _which(name: str, p: Property) -> str:
@@ -134,7 +139,8 @@ def _cti(ctx: Context, p: Property, m: z3.ModelRef, parts: list[tuple[str, z3.Bo
               if z3.is_false(m.eval(enc.at(f, enc.nxt), model_completion=True))]
     codes = [tuple(enc.value(m, x, i) for i, x in enumerate(xs)) for xs in (enc.cur, enc.nxt)]
     states = [ctx.model.decode(c) for c in codes]
-    changed = ", ".join(f"{k}: {states[0][k]} -> {v}" for k, v in states[1].items() if states[0][k] != v)
+    before, after = _flat(states[0]), _flat(states[1])
+    changed = ", ".join(f"{k}: {before[k]} -> {v}" for k, v in after.items() if before[k] != v)
     trace = ctx.explorer.make_trace(tuple(states), (ctx.explorer.step(enc.act_value(m, enc.sel)),), p.name,
                                     "counterexample to induction",
                                     note=f"state 0 satisfies {p.name} and the {what} but need not be reachable")
@@ -143,7 +149,28 @@ def _cti(ctx: Context, p: Property, m: z3.ModelRef, parts: list[tuple[str, z3.Bo
            f"violating {names} (changed: {changed or 'nothing'})")
     return PropertyResult(p.name, p.kind, "unknown", METHOD, "smt", why, stats(time.monotonic() - t0), trace,
                           extra={"action": inst.label, "broken": broken, "stage": "consecution",
-                                 "cti_state": {k: _plain(v) for k, v in states[0].items()}})
+                                 "cti_state": {k: _plain(v) for k, v in before.items()}})
+
+
+def cti_lines(r: PropertyResult) -> list[str]:
+    """The counterexample to induction for the console: the state, the step, what to do next."""
+    state = ", ".join(f"{k}={v}" for k, v in r.extra.get("cti_state", {}).items())
+    return [f"  counterexample to induction: from the state [{state}]",
+            f"    {r.extra.get('action')} breaks {', '.join(r.extra.get('broken', [])) or 'the invariant'}; the state "
+            f"satisfies {r.name} and its stated lemmas but need not be reachable: strengthen a lemma (or add one) "
+            "to exclude it; if it is reachable a lemma is wrong (hacheck check names it)"]
+
+
+def _flat(state: dict, prefix: str = "") -> dict[str, object]:
+    """``{"vm": {"h1": "up"}}`` -> ``{"vm[h1]": "up"}``: a CTI names the fields that changed."""
+    out: dict[str, object] = {}
+    for k, v in state.items():
+        name = f"{prefix}[{k}]" if prefix else str(k)
+        if isinstance(v, dict):
+            out.update(_flat(v, name))
+        else:
+            out[name] = v
+    return out
 
 
 def _plain(v: object) -> object:

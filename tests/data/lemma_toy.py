@@ -4,7 +4,7 @@
 runs while h1 holds the lease is not reachable. ``lemmas`` picks what the designer states:
 ``inductive`` (a running host holds the lease: with the property, inductive), ``weak`` (a running
 host sees the lease taken: true in every reachable state, not inductive), ``wrong`` (the lease is
-never taken: false after one step), ``none``. ``broken=true`` releases the lease while the VM runs
+never taken: false after one step), ``not_initial`` (the lease is taken: false initially), ``none``. ``broken=true`` releases the lease while the VM runs
 (the property is then violated).
 """
 
@@ -18,7 +18,7 @@ from hacheck.lang import Bool, Elem, Map, Model, Spec, count, forall, implies, p
 @attrs.frozen
 class Params:
     hosts: int = param(2, low=1, high=4, doc="number of hosts")
-    lemmas: str = param("inductive", choices=("inductive", "weak", "wrong", "none"), doc="the stated lemmas")
+    lemmas: str = param("inductive", choices=("inductive", "weak", "wrong", "not_initial", "none"), doc="the stated lemmas")
     broken: bool = param(False, doc="release the lease while the VM still runs (a bug)")
 
 
@@ -56,6 +56,8 @@ def build(p: Params) -> Model:
                 supports=["no_dual_run"], doc="while some host runs the VM the lease is taken")
     elif p.lemmas == "wrong":
         m.lemma("lease_never_taken", lease.is_none(), supports=["no_dual_run"], doc="(wrong) nobody takes the lease")
+    elif p.lemmas == "not_initial":
+        m.lemma("lease_taken", lease.is_some(), supports=["no_dual_run"], doc="(wrong) the lease is taken")
     return m
 
 
