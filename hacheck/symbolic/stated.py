@@ -13,6 +13,7 @@ two-state trace. Success goes through ``believe.py``'s re-check like every other
 
 from __future__ import annotations
 
+import os
 import time
 
 import z3
@@ -43,10 +44,18 @@ def sources(lemmas: list[StatedLemma]) -> str:
     """Where the lemmas were stated: their files (``properties/hosted_engine.py``)."""
     files = []
     for lm in lemmas:
-        f = (lm.location or "").rsplit(":", 1)[0]
+        f = _in_checkout((lm.location or "").rsplit(":", 1)[0])
         if f and f not in files:
             files.append(f)
     return ", ".join(files) or "the model"
+
+
+def _in_checkout(path: str) -> str:
+    """A shipped file by its path in the repository (``properties/gluster.py``) whatever the current
+    directory; any other file as given (relative to the current directory)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    full = os.path.abspath(path) if path else ""
+    return os.path.relpath(full, root) if full.startswith(root + os.sep) else path
 
 
 def prove_by_lemmas(ctx: Context, p: Property, timeout: float | None = None,
