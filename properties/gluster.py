@@ -261,7 +261,9 @@ def lemmas_apply(p) -> bool:
     server quorum, at most two faults; any number of clients and writes and any other option. Where
     the proof succeeds the lemmas are true in every reachable state (they are part of an inductive
     invariant that holds initially); tests/test_gluster_lemmas.py proves them at every combination
-    of clients, writes and max_faults the model accepts. Not stated elsewhere: with three faults, or
+    of clients, writes and max_faults the model accepts, and with each other option flipped (where
+    a combination were not inductive, `hacheck check` would still report a false lemma as a wrong
+    lemma, exit 2, never as a verdict). Not stated elsewhere: with three faults, or
     without one of those rules, split-brain is reachable (findings 3 and 6, the ablation rows), and
     with server quorum a single crash can stop two bricks (faults_cover_marks is false)."""
     two_of_three = p.quorum_type == "auto" or (p.quorum_type == "fixed" and p.quorum_count == 2)

@@ -75,6 +75,23 @@ def test_the_lemmas_prove_it_for_every_instance_the_model_accepts():
                 assert r.verdict == "holds", (clients, writes, max_faults, r.explanation)
 
 
+OPTION_FLIPS = [{"eager_lock": False}, {"ping_stall": False}, {"eager_lock": False, "ping_stall": False},
+                {"heal_choice": "any"}, {"quorum_loss": "erofs"}, {"write_subvol_check": False},
+                {"heal_accused_quorum": False}, {"shd_links": True}, {"post_op_delay": 0}, {"post_op_delay": 4},
+                {"crash_brick": 0}, {"crash_brick": 2}, {"quorum_type": "fixed", "quorum_count": 2}]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", OPTION_FLIPS, ids=lambda d: ",".join(f"{k}={v}" for k, v in d.items()))
+def test_the_lemmas_prove_it_with_each_other_option(params):
+    """Every option lemmas_apply leaves free, flipped alone, at the largest instance (3 clients, 4
+    writes, 2 faults) and at the defaults' sizes."""
+    assert gluster_props.lemmas_apply(load_spec(MODEL).make_params(params))
+    for sizes in ({}, {"clients": 3, "writes": 4}):
+        r = prove_lemmas(build(**params, **sizes))
+        assert r.verdict == "holds", (params, sizes, r.explanation)
+
+
 @pytest.mark.parametrize("params", [
     {"arbiter_veto": False},  # afr_txn_arbitrate_fop removed: a write may leave the arbiter the only source
     {"in_flight_check": False},  # __afr_set_in_flight_sb_status removed: a post-op may blame the only readable brick
