@@ -131,7 +131,7 @@ def volume_writable(ctx, w=None):
 
 
 # ---- stated lemmas for no_split_brain (prove --method lemmas; docs/models/gluster.md, "Why no split-brain") ----
-# Together with no_split_brain these seven predicates are inductive at the instance `lemmas_apply`
+# Together with no_split_brain these seven predicates are inductive at the instances `lemmas_apply`
 # accepts (the defaults among them): z3 proves that every step from a state satisfying all of them
 # leads to one satisfying all of them, so no_split_brain holds in every reachable state, with no
 # bound on the length of an execution. Each names the upstream mechanism it encodes.
@@ -265,7 +265,7 @@ def lemmas_apply(p) -> bool:
     a combination were not inductive, `hacheck check` would still report a false lemma as a wrong
     lemma, exit 2, never as a verdict). Not stated elsewhere: with three faults, or
     without one of those rules, split-brain is reachable (findings 3 and 6, the ablation rows), and
-    with server quorum a single crash can stop two bricks (faults_cover_marks is false)."""
+    with server quorum a single crash can stop two bricks (faults_cover_marks is not inductive)."""
     two_of_three = p.quorum_type == "auto" or (p.quorum_type == "fixed" and p.quorum_count == 2)
     return (p.arbiter and two_of_three and p.full_lock and p.arbiter_veto and p.in_flight_check
             and p.server_quorum == "none" and p.max_faults <= 2)
