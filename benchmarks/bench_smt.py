@@ -136,6 +136,7 @@ PARAMETRIC = [  # (model, fixed parameters, property, size parameters)
     ("models/hosted_engine.py", {}, "no_dual_engine", ["hosts"]),
     ("models/hosted_engine.py", {}, "no_dual_writer", ["hosts"]),
     ("models/gluster_arbiter.py", {}, "no_split_brain", ["clients", "writes"]),
+    ("models/gluster_arbiter.py", {"clients": 1}, "no_split_brain", ["writes"]),  # one mount: the stated lemmas
 ]
 
 
