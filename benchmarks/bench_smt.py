@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench_smt.py --quick    # smaller budgets
     .venv/bin/python benchmarks/bench_smt.py --proofs-only --proof models/fencing.py:no_dual_running_vm:manual_confirm_allowed=false
     .venv/bin/python benchmarks/bench_smt.py --parametric   # only the proofs for every N (hacheck prove --for-every)
+    .venv/bin/python benchmarks/bench_smt.py --lemmas       # only the proofs by stated lemmas (prove --method lemmas)
 
 Figures, not pass/fail. Targets from the z3 issue: an unbounded proof (or a clear unknown with what
 was tried) of no_split_brain, no_dual_running_vm and no_dual_engine at the default bounds within a
@@ -28,6 +29,7 @@ from hacheck.symbolic.common import Context  # noqa: E402
 
 PROOFS = [  # issue 20 item 6 (no_dual_engine is violated since the paused-copy fix: no_dual_writer holds)
     ("models/gluster_arbiter.py", {}, "no_split_brain"),
+    ("models/gluster_arbiter.py", {"clients": 3, "writes": 4}, "no_split_brain"),  # the largest instance
     ("models/fencing.py", {"manual_confirm_allowed": False}, "no_dual_running_vm"),
     ("models/fencing.py", {}, "no_dual_running_vm"),
     ("models/hosted_engine.py", {}, "no_dual_writer"),
@@ -94,6 +96,37 @@ def main() -> int:
     return 0
 
 
+# -- proofs by the models' stated lemmas (m.lemma; hacheck prove --method lemmas) -------------------------
+SHIPPED = ["models/hosted_engine.py", "models/fencing.py", "models/gluster_arbiter.py", "models/standalone_engine.py"]
+
+
+def stated_lemmas(paths=SHIPPED) -> None:
+    """Every invariant of a shipped model (default parameters) that has stated lemmas: the proof by
+    the lemmas alone, for a fixed size and for every N, with wall-clock and CPU times."""
+    from hacheck.symbolic.param import Settings, prove_every
+    from hacheck.symbolic.stated import prove_by_lemmas
+
+    print("proofs by stated lemmas (prove --method lemmas, z3 rlimit 400M per query; --for-every hosts: 20M; "
+          "wall-clock and this process's CPU time)")
+    for path in paths:
+        m = model(path, {})
+        for name, p in m.properties.items():
+            if p.kind != "invariant" or not m.lemmas_for(name):
+                continue
+            t0, c0 = time.monotonic(), time.process_time()
+            r = prove_by_lemmas(Context(m), p)
+            print(f"  {name:<20} {Path(path).stem:<16} defaults  {r.line}  [{time.monotonic() - t0:.1f} s wall, "
+                  f"{time.process_time() - c0:.1f} s CPU]", flush=True)
+            sizes = [k for k in ("hosts", "clients", "vms") if hasattr(m.params, k)]
+            if not sizes:
+                continue
+            t0, c0 = time.monotonic(), time.process_time()
+            r = prove_every(load_spec(ROOT / path), {}, name, sizes[:1], settings=Settings())
+            what = r.explanation if r.verdict != "holds" else f"for every {sizes[0]}: {len(r.extra['invariant'])} formulas"
+            print(f"  {name:<20} {Path(path).stem:<16} --for-every {sizes[0]}  {r.verdict} ({what})  "
+                  f"[{time.monotonic() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU]", flush=True)
+
+
 # -- proofs for every N (hacheck prove --for-every; issue 20 item 7) ------------------------------------
 PARAMETRIC = [  # (model, fixed parameters, property, size parameters)
     ("examples/parametric/lease_token.py", {}, "no_dual_run", ["hosts"]),
@@ -103,6 +136,7 @@ PARAMETRIC = [  # (model, fixed parameters, property, size parameters)
     ("models/hosted_engine.py", {}, "no_dual_engine", ["hosts"]),
     ("models/hosted_engine.py", {}, "no_dual_writer", ["hosts"]),
     ("models/gluster_arbiter.py", {}, "no_split_brain", ["clients", "writes"]),
+    ("models/gluster_arbiter.py", {"clients": 1}, "no_split_brain", ["writes"]),  # one mount: the stated lemmas
 ]
 
 
@@ -128,6 +162,10 @@ if __name__ == "__main__":
     if "--parametric" in sys.argv:  # only the proofs for every N
         parametric()
         raise SystemExit(0)
+    if "--lemmas" in sys.argv:  # only the proofs by stated lemmas
+        stated_lemmas()
+        raise SystemExit(0)
+    stated_lemmas()
     code = main()
     parametric()
     raise SystemExit(code)

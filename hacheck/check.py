@@ -14,6 +14,7 @@ from .lang.props import Property
 from .failsafe import how, interrupted, phase
 from .result import UNKNOWN, CheckResult, PropertyResult
 from .timing import Clock
+from .trace import Trace
 
 
 def run_check(model: Model, properties: Iterable[Property] | None = None, bounds: Bounds | None = None,
@@ -28,7 +29,8 @@ def run_check(model: Model, properties: Iterable[Property] | None = None, bounds
     """
     clock = clock if clock is not None else Clock()
     props = list(properties) if properties is not None else list(model.properties.values())
-    safety = [p for p in props if p.is_safety]
+    lemmas = lemma_properties(model, props)
+    safety = [p for p in props if p.is_safety] + lemmas
     temporal = [p for p in props if not p.is_safety]
     if not temporal:
         with phase(f"compiling {model.name}"), clock.phase("compile"):
@@ -36,6 +38,7 @@ def run_check(model: Model, properties: Iterable[Property] | None = None, bounds
         _prepare(ex, safety, clock)
         with phase(f"exploring the state space of {model.name}"), clock.phase("search"):
             result = ex.run(safety, bounds, progress)
+        result = _judge_lemmas(model, result, lemmas)
         with clock.phase("properties"):
             result = annotate(model, props, result)
         return _timed(result, clock)
@@ -47,6 +50,44 @@ def run_check(model: Model, properties: Iterable[Property] | None = None, bounds
     with clock.phase("properties"):
         result = _liveness(model, ex, result, props, temporal)
     return _timed(result, clock)
+
+
+class WrongLemma(HacheckError):
+    """A stated lemma (``m.lemma``) is false in a reachable state: the model's designer stated a
+    wrong fact, which is an error in the model (exit 2), not a violation of the property it supports."""
+
+    def __init__(self, message: str, trace: Trace):
+        super().__init__(message)
+        self.trace = trace
+
+
+def lemma_properties(model: Model, props: list[Property]) -> list[Property]:
+    """The stated lemmas that support the invariants being checked, as invariants for the search
+    (each is evaluated on every reachable state; its verdict is then taken out of the result)."""
+    wanted = {p.name for p in props if p.kind == "invariant"}
+    return [Property(lm.name, "invariant", lm.expr, lm.doc, None, lm.location)
+            for lm in model.lemmas.values() if wanted & set(lm.supports)]
+
+
+def _judge_lemmas(model: Model, result: CheckResult, lemmas: list[Property]) -> CheckResult:
+    """A lemma false in a reachable state is a wrong lemma (raised with the trace to the state);
+    the lemmas' own lines never appear among the properties' verdicts."""
+    if not lemmas:
+        return result
+    names = {lm.name for lm in lemmas}
+    violated = {r.name for r in result.properties if r.name not in names and r.verdict == "violated"}
+    for r in result.properties:
+        if r.name in names and r.verdict == "violated" and r.trace is not None:
+            lm = model.lemmas[r.name]
+            if violated & set(lm.supports):  # the property it supports is violated: that is the finding
+                continue
+            raise WrongLemma(
+                f"model error: stated lemma {lm.name} ({lm.location or 'model'}; supports "
+                f"{', '.join(lm.supports)}) is false in a reachable state, after {r.trace.length} steps: a wrong "
+                "lemma, not a violation of the property it supports; correct or remove the lemma "
+                "(trace below, and `hacheck prove --method lemmas` assumes it only where it proves it)",
+                attrs.evolve(r.trace, kind="wrong lemma"))
+    return attrs.evolve(result, properties=tuple(r for r in result.properties if r.name not in names))
 
 
 def _prepare(ex: Explorer, safety: list[Property], clock: Clock) -> None:

@@ -152,8 +152,9 @@ def make_parser() -> argparse.ArgumentParser:
     pv.add_argument("--property", required=True, metavar="NAME", help="the safety property to prove (an invariant)")
     pv.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a model parameter")
     pv.add_argument("--faults", metavar="KIND[,KIND]", help="allow only these fault actions, as for check")
-    pv.add_argument("--method", choices=("auto", "induction", "kind", "reach", "houdini", "blocking", "chc", "bmc"), default="auto",
-                    help="auto (default): the reachable set, blocking, BMC, k-induction, Houdini, then CHC; or one method")
+    pv.add_argument("--method", choices=("auto", "induction", "kind", "reach", "houdini", "blocking", "chc", "bmc", "lemmas"),
+                    default="auto", help="auto (default): the model's stated lemmas (if any), the reachable set, blocking, BMC, "
+                    "k-induction, Houdini, then CHC; or one method (lemmas: the property and its stated lemmas, m.lemma)")
     pv.add_argument("--depth", type=_positive_int("--depth"), default=20, metavar="K", help="BMC depth / largest k (default 20 / 6)")
     pv.add_argument("--invariant", metavar="EXPR-OR-NAME", help="an inductive invariant: property names (comma-separated) or an expression")
     pv.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S", help="time budget in seconds (default 60)")
@@ -516,6 +517,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     from .result import CheckResult, Stats
     from .symbolic.check import parse_invariant, prove
     from .symbolic.common import Context
+    from .symbolic.param_cli import RLIMIT_DEFAULT
 
     model, _spec = load_model(args.path, args.param)
     if args.faults:
@@ -530,13 +532,18 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
     ctx = Context(model, args.encoding, args.sat_solver)
     depth = args.depth if method != "kind" else min(args.depth, 6) if args.depth == 20 else args.depth
-    r = prove(ctx, p, method, depth, args.timeout, inv, max_k=depth if method == "kind" else 6)
+    r = prove(ctx, p, method, depth, args.timeout, inv, max_k=depth if method == "kind" else 6,
+              rlimit=args.rlimit if args.rlimit != RLIMIT_DEFAULT else None)
     result = CheckResult(model.name, params_dict(model), (r,), Stats(seconds=r.stats.seconds, depth=r.stats.depth), engine="smt")
     result = _write_traces(result, out_dir, write_trace_files)
     print("\n".join(summary(result)))
     r = result.properties[0]
     if "invariant" in r.extra:
         print(f"  invariant found: {r.extra['invariant']}")
+    if r.method == "lemmas" and r.trace is not None:  # the counterexample to induction (hacheck/symbolic/stated.py)
+        from .symbolic.stated import cti_lines
+
+        print("\n".join(cti_lines(r)))
     return finish_proof(result, args)
 
 
@@ -686,6 +693,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     for p in model.properties.values():
         out.append(f"  {p.name} [{p.kind}]" + (f"  -- {p.doc}" if p.doc else ""))
         out.extend(_as_written(p))
+    if model.lemmas:  # stated lemmas (m.lemma): proved with the property by prove --method lemmas
+        out.append("stated lemmas:")
+        for lm in model.lemmas.values():
+            out.append(f"  {lm.name} [supports {', '.join(lm.supports)}]" + (f"  -- {lm.doc}" if lm.doc else "")
+                       + (f"  ({lm.location})" if lm.location else ""))
     if model.budget:
         counted = "all fault actions" if model.budget[2] is None else ", ".join(sorted(model.budget[2]))
         out.append(f"fault budget: at most {model.budget[1]} ({counted})")

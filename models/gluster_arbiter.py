@@ -637,7 +637,8 @@ def build(p: Params) -> Model:
 
     ctx = GlusterCtx(p=p, Brick=Brick, Client=Client, Write=Write, arb=arb, data_bricks=data_bricks,
                      up=up, data=data, dirty=dirty, blame=blame, reach=reach, phase=phase, lk=lk, fl=fl,
-                     bad=bad, acked=acked, faults=faults, eff=eff, avail=avail, has_quorum=has_quorum,
+                     bad=bad, acked=acked, faults=faults, rd=rd, gone=gone, owner=owner if p.full_lock else None,
+                     eff=eff, avail=avail, has_quorum=has_quorum,
                      readable_set=readable_set, src=src, dsrc=dsrc, heal_possible=heal_possible,
                      needs_heal=needs_heal)
     register(m, ctx)
@@ -669,6 +670,9 @@ class GlusterCtx:
     bad: object
     acked: object
     faults: object
+    rd: object  # readable[w]: the write_subvol datamap taken at the pre-op
+    gone: object
+    owner: object  # full-file lock owner per brick (None with range locks)
     eff: object
     avail: object
     has_quorum: object

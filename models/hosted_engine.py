@@ -27,8 +27,9 @@ from hacheck.lang import (
 from hacheck.lang.expr import lift  # typed Enum constants
 from hacheck.properties.rules import ha_should_stop, ha_start_allowed
 from hacheck.properties.hosted_engine import (
-    engine_recovered, engine_running, engine_up, fresh_start_race, no_dual_engine, no_dual_writer,
-    paused_copy_beside_engine, start_refused_by_lease, vm_running, vm_writing,
+    connected_host_renews, engine_recovered, engine_running, engine_up, fresh_start_race, no_dual_engine,
+    no_dual_writer, paused_copy_beside_engine, start_refused_by_lease, vm_running, vm_writing, writer_holds_lease,
+    writer_reaches_storage,
 )
 from hacheck.properties.lease import (
     holds_lease as lease_held, kill_due, lease_acquirable, owner_after_release, owner_after_storage_back, owner_dead,
@@ -622,6 +623,13 @@ def build(p: Params) -> Model:
                 doc="at most one host where the engine VM is starting, up or paused")
     m.invariant("no_dual_writer", no_dual_writer(vm, Host),
                 doc="at most one host where the engine VM can write (starting or up; a paused copy cannot)")
+    if p.sanlock_lease:  # why no_dual_writer holds: the lease (docs/models/hosted-engine.md, "Proof")
+        m.lemma("writer_holds_lease", writer_holds_lease(vm, lease, Host), supports=["no_dual_writer"],
+                doc="a copy that can write runs on the host the lease names")
+        m.lemma("writer_reaches_storage", writer_reaches_storage(vm, up, storage, Host), supports=["no_dual_writer"],
+                doc="a copy that can write runs on a live host that reaches the storage")
+        m.lemma("connected_host_renews", connected_host_renews(up, storage, renew, Host), supports=["no_dual_writer"],
+                doc="a live host that reaches the storage has renewed its host id (its lease is not dead)")
     m.reachable("engine_up", engine_up(state, vm, Host), doc="some host is in EngineUp with good health")
     m.availability("engine_up", engine_up(state, vm, Host),
                    doc="some host is in EngineUp with good health (hacheck availability; check does not read it)")

@@ -11,6 +11,8 @@ properties to reuse: import them, there is no other registry.
 
 from __future__ import annotations
 
+import itertools
+
 from hacheck.lang import TRUE, and_, explain_as, implies, ite, or_, sum_
 
 
@@ -130,8 +132,161 @@ def volume_writable(ctx, w=None):
     return (ctx.faults >= 1) & (ctx.phase[w] == "idle"), ctx.acked[w]
 
 
+# ---- stated lemmas for no_split_brain (prove --method lemmas; docs/models/gluster.md, "Why no split-brain") ----
+# Together with no_split_brain these seven predicates are inductive at the instances `lemmas_apply`
+# accepts (the defaults among them): z3 proves that every step from a state satisfying all of them
+# leads to one satisfying all of them, so no_split_brain holds in every reachable state, with no
+# bound on the length of an execution. Each names the upstream mechanism it encodes.
+_ACTIVE = ("locked", "preop", "oped", "refused", "posted")
+_AFTER_PRE_OP = ("preop", "oped", "refused")  # the pre-op has run, the post-op has not
+
+
+def _active(ctx, w):
+    return or_(*(ctx.phase[w] == x for x in _ACTIVE))
+
+
+def _empty(ctx, s):
+    return and_(*(~s.has(b) for b in ctx.Brick))
+
+
+def accused(ctx, j):
+    """Some other brick holds a pending data count for brick j (afr_selfheal_find_direction: j is
+    then not an unaccused source)."""
+    return or_(*(ctx.blame[i].has(j) for i in ctx.Brick if i != j))
+
+
+def doomed(ctx, w):
+    """w's post-op will write no changelog: the op failed and a pre-op'd brick failed
+    (afr_changelog_post_op_do: ``op_ret < 0 && !nothing_failed`` -> no xattrop)."""
+    return ctx.bad[w] & or_(*(ctx.lk[w].has(b) & ctx.fl[w].has(b) for b in ctx.Brick))
+
+
+def lock_lost(ctx, w, b):
+    """w locked b but the brick no longer holds w's inodelk (it dropped it on a disconnect or crash)."""
+    return ctx.lk[w].has(b) & (ctx.owner[b] != w)
+
+
+def vetoed(ctx, w):
+    """afr_txn_arbitrate_fop's condition over w's answering bricks (locked, not failed) and today's
+    blame: fewer than two pre-op sources and the arbiter is one of them."""
+    ok = {b: ctx.lk[w].has(b) & ~ctx.fl[w].has(b) for b in ctx.Brick}
+    src = {j: ok[j] & ~or_(*(ok[i] & ctx.blame[i].has(j) for i in ctx.Brick if i != j)) for j in ctx.Brick}
+    # "fewer than two sources and the arbiter is one": no other brick is a source (a count over the
+    # bricks written without a sum, so that prove --for-every can read it as a first-order formula)
+    return src[ctx.arb] & ~or_(*(src[j] for j in ctx.Brick if j != ctx.arb))
+
+
+def marked(ctx, b):
+    """Brick b carries a mark that only a fault leaves: it is down or cut from a client, accused,
+    missing a pending count another brick wrote, or, in an open transaction, not locked (it was
+    unreachable at the lock), failed in a write that will still write a changelog, failed in its
+    post-op (gone), or its inodelk was dropped."""
+    o = [x for x in ctx.Brick if x != b]
+    missing = or_(*(ctx.blame[i].has(k) & ~ctx.blame[b].has(k) for i in o for k in o if i != k))
+    in_txn = or_(*(_active(ctx, w) & ((ctx.fl[w].has(b) & ~doomed(ctx, w)) | ctx.gone[w].has(b)
+                                      | lock_lost(ctx, w, b) | ~ctx.lk[w].has(b)) for w in ctx.Write))
+    return ~ctx.up[b] | or_(*(~ctx.reach[c][b] for c in ctx.Client)) | accused(ctx, b) | missing | in_txn
+
+
+def one_data_brick_accused(ctx):
+    """At most one data brick is accused. Implies no_split_brain: afr_selfheal_find_direction then
+    finds an unaccused data brick, or (all accused) one accused only once."""
+    b0, b1 = ctx.data_bricks
+    return ~(accused(ctx, b0) & accused(ctx, b1))
+
+
+def faults_cover_marks(ctx):
+    """The fault counter is at least the number of marked bricks: a fault marks at most one brick,
+    a protocol step only moves a mark (a failed brick becomes an accused one in the post-op), a
+    restart, reconnect or heal only removes marks."""
+    # faults >= (number of marked bricks), written per set of bricks (no sum: first-order for --for-every)
+    bricks = list(ctx.Brick)
+    mk = {b: marked(ctx, b) for b in bricks}
+    out = []
+    for size in range(1, len(bricks) + 1):
+        for group in itertools.combinations(bricks, size):
+            out.append(implies(and_(*(mk[b] for b in group)), ctx.faults >= size))
+    return and_(*out)
+
+
+def datamap_excludes_accused(ctx):
+    """Between pre-op and post-op, w's write-subvol datamap holds no data brick accused by a brick
+    that answered w's pre-op (afr_write_subvol_set -> afr_readables_fill over the pre-op replies),
+    unless w lost its lock on that brick (another writer could then have changed its changelog)."""
+    out = []
+    for w in ctx.Write:
+        between = or_(*(ctx.phase[w] == x for x in _AFTER_PRE_OP))
+        for k in ctx.data_bricks:
+            for i in ctx.Brick:
+                if i != k:
+                    out.append(implies(between & ctx.rd[w].has(k) & ctx.blame[i].has(k) & ctx.lk[w].has(i)
+                                       & ~ctx.fl[w].has(i), lock_lost(ctx, w, i)))
+    return and_(*out)
+
+
+def datamap_includes_unaccused(ctx):
+    """Between pre-op and post-op, every data brick nobody accuses is in w's datamap
+    (afr_readables_fill leaves a brick in unless an answering brick accuses it)."""
+    return and_(*(implies(or_(*(ctx.phase[w] == x for x in _AFTER_PRE_OP)) & ~accused(ctx, k), ctx.rd[w].has(k))
+                  for w in ctx.Write for k in ctx.data_bricks))
+
+
+def refusal_not_by_veto(ctx):
+    """A refused write that will still write a changelog was not refused by the arbiter veto
+    (afr_txn_arbitrate_fop marks every brick failed, so its post-op writes nothing): the veto's
+    condition is false over its answering bricks."""
+    return and_(*(implies((ctx.phase[w] == "refused") & ~doomed(ctx, w), ~vetoed(ctx, w)) for w in ctx.Write))
+
+
+def idle_write_clean(ctx):
+    """A write not started has no transaction state (afr_transaction starts from a fresh local)."""
+    return and_(*(implies(ctx.phase[w] == "idle", _empty(ctx, ctx.lk[w]) & _empty(ctx, ctx.fl[w]) & _empty(ctx, ctx.rd[w])
+                          & _empty(ctx, ctx.gone[w]) & ~ctx.bad[w] & ~ctx.acked[w]) for w in ctx.Write))
+
+
+def phase_facts(ctx):
+    """What each phase has set: no datamap before the pre-op (afr_write_subvol_set runs after it),
+    no post-op failure (gone), failure or ack before the op; a refused write has failed, was not
+    acked and needed two faults (lemma faults_cover_marks: both unlocked or failed bricks are
+    marks); the arbiter is never in a datamap (it holds no data); a post-op fails only on locked
+    bricks."""
+    out = []
+    for w in ctx.Write:
+        ph = {x: ctx.phase[w] == x for x in _ACTIVE}
+        out.append(implies(ph["locked"], _empty(ctx, ctx.rd[w])))
+        out.append(implies(ph["locked"] | ph["preop"], _empty(ctx, ctx.gone[w]) & ~ctx.bad[w] & ~ctx.acked[w]))
+        out.append(implies(ph["oped"], ~ctx.bad[w]))
+        out.append(implies(ph["refused"], ctx.bad[w] & ~ctx.acked[w] & _empty(ctx, ctx.gone[w]) & (ctx.faults >= 2)))
+        out.append(~ctx.rd[w].has(ctx.arb))
+        out.append(and_(*(implies(ctx.gone[w].has(b), ctx.lk[w].has(b)) for b in ctx.Brick)))
+    return and_(*out)
+
+
+LEMMAS = (one_data_brick_accused, faults_cover_marks, datamap_excludes_accused, datamap_includes_unaccused,
+          refusal_not_by_veto, idle_write_clean, phase_facts)
+
+
+def lemmas_apply(p) -> bool:
+    """The instances the lemmas are stated for: replica 3 arbiter 1, client quorum of two bricks (auto,
+    or fixed with quorum-count 2), the whole-file lock, the arbiter veto and the in-flight check on, no
+    server quorum, at most two faults; any number of clients and writes and any other option. Where
+    the proof succeeds the lemmas are true in every reachable state (they are part of an inductive
+    invariant that holds initially); tests/test_gluster_lemmas.py proves them at every combination
+    of clients, writes and max_faults the model accepts, and with each other option flipped (where
+    a combination were not inductive, `hacheck check` would still report a false lemma as a wrong
+    lemma, exit 2, never as a verdict). Not stated elsewhere: with three faults, or
+    without one of those rules, split-brain is reachable (findings 3 and 6, the ablation rows), and
+    with server quorum a single crash can stop two bricks (faults_cover_marks is not inductive)."""
+    two_of_three = p.quorum_type == "auto" or (p.quorum_type == "fixed" and p.quorum_count == 2)
+    return (p.arbiter and two_of_three and p.full_lock and p.arbiter_veto and p.in_flight_check
+            and p.server_quorum == "none" and p.max_faults <= 2)
+
+
 def register(m, ctx):
     m.invariant("no_split_brain", no_split_brain(ctx), doc=no_split_brain.__doc__)
+    if lemmas_apply(ctx.p):
+        for f in LEMMAS:
+            m.lemma(f.__name__, f(ctx), supports=["no_split_brain"], doc=f.__doc__)
     m.invariant("no_lost_ack_heal", no_lost_ack_heal(ctx), doc=no_lost_ack_heal.__doc__)
     m.invariant("no_stale_read", no_stale_read(ctx), doc=no_stale_read.__doc__)
     m.reachable("ack_one_down", ack_one_down(ctx), doc=ack_one_down.__doc__)

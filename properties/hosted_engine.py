@@ -7,7 +7,7 @@ and ``engine_running``.
 
 from __future__ import annotations
 
-from hacheck.lang import and_, count, exists, or_
+from hacheck.lang import and_, count, exists, forall, implies, or_
 
 #: local engine VM states in which a qemu process for the engine VM exists on the host
 RUNNING_VM = ("starting", "up_good", "up_bad", "paused")
@@ -32,6 +32,34 @@ def no_dual_writer(vm, Host):
     lease guarantees, since a VM paused on an I/O error released its lease and cannot resume
     without re-acquiring it."""
     return count(Host, lambda h: vm_writing(vm[h])) <= 1
+
+
+# -- stated lemmas of no_dual_writer (m.lemma; hacheck prove --method lemmas proves them inductive with it) ----
+# Why only one copy can write: a copy writes only while it holds the sanlock lease, and the lease
+# names one host. The lease passes to another host only when it is free on disk or its owner's host
+# id is dead (paxos_lease_acquire), and an owner whose copy writes renews its host id: it is up and
+# reaches the storage (losing the storage pauses the copy at once, which releases the lease:
+# qemuProcessHandleIOError -> virDomainLockProcessPause), so its renewals never lapse.
+
+
+def writer_holds_lease(vm, lease, Host):
+    """A copy that can write (starting or up) runs on the host the lease names: START_VM needs the
+    lease (sanlock acquire), and a paused copy resumes only by re-acquiring it
+    (virDomainLockProcessResume)."""
+    return forall(Host, lambda h: implies(vm_writing(vm[h]), lease == h))
+
+
+def writer_reaches_storage(vm, up, storage, Host):
+    """A copy that can write runs on a live host that reaches the storage: a crash takes the copy
+    down, a storage loss pauses it (qemu's EIO pause)."""
+    return forall(Host, lambda h: implies(vm_writing(vm[h]), up[h] & storage[h]))
+
+
+def connected_host_renews(up, storage, renew, Host):
+    """A live host that reaches the storage has renewed its host id in the current tick (sanlock
+    renews every 20 s, well inside a tick pair): its lease is never 'dead' to a peer
+    (owner_dead, properties/lease.py)."""
+    return forall(Host, lambda h: implies(up[h] & storage[h], renew[h] == 0))
 
 
 def paused_copy_beside_engine(vm, storage, Host):

@@ -93,6 +93,8 @@ def _digest(model: Model, extra_predicates: dict[str, Expr] | None) -> str | Non
             lines += [f"{fid}={_text(ex)}" for fid, ex in inst.updates]
         for p in model.properties.values():
             lines.append(repr(("property", p.name, p.kind, _text(p.expr), _text(p.target))))
+        for lm in getattr(model, "lemmas", {}).values():
+            lines.append(repr(("lemma", lm.name, _text(lm.expr))))
         for name, e in (extra_predicates or {}).items():
             lines.append(repr(("extra", name, _text(e))))
     except (_Uncacheable, AttributeError, TypeError, RecursionError):

@@ -189,6 +189,8 @@ def _predicates(model: Model, extra_predicates: dict[str, Expr] | None) -> dict[
     for n, p in model.properties.items():
         if p.target is not None:
             preds[n + "#target"] = p.target
+    for n, lm in getattr(model, "lemmas", {}).items():  # stated lemmas: check evaluates them on every state
+        preds[n] = lm.expr
     preds.update(extra_predicates or {})
     return preds
 

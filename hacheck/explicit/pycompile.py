@@ -138,6 +138,8 @@ def _predicates(model: Model, extra_predicates: dict[str, Expr] | None) -> dict[
     for name, p in model.properties.items():
         if p.target is not None:
             preds[name + "#target"] = p.target
+    for name, lm in getattr(model, "lemmas", {}).items():  # stated lemmas: check evaluates them on every state
+        preds[name] = lm.expr
     preds.update(extra_predicates or {})
     return preds
 

@@ -13,7 +13,7 @@ import attrs
 
 from .errors import ModelError, user_location
 from .expr import Const, Expr, Field, and_, arith, as_bool, cmp, ite, lift, show
-from .props import Property
+from .props import Property, StatedLemma
 from .sorts import Element, Sort
 from .types import BoolT, ElemT, IntT, MapT, ScalarType, SetT, VarType, is_scalar, same_kind
 from .vars import DynLValue, MapVar, SetVar, as_set
@@ -123,6 +123,7 @@ class Model:
         self.lane_rules: dict[str, object] = {}  # variable name -> lane name or key position (see lane())
         self.lane_owners: dict[str, Callable[[Element], object]] = {}  # sort name -> element -> owner
         self.measures: dict[str, Property] = {}  # long-run availability predicates (m.availability)
+        self.lemmas: dict[str, StatedLemma] = {}  # stated lemmas (m.lemma), proved with the property they support
         self._frozen = False
 
     # -- declarations --------------------------------------------------------------------------
@@ -455,6 +456,26 @@ class Model:
         self.properties[name] = p
         return p
 
+    def lemma(self, name: str, predicate: object, supports: Iterable[str] | str, doc: str = "") -> StatedLemma:
+        """State a lemma: a state predicate that, together with the invariants it ``supports`` (their
+        names), is meant to be inductive. ``hacheck prove --method lemmas`` proves the conjunction
+        (never assumes a lemma it has not proved); ``hacheck check`` evaluates it on every reachable
+        state and reports a false one as a wrong lemma (docs/symbolic.md, "Stated lemmas")."""
+        self._check_open()
+        self._check_name(name, "lemma")
+        if name in self.lemmas:
+            raise ModelError(f"lemma {name!r} declared twice")
+        targets = (supports,) if isinstance(supports, str) else tuple(supports)
+        if not targets or not all(isinstance(t, str) for t in targets):
+            raise ModelError(f"lemma {name!r}: supports= names the invariants it is stated for (a list of property names)")
+        lm = StatedLemma(name, as_bool(predicate), targets, doc, user_location())
+        self.lemmas[name] = lm
+        return lm
+
+    def lemmas_for(self, prop: str) -> list[StatedLemma]:
+        """The stated lemmas that support the invariant ``prop``, in declaration order."""
+        return [lm for lm in self.lemmas.values() if prop in lm.supports]
+
     def restrict_faults(self, kinds: Iterable[str]) -> "Model":
         """Keep only the fault actions named in ``kinds`` ("after a single host crash" is
         ``max_faults = 1`` with ``kinds = {"crash"}``); the other fault actions are removed."""
@@ -478,6 +499,15 @@ class Model:
             return self
         if not self.fields:
             raise ModelError(f"model {self.name} declares no state variables")
+        for lm in self.lemmas.values():
+            for t in lm.supports:
+                p = self.properties.get(t)
+                if p is None or p.kind != "invariant":
+                    raise ModelError(f"lemma {lm.name!r} supports {t!r}, which is not an invariant of model {self.name} "
+                                     f"(its invariants: {', '.join(n for n, q in self.properties.items() if q.kind == 'invariant') or 'none'})",
+                                     location=lm.location or "")
+            if lm.name in self.properties:
+                raise ModelError(f"lemma {lm.name!r} has the name of a property; name it apart", location=lm.location or "")
         self._frozen = True
         return self
 

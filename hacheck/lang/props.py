@@ -35,3 +35,17 @@ class Property:
         prefix = {"invariant": "always", "reachable": "reachable", "eventually": "eventually",
                   "always_eventually": "always eventually"}[self.kind]
         return f"{prefix} {show(self.expr)}"
+
+
+@attrs.frozen(eq=False)
+class StatedLemma:
+    """A state predicate the model's designer states to make a property inductive (the
+    mypyvy/Ivy way). Never believed on the designer's word: ``prove --method lemmas`` assumes it
+    only where it also proves it (initiation and consecution together with the property), and
+    ``check`` evaluates it on every reachable state (a false one is a wrong lemma, exit 2)."""
+
+    name: str
+    expr: Expr
+    supports: tuple[str, ...]  # the invariants it is stated for
+    doc: str = ""
+    location: str | None = None  # file:line of the m.lemma call

@@ -20,12 +20,13 @@ from .houdini import houdini
 from .induction import check_invariant, k_induction
 from .reachset import reach_invariant
 from .blocking import block
+from .stated import prove_by_lemmas
 
-METHODS = ("auto", "bmc", "kind", "reach", "houdini", "blocking", "chc", "induction")
+METHODS = ("auto", "bmc", "kind", "reach", "houdini", "blocking", "chc", "induction", "lemmas")
 
 
 def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, timeout: float | None = 60.0,
-          invariant: Expr | None = None, max_k: int = 6) -> PropertyResult:
+          invariant: Expr | None = None, max_k: int = 6, rlimit: int | None = None) -> PropertyResult:
     if not p.is_safety:
         raise BadInput(f"property {p.name} is temporal ({p.kind}); the z3 engine proves safety properties "
                        "(invariant, reachable): check it with the explicit engine")
@@ -41,6 +42,8 @@ def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, time
         return block(ctx, p, timeout)
     if method == "chc":
         return chc(ctx, p, timeout)
+    if method == "lemmas":  # the property and the model's stated lemmas (m.lemma), proved inductive
+        return prove_by_lemmas(ctx, p, timeout, rlimit)
     if method == "induction":
         if invariant is None:
             raise BadInput("--method induction needs --invariant EXPR-OR-NAME")
@@ -53,6 +56,11 @@ def prove(ctx: Context, p: Property, method: str = "auto", depth: int = 20, time
         if r.verdict != UNKNOWN:
             return r
         tried.append(f"invariant: {r.explanation}")
+    if ctx.model.lemmas_for(p.name):  # the designer's lemmas first: a proof in seconds, or a CTI to read
+        r = prove_by_lemmas(ctx, p, _left(t0, timeout, 0.3), rlimit)
+        if r.verdict != UNKNOWN:
+            return r
+        tried.append(f"stated lemmas: {r.explanation}")
     # the reachable set first: when the model is small (at most 5,000 states) it is the strongest
     # invariant and proved in about a second; otherwise it gives up after enumerating 5,000 states
     r = reach_invariant(ctx, p, _left(t0, timeout, 0.2))

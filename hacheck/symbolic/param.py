@@ -343,10 +343,25 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
     extra: dict[str, Any] = {"every": list(every), "fixed": fixed}
 
     def result(verdict: str, text: str, **more: Any) -> PropertyResult:
+        if verdict == UNKNOWN and extra.get("lemmas_tried"):
+            text += f"; stated lemmas: {extra['lemmas_tried']}"
         return PropertyResult(prop, "invariant", verdict, "parametric", "smt", text,
                               Stats(seconds=time.monotonic() - t0), trace=more.pop("trace", None),
                               extra={**extra, **more})
 
+    # 0. the model's stated lemmas (m.lemma), if any support the property: checked for every N at once
+    stated = [lm.name for lm in base.lemmas_for(prop)]
+    if stated:
+        got = by_stated_lemmas(spec, overrides, prop, every, faults, settings, deadline, stated)
+        if isinstance(got, str):
+            extra["lemmas_tried"] = got
+            say(settings, f"stated lemmas: {got}")
+        else:
+            pm, inv, owner = got
+            return result(HOLDS, f"for every N: inductive invariant with forall (the property and {len(stated)} stated "
+                          f"lemma{'s' if len(stated) != 1 else ''}), re-checked; N = {', '.join(every)}",
+                          invariant=inv, lemmas=stated, abstracted=list(pm.abstracted),
+                          sorts=owner, checked=[])
     # 1. small instances, exhaustively
     checked: list[str] = []
     samples: list[tuple[Model, Lifter, Any]] = []
@@ -434,6 +449,41 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
     return _search_larger(spec, overrides, prop, every, lows, faults, settings, checked, result,
                           f"no inductive invariant among {n_cands} candidates mined from {', '.join(checked)} "
                           f"(not shown: {why})", deadline)
+
+
+def by_stated_lemmas(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequence[str], faults,
+                     settings: Settings, deadline: float | None, stated: list[str]) -> "tuple[ParamModel, list[str], dict[str, str]] | str":
+    """The property and its stated lemmas, read for every N and re-checked on the quantified encoding
+    (initiation, consecution of every action, every update in range, and that they imply the
+    property): (the reading, the invariant's lines, the sorts' parameters) when it holds, else why not. A guard that
+    compares a fold (the best score of the other hosts) is read as a free choice of the step: an
+    over-approximation, so an invariant of the reading is one of the model."""
+    try:
+        ps, owner = parametric_sorts(spec, overrides, every, faults)
+        read = [lift_model(build_at(spec, overrides, {k: n for k in every}, faults), ps, abstract_folds=True)
+                for n in READ_SIZES]
+        if _comparable(read[0]) != _comparable(read[1]):
+            raise NotParametric(f"the model reads differently with {READ_SIZES[0]} and {READ_SIZES[1]} elements per "
+                                f"sort: {_first_difference(read[0], read[1])}")
+        pm = read[0]
+        if pm.placed:
+            return f"the initial values of {', '.join(pm.placed)} name particular elements"
+        prop_node = pm.prop(prop)
+        nodes = []
+        for name, node in pm.lemmas:
+            if name in stated:
+                if isinstance(node, str):
+                    return f"not a formula for every N: {node}"
+                nodes.append(node)
+        prover = Prover(pm, settings, deadline)
+        inv = nodes + [prop_node]
+        why = prover.recheck(inv, prop_node)
+    except NotParametric as e:
+        return f"not a model for every N: {e.bare_message}"
+    if why is not None:
+        return (f"the property and its {len(stated)} stated lemma{'s' if len(stated) != 1 else ''} are not inductive "
+                f"for every N ({why})")
+    return pm, [show(_rename(c, {}), pm) for c in inv], {x: owner[x] for x in sorted(ps)}
 
 
 def say(settings: Settings, text: str) -> None:

@@ -14,6 +14,9 @@ if TYPE_CHECKING:  # the parser is built on every start: z3 and numpy load only 
     from ..result import PropertyResult
 
 
+RLIMIT_DEFAULT = 20_000_000  # --for-every's z3 budget per query; --method lemmas has its own unless --rlimit is given
+
+
 def add_arguments(pv: argparse.ArgumentParser) -> None:
     pv.add_argument("--for-every", metavar="PARAM[,PARAM]",
                     help="prove the property for every value of these size parameters (e.g. hosts): a universally "
@@ -22,8 +25,9 @@ def add_arguments(pv: argparse.ArgumentParser) -> None:
                     help="with --for-every: explore sizes up to N exhaustively to mine candidate invariants (default 3)")
     pv.add_argument("--max-n", type=int, default=5, metavar="N",
                     help="with --for-every: without a proof, look for the smallest counterexample up to size N (default 5)")
-    pv.add_argument("--rlimit", type=int, default=20_000_000, metavar="UNITS",
-                    help="with --for-every: z3 resource limit per query (deterministic; default 20,000,000)")
+    pv.add_argument("--rlimit", type=int, default=RLIMIT_DEFAULT, metavar="UNITS",
+                    help="with --for-every: z3 resource limit per query (deterministic; default 20,000,000); "
+                         "with --method lemmas: its budget per query (default 400,000,000)")
 
 
 def lines(model: str, r: "PropertyResult") -> list[str]:
@@ -43,6 +47,16 @@ def lines(model: str, r: "PropertyResult") -> list[str]:
                        f"states at every size built ({'; '.join(x['init_checked'])}):")
             out += [f"    {c}" for c in x["init_read"]]
         inv = x["invariant"]
+        if x.get("lemmas"):  # the stated lemmas (m.lemma) and the property
+            if x.get("abstracted"):
+                out.append(f"  abstracted: in the guards of {len(x['abstracted'])} actions a comparison with a max_/min_ "
+                           "over the sort (a fold) is a free choice of the step (every step of the model is one of "
+                           "this reading, so its invariants are the model's)")
+            out.append(f"  invariant (the stated lemmas {', '.join(x['lemmas'])} and {r.name}; z3 re-checked "
+                       "initiation, consecution of every action, every update within its range, for every N):")
+            out += [f"    {c}" for c in inv]
+            out.append(f"  {r.stats.seconds:.2f} s")
+            return out
         out.append(f"  invariant ({len(inv)} clauses; z3 re-checked initiation, consecution of every action, "
                    f"every update within its range, and that it implies {r.name}, for every N):")
         out += [f"    {c}" for c in inv]

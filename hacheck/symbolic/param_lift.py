@@ -95,6 +95,8 @@ class ParamModel:
     actions: tuple["PAction", ...]
     properties: tuple[tuple[str, Any], ...]  # (name, node or NotParametric message)
     init_clauses: tuple[tuple, ...] = ()  # for placed families: clauses true of every initial state built
+    lemmas: tuple[tuple[str, Any], ...] = ()  # the stated lemmas (m.lemma): (name, node or message)
+    abstracted: tuple[str, ...] = ()  # actions whose guards compare a fold, read as free choices (see Lifter)
 
     @property
     def placed(self) -> tuple[str, ...]:
@@ -150,6 +152,14 @@ class Lifter:
         self.fams = fams
         self._elems: dict[int, frozenset[Element]] = {}
         self._fold: NotParametric | None = None
+        # Over-approximation of a guard comparison with a fold (max_ over the other hosts: the hosted
+        # engine's best remote score): with abstract_folds, such a comparison at the top level of an
+        # action's guard (inside no quantifier) reads as ("havoc", k), a fresh Boolean of its own that
+        # the step may choose freely. Every step of the model is then a step of the reading, so an
+        # invariant of the reading is one of the model (never used in properties, lemmas, updates or
+        # initial states, where it would not be sound).
+        self.abstract_folds = False
+        self._havoc: int | None = None  # the counter while an action's guard is lifted, else None
 
     # -- which elements an expression names -------------------------------------------------------
     def elements(self, e: Expr) -> frozenset[Element]:
@@ -217,6 +227,9 @@ class Lifter:
             direct, fams = self.group(list(e.args), env, depth, "forall" if isinstance(e, And) else "exists")
             return ("and" if isinstance(e, And) else "or", tuple(direct) + tuple(fams))
         if isinstance(e, Cmp):
+            if self._havoc is not None and depth == 0 and self._folds(e, env):
+                self._havoc += 1
+                return ("havoc", self._havoc)
             return ("cmp", e.op, self.lift(e.a, env, depth), self.lift(e.b, env, depth))
         if isinstance(e, Arith):
             if e.op in ("max", "min") and self.elements(e) - env.keys():
@@ -234,6 +247,12 @@ class Lifter:
         if isinstance(e, Ite):
             return ("ite", self.lift(e.cond, env, depth), self.lift(e.then, env, depth), self.lift(e.else_, env, depth))
         raise NotParametric(f"cannot read {type(e).__name__} parametrically")
+
+    def _folds(self, e: Expr, env: dict[Element, str]) -> bool:
+        """``e`` contains a max_/min_ over elements not named by ``env`` (a fold over the sort)."""
+        if isinstance(e, Arith) and e.op in ("max", "min") and self.elements(e) - env.keys():
+            return True
+        return any(self._folds(c, env) for c in e.children())
 
     def group(self, args: list[Expr], env: dict[Element, str], depth: int, quant: str) -> tuple[list[tuple], list[tuple]]:
         direct: list[tuple] = []
@@ -274,9 +293,11 @@ class Lifter:
             subsets = itertools.combinations(order, k) if len(order) <= 6 else [tuple(order[:k])]
             for chosen in subsets:
                 names = [f"_{depth}_{i}" for i in range(len(chosen))]
+                saved = self._havoc
                 try:
                     return list(chosen), self.lift(a, {**env, **dict(zip(chosen, names))}, depth + 1 if chosen else depth)
                 except NotParametric as e:
+                    self._havoc = saved  # a failed reading leaves no numbers used
                     if "fold" in str(e):
                         self._fold = e  # the likelier reason, if no reading of the group works
                     if last is None or "fold" not in str(last):
@@ -332,9 +353,12 @@ class Lifter:
                     else:
                         fixed.append((pname, text))
                 try:
+                    self._havoc = 0 if self.abstract_folds else None
                     guard = self.lift(inst.guard, env)
+                    self._havoc = None
                     ups = self.updates(inst.updates, env)
                 except NotParametric as e:
+                    self._havoc = None
                     raise NotParametric(f"action {inst.label}: {e.bare_message}") from None
                 gkey = (tuple(fixed), tuple(pattern))
                 groups.setdefault(gkey, []).append(((guard, ups), tuple(elems)))
@@ -388,8 +412,15 @@ def _flatten_sum(e: Expr) -> list[Expr]:
     return [e]
 
 
-def lift_model(model: Model, parametric: set[str]) -> ParamModel:
+def _has_havoc(n: object) -> bool:
+    if isinstance(n, tuple):
+        return (len(n) == 2 and n[0] == "havoc") or any(_has_havoc(c) for c in n)
+    return False
+
+
+def lift_model(model: Model, parametric: set[str], abstract_folds: bool = False) -> ParamModel:
     lf = Lifter(model, parametric)
+    lf.abstract_folds = abstract_folds
     fams = lf.families()
     init = []
     for c in model.init_constraints:
@@ -400,4 +431,13 @@ def lift_model(model: Model, parametric: set[str]) -> ParamModel:
             props.append((name, lf.lift(p.expr, {})))
         except NotParametric as e:
             props.append((name, f"property {name}: {e.bare_message}"))
-    return ParamModel(model.name, tuple(sorted(parametric)), fams, tuple(init), lf.actions(), tuple(props))
+    lemmas = []
+    for name, lm in getattr(model, "lemmas", {}).items():
+        try:
+            lemmas.append((name, lf.lift(lm.expr, {})))
+        except NotParametric as e:
+            lemmas.append((name, f"lemma {name}: {e.bare_message}"))
+    actions = lf.actions()
+    abstracted = tuple(a.name for a in actions if _has_havoc(a.guard))
+    return ParamModel(model.name, tuple(sorted(parametric)), fams, tuple(init), actions, tuple(props),
+                      lemmas=tuple(lemmas), abstracted=abstracted)

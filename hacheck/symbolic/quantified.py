@@ -180,6 +180,8 @@ class QEncoding:
             return z3.If(self.ev(n[1], env, st), self.ev(n[2], env, st), self.ev(n[3], env, st))
         if tag in ("forall", "exists"):
             return self.quant(tag, n[1], n[2], env, lambda e: self.ev(n[3], e, st))
+        if tag == "havoc":  # a guard comparison with a fold, read as a free choice (param_lift.Lifter)
+            return z3.Bool(f"havoc_{n[1]}")
         if tag == "sum":
             raise Unsupported("a sum over a sort outside a comparison with 0 or 1 (counting is not first-order)")
         raise Unsupported(f"cannot encode {tag}")
