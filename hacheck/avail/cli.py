@@ -57,6 +57,7 @@ class Row:
     nondeterministic: bool
     doc: str = ""
     recovery: tuple = ()  # solve.Recovery per timed action that starts outages
+    exact: bool = True  # False: low/high are sound bounds, not the chain's min/max (a volume of several replica sets)
 
     def downtime_minutes(self, a: float) -> float:
         return (1.0 - a) * HOURS_PER_YEAR * 60.0
@@ -131,7 +132,9 @@ def model_rows(path: str, params: list[str], faults: str | None, rates: Any, max
 
 
 def chain_rows(model: Any, rates: Any, max_states: int, measures: list[str] | None, part: str,
-               rename: dict[str, str] | None = None) -> tuple[list[Row], list[str]]:
+               rename: dict[str, str] | None = None, idle_note: bool = False) -> tuple[list[Row], list[str]]:
+    """Rows of one chain. ``idle_note``: also name the rated faults no timed step of the chain takes
+    (enabled only between immediate steps: probability 0 under maximal progress)."""
     from .chain import build_chain
     from .solve import long_run
 
@@ -154,6 +157,12 @@ def chain_rows(model: Any, rates: Any, max_states: int, measures: list[str] | No
                     and (not i.repairs or any(x in present for x in i.repairs))})  # repairs of absent faults: idle
     if timed:
         notes.append(f"{prefix}rates: {', '.join(timed)}")
+    if idle_note:
+        fired = {chain.instances[a].action for a in set(chain.rate_act.tolist())}
+        idle = sorted({i.action for i in chain.instances if i.kind == "fault" and rates.of(i) is not None} - fired)
+        if idle:
+            notes.append(f"{prefix}rated but never enabled while time passes (only between protocol steps, which take "
+                         f"no time): {', '.join(idle)}")
     return rows, notes
 
 
@@ -195,7 +204,8 @@ def _dur(hours: float) -> str:
 
 
 def _label(r: Row) -> str:
-    return f"{r.part}: {r.measure}" if r.part else r.measure
+    text = f"{r.part}: {r.measure}" if r.part else r.measure
+    return text if r.exact else f"{text} (bounds)"
 
 
 def to_json(path: str, rows: list[Row], notes: list[str], require: float | None, ok: bool,
@@ -205,7 +215,7 @@ def to_json(path: str, rows: list[Row], notes: list[str], require: float | None,
         "require": require, "met": ok, "exit_code": EXIT_OK if ok else EXIT_FAILED, "seconds": round(seconds, 3),
         "measures": [{"part": r.part, "name": r.measure, "min": r.low, "max": r.high,
                       "downtime_minutes_per_year": {"min": r.downtime_minutes(r.high), "max": r.downtime_minutes(r.low)},
-                      "states": r.states, "nondeterministic": r.nondeterministic,
+                      "states": r.states, "nondeterministic": r.nondeterministic, "exact": r.exact,
                       "recovery": [{"action": x.action, "outages_per_year": x.per_year, "mttr_hours": x.mttr_hours,
                                     "downtime_minutes_per_year": x.downtime_minutes} for x in r.recovery]}
                      for r in rows],
