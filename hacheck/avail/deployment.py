@@ -111,31 +111,42 @@ def deployment_rows(path: str, cli_rates: Rates, max_states: int, measures: list
     return rows, notes
 
 
+def volume_chains(d: Any, mp: Any, kinds: list[str], kind_mttf: dict[str, float],
+                  hosts: dict[str, tuple[float | None, float | None]], concurrent: int) -> list[tuple[str, Any, Rates, list[str]]]:
+    """Each replica set of a Gluster volume's plan as (label, model with the kinds' faults, rates, notes):
+    the model parameters of the check's runs (hacheck/deploy/mapping.py), the failure kinds mapped as
+    the check maps them (hacheck/avail/volume.py)."""
+    from .volume import volume_actions, volume_rates
+
+    vol = next(v for v in d.volumes if mp.label == f"gluster_arbiter[{v.name}]")
+    spec = load_model_spec(mp.model)
+    out = []
+    for si, part in enumerate(dict.fromkeys(r.part for r in mp.runs)):
+        run = next(r for r in mp.runs if r.part == part)
+        model = build_model(spec, dict(run.spec.params, max_faults=concurrent, shd_links=False))
+        actions = {a.name for a in model.actions}
+        model.restrict_faults([a for a in volume_actions(kinds) if a in actions])
+        rates, notes = volume_rates(model, [b.host for b in vol.sets[si]], kinds, kind_mttf, hosts)
+        out.append((f"{mp.label} {part}" if part else mp.label, model, rates, notes))
+    return out
+
+
 def _volume_rows(d: Any, mp: Any, kinds: list[str], kind_mttf: dict[str, float],
                  hosts: dict[str, tuple[float | None, float | None]], cli_rates: Rates, used: set[str],
                  max_states: int, measures: list[str], concurrent: int) -> tuple[list[Any], list[str], list[str]]:
-    """A Gluster volume: each replica set's chain (hacheck/avail/volume.py), then bounds for the whole
-    volume when it has several sets."""
+    """A Gluster volume: each replica set's chain, then bounds for the whole volume when it has several sets."""
     from .cli import Row, chain_rows
-    from .volume import NOT_IN_CHAIN, volume_actions, volume_bounds, volume_rates
+    from .volume import NOT_IN_CHAIN, volume_bounds
 
-    vol = next(v for v in d.volumes if mp.label == f"gluster_arbiter[{v.name}]")
     rows: list[Any] = []
     notes = [f"{mp.label}: {k} not in the chain ({NOT_IN_CHAIN[k]})" for k in kinds if k in NOT_IN_CHAIN]
     unknown: list[str] = []
-    spec = load_model_spec(mp.model)
-    parts = list(dict.fromkeys(r.part for r in mp.runs))
+    sets = volume_chains(d, mp, kinds, kind_mttf, hosts, concurrent)
     set_rows: list[Any] = []
-    for si, part in enumerate(parts):
-        run = next(r for r in mp.runs if r.part == part)
-        label = f"{mp.label} {part}" if part else mp.label
-        params = dict(run.spec.params, max_faults=concurrent, shd_links=False)
-        model = build_model(spec, params)
-        actions = {a.name for a in model.actions}
-        model.restrict_faults([a for a in volume_actions(kinds) if a in actions])
-        rates, rnotes = volume_rates(model, [b.host for b in vol.sets[si]], kinds, kind_mttf, hosts)
+    for si, (label, model, rates, rnotes) in enumerate(sets):
         if si == 0:
             notes += [f"{mp.label}: {x}" for x in rnotes]
+        actions = {a.name for a in model.actions}
         labels = {i.label for i in model.instances}
         rates.by_action.update({k: v for k, v in cli_rates.by_action.items() if k in actions})
         rates.by_label.update({k: v for k, v in cli_rates.by_label.items() if k in labels})
@@ -151,7 +162,7 @@ def _volume_rows(d: Any, mp: Any, kinds: list[str], kind_mttf: dict[str, float],
         rows += r
         notes += n
         set_rows += [x for x in r if x.measure == "volume_writable"]
-    if len(parts) > 1 and len(set_rows) == len(parts):
+    if len(sets) > 1 and len(set_rows) == len(sets):
         rows.append(volume_bounds(mp.label, set_rows, Row))
         notes.append(f"{mp.label}: volume_writable of the whole volume (every replica set has quorum): bounds, not "
                      "exact: the replica sets share hosts, so they are not independent, and the model holds one set; "
