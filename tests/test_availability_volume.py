@@ -162,3 +162,15 @@ def test_storage_loss_is_said_to_be_left_out(tmp_path):
     rows, notes = deployment_rows(str(write(tmp_path, "d.toml", text)), Rates(), 100_000, ["volume_writable"], 2)
     assert any("storage-loss not in the chain" in n for n in notes)
     assert rows
+
+
+def test_deployment_table_shows_the_volume_availability(tmp_path):
+    """hacheck check DEPLOYMENT with rates: the volume_writable row of the table gains its long-run figure
+    (replica 2, quorum auto: the first brick's host, 1000 / 1010 = 99.0099 %)."""
+    text = active_standby(hosts=hosts({"ovirt1": (1000, 10)}, ()), extra=volume("v", ["ovirt1:/b/1", "ovirt2:/b/1"], 2),
+                          properties=("volume_writable",))
+    f = write(tmp_path, "d.toml", text)
+    r = hacheck("check", str(f), "-q", "--out", str(tmp_path / "out"))
+    assert "long-run up (min)" in r.stdout, r.stdout + r.stderr
+    line = next(ln for ln in r.stdout.splitlines() if ln.strip().startswith("volume_writable"))
+    assert "99.0099 %" in line and ">=" not in line, line
