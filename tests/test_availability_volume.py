@@ -174,3 +174,14 @@ def test_deployment_table_shows_the_volume_availability(tmp_path):
     assert "long-run up (min)" in r.stdout, r.stdout + r.stderr
     line = next(ln for ln in r.stdout.splitlines() if ln.strip().startswith("volume_writable"))
     assert "99.0099 %" in line and ">=" not in line, line
+
+
+def test_require_on_bounds_that_straddle_it_is_undecided():
+    """--require judged on a guarantee: STAR's replica sets are each 99.99994 %, the whole volume is between
+    99.99981 % and 99.99994 % (bounds). 99.9999 % is met by every set and neither met nor missed by the
+    bounds: exit 3 (undecided), never 1; 99.99999 % is missed by the sets themselves: exit 1."""
+    r = hacheck("availability", "examples/star.toml", "--property", "volume_writable", "--require", "99.9999")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "UNDECIDED" in r.stdout and "BELOW" not in r.stdout
+    r = hacheck("availability", "examples/star.toml", "--property", "volume_writable", "--require", "99.99999")
+    assert r.returncode == 1 and "BELOW" in r.stdout
