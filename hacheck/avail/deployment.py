@@ -143,6 +143,7 @@ def _volume_rows(d: Any, mp: Any, kinds: list[str], kind_mttf: dict[str, float],
     unknown: list[str] = []
     sets = volume_chains(d, mp, kinds, kind_mttf, hosts, concurrent)
     set_rows: list[Any] = []
+    set_notes: list[list[str]] = []
     for si, (label, model, rates, rnotes) in enumerate(sets):
         if si == 0:
             notes += [f"{mp.label}: {x}" for x in rnotes]
@@ -160,13 +161,22 @@ def _volume_rows(d: Any, mp: Any, kinds: list[str], kind_mttf: dict[str, float],
             unknown.append(f"{label}: {e}")
             continue
         rows += r
-        notes += n
+        set_notes.append([x.removeprefix(f"{label}: ") for x in n])
         set_rows += [x for x in r if x.measure == "volume_writable"]
+    if len(sets) > 1 and set_notes and all(x == set_notes[0] for x in set_notes):  # say it once
+        notes += [f"{mp.label} (every replica set): {x}" for x in set_notes[0]]
+    else:
+        notes += [f"{label}: {x}" for (label, *_), ns in zip(sets, set_notes) for x in ns]
     if len(sets) > 1 and len(set_rows) == len(sets):
         rows.append(volume_bounds(mp.label, set_rows, Row))
+        vol = next(v for v in d.volumes if mp.label == f"gluster_arbiter[{v.name}]")
+        hs = [{b.host for b in rs} for rs in vol.sets]
+        shared = sorted(set.union(*[a & b for i, a in enumerate(hs) for b in hs[i + 1:]]))
+        why = (f"the replica sets share hosts ({', '.join(shared)}), so they are not independent" if shared else
+               "the replica sets are on disjoint hosts, but independence is not assumed")
         notes.append(f"{mp.label}: volume_writable of the whole volume (every replica set has quorum): bounds, not "
-                     "exact: the replica sets share hosts, so they are not independent, and the model holds one set; "
-                     "min = 1 - the sum of the sets' unavailabilities (union bound), max = the least available set's")
+                     f"exact: {why}, and the model holds one set; min = 1 - the sum of the sets' unavailabilities "
+                     "(union bound), max = the least available set's")
     return rows, notes, unknown
 
 
