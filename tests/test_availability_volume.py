@@ -185,3 +185,12 @@ def test_require_on_bounds_that_straddle_it_is_undecided():
     assert "UNDECIDED" in r.stdout and "BELOW" not in r.stdout
     r = hacheck("availability", "examples/star.toml", "--property", "volume_writable", "--require", "99.99999")
     assert r.returncode == 1 and "BELOW" in r.stdout
+
+
+def test_rate_option_overrides_the_files_rates_of_the_volume(tmp_path):
+    """--rate brick_restart=mean:H replaces the repair time the file gives the bricks' hosts (the command
+    line wins, as for the engine's models): replica 2 with auto quorum follows the first brick's host."""
+    bricks = ["ovirt1:/b/1", "ovirt2:/b/1"]
+    f = write(tmp_path, "d.toml", active_standby(hosts=hosts({"ovirt1": (1000, 10)}, ()), extra=volume("v", bricks, 2)))
+    rows, _ = deployment_rows(str(f), Rates(by_action={"brick_restart": 1 / 40}), 100_000, ["volume_writable"], 2)
+    assert rows[0].low == pytest.approx(1000 / 1040, abs=1e-10)

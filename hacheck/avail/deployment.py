@@ -149,6 +149,9 @@ def _volume_rows(d: Any, mp: Any, kinds: list[str], kind_mttf: dict[str, float],
             notes += [f"{mp.label}: {x}" for x in rnotes]
         actions = {a.name for a in model.actions}
         labels = {i.label for i in model.instances}
+        for i in model.instances:  # --rate ACTION=... overrides the file's per-host rates of that action
+            if i.action in cli_rates.by_action:
+                rates.by_label.pop(i.label, None)
         rates.by_action.update({k: v for k, v in cli_rates.by_action.items() if k in actions})
         rates.by_label.update({k: v for k, v in cli_rates.by_label.items() if k in labels})
         used.update(k for k in cli_rates.by_action if k in actions)
