@@ -32,7 +32,7 @@ DEPLOYMENTS = [
     ("standalone engine on a bare-metal node", "examples/star-standalone.toml"),
     ("2-host cluster, the Admin Portal's fencing policy", "examples/paper/star-ui-policy.toml"),
 ]
-REPAIRS = {"examples/star.toml": ["host_restart", "host_repair"],
+REPAIRS = {"examples/star.toml": ["host_restart", "host_repair", "brick_restart"],
            "examples/star-standalone.toml": ["engine_node_repair", "host_repair"]}
 MAX_STATES = 1_000_000
 CONCURRENT = 2  # at most two unrepaired failures at a time (hacheck availability's default for deployments)
@@ -48,8 +48,9 @@ def _min(x: float) -> str:
 
 def deployments_table() -> list[str]:
     out = ["| deployment | engine up (min .. max) | engine downtime, min/year | worst HA VM up (min) | "
-           "its downtime, min/year | failure that costs most | chain states (engine; VMs) |",
-           "|---|---|---|---|---|---|---|"]
+           "its downtime, min/year | failure that costs most | chain states (engine; VMs) | "
+           "engine volume writable: each replica set (exact) | whole volume (bounds), downtime min/year |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for label, path in DEPLOYMENTS:
         rows, _notes = deployment_rows(str(ROOT / path), Rates(), MAX_STATES, [], CONCURRENT)
         eng = next(r for r in rows if r.measure == "engine_up")
@@ -60,13 +61,28 @@ def deployments_table() -> list[str]:
         top = max(costs)[1] if costs else "-"
         out.append(f"| {label} (`{path}`) | {_pct(eng.low)} .. {_pct(eng.high)} | {_min(eng.low)} | "
                    f"{_pct(worst.low)} ({worst.measure}) | {_min(worst.low)} | {top} | "
-                   f"{fmt_int(eng.states)}; {fmt_int(worst.states)} |")
+                   f"{fmt_int(eng.states)}; {fmt_int(worst.states)} | {_volume_cells(rows)} |")
     return out
+
+
+def _volume_cells(rows: list) -> str:
+    """The Gluster volume's columns: each replica set's exact figure (the distinct values), and the
+    whole volume's bounds (hacheck/avail/volume.py: union bound below)."""
+    sets = [r for r in rows if r.measure == "volume_writable" and " replica set " in r.part]
+    whole = [r for r in rows if r.measure == "volume_writable" and " replica set " not in r.part]
+    if not whole:
+        return "- (no Gluster volume) | -"
+    per = ", ".join(sorted({_pct(r.low) for r in sets})) if sets else _pct(whole[0].low)
+    w = whole[0]
+    if w.exact:
+        return f"{per} | exact: {_min(w.low)}"
+    return (f"{per} ({len(sets)} sets, {fmt_int(sets[0].states)} states each) | {_pct(w.low)} .. {_pct(w.high)}; "
+            f"{_min(w.high)} .. {_min(w.low)}")
 
 
 def sensitivity_table() -> list[str]:
     mttrs = [1.0, 4.0, 24.0]
-    out = ["| engine downtime, min/year (worst scheduler) | " + " | ".join(f"host MTTR {m:g} h" for m in mttrs) + " |",
+    out = ["| downtime, min/year (worst scheduler) | " + " | ".join(f"host MTTR {m:g} h" for m in mttrs) + " |",
            "|---|" + "---|" * len(mttrs)]
     for label, path in DEPLOYMENTS[:2]:
         cells = []
@@ -74,7 +90,18 @@ def sensitivity_table() -> list[str]:
             rates = Rates(by_action={a: 1.0 / mttr for a in REPAIRS[path]})
             rows, _ = deployment_rows(str(ROOT / path), rates, MAX_STATES, ["engine_up"], CONCURRENT)
             cells.append(_min(rows[0].low))
-        out.append(f"| {label} | " + " | ".join(cells) + " |")
+        out.append(f"| {label}: engine | " + " | ".join(cells) + " |")
+    # the STAR engine volume: one replica set exactly, and the whole volume's worst bound (union)
+    label, path = DEPLOYMENTS[0]
+    one, whole = [], []
+    for mttr in mttrs:
+        rates = Rates(by_action={a: 1.0 / mttr for a in REPAIRS[path]})
+        rows, _ = deployment_rows(str(ROOT / path), rates, MAX_STATES, ["volume_writable"], CONCURRENT)
+        one.append(_min(next(r for r in rows if " replica set " in r.part).low))
+        whole.append(_min(next(r for r in rows if " replica set " not in r.part).low))
+    out.append(f"| {label}: Gluster volume, one replica set unwritable (exact) | " + " | ".join(one) + " |")
+    out.append(f"| {label}: Gluster volume, some replica set unwritable (at most: union bound) | "
+               + " | ".join(whole) + " |")
     return out
 
 

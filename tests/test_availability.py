@@ -163,7 +163,8 @@ def test_cli_exit_codes_and_json(tmp_path):
     assert data["schema"] == "hacheck-availability/1" and data["met"] is True and data["exit_code"] == 0
     [meas] = data["measures"]
     assert set(meas) == {"part", "name", "min", "max", "downtime_minutes_per_year", "states", "nondeterministic",
-                         "recovery"}
+                         "recovery", "exact"}
+    assert meas["exact"] is True  # one chain's min and max (bounds only for a volume of several replica sets)
     [rec] = meas["recovery"]
     assert rec["action"] == "fail" and abs(rec["mttr_hours"] - 10) < 1e-9
     assert abs(meas["min"] - 1000 / 1010) < PRECISION

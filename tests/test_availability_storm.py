@@ -59,3 +59,34 @@ def test_storm_agrees(name, tmp_path):
         lo, hi = storm_lra(drn, label, [int(s) for s in chain.init])
         assert abs(min(a.low, a.high) - lo) <= STORM_TOL, (name, label, a, lo)
         assert abs(max(a.low, a.high) - hi) <= STORM_TOL, (name, label, a, hi)
+
+
+@pytest.mark.slow
+def test_storm_agrees_on_a_deployments_volume_chains(tmp_path):
+    """The Gluster volume of a deployment (hacheck/avail/deployment.py ``volume_chains``): STAR's three
+    replica sets with a different MTTF/MTTR on each host and the Gluster failure kinds rated, each set's
+    chain written for Storm and solved there; the same figures to Storm's precision."""
+    from hacheck.avail.deployment import _host_rates, volume_chains
+    from hacheck.deploy.mapping import plan
+    from hacheck.deploy.parse import load
+
+    text = (ROOT / "examples" / "star.toml").read_text()
+    for name, mttf, mttr in (("ovirt1", 2000, 12), ("ovirt2", 5000, 3), ("storage", 800, 30)):
+        text = text.replace(f'name = "{name}"\n', f'name = "{name}"\nmttf_hours = {mttf}\nmttr_hours = {mttr}\n', 1)
+    text += "\n[failures.rates]\npower-cycle = 3000\nbrick-io-error = 4000\nclient-crash = 1000\n"
+    f = tmp_path / "star-rated.toml"
+    f.write_text(text)
+    d = load(str(f))
+    mp = next(m for m in plan(d).models if m.model == "gluster_arbiter")
+    kinds = ["host-crash", "power-cycle", "brick-io-error", "client-crash"]
+    kind_mttf = {"power-cycle": 3000, "brick-io-error": 4000, "client-crash": 1000}
+    sets = volume_chains(d, mp, kinds, kind_mttf, _host_rates(d), 2)
+    assert len(sets) == 3
+    for label, model, rates, _ in sets:
+        chain = build_chain(model, rates)
+        drn = tmp_path / "set.drn"
+        drn.write_text(to_drn(chain))
+        (a,) = long_run(chain, ["volume_writable"])
+        lo, hi = storm_lra(drn, "volume_writable", [int(s) for s in chain.init])
+        assert abs(min(a.low, a.high) - lo) <= STORM_TOL, (label, a, lo)
+        assert abs(max(a.low, a.high) - hi) <= STORM_TOL, (label, a, hi)

@@ -3,7 +3,8 @@ schedulers, as a fraction and as downtime per year; ``--require`` turns it into 
 
 Exit codes: 0 every reported measure meets ``--require`` (or none was asked), 1 some does not
 (judged on the minimum over schedulers: a guarantee), 2 bad input, 3 the chain does not fit the
-bounds (``--max-states``, memory).
+bounds (``--max-states``, memory), or a measure given as bounds (a Gluster volume of several
+replica sets) straddles ``--require`` and none is shown below it.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Row:
     nondeterministic: bool
     doc: str = ""
     recovery: tuple = ()  # solve.Recovery per timed action that starts outages
+    exact: bool = True  # False: low/high are sound bounds, not the chain's min/max (a volume of several replica sets)
 
     def downtime_minutes(self, a: float) -> float:
         return (1.0 - a) * HOURS_PER_YEAR * 60.0
@@ -109,11 +111,23 @@ def cmd_availability(args: argparse.Namespace) -> int:
                                     "reason": str(e), "exit_code": EXIT_UNKNOWN})
         return EXIT_UNKNOWN
     seconds = time.monotonic() - t0
-    ok = require is None or all(min(r.low, r.high) + PRECISION >= require for r in rows)
+    judged = [meets(r, require) for r in rows]
+    ok = all(j == "ok" for j in judged)
+    code = EXIT_OK if ok else EXIT_FAILED if "below" in judged else EXIT_UNKNOWN
     print(render_text(title, rows, notes, require, seconds))
     if args.json:
-        _write_json(args.json, to_json(str(args.path), rows, notes, require, ok, seconds))
-    return EXIT_OK if ok else EXIT_FAILED
+        _write_json(args.json, to_json(str(args.path), rows, notes, require, ok, seconds, code))
+    return code
+
+
+def meets(r: Row, require: float | None) -> str:
+    """``--require`` on one row, judged on its minimum (a guarantee): "ok", "below", or "undecided"
+    when the row is a pair of bounds that straddles the requirement (exit 3: not decided within them)."""
+    if require is None or min(r.low, r.high) + PRECISION >= require:
+        return "ok"
+    if not r.exact and max(r.low, r.high) + PRECISION >= require:
+        return "undecided"
+    return "below"
 
 
 def model_rows(path: str, params: list[str], faults: str | None, rates: Any, max_states: int,
@@ -131,7 +145,9 @@ def model_rows(path: str, params: list[str], faults: str | None, rates: Any, max
 
 
 def chain_rows(model: Any, rates: Any, max_states: int, measures: list[str] | None, part: str,
-               rename: dict[str, str] | None = None) -> tuple[list[Row], list[str]]:
+               rename: dict[str, str] | None = None, idle_note: bool = False) -> tuple[list[Row], list[str]]:
+    """Rows of one chain. ``idle_note``: also name the rated faults no timed step of the chain takes
+    (enabled only between immediate steps: probability 0 under maximal progress)."""
     from .chain import build_chain
     from .solve import long_run
 
@@ -154,6 +170,12 @@ def chain_rows(model: Any, rates: Any, max_states: int, measures: list[str] | No
                     and (not i.repairs or any(x in present for x in i.repairs))})  # repairs of absent faults: idle
     if timed:
         notes.append(f"{prefix}rates: {', '.join(timed)}")
+    if idle_note:
+        fired = {chain.instances[a].action for a in set(chain.rate_act.tolist())}
+        idle = sorted({i.action for i in chain.instances if i.kind == "fault" and rates.of(i) is not None} - fired)
+        if idle:
+            notes.append(f"{prefix}rated but never enabled while time passes (only between protocol steps, which take "
+                         f"no time): {', '.join(idle)}")
     return rows, notes
 
 
@@ -169,7 +191,9 @@ def render_text(title: str, rows: list[Row], notes: list[str], require: float | 
         dt = f"{r.downtime_minutes(r.high):.2f}..{r.downtime_minutes(r.low):.2f} min"
         mark = ""
         if require is not None:
-            mark = "  ok" if r.low + PRECISION >= require else f"  BELOW {100 * require:g} %"
+            j = meets(r, require)
+            mark = "  ok" if j == "ok" else f"  BELOW {100 * require:g} %" if j == "below" else \
+                f"  UNDECIDED: the bounds straddle {100 * require:g} %"
         out.append(f"  {_label(r).ljust(w)}  {_pct(r.low):>12}  {_pct(r.high):>12}  {dt:>26}  {fmt_int(r.states)}{mark}")
     rec = [r for r in rows if r.recovery]
     if rec:
@@ -195,17 +219,19 @@ def _dur(hours: float) -> str:
 
 
 def _label(r: Row) -> str:
-    return f"{r.part}: {r.measure}" if r.part else r.measure
+    text = f"{r.part}: {r.measure}" if r.part else r.measure
+    return text if r.exact else f"{text} (bounds)"
 
 
 def to_json(path: str, rows: list[Row], notes: list[str], require: float | None, ok: bool,
-            seconds: float) -> dict[str, Any]:
+            seconds: float, code: int | None = None) -> dict[str, Any]:
     return {
         "schema": JSON_SCHEMA_ID, "path": path, "computed": True, "precision": PRECISION,
-        "require": require, "met": ok, "exit_code": EXIT_OK if ok else EXIT_FAILED, "seconds": round(seconds, 3),
+        "require": require, "met": ok, "exit_code": code if code is not None else EXIT_OK if ok else EXIT_FAILED,
+        "seconds": round(seconds, 3),
         "measures": [{"part": r.part, "name": r.measure, "min": r.low, "max": r.high,
                       "downtime_minutes_per_year": {"min": r.downtime_minutes(r.high), "max": r.downtime_minutes(r.low)},
-                      "states": r.states, "nondeterministic": r.nondeterministic,
+                      "states": r.states, "nondeterministic": r.nondeterministic, "exact": r.exact,
                       "recovery": [{"action": x.action, "outages_per_year": x.per_year, "mttr_hours": x.mttr_hours,
                                     "downtime_minutes_per_year": x.downtime_minutes} for x in r.recovery]}
                      for r in rows],

@@ -19,6 +19,16 @@ other fleets, not of oVirt hosts.
   more frequent than hardware ones: an assumption); a score penalty clears in 15 minutes.
 * brick crash (Gluster): as host-crash (a brick is a disk and a glusterfsd on a host).
 * client link loss (Gluster): as network-loss.
+* brick-io-error (an operation fails on one brick, Gluster ``op_error``): once a year per brick.
+  Bairavasundaram et al. ("An analysis of latent sector errors in disk drives", SIGMETRICS 2007)
+  saw 3.45 % of 1.53 million disks develop latent sector errors within 32 months (9.5 % of the
+  nearline ones); a brick is a file system over such disks, and once a year is a cautious round
+  figure. The protocol recovers (blame, then heal): no repair time.
+* changelog-loss (a post-op lost on one brick, ``post_op_lost``): every two years per brick (an
+  assumption: rarer than an I/O error, it needs the brick to fail between the write and its
+  changelog update); the protocol recovers.
+* client-crash (a Gluster mount, the FUSE client, crashes and remounts, ``client_crash``): every 3
+  months per mount, as the other software faults (an assumption); the remount recovers.
 """
 
 from __future__ import annotations
@@ -40,6 +50,9 @@ DEFAULTS: dict[str, tuple[float, float | None]] = {
     "pm-unreachable": (YEAR, 24.0),
     "brick-crash": (YEAR, 4.0),
     "link-loss": (YEAR / 2, 0.5),
+    "brick-io-error": (YEAR, None),
+    "changelog-loss": (2 * YEAR, None),
+    "client-crash": (YEAR / 4, None),
 }
 
 

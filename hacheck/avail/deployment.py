@@ -1,5 +1,6 @@
-"""Availability of a deployment file: the engine (hosted_engine or standalone_engine) and each HA VM
-(fencing for a self-hosted engine, standalone_engine otherwise), with the model parameters the
+"""Availability of a deployment file: the engine (hosted_engine or standalone_engine), each HA VM
+(fencing for a self-hosted engine, standalone_engine otherwise) and each Gluster volume (per replica
+set, and bounds for the whole volume: hacheck/avail/volume.py), with the model parameters the
 deployment check uses (hacheck/deploy/mapping.py) and the rates the file gives.
 
 Failure kinds in the chain: ``host-crash`` always, and every kind named in ``[failures.rates]``.
@@ -48,6 +49,12 @@ def deployment_rows(path: str, cli_rates: Rates, max_states: int, measures: list
     unknown: list[str] = []
     used: set[str] = set()
     for mp in pl.models:
+        if mp.model == "gluster_arbiter" and not mp.limitation and mp.runs:
+            r, n, u = _volume_rows(d, mp, kinds, kind_mttf, hosts, cli_rates, used, max_states, measures, concurrent)
+            rows += r
+            notes += n
+            unknown += u
+            continue
         if mp.model not in FAULTS_OF:
             notes.append(f"{mp.label}: not in the availability chain yet (no measure mapped)")
             continue
@@ -102,6 +109,78 @@ def deployment_rows(path: str, cli_rates: Rates, max_states: int, measures: list
     if measures and not rows:
         raise BadInput(f"{path}: no availability measure named {', '.join(measures)}")
     return rows, notes
+
+
+def volume_chains(d: Any, mp: Any, kinds: list[str], kind_mttf: dict[str, float],
+                  hosts: dict[str, tuple[float | None, float | None]], concurrent: int) -> list[tuple[str, Any, Rates, list[str]]]:
+    """Each replica set of a Gluster volume's plan as (label, model with the kinds' faults, rates, notes):
+    the model parameters of the check's runs (hacheck/deploy/mapping.py), the failure kinds mapped as
+    the check maps them (hacheck/avail/volume.py)."""
+    from .volume import volume_actions, volume_rates
+
+    vol = next(v for v in d.volumes if mp.label == f"gluster_arbiter[{v.name}]")
+    spec = load_model_spec(mp.model)
+    out = []
+    for si, part in enumerate(dict.fromkeys(r.part for r in mp.runs)):
+        run = next(r for r in mp.runs if r.part == part)
+        model = build_model(spec, dict(run.spec.params, max_faults=concurrent, shd_links=False))
+        actions = {a.name for a in model.actions}
+        model.restrict_faults([a for a in volume_actions(kinds) if a in actions])
+        rates, notes = volume_rates(model, [b.host for b in vol.sets[si]], kinds, kind_mttf, hosts)
+        out.append((f"{mp.label} {part}" if part else mp.label, model, rates, notes))
+    return out
+
+
+def _volume_rows(d: Any, mp: Any, kinds: list[str], kind_mttf: dict[str, float],
+                 hosts: dict[str, tuple[float | None, float | None]], cli_rates: Rates, used: set[str],
+                 max_states: int, measures: list[str], concurrent: int) -> tuple[list[Any], list[str], list[str]]:
+    """A Gluster volume: each replica set's chain, then bounds for the whole volume when it has several sets."""
+    from .cli import Row, chain_rows
+    from .volume import NOT_IN_CHAIN, volume_bounds
+
+    rows: list[Any] = []
+    notes = [f"{mp.label}: {k} not in the chain ({NOT_IN_CHAIN[k]})" for k in kinds if k in NOT_IN_CHAIN]
+    unknown: list[str] = []
+    sets = volume_chains(d, mp, kinds, kind_mttf, hosts, concurrent)
+    set_rows: list[Any] = []
+    set_notes: list[list[str]] = []
+    for si, (label, model, rates, rnotes) in enumerate(sets):
+        if si == 0:
+            notes += [f"{mp.label}: {x}" for x in rnotes]
+        actions = {a.name for a in model.actions}
+        labels = {i.label for i in model.instances}
+        for i in model.instances:  # --rate ACTION=... overrides the file's per-host rates of that action
+            if i.action in cli_rates.by_action:
+                rates.by_label.pop(i.label, None)
+        rates.by_action.update({k: v for k, v in cli_rates.by_action.items() if k in actions})
+        rates.by_label.update({k: v for k, v in cli_rates.by_label.items() if k in labels})
+        used.update(k for k in cli_rates.by_action if k in actions)
+        want = [n for n in model.measures if not measures or n in measures]
+        if not want:
+            return [], [], []
+        try:
+            r, n = chain_rows(model, rates, max_states, want, label, idle_note=True)
+        except ChainTooLarge as e:
+            unknown.append(f"{label}: {e}")
+            continue
+        rows += r
+        set_notes.append([x.removeprefix(f"{label}: ") for x in n])
+        set_rows += [x for x in r if x.measure == "volume_writable"]
+    if len(sets) > 1 and set_notes and all(x == set_notes[0] for x in set_notes):  # say it once
+        notes += [f"{mp.label} (every replica set): {x}" for x in set_notes[0]]
+    else:
+        notes += [f"{label}: {x}" for (label, *_), ns in zip(sets, set_notes) for x in ns]
+    if len(sets) > 1 and len(set_rows) == len(sets):
+        rows.append(volume_bounds(mp.label, set_rows, Row))
+        vol = next(v for v in d.volumes if mp.label == f"gluster_arbiter[{v.name}]")
+        hs = [{b.host for b in rs} for rs in vol.sets]
+        shared = sorted(set.union(*[a & b for i, a in enumerate(hs) for b in hs[i + 1:]]))
+        why = (f"the replica sets share hosts ({', '.join(shared)}), so they are not independent" if shared else
+               "the replica sets are on disjoint hosts, but independence is not assumed")
+        notes.append(f"{mp.label}: volume_writable of the whole volume (every replica set has quorum): bounds, not "
+                     f"exact: {why}, and the model holds one set; min = 1 - the sum of the sets' unavailabilities "
+                     "(union bound), max = the least available set's")
+    return rows, notes, unknown
 
 
 class PartlyComputed(ChainTooLarge):

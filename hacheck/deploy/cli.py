@@ -154,6 +154,9 @@ def _availability(d: Any) -> dict[tuple[str, str], str] | None:
             out[(part, "engine_recovers")] = f"{100 * eng[0].low:.4f} %"
         if vms:
             out[(part, "ha_vm_restarted")] = f"{100 * min(r.low for r in vms):.4f} %"
+        vol = [r for r in mine if r.measure == "volume_writable"]
+        if vol:  # a volume of several replica sets: a lower bound (hacheck/avail/volume.py)
+            out[(part, "volume_writable")] = ("" if vol[0].exact else ">= ") + f"{100 * vol[0].low:.4f} %"
     return out
 
 
