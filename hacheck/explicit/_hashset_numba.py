@@ -180,3 +180,21 @@ def warm() -> None:
                  rows, h, np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int32), np.zeros(1, np.int64),
                  0, 1)
     count_parts(h, 2)
+
+
+def warm_all() -> None:
+    """Every kernel with the argument types a search uses (int32 and int64 tables)."""
+    warm()
+    hm = np.uint64(0xFFFFFFFFFFFFFFFF)
+    rows = np.zeros((1, 1), dtype=np.uint64)
+    for dt in (np.int32, np.int64):
+        t = np.zeros(16, dtype=dt)
+        build(t, hm, rows, 0, 1, 0, 1)
+        new = np.zeros(32, dtype=dt)
+        rehash(t, new, hm, rows, rows)
+        finish_level(new, hm, rows, 0, np.zeros(0, dtype=np.int64))
+    b = np.zeros((4, 1), dtype=np.uint64)
+    t64 = np.zeros(16, dtype=np.int64)
+    insert_chunk(t64, rows, b, np.zeros(4, np.int64), np.zeros(4, np.int64), np.zeros(4, np.int32), 0,
+                 rows, hash_rows(rows, hm), np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int32),
+                 np.zeros(1, np.int64), 0, 1)

@@ -54,6 +54,11 @@ def numba_available() -> bool:
     return _kernels() is not None
 
 
+def kernels_loaded() -> bool:
+    """The kernels are in this process already (the hash set then costs nothing to start)."""
+    return _KERNELS is not None
+
+
 def numba_error() -> str:
     _kernels()
     return _NUMBA_ERROR
@@ -77,6 +82,17 @@ def _kernels() -> dict[str, object] | None:
         _NUMBA_ERROR = f"{type(e).__name__}: {e}"
         _KERNELS = None
     return _KERNELS
+
+
+def warm_kernels() -> None:
+    """Load every kernel now (numba loads each from its cache on first call, ~0.1 s apiece), so
+    that a search that needs them does not pay for it mid-way."""
+    k = _kernels()
+    if k is None:
+        return
+    from . import _hashset_numba as hn
+
+    hn.warm_all()
 
 
 class _Grow:
