@@ -167,7 +167,7 @@ def test_library_is_kept_in_the_start_up_cache(monkeypatch, tmp_path):
     """Built once, then loaded from the cache (no compiler run) by a search of the same model;
     HACHECK_CACHE_DIR=off keeps nothing."""
     monkeypatch.setenv("HACHECK_CACHE_DIR", str(tmp_path))
-    m = lease_hosts(3, timer=2)
+    m = lease_hosts(3)
     ex = Explorer(m, symmetry=False)
     first = nmod.NativeBuild(ex.compiled)
     assert not first.from_cache()
@@ -185,7 +185,7 @@ def test_auto_mode_loads_a_cached_library_midway(monkeypatch, tmp_path):
     goes on with it; the run is the numpy run."""
     monkeypatch.setenv("HACHECK_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr("hacheck.explicit.search.NATIVE_LOOKUP", 50)
-    m = lease_hosts(3, timer=2)
+    m = lease_hosts(3)
     base = _explore(m, monkeypatch, "off", workers=1)
     _native_for(m)  # now in the cache
     got = _explore(m, monkeypatch, "auto")
@@ -199,7 +199,7 @@ def test_without_a_compiler_the_search_stays_on_numpy(monkeypatch, tmp_path):
     monkeypatch.setenv("HACHECK_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
     assert nmod.compiler() is None
-    m = lease_hosts(3, timer=2)
+    m = lease_hosts(3)
     base = _explore(m, monkeypatch, "off", workers=1)
     got = _explore(m, monkeypatch, "first")
     assert got[3].native_chunks == 0 and "no C compiler" in got[3].native_build.failed
@@ -219,3 +219,18 @@ def test_c_source_names_every_action_instance():
     src = nmod.c_source(m, Explorer(m, symmetry=False).layout)
     for k in range(len(m.instances)):
         assert f"static i64 hk_a{k}(" in src
+
+
+def test_a_failing_compiler_leaves_the_search_on_numpy(monkeypatch, tmp_path):
+    """A compiler that fails (here ``false``) is reported in ``native_build.failed``; the run is the
+    numpy run."""
+    monkeypatch.setenv("HACHECK_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("CC", "false")
+    if nmod.compiler() is None:
+        pytest.skip("no 'false' command")
+    m = lease_hosts(3)
+    base = _explore(m, monkeypatch, "off", workers=1)
+    got = _explore(m, monkeypatch, "first")
+    assert got[3].native_chunks == 0 and "failed" in got[3].native_build.failed
+    for a, b in zip(base[0], got[0]):
+        np.testing.assert_array_equal(a, b)

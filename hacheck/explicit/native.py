@@ -45,7 +45,7 @@ from .compile import Compiled, SharingEmitter
 from .pack import Layout
 
 NATIVE_AFTER = 1.0  # seconds: with HACHECK_NATIVE=auto and no cached library, a search this long starts the compiler
-CFLAGS = ("-O1", "-fwrapv", "-fPIC", "-shared")  # -O2 takes 2.5x longer to build hosted_engine (300 kB of C)
+CFLAGS = ("-O1", "-fwrapv", "-fPIC")  # -O2 takes 1.6-2.5x longer to build hosted_engine (300 kB of C)
 NATIVE_LOOKUP = 10_000  # states: with HACHECK_NATIVE=auto, a search this large looks for a library in the start-up cache
 MODES = ("auto", "first", "off")
 
@@ -123,16 +123,41 @@ class _CEmitter(SharingEmitter):
 
 
 def c_source(model: Model, layout: Layout) -> str:
-    """The C text of ``hk_expand`` for this model instance (see :class:`Native` for its contract).
+    """The whole C text (every translation unit of :func:`c_sources`, one after the other)."""
+    return "\n".join(c_sources(model, layout, build_parts()))
 
-    Each action instance is a small function of its own (called for every row): the C compiler's
-    time grows faster than linearly with a function's size, so one function per instance keeps the
-    build of a model with hundreds of instances to a second or two."""
+
+def build_parts() -> int:
+    """Translation units built at once: the machine's cores, at most 4 (each is a compiler process)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def c_sources(model: Model, layout: Layout, parts: int = 1) -> list[str]:
+    """The C text of ``hk_expand`` for this model instance (see :class:`Native` for its contract),
+    as ``parts`` translation units compiled side by side (the last one holds ``hk_expand``).
+
+    Each action instance is a small function of its own, called for every row in instance order:
+    the C compiler's time grows with the text (hosted_engine: 300 kB, 1.6 s of CPU at -O1), and
+    the units split it over the cores. Unit p holds a contiguous run of instances and
+    ``hk_part<p>``, which tries them in order."""
     words = layout.words
     nf = len(model.fields)
-    lines = [_PRELUDE, f"/* {model.name}: {len(model.instances)} action instances, {words} words a state */"]
-    for k, inst in enumerate(model.instances):
-        lines += _instance_source(model, layout, inst, k)
+    n = len(model.instances)
+    parts = max(1, min(parts, n))
+    bounds = [n * p // parts for p in range(parts + 1)]
+    sig = "(const i64 *F, const u64 *r, u64 *out, i64 *par, int32_t *act, i64 i, int *e, i64 c)"
+    units = []
+    for p in range(parts):
+        lines = [_PRELUDE, f"/* {model.name}: action instances {bounds[p]}..{bounds[p + 1] - 1} of {n} */"]
+        for k in range(bounds[p], bounds[p + 1]):
+            lines += _instance_source(model, layout, model.instances[k], k)
+        lines.append(f"i64 hk_part{p}{sig} {{")
+        for k in range(bounds[p], bounds[p + 1]):
+            lines.append(f"    c += hk_a{k}(F, r, out + c * {words}, par + c, act + c, i, e);")
+        lines += ["    return c;", "}", ""]
+        units.append("\n".join(lines))
+    lines = [f"/* {model.name}: {n} action instances, {words} words a state */"]
+    lines += [f"i64 hk_part{p}{sig};" for p in range(parts)]
     lines += ["i64 hk_expand(const u64 *rows, i64 n, i64 start, u64 *out, i64 *par, int32_t *act, i64 cap,",
               "              i64 *done, i64 *err) {",
               "    i64 c = 0;",
@@ -140,14 +165,14 @@ def c_source(model: Model, layout: Layout) -> str:
               f"    i64 F[{max(1, nf)}];",
               "    i64 i = start;",
               "    for (; i < n; i++) {",
-              f"        if (c + {len(model.instances)} > cap) break;",
+              f"        if (c + {n} > cap) break;",
               f"        const u64 *r = rows + i * {words};"]
     for fid, (f, s) in enumerate(zip(model.fields, layout.slots)):
         lo = f.type.lo if isinstance(f.type, IntT) else 0
         val = f"(i64)((r[{s.word}] >> {s.shift}) & {s.mask}ULL)"
         lines.append(f"        F[{fid}] = {val}{f' + ({lo}LL)' if lo else ''};")
-    for k in range(len(model.instances)):
-        lines.append(f"        c += hk_a{k}(F, r, out + c * {words}, par + c, act + c, i, &e);")
+    for p in range(parts):
+        lines.append(f"        c = hk_part{p}(F, r, out, par, act, i, &e, c);")
     lines.append("        if (e) break;")
     lines += ["    }",
               "    *done = i;",
@@ -155,7 +180,8 @@ def c_source(model: Model, layout: Layout) -> str:
               "    return c;",
               "}",
               ""]
-    return "\n".join(lines)
+    units[-1] += "\n" + "\n".join(lines)
+    return units
 
 
 def _instance_source(model: Model, layout: Layout, inst: ActionInstance, k_act: int) -> list[str]:
@@ -265,25 +291,26 @@ def _cc_version(cc: str) -> str:
 def _library_key(source: str, cc: str) -> str:
     version = _cc_version(cc)
     h = hashlib.sha256()
-    for part in (source, cc, version, " ".join(CFLAGS)):
+    for part in (source, cc, version, " ".join(CFLAGS), "-shared"):
         h.update(part.encode())
         h.update(b"\0")
     return "native-" + h.hexdigest()[:40]
 
 
 class NativeBuild:
-    """The library of one compiled model: from the start-up cache, or built by the C compiler in a
-    background process (``start``), ready when ``get`` returns it."""
+    """The library of one compiled model: from the start-up cache, or built by the C compiler in
+    background processes (``start``: one per translation unit, then a link), ready when ``get``
+    returns it."""
 
     def __init__(self, compiled: Compiled):
         self.compiled = compiled
-        self.source = c_source(compiled.model, compiled.layout)
+        self.sources = c_sources(compiled.model, compiled.layout, build_parts())
         self.cc = compiler()
-        self.key = _library_key(self.source, self.cc) if self.cc else ""
+        self.key = _library_key("\n".join(self.sources), self.cc) if self.cc else ""
         self.native: Native | None = None
         self.failed = "" if self.cc else "no C compiler (cc, gcc or clang) on the PATH"
         self.status = ""  # hit, built, failed
-        self._proc: subprocess.Popen | None = None
+        self._procs: list[subprocess.Popen] = []
         self._tmp: tempfile.TemporaryDirectory | None = None
         self._lock = threading.Lock()
 
@@ -308,34 +335,47 @@ class NativeBuild:
             return False
 
     def start(self) -> None:
-        """Start the compiler in the background (once)."""
+        """Start the compilers in the background (once)."""
         with self._lock:
-            if self._proc is not None or self.native is not None or self.failed:
+            if self._procs or self.native is not None or self.failed:
                 return
             self._tmp = tempfile.TemporaryDirectory(prefix="hacheck-native-")
             d = Path(self._tmp.name)
-            (d / "model.c").write_text(self.source)
             try:
-                self._proc = subprocess.Popen([self.cc, *CFLAGS, "-o", str(d / "model.so"), str(d / "model.c")],  # type: ignore[list-item]
-                                              cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                for p, text in enumerate(self.sources):
+                    (d / f"part{p}.c").write_text(text)
+                    self._procs.append(subprocess.Popen(
+                        [self.cc, *CFLAGS, "-c", "-o", str(d / f"part{p}.o"), str(d / f"part{p}.c")],  # type: ignore[list-item]
+                        cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
             except OSError as e:
                 self.failed = f"{self.cc}: {e}"
+                self.status = "failed"
 
     def get(self, wait: bool = False) -> Native | None:
-        """The loaded library once built (None while the compiler runs, or if it failed)."""
+        """The loaded library once built (None while the compilers run, or if they failed)."""
         if self.native is not None or self.failed:
             return self.native
-        with self._lock:
-            if self.native is not None or self.failed:
+        if not self._lock.acquire(blocking=wait):  # another thread is linking or loading it: go on with numpy
+            return None
+        try:
+            if self.native is not None or self.failed or not self._procs:
                 return self.native
-            if self._proc is None:
+            if not wait and any(p.poll() is None for p in self._procs):
                 return None
-            if not wait and self._proc.poll() is None:
-                return None
-            _out, errtext = self._proc.communicate()
+            errors = []
+            for p in self._procs:
+                _out, errtext = p.communicate()
+                if p.returncode != 0:
+                    errors.append(errtext.decode(errors="replace").strip())
             d = Path(self._tmp.name)  # type: ignore[union-attr]
-            if self._proc.returncode != 0:
-                self.failed = f"{self.cc} failed: {errtext.decode(errors='replace').strip()[-500:]}"
+            if not errors:
+                objs = [str(d / f"part{p}.o") for p in range(len(self.sources))]
+                link = subprocess.run([self.cc, "-shared", "-o", str(d / "model.so"), *objs],  # type: ignore[list-item]
+                                      cwd=d, capture_output=True, text=True)
+                if link.returncode != 0:
+                    errors.append(link.stderr.strip())
+            if errors:
+                self.failed = f"{self.cc} failed: {' '.join(errors)[-500:]}"
                 self.status = "failed"
                 return None
             data = (d / "model.so").read_bytes()
@@ -347,6 +387,8 @@ class NativeBuild:
             self._tmp.cleanup()  # type: ignore[union-attr]
             self._tmp = None
             return self.native
+        finally:
+            self._lock.release()
 
     def _load_bytes(self, data: bytes) -> None:
         """dlopen a private copy (the file can go once it is mapped)."""
@@ -364,10 +406,12 @@ class NativeBuild:
     def close(self) -> None:
         """Stop a compiler still running (the search ended first)."""
         with self._lock:
-            if self._proc is not None and self._proc.poll() is None:
-                self._proc.kill()
-                self._proc.wait()
-                self._proc = None  # the next search starts it again
+            if self.native is None and not self.failed and self._procs:
+                for p in self._procs:
+                    if p.poll() is None:
+                        p.kill()
+                    p.wait()
+                self._procs = []  # the next search starts them again
             if self._tmp is not None:
                 self._tmp.cleanup()
                 self._tmp = None
