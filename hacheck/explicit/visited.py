@@ -224,11 +224,26 @@ class HashVisited:
         final_cat[order[:keep]] = np.arange(base, base + keep, dtype=np.int64)
         final = np.full(max(nts, default=0) * P, -1, dtype=np.int64)  # by ref number t * P + p
         at = 0
+        mines = []
         for i, part in enumerate(self.parts):
             mine = final_cat[at:at + part.nt]
             at += part.nt
             final[i::P][:part.nt] = mine
-            self.k["finish"](part.table, self.hash_mask, part.buf.rows, part.nt, mine)  # type: ignore[operator]
+            mines.append(mine)
+
+        def finish(i: int) -> None:
+            part = self.parts[i]
+            self.k["finish"](part.table, self.hash_mask, part.buf.rows, part.nt, mines[i])  # type: ignore[operator]
+
+        if P == 1 or self.pool is None:
+            for i in range(P):
+                finish(i)
+        else:  # the partitions' slots are rewritten side by side (the kernel releases the GIL)
+            futures = [self.pool.submit(finish, i) for i in range(1, P)]  # type: ignore[attr-defined]
+            finish(0)
+            for f in futures:
+                f.result()
+        for part, mine in zip(self.parts, mines):
             part.size -= int(np.sum(mine < 0))  # cut states stay in the table as tentative: the search stops there
             part.nt = 0
         return keep, final, keep < total
