@@ -234,3 +234,18 @@ def test_a_failing_compiler_leaves_the_search_on_numpy(monkeypatch, tmp_path):
     assert got[3].native_chunks == 0 and "failed" in got[3].native_build.failed
     for a, b in zip(base[0], got[0]):
         np.testing.assert_array_equal(a, b)
+
+
+@needs_cc
+def test_auto_mode_starts_the_compilers_in_the_background(monkeypatch, tmp_path):
+    """HACHECK_NATIVE=auto past NATIVE_AFTER seconds (0 here) starts the build and goes on with numpy
+    until it is done; whether it is done before the search ends depends on the machine, the run
+    does not."""
+    monkeypatch.setenv("HACHECK_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr("hacheck.explicit.search.NATIVE_AFTER", 0.0)
+    m = lease_hosts(3)
+    base = _explore(m, monkeypatch, "off", workers=1)
+    got = _explore(m, monkeypatch, "auto")
+    assert got[3].native_build is not None and got[3].native_build.key
+    for a, b in zip(base[0], got[0]):
+        np.testing.assert_array_equal(a, b)

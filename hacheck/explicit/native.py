@@ -404,7 +404,11 @@ class NativeBuild:
                 pass
 
     def close(self) -> None:
-        """Stop a compiler still running (the search ended first)."""
+        """Stop a compiler still running (the search ended first); a finished build is linked and
+        kept in the start-up cache for the next search."""
+        if self._procs and self.native is None and not self.failed and all(p.poll() is not None for p in self._procs):
+            self.get(wait=True)
+            return
         with self._lock:
             if self.native is None and not self.failed and self._procs:
                 for p in self._procs:
