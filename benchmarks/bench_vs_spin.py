@@ -8,7 +8,8 @@ SPIN run alternately, ``--reps`` times each (best and median kept); SPIN is buil
 - search states/s: hacheck's search time as it reports it (``stats.seconds``); pan's elapsed time;
 - end to end: hacheck's whole process (import, build, compile, search); SPIN's ``spin -a`` + gcc + pan;
 - end to end: hacheck's whole process (import, build, compile, search) with its start-up cache
-  off, so that it compiles as SPIN does; SPIN's ``spin -a`` + gcc + pan;
+  off, so that it compiles as SPIN does (``HACHECK_NATIVE=first``: the actions' C code is built
+  before the search, as pan is; hacheck/explicit/native.py); SPIN's ``spin -a`` + gcc + pan;
 - B/state: peak resident memory of the process divided by the states.
 
 Every figure is the best of ``--reps`` runs, the median beside it. The README's performance section
@@ -97,7 +98,9 @@ else:
 def child(build: str, symmetry: bool, export: str = "") -> dict:
     code = CHILD.format(root=str(ROOT), build=build, symmetry=symmetry, export=export)
     t0 = time.monotonic()
-    env = dict(os.environ, HACHECK_CACHE_DIR="off")  # compile as a first run does (SPIN compiles every time)
+    # compile as a first run does (SPIN compiles every time), the actions' C code before the search as
+    # SPIN's gcc runs before pan (hacheck/explicit/native.py): search-only is then the search alone
+    env = dict(os.environ, HACHECK_CACHE_DIR="off", HACHECK_NATIVE="first")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     if r.returncode != 0:
         raise SystemExit(f"hacheck child failed:\n{r.stderr[-3000:]}")

@@ -118,6 +118,19 @@ def test_partitioned_hash_set_gives_the_same_level(parts):
 
 
 @needs_numba
+@pytest.mark.parametrize("parts", [1, 2, 3])
+def test_partitioned_table_growth_rebuilds_each_partition_from_its_rows(parts):
+    """Tables started at 16 slots grow mid-level many times; each is rebuilt from the stored rows of
+    its partition and the level's tentative rows (hacheck/explicit/_hashset_numba.py ``rebuild``),
+    also with the hash cut to 2 bits (long probe runs): the same levels as the numpy set."""
+    want = _run(_sorted(2), 2, seed=13)
+    for mask in (0xFFFFFFFFFFFFFFFF, 0x3 << 40 | 0x3):
+        with ThreadPoolExecutor(2) as pool:
+            got = _run(lambda s: HashVisited(s, hash_mask=mask, capacity=16, parts=parts, pool=pool), 2, seed=13)
+        _same(want, got)
+
+
+@needs_numba
 def test_level_cut_by_a_limit_keeps_the_first_states_in_bfs_order():
     want = _run(_sorted(1), 1, seed=5, limit=50)
     got = _run(lambda s: HashVisited(s, parts=2), 1, seed=5, limit=50)

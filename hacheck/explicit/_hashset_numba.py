@@ -148,6 +148,27 @@ def rehash(old, new, hmask, srows, brows):
 
 
 @njit(nogil=True, cache=True)
+def rebuild(new, hmask, srows, count, brows, nt, part, nparts):
+    """Fill an empty, larger table with the stored states 0..count-1 of partition ``part`` and the
+    level's tentative states 0..nt-1 (all of this partition): what ``rehash`` gives, but reading
+    the rows in order instead of at random, one cache miss per entry instead of two."""
+    mask = np.uint64(new.shape[0] - 1)
+    for i in range(count):
+        h = _hash(srows, i, hmask)
+        if nparts > 1 and _part(h, nparts) != part:
+            continue
+        s = np.int64(h & mask)
+        while new[s] != 0:
+            s = np.int64((np.uint64(s) + np.uint64(1)) & mask)
+        new[s] = i + 1
+    for t in range(nt):
+        s = np.int64(_hash(brows, t, hmask) & mask)
+        while new[s] != 0:
+            s = np.int64((np.uint64(s) + np.uint64(1)) & mask)
+        new[s] = -(t + 1)
+
+
+@njit(nogil=True, cache=True)
 def build(table, hmask, srows, start, end, part, nparts):
     """Insert the stored states start..end-1 (all distinct) of partition ``part`` into an empty table."""
     mask = np.uint64(table.shape[0] - 1)
@@ -180,3 +201,22 @@ def warm() -> None:
                  rows, h, np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int32), np.zeros(1, np.int64),
                  0, 1)
     count_parts(h, 2)
+
+
+def warm_all() -> None:
+    """Every kernel with the argument types a search uses (int32 and int64 tables)."""
+    warm()
+    hm = np.uint64(0xFFFFFFFFFFFFFFFF)
+    rows = np.zeros((1, 1), dtype=np.uint64)
+    for dt in (np.int32, np.int64):
+        t = np.zeros(16, dtype=dt)
+        build(t, hm, rows, 0, 1, 0, 1)
+        new = np.zeros(32, dtype=dt)
+        rehash(t, new, hm, rows, rows)
+        rebuild(np.zeros(32, dtype=dt), hm, rows, 1, rows, 0, 0, 1)
+        finish_level(new, hm, rows, 0, np.zeros(0, dtype=np.int64))
+    b = np.zeros((4, 1), dtype=np.uint64)
+    t64 = np.zeros(16, dtype=np.int64)
+    insert_chunk(t64, rows, b, np.zeros(4, np.int64), np.zeros(4, np.int64), np.zeros(4, np.int32), 0,
+                 rows, hash_rows(rows, hm), np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int32),
+                 np.zeros(1, np.int64), 0, 1)

@@ -21,9 +21,10 @@ from ..result import HOLDS, UNKNOWN, VIOLATED, CheckResult, PropertyResult, Stat
 from ..render.lanes import lanes_of_model
 from ..trace import Step, Trace
 from .compile import Compiled, RangeViolation, compile_model
+from .native import NATIVE_AFTER, NATIVE_LOOKUP, Native, NativeBuild, native_mode
 from .store import StateStore
 from .symmetry import Symmetry
-from .visited import HashVisited, SortedVisited, make_visited, numba_available, visited_kind
+from .visited import HashVisited, SortedVisited, make_visited, kernels_loaded, numba_available, visited_kind, warm_kernels
 
 ProgressFn = Callable[[dict[str, float]], None]
 EXPAND_CHUNK = 131_072  # frontier rows expanded at a time by ``expand`` (the deadline and progress are checked between chunks)
@@ -98,6 +99,37 @@ class Explorer:
         self.layout = self.compiled.layout
         self.symmetry = Symmetry.of(self.compiled) if symmetry else None
         self._validated = False
+        self.native_mode = native_mode()
+        self.native_build: NativeBuild | None = None  # machine-code successors (hacheck/explicit/native.py)
+        self.native_chunks = 0  # chunks the last run expanded with it (the numpy code did the others)
+        self._native_looked = False
+        if self.native_mode == "first":  # built now, as start-up: the search then runs on it from its first level
+            self._native_start()
+            if self.native_build is not None:
+                self.native_build.get(wait=True)
+            if numba_available():  # the hash set's kernels too (numba loads them in ~0.8 s): none of it in the search
+                warm_kernels()
+
+    def _native_start(self) -> None:
+        """Load the machine-code successor function from the start-up cache, or start building it."""
+        if self.native_build is None:
+            self.native_build = NativeBuild(self.compiled)
+        if not self.native_build.from_cache():
+            self.native_build.start()
+
+    def _native_cached(self) -> bool:
+        """Load a library built for this model from the start-up cache if one is there (looked up once);
+        False: nothing to start."""
+        if self._native_looked:
+            return False
+        self._native_looked = True
+        build = NativeBuild(self.compiled)
+        if build.from_cache():
+            self.native_build = build
+        return False
+
+    def _native(self) -> Native | None:
+        return self.native_build.get() if self.native_build is not None else None
 
     def canon(self, rows: np.ndarray) -> np.ndarray:
         return self.symmetry.canonical(rows) if self.symmetry is not None else rows
@@ -233,14 +265,16 @@ class Explorer:
             stop_reason = f"stopped at {fmt_int(bounds.max_states)} states (--max-states)"
         store.add(rows, np.full(len(rows), -1), np.full(len(rows), -1))
         kind = visited_kind() if self.visited_kind is None else self.visited_kind
+        self.native_chunks = 0
         pool = insert_pool = None
         if self.workers > 1:
             from concurrent.futures import ThreadPoolExecutor
 
             pool = ThreadPoolExecutor(self.workers - 1, thread_name_prefix="hacheck-expand")
             insert_pool = ThreadPoolExecutor(self.workers - 1, thread_name_prefix="hacheck-insert")
+        use_hash = kind == "hash" or (kind == "auto" and kernels_loaded())  # loaded: nothing left to pay for
         visited: HashVisited | SortedVisited = (
-            SortedVisited(store, self.layout) if kind != "hash"
+            SortedVisited(store, self.layout) if not use_hash
             else make_visited(store, self.layout, "hash", parts=self.workers, pool=insert_pool))
         edges: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         growth = 0.0  # states of the last level / states of the one before (for the progress estimate)
@@ -277,6 +311,9 @@ class Explorer:
                 if kind == "auto" and isinstance(visited, SortedVisited) and store.count >= HASH_FROM \
                         and numba_available():  # same answers either way; the hash set pays off from here
                     visited = HashVisited(store, parts=self.workers, pool=insert_pool)
+                if self.native_mode == "auto" and self.native_build is None and (
+                        time.monotonic() - t0 >= NATIVE_AFTER or (store.count >= NATIVE_LOOKUP and self._native_cached())):
+                    self._native_start()  # in the background: the numpy code goes on until it is built
                 starts = list(range(lo, hi, SEARCH_CHUNK))
                 level_edges: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
                 level_transitions = 0
@@ -338,6 +375,8 @@ class Explorer:
             for p in (pool, insert_pool):
                 if p is not None:
                     p.shutdown(wait=True, cancel_futures=True)
+            if self.native_build is not None:
+                self.native_build.close()  # a compiler still running is not waited for
 
         if record_edges:
             self.graph = StateGraph.of(store, edges, complete=not stop_reason)
@@ -368,6 +407,13 @@ class Explorer:
             if deadline is not None and time.monotonic() > deadline:
                 return None
             part = store.all_rows[start:min(hi, start + SEARCH_CHUNK)]
+            native = self._native()
+            if native is not None:
+                fast = native.expand(part)
+                if fast is not None:  # else a value the C code leaves to numpy (a range error, say)
+                    self.native_chunks += 1
+                    succ, par, act = fast
+                    return start, self.canon(succ), par + (start - lo), act
             try:
                 got = self.expand(part, deadline=deadline, chunk=len(part))
             except RangeViolation as rv:

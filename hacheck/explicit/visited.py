@@ -54,6 +54,11 @@ def numba_available() -> bool:
     return _kernels() is not None
 
 
+def kernels_loaded() -> bool:
+    """The kernels are in this process already (the hash set then costs nothing to start)."""
+    return _KERNELS is not None
+
+
 def numba_error() -> str:
     _kernels()
     return _NUMBA_ERROR
@@ -71,12 +76,23 @@ def _kernels() -> dict[str, object] | None:
         from . import _hashset_numba as k
 
         k.warm()
-        _KERNELS = {"insert": k.insert_chunk, "finish": k.finish_level, "rehash": k.rehash, "build": k.build,
+        _KERNELS = {"insert": k.insert_chunk, "finish": k.finish_level, "rehash": k.rehash, "rebuild": k.rebuild, "build": k.build,
                     "hash": k.hash_rows, "count_parts": k.count_parts}
     except Exception as e:  # noqa: BLE001 - no numba, or it cannot compile here: the numpy fallback
         _NUMBA_ERROR = f"{type(e).__name__}: {e}"
         _KERNELS = None
     return _KERNELS
+
+
+def warm_kernels() -> None:
+    """Load every kernel now (numba loads each from its cache on first call, ~0.1 s apiece), so
+    that a search that needs them does not pay for it mid-way."""
+    k = _kernels()
+    if k is None:
+        return
+    from . import _hashset_numba as hn
+
+    hn.warm_all()
 
 
 class _Grow:
@@ -131,6 +147,7 @@ class HashVisited:
         per = max(capacity, 2 * store.count) // self.nparts
         cap = 1 << max(4, (max(per, 1) - 1).bit_length())
         self.parts = [_Part(store.words, cap) for _ in range(self.nparts)]
+        self.cut = False  # a level was cut by a limit (its cut states stay in the table as tentative)
         if store.count:
             hashes = k["hash"](store.all_rows[:store.count], self.hash_mask)  # type: ignore[operator]
             counts = k["count_parts"](hashes, self.nparts) if self.nparts > 1 else [store.count]  # type: ignore[operator]
@@ -156,7 +173,13 @@ class HashVisited:
             cap *= 2
         dtype = np.int32 if cap < (1 << 30) and self.store.count + need < (1 << 31) - 2 else np.int64
         new = np.zeros(cap, dtype=dtype)
-        self.k["rehash"](part.table, new, self.hash_mask, self.store.all_rows, part.buf.rows)  # type: ignore[operator]
+        if part.size == 0:  # nothing to move (a new set: the caller fills it)
+            pass
+        elif not self.cut:  # every entry is a stored state or one of this level's: rebuilt from the rows, read in order
+            self.k["rebuild"](new, self.hash_mask, self.store.all_rows, self.store.count, part.buf.rows, part.nt,  # type: ignore[operator]
+                              self.parts.index(part), self.nparts)
+        else:
+            self.k["rehash"](part.table, new, self.hash_mask, self.store.all_rows, part.buf.rows)  # type: ignore[operator]
         part.table = new
 
     def add(self, succ: np.ndarray, okey: np.ndarray, parent: np.ndarray, action: np.ndarray,
@@ -208,13 +231,29 @@ class HashVisited:
         final_cat[order[:keep]] = np.arange(base, base + keep, dtype=np.int64)
         final = np.full(max(nts, default=0) * P, -1, dtype=np.int64)  # by ref number t * P + p
         at = 0
+        mines = []
         for i, part in enumerate(self.parts):
             mine = final_cat[at:at + part.nt]
             at += part.nt
             final[i::P][:part.nt] = mine
-            self.k["finish"](part.table, self.hash_mask, part.buf.rows, part.nt, mine)  # type: ignore[operator]
+            mines.append(mine)
+
+        def finish(i: int) -> None:
+            part = self.parts[i]
+            self.k["finish"](part.table, self.hash_mask, part.buf.rows, part.nt, mines[i])  # type: ignore[operator]
+
+        if P == 1 or self.pool is None:
+            for i in range(P):
+                finish(i)
+        else:  # the partitions' slots are rewritten side by side (the kernel releases the GIL)
+            futures = [self.pool.submit(finish, i) for i in range(1, P)]  # type: ignore[attr-defined]
+            finish(0)
+            for f in futures:
+                f.result()
+        for part, mine in zip(self.parts, mines):
             part.size -= int(np.sum(mine < 0))  # cut states stay in the table as tentative: the search stops there
             part.nt = 0
+        self.cut = self.cut or keep < total
         return keep, final, keep < total
 
     def drop_level(self) -> None:
