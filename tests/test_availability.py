@@ -296,3 +296,28 @@ def test_json_follows_its_schema(tmp_path):
     data = json.loads((tmp_path / "big.json").read_text())
     jsonschema.validate(data, schema)
     assert data["computed"] is False and data["exit_code"] == 3
+
+
+def test_two_failure_kinds_of_one_fault_action_add_their_rates(tmp_path):
+    """A host crash and a power cycle are the same fault of the hosted-engine model (host_crash; the
+    deployment mapping's HE_FAULTS): naming power-cycle in [failures.rates] makes hosts go down at the
+    sum of the two rates. So MTTF 1000 h per host plus a power cycle every 3000 h gives the engine the
+    availability of hosts with MTTF 750 h (1/1000 + 1/3000 = 1/750) and no power-cycle rate. Before,
+    the kind named last replaced the host's own crash rate."""
+    from deploy_files import active_standby, host, write
+    from hacheck.avail.chain import Rates
+    from hacheck.avail.deployment import deployment_rows
+
+    def engine(mttf: float, extra: str) -> float:
+        hosts = "".join(host(n, hosted_engine=True, power_management=True, mttf_hours=mttf, mttr_hours=10)
+                        for n in ("ovirt1", "ovirt2"))
+        f = write(tmp_path, f"d{mttf}.toml", active_standby(hosts=hosts, extra=extra))
+        rows, _ = deployment_rows(str(f), Rates(), 100_000, ["engine_up"], 1)
+        (r,) = [r for r in rows if r.part == "hosted_engine"]
+        return r.low
+
+    both = engine(1000, "\n[failures.rates]\npower-cycle = 3000\n")
+    combined = engine(750, "")
+    crash_only = engine(1000, "")
+    assert both == pytest.approx(combined, abs=1e-12)
+    assert both < crash_only

@@ -194,20 +194,28 @@ class PartlyComputed(ChainTooLarge):
 def _rates_for(model: Any, mname: str, kinds: list[str], kind_mttf: dict[str, float],
                hosts: dict[str, tuple[float | None, float | None]], legend: dict[str, str]) -> Rates:
     r = Rates()
-    fault_kind = {a: k for k in kinds for a in FAULTS_OF[mname].get(k, [])}
+    kinds_of: dict[str, list[str]] = {}  # every kind that hits an action: their rates add (independent causes)
+    for k in kinds:
+        for a in FAULTS_OF[mname].get(k, []):
+            kinds_of.setdefault(a, []).append(k)
     for inst in model.instances:
         params = dict(inst.params)
         hname = legend.get(params.get("h", ""), None)
         if inst.action == "engine_node_crash" or inst.action == "engine_node_repair":
             hname = legend.get("engine", hname)
         mttf_h, mttr_h = hosts.get(hname, (None, None)) if hname else (None, None)
-        if inst.kind == "fault" and inst.action in fault_kind:
-            k = fault_kind[inst.action]
-            mttf = (mttf_h if k == "host-crash" else None) or kind_mttf.get(k) or DEFAULTS.get(k, (None,))[0]
-            if mttf:
-                r.by_label[inst.label] = 1.0 / mttf
+        if inst.kind == "fault" and inst.action in kinds_of:
+            # a host crash and a power cycle are one fault action of the hosted-engine model: the host
+            # goes down at the sum of the two rates, not at the rate of whichever kind came last
+            rate = 0.0
+            for k in kinds_of[inst.action]:
+                mttf = (mttf_h if k == "host-crash" else None) or kind_mttf.get(k) or DEFAULTS.get(k, (None,))[0]
+                if mttf:
+                    rate += 1.0 / mttf
+            if rate:
+                r.by_label[inst.label] = rate
         elif inst.kind == "env" and inst.repairs:
-            ks = [fault_kind[a] for a in inst.repairs if a in fault_kind]
+            ks = [k for a in inst.repairs for k in kinds_of.get(a, [])]
             if "host-crash" in ks and mttr_h and inst.action in ("host_restart", "host_repair", "engine_node_repair"):
                 r.by_label[inst.label] = 1.0 / mttr_h
     return r
