@@ -132,7 +132,9 @@ def _pool(jobs: list[Job], workers: int, fn: Callable[[Job], Done] = work) -> It
     # fork: the workers start with hacheck and numpy already imported (a spawned worker pays ~1 s each)
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
+    n = min(workers, len(jobs))
+    with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_share_cores,
+                                initargs=(max(1, default_workers() // n),)) as pool:
         futures = {pool.submit(fn, jobs[i]): i for i in _largest_first(jobs)}
         try:
             for f in cf.as_completed(futures):
@@ -141,6 +143,13 @@ def _pool(jobs: list[Job], workers: int, fn: Callable[[Job], Done] = work) -> It
             for f in futures:
                 f.cancel()
             raise
+
+
+def _share_cores(threads: int) -> None:
+    """In a pool worker: the search threads of each check (hacheck/explicit/search.py) share the cores
+    with the other workers' instead of each taking every core (N workers x N threads on N cores only
+    adds switching). A user's HACHECK_WORKERS stays as set; the answers do not depend on it."""
+    os.environ.setdefault("HACHECK_WORKERS", str(threads))
 
 
 def _largest_first(jobs: list[Job]) -> list[int]:

@@ -1,0 +1,77 @@
+"""Issue 15, item 9: what makes a deployment with several failures at once cheaper must not change
+what it shows. Each reduction is checked against the plain run on a small deployment: the same
+rows, verdicts, scenarios, trace lengths, recovery times and settings involved. The figure itself
+(``failures.count = 2`` on examples/star.toml) is a benchmark, benchmarks/bench_deploy.py, not a
+test: no test here depends on speed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from deploy_files import active_standby, host, vm, write
+
+
+def _checked(f: Path, tmp: Path):  # type: ignore[no-untyped-def]
+    from hacheck.deploy.mapping import plan
+    from hacheck.deploy.parse import load
+    from hacheck.deploy.run import Bounds, run
+
+    return run(plan(load(f)), Bounds(), tmp / "out", log=None, use_cache=False)
+
+
+def _involved(res) -> dict[tuple[str, str], list[tuple[str, object, object, str]]]:  # type: ignore[no-untyped-def]
+    return {(r.model, r.property): [(i.setting, i.value, i.changed_to, i.verdict) for i in r.involved]
+            for r in res.rows if r.verdict == "violated"}
+
+
+def test_blame_reruns_ask_only_for_the_blamed_properties_and_find_the_same_settings(tmp_path, monkeypatch):
+    """The re-runs that find the settings involved in a violation (hacheck/deploy/blame.py) check only
+    the properties of the violated rows that need them: the verdict of a property on a model instance
+    does not depend on the other properties checked with it. Pinned against re-runs of every
+    property: the same settings, values and verdicts for every violated row, an invariant row and a
+    liveness row among them; and a re-run that is the deployment's own check (a setting of another
+    model) is not checked again, also without a cache."""
+    from hacheck.deploy import blame as blame_mod
+    from hacheck.deploy.run import Bounds
+
+    monkeypatch.setenv("HACHECK_CACHE_DIR", "off")
+    # ovirt1 has no power management (its hang is never fenced: ha_vm_restarted, a liveness row),
+    # ovirt2's agent is not trusted (a dual run: no_dual_running_vm, an invariant row)
+    hosts = host("ovirt1", hosted_engine=True, power_management=False) \
+        + host("ovirt2", hosted_engine=True, power_management=True, pm_trusted=False)
+    text = active_standby(kinds=("host-hang",), hosts=hosts, vms=vm("db", "ovirt1") + vm("web", "ovirt2"))
+    f = write(tmp_path, "pm.toml", text)
+
+    asked: list = []
+
+    def spy(verdict_of):  # type: ignore[no-untyped-def]
+        def wrapped(spec):  # type: ignore[no-untyped-def]
+            asked.append(spec)
+            return verdict_of(spec)
+        for name in ("counts", "prefetch", "known", "seed"):
+            if hasattr(verdict_of, name):
+                setattr(wrapped, name, getattr(verdict_of, name))
+        return wrapped
+
+    narrow = _checked(f, tmp_path)
+    v = blame_mod.rerun(Bounds())
+    blame_mod.blame(narrow, spy(v), Bounds())
+    narrowed_asks = list(asked)
+
+    plain = _checked(f, tmp_path)
+    asked.clear()
+    monkeypatch.setattr(blame_mod, "narrowed", lambda tries, need, verdict_of: tries)
+    w = blame_mod.rerun(Bounds())
+    w.seed = lambda outcomes: None  # type: ignore[attr-defined]  # the plain re-runs: every one checked
+    blame_mod.blame(plain, spy(w), Bounds())
+
+    got, want = _involved(narrow), _involved(plain)
+    assert got == want
+    kinds = {r.kind for r in narrow.rows if r.verdict == "violated"}
+    assert "invariant" in kinds and "leads_to" in kinds, kinds
+    assert any(got.values()), "no setting involved anywhere: the comparison shows nothing"
+    assert any(s.properties is not None and len(s.properties) == 1 for s in narrowed_asks)
+    assert all(s.properties is None for s in asked)
+    assert v.counts["checked"] < w.counts["checked"]
