@@ -75,3 +75,37 @@ def test_blame_reruns_ask_only_for_the_blamed_properties_and_find_the_same_setti
     assert any(s.properties is not None and len(s.properties) == 1 for s in narrowed_asks)
     assert all(s.properties is None for s in asked)
     assert v.counts["checked"] < w.counts["checked"]
+
+
+STAR = Path(__file__).resolve().parent.parent / "examples" / "star.toml"
+
+
+def test_two_partitioned_hosts_are_two_mounts_each_keeping_its_own_brick():
+    """Each host mounts the volume with a glusterfs client of its own (vdsm lib/vdsm/storage/
+    storageServer.py, GlusterFSConnection: one mount per host under /rhev/data-center/mnt/glusterSD):
+    when ovirt1 and ovirt2 both lose the storage network, ovirt1's mount (client0) keeps ovirt1's
+    brick and loses the others, ovirt2's mount (client1) keeps ovirt2's brick and loses the others,
+    and the self-heal daemons lose both hosts' bricks (__afr_selfheal_data, xlators/cluster/afr/src/
+    afr-self-heal-data.c, heals only with every brick locked). Before, both partitions named client0:
+    one mount lost every brick, its own included, and the other kept the storage node's brick as if it
+    ran there. One storage loss maps as before (client0 is the failing host's mount)."""
+    from hacheck.deploy.mapping import plan
+    from hacheck.deploy.parse import load
+
+    p = plan(load(STAR), fail=["ovirt1:storage-loss", "ovirt2:storage-loss"])
+    runs = {r.part: r.spec for r in p.models[0].runs}
+    s1 = runs["replica set 1"]  # brick0 = ovirt1:.../brick1, brick1 = ovirt2:.../brick1, brick2 = storage (arbiter)
+    assert dict(s1.params)["max_faults"] == 6
+    assert {f.text for f in s1.faults if f.action != "link_loss_stalled"} == {
+        "link_loss(c=client0, b=brick1)", "link_loss(c=client0, b=brick2)",
+        "link_loss(c=client1, b=brick0)", "link_loss(c=client1, b=brick2)",
+        "shd_link_loss(b=brick0)", "shd_link_loss(b=brick1)"}
+    # replica set 3: brick0 = storage, brick1 = ovirt1, brick2 = ovirt2's arbiter
+    s3 = runs["replica set 3"]
+    assert {f.text for f in s3.faults if f.action == "link_loss"} == {
+        "link_loss(c=client0, b=brick0)", "link_loss(c=client0, b=brick2)",
+        "link_loss(c=client1, b=brick0)", "link_loss(c=client1, b=brick1)"}
+    single = plan(load(STAR), fail=["ovirt2:storage-loss"])
+    s1 = {r.part: r.spec for r in single.models[0].runs}["replica set 1"]
+    assert {f.text for f in s1.faults if f.action == "link_loss"} == {
+        "link_loss(c=client0, b=brick0)", "link_loss(c=client0, b=brick2)", "link_loss(c=client1, b=brick1)"}
