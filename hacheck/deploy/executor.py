@@ -155,10 +155,11 @@ def _share_cores(threads: int) -> None:
 def _largest_first(jobs: list[Job]) -> list[int]:
     """Submission order for a pool (indices into ``jobs``): the checks expected to be longest first
     (more faults, then the hosted-engine model), so that no long check starts last on an idle pool."""
-    def weight(i: int) -> tuple[int, int, int]:
+    def weight(i: int) -> tuple[int, int, int, int]:
         j = jobs[i]
         p = dict(j.spec.params)
-        return (-int(p.get("max_faults", 0) or 0), 0 if j.spec.model == "hosted_engine" else 1, i)
+        # then the more fault instances (a storage loss is a link per brick and mount, each a fault)
+        return (-int(p.get("max_faults", 0) or 0), 0 if j.spec.model == "hosted_engine" else 1, -len(j.spec.faults), i)
 
     return sorted(range(len(jobs)), key=weight)
 
