@@ -109,3 +109,29 @@ def test_two_partitioned_hosts_are_two_mounts_each_keeping_its_own_brick():
     s1 = {r.part: r.spec for r in single.models[0].runs}["replica set 1"]
     assert {f.text for f in s1.faults if f.action == "link_loss"} == {
         "link_loss(c=client0, b=brick0)", "link_loss(c=client0, b=brick2)", "link_loss(c=client1, b=brick1)"}
+
+
+def _threads_seen(job):  # type: ignore[no-untyped-def]
+    import os
+
+    from hacheck.deploy.executor import Done
+
+    return Done(None, os.environ.get("HACHECK_WORKERS"), 0.0)
+
+
+def test_pool_workers_share_the_cores_instead_of_each_taking_all(monkeypatch):
+    """N worker processes each search with cores / N threads (hacheck/explicit/search.py reads
+    HACHECK_WORKERS): N workers of N threads each on N cores only add switching. A user's
+    HACHECK_WORKERS is left as set."""
+    from hacheck.deploy import executor
+    from hacheck.deploy.mapping import RunSpec
+    from hacheck.deploy.run import Bounds
+
+    jobs = [executor.Job(RunSpec("fencing", (("max_faults", i),), ()), Bounds(), "") for i in range(4)]
+    monkeypatch.setattr(executor, "default_workers", lambda: 4)
+    monkeypatch.delenv("HACHECK_WORKERS", raising=False)
+    seen = {done.limitation for _, done in executor.run_jobs(jobs, "local", 2, fn=_threads_seen)}
+    assert seen == {"2"}
+    monkeypatch.setenv("HACHECK_WORKERS", "3")
+    seen = {done.limitation for _, done in executor.run_jobs(jobs, "local", 2, fn=_threads_seen)}
+    assert seen == {"3"}
