@@ -119,7 +119,7 @@ def write_docs(lines: list[str]) -> None:
     block = "\n".join(rows) + "\n\n" + " ".join(prose) + "\n"
     slow = [line for line in lines if line.startswith(("Slowest", "- "))]
     if slow:
-        block += "\n" + "\n".join(slow) + "\n"
+        block += "".join(("\n" + line + "\n\n") if line.startswith("Slowest") else line + "\n" for line in slow)
     doc.write_text(head + begin + "\n" + block + end + tail)
     print(f"wrote the table into {doc}")
 
