@@ -47,7 +47,7 @@ def run_once(f: Path, cache: Path, out: Path, extra: list[str]) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     r = subprocess.run([sys.executable, "-m", "hacheck.cli", "check", str(f), "--out", str(out), "--json", str(report),
-                        "-q", *extra], cwd=ROOT, env=env, capture_output=True, text=True)
+                        *extra], cwd=ROOT, env=env, capture_output=True, text=True)  # not -q: the log has each check's time
     wall = time.monotonic() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode not in (0, 1, 3):
@@ -56,7 +56,34 @@ def run_once(f: Path, cache: Path, out: Path, extra: list[str]) -> dict:
     states = sum(run_["states"] for row in doc["rows"] for run_ in row["runs"] if not run_["cached"]) or 0
     return {"wall": wall, "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
             "checks": doc["model_checks"], "cached": doc["cached"], "scenarios": len(doc["failures"]["scenarios"]),
-            "exit": r.returncode, "states": states}
+            "exit": r.returncode, "states": states, "checks_log": slowest(r.stderr), "blame_log": blame_line(r.stderr)}
+
+
+
+def slowest(log: str, n: int = 6) -> list[tuple[float, int, str]]:
+    """The model checks of a run from its log (one line per check finished: "[i/N] what: S states, T s",
+    or with one worker "[i/N] what ..." then "S states, T s"), slowest first."""
+    out: list[tuple[float, int, str]] = []
+    last = ""
+    for line in log.splitlines():
+        m = re.match(r"^\s*\[\d+/\d+\] (.*): ([\d,]+) states, ([\d.]+) s", line)
+        if m:
+            out.append((float(m.group(3)), int(m.group(2).replace(",", "")), m.group(1)))
+            continue
+        m = re.match(r"^\s*\[\d+/\d+\] (.*) \.\.\.$", line)
+        if m:
+            last = m.group(1)
+            continue
+        m = re.match(r"^\s+([\d,]+) states, ([\d.]+) s", line)
+        if m and last:
+            out.append((float(m.group(2)), int(m.group(1).replace(",", "")), last))
+            last = ""
+    return sorted(out, reverse=True)[:n]
+
+
+def blame_line(log: str) -> str:
+    """The log's line on the re-runs that find the settings involved in each violation."""
+    return next((line.strip() for line in log.splitlines() if line.startswith("settings involved:")), "")
 
 
 def main() -> None:
@@ -90,6 +117,9 @@ def write_docs(lines: list[str]) -> None:
     rows = [line for line in lines if line.startswith("|")]
     prose = [line for line in lines if line.startswith(("Measured with", "load average"))]
     block = "\n".join(rows) + "\n\n" + " ".join(prose) + "\n"
+    slow = [line for line in lines if line.startswith(("Slowest", "- "))]
+    if slow:
+        block += "".join(("\n" + line + "\n\n") if line.startswith("Slowest") else line + "\n" for line in slow)
     doc.write_text(head + begin + "\n" + block + end + tail)
     print(f"wrote the table into {doc}")
 
@@ -107,6 +137,7 @@ def measure(args: argparse.Namespace, say) -> None:  # type: ignore[no-untyped-d
         f"{os.getloadavg()[0]:.1f} at the start;")
     say("| deployment | scenarios | model checks | run | wall time | CPU (process + workers) | load average (1 min) at the start of the run | exit |")
     say("|---|---|---|---|---|---|---|---|")
+    profiles: list[tuple[int, str, dict]] = []  # the slowest checks of the first cold local run of each count
     with tempfile.TemporaryDirectory() as tmp_:
         tmp = Path(tmp_)
         for count in [int(c) for c in args.count.split(",")]:
@@ -137,10 +168,18 @@ def measure(args: argparse.Namespace, say) -> None:  # type: ignore[no-untyped-d
                     raise SystemExit(f"unknown mode {mode}")
                 last_cache = cache
                 res["load"] = load_at_start
+                if mode in ("w1", "w2") and not any(c == count for c, _, _ in profiles):
+                    profiles.append((count, mode, res))
                 cpu = f"{res['cpu']:.1f} s" if mode != "dask" else \
                     f"{res['cpu']:.1f} s; with the cluster's workers {res['cluster_cpu']:.1f} s"
                 say(f"| star.toml, count {count} | {res['scenarios']} | {res['checks']} ({res['cached']} cached) | "
                     f"{label} | {res['wall']:.1f} s | {cpu} | {res['load']:.1f} | {res['exit']} |")
+    for count, mode, res in profiles:
+        say(f"Slowest model checks of `count {count}`, `{mode}` (seconds each as its log gives them){':' if res['checks_log'] else ': none logged'}")
+        for secs, states, what in res["checks_log"]:
+            say(f"- {what}: {states:,} states, {secs:.1f} s")
+        if res["blame_log"]:
+            say(f"- {res['blame_log']}")
     say(f"load average {os.getloadavg()[0]:.1f} at the end (a load above the 2 cores means other jobs shared "
         "them: wall times are then inflated, the CPU column less so).")
 

@@ -95,6 +95,9 @@ def blame(res: Any, verdict_of: Callable[[Any], Any], bounds: Any = None) -> Non
     d = res.plan.deployment
     fail = list(res.plan.fail) if res.plan.fail is not None else None
     replans: dict[tuple[str, str], Any] = {}
+    seed = getattr(verdict_of, "seed", None)
+    if seed is not None:
+        seed(res.outcomes)
 
     def rerun_spec(row: Any, s: str, alt: Any) -> Any:
         """The RunSpec of ``row``'s scenario in the deployment with ``s = alt`` (None: no such run)."""
@@ -133,10 +136,19 @@ def blame(res: Any, verdict_of: Callable[[Any], Any], bounds: Any = None) -> Non
                     candidates.append(s)
         tries = [(s, alt, rerun_spec(row, s, alt)) for s in candidates for alt in alternatives(d, s)]
         todo.append((row, key, tries))
+    before = _verdicts_by_run(res)
+    # re-run spec -> the properties the violated rows ask of it, and those that held in the row's scenario
+    # (a change that makes the row hold may break one of them: the fix hint says so)
+    need: dict[Any, set[str]] = {}
+    for row, _, tries in todo:
+        held = {n for n, v in before.get((row.model, row.scenario), {}).items() if v == HOLDS}
+        for _, _, spec in tries:
+            if spec is not None:
+                need.setdefault(spec, set()).update({row.property} | held)
+    todo = [(row, key, narrowed(tries, need, verdict_of)) for row, key, tries in todo]
     prefetch = getattr(verdict_of, "prefetch", None)
     if prefetch is not None:  # every re-run at once (in parallel where the caller has workers)
         prefetch([spec for _, _, tries in todo for _, _, spec in tries if spec is not None])
-    before = _verdicts_by_run(res)
     for row, key, tries in todo:
         involved: list[Involved] = []
         held = {n for n, v in before.get((row.model, row.scenario), {}).items() if v == HOLDS}
@@ -172,6 +184,23 @@ def _verdicts_by_run(res: Any) -> dict[tuple[str, str], dict[str, str]]:
         label = next((m.label for m in res.plan.models if o.planned in m.runs), None)
         if label is not None:
             out[(label, _label(o.planned))] = {p.name: p.verdict for p in o.result.properties}
+    return out
+
+
+def narrowed(tries: list[tuple[str, Any, Any]], need: dict[Any, set[str]],
+             verdict_of: Callable[[Any], Any]) -> list[tuple[str, Any, Any]]:
+    """``tries`` with each re-run that must be checked anew asking only for the properties in
+    ``need`` (the violated rows' that re-run that spec, and those that held in their scenarios, for
+    the trade-offs the fix hints report), not every property of the model. The verdict of a property on a model instance does not depend on which other
+    properties are checked with it, so the outcome is the same; a re-run of invariants alone stops
+    at the first state that violates them all and records no edges (no liveness graph). A re-run
+    already known in full (the deployment's own check, or a cached one) is taken as it is."""
+    known = getattr(verdict_of, "known", None)
+    out = []
+    for s, alt, spec in tries:
+        if spec is not None and not (known is not None and known(spec)):
+            spec = attrs.evolve(spec, properties=tuple(sorted(need[spec])))
+        out.append((s, alt, spec))
     return out
 
 
@@ -307,6 +336,23 @@ def rerun(bounds: Any, use_cache: bool = True, executor: str = "local", workers:
                 cache.store(k, res)
         return res
 
+    def known(spec: Any) -> bool:
+        """Whether the result of ``spec`` is at hand (this run's, or in the cache): no check needed."""
+        if spec in memo or spec in fetched:
+            return True
+        if not use_cache or cache.cache_dir() is None:
+            return False
+        return cache.load(cache.key(model_file(spec.model), _identity(spec, bounds))) is not None
+
+    def seed(outcomes: Any) -> None:
+        """The deployment's own checks: a re-run whose one setting does not change a model's run is that
+        run (also when the cache is off)."""
+        for o in outcomes:
+            if o.result is not None and o.planned.spec not in memo:
+                memo[o.planned.spec] = o.result
+
     verdict_of.counts = counts  # type: ignore[attr-defined]
     verdict_of.prefetch = prefetch  # type: ignore[attr-defined]
+    verdict_of.known = known  # type: ignore[attr-defined]
+    verdict_of.seed = seed  # type: ignore[attr-defined]
     return verdict_of

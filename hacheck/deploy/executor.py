@@ -132,7 +132,9 @@ def _pool(jobs: list[Job], workers: int, fn: Callable[[Job], Done] = work) -> It
     # fork: the workers start with hacheck and numpy already imported (a spawned worker pays ~1 s each)
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx)
+    n = min(workers, len(jobs))
+    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_share_cores,
+                                  initargs=(max(1, default_workers() // n),))
     futures = {pool.submit(fn, jobs[i]): i for i in _largest_first(jobs)}
     try:
         for f in cf.as_completed(futures):
@@ -155,13 +157,21 @@ def _stop_workers(pool: Any) -> None:
         p.join(timeout=5)
 
 
+def _share_cores(threads: int) -> None:
+    """In a pool worker: the search threads of each check (hacheck/explicit/search.py) share the cores
+    with the other workers' instead of each taking every core (N workers x N threads on N cores only
+    adds switching). A user's HACHECK_WORKERS stays as set; the answers do not depend on it."""
+    os.environ.setdefault("HACHECK_WORKERS", str(threads))
+
+
 def _largest_first(jobs: list[Job]) -> list[int]:
     """Submission order for a pool (indices into ``jobs``): the checks expected to be longest first
     (more faults, then the hosted-engine model), so that no long check starts last on an idle pool."""
-    def weight(i: int) -> tuple[int, int, int]:
+    def weight(i: int) -> tuple[int, int, int, int]:
         j = jobs[i]
         p = dict(j.spec.params)
-        return (-int(p.get("max_faults", 0) or 0), 0 if j.spec.model == "hosted_engine" else 1, i)
+        # then the more fault instances (a storage loss is a link per brick and mount, each a fault)
+        return (-int(p.get("max_faults", 0) or 0), 0 if j.spec.model == "hosted_engine" else 1, -len(j.spec.faults), i)
 
     return sorted(range(len(jobs)), key=weight)
 

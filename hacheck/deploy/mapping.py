@@ -288,21 +288,34 @@ def whole_file_data_lock(vol: Volume, version: str = "10") -> bool:
     return bool(o["cluster.full-lock"] or o["cluster.eager-lock"])
 
 
-def storage_loss_links(names: list[str], mine: list[str], clients: int) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+def storage_loss_links(names: list[str], mine: list[str], clients: int, mount: int | None = 0
+                       ) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
     """The links a hypervisor's storage-network loss cuts in one replica set, as (fault action, its parameters).
 
-    The model's ``client0`` is the failing host's mount, the other clients are the mounts of other hosts, and
-    ``mine`` are the bricks the host itself holds. Losing the storage network partitions the host: its mount
-    loses the bricks of the other nodes, but not its own (traffic to the host's own address is delivered
-    locally, never on the wire); every other mount, and the self-heal daemons of the other nodes, lose the
-    host's bricks (``shd_link_loss``; the host's own daemon cannot lock the remote bricks either, and
-    __afr_selfheal_data heals only with every brick locked). A hypervisor that holds no brick of the set
-    (not hyperconverged) only loses its mount's links."""
+    The model's ``client{mount}`` is the failing host's mount (``mount`` None: the model has no client left
+    for it), the other clients are the mounts of other hosts, and ``mine`` are the bricks the host itself
+    holds. Losing the storage network partitions the host: its mount loses the bricks of the other nodes, but
+    not its own (traffic to the host's own address is delivered locally, never on the wire); every other
+    mount, and the self-heal daemons of the other nodes, lose the host's bricks (``shd_link_loss``; the
+    host's own daemon cannot lock the remote bricks either, and __afr_selfheal_data heals only with every
+    brick locked). A hypervisor that holds no brick of the set (not hyperconverged) only loses its mount's
+    links. One storage loss is ``mount=0``; with two at once each partitioned host has its own mount
+    (:func:`storage_loss_mounts`)."""
     out: list[tuple[str, tuple[tuple[str, str], ...]]] = []
-    out += [("link_loss", (("c", "client0"), ("b", b))) for b in names if b not in mine]
-    out += [("link_loss", (("c", f"client{k}"), ("b", b))) for k in range(1, clients) for b in mine]
+    if mount is not None:
+        out += [("link_loss", (("c", f"client{mount}"), ("b", b))) for b in names if b not in mine]
+    out += [("link_loss", (("c", f"client{k}"), ("b", b))) for k in range(clients) if k != mount for b in mine]
     out += [("shd_link_loss", (("b", b),)) for b in mine]
     return out
+
+
+def storage_loss_mounts(partitioned: list[str], clients: int) -> dict[str, int | None]:
+    """Which model client is the mount of each host a scenario partitions (its storage-loss failures, in
+    scenario order): the first is ``client0``, the next ``client1``, ... while the model has clients; the
+    clients left over are the mounts of hosts the scenario does not partition. Each host has one mount of
+    the volume (/rhev/data-center/mnt/glusterSD/...), so two partitioned hosts are two clients: one
+    client cannot be both hosts' mount at once (it would lose every brick, its own included)."""
+    return {h: (i if i < clients else None) for i, h in enumerate(partitioned)}
 
 
 def version_before(text: str, ref: tuple[int, ...]) -> bool:
@@ -366,6 +379,8 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
             budget = 0
             storage_links: list[tuple[str, tuple[tuple[str, str], ...]]] = []
             params_extra: dict[str, Any] = {}
+            mounts = storage_loss_mounts([t for t, kind in sc.failures if kind == "storage-loss" and t in hyper_names],
+                                         params["clients"])
             for t, kind in sc.failures:
                 mine = [names[i] for i, b in enumerate(rs) if b.host == t]
                 if kind == "client-crash":
@@ -373,7 +388,7 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
                     budget += 1
                 elif kind == "storage-loss":
                     if t in hyper_names:
-                        links = storage_loss_links(names, mine, params["clients"])
+                        links = storage_loss_links(names, mine, params["clients"], mounts[t])
                         new = [x for x in links if x not in storage_links]  # a second storage-loss may
                         storage_links.extend(new)  # name the same links: each can only be lost once
                         budget += len(new)
