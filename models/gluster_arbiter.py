@@ -110,9 +110,9 @@ def partition_groups(p: Params) -> list[frozenset[str]]:
     members = {f"client{i}" for i in range(p.clients)} | {f"brick{j}" for j in range(p.replica)}
     groups = []
     for k, text in enumerate(p.partitions.split("/")):
-        names = [x.strip() for x in text.split("+") if x.strip()]
-        if not names:
-            raise BadInput(f"parameter partitions: group {k + 1} of {p.partitions!r} is empty")
+        names = [x.strip() for x in text.split("+")]
+        if not all(names):
+            raise BadInput(f"parameter partitions: group {k + 1} of {p.partitions!r} has an empty member")
         for x in names:
             if x not in members:
                 raise BadInput(f"parameter partitions: {x!r} in group {k + 1} is not a member "
