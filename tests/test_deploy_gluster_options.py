@@ -97,15 +97,18 @@ def test_post_op_delay_keeps_its_relation_to_the_reconnect_interval(star_text, s
     assert params["post_op_delay"] == want
 
 
-def test_storage_loss_and_host_crash_both_allow_a_stall():
-    """A link may come back within a stall (a network blip), and so may a rebooting host: a stall is
-    not bounded by network.ping-timeout when the slow brick's disk hangs, because pings are answered
-    by the RPC layer (rpc/rpc-lib/src/rpcsvc.c rpcsvc_ping), not by the brick's io threads; the phase
-    waits until network.frame-timeout (xlators/protocol/client/src/client.c, default 1800 s; call_bail
-    in rpc/rpc-lib/src/rpc-clnt.c). One crash per brick of the host: the budget is not doubled."""
+def test_host_crash_allows_a_stall_and_storage_loss_is_one_cut():
+    """A rebooting host may be back within a stall: a stall is not bounded by network.ping-timeout when
+    the slow brick's disk hangs, because pings are answered by the RPC layer (rpc/rpc-lib/src/rpcsvc.c
+    rpcsvc_ping), not by the brick's io threads; the phase waits until network.frame-timeout
+    (xlators/protocol/client/src/client.c, default 1800 s; call_bail in rpc/rpc-lib/src/rpc-clnt.c). One
+    crash per brick of the host: the budget is not doubled. A storage loss is one steady partition
+    (storage_cut, budget 1): the pulled cable does not come back within a stall, so no per-link
+    link_loss or link_loss_stalled is planned for it."""
     p = plan(load(VIRT), fail=["ovirt1:storage-loss"])
     pats = {f.action for r in p.models[0].runs for f in r.spec.faults}
-    assert pats == {"link_loss", "link_loss_stalled", "shd_link_loss"}
+    assert pats == {"storage_cut"}
+    assert all(dict(r.spec.params)["max_faults"] == 1 for r in p.models[0].runs)
     for kind in ("host-crash", "power-cycle"):
         p = plan(load(VIRT), fail=[f"ovirt1:{kind}"])
         assert {f.action for r in p.models[0].runs for f in r.spec.faults} == {"brick_crash", "brick_crash_stalled"}
@@ -113,25 +116,31 @@ def test_storage_loss_and_host_crash_both_allow_a_stall():
 
 
 def test_storage_loss_partitions_the_host_from_the_other_nodes():
-    """A hypervisor's storage-network loss cuts it from the other nodes, not from itself: its mount keeps
-    its own brick (traffic to the host's own address never leaves it) and loses the others; the other
-    mounts and the self-heal daemons lose its brick. __afr_selfheal_data (xlators/cluster/afr/src/
-    afr-self-heal-data.c) skips the heal unless afr_selfheal_inodelk locked every brick ("if (ret <
-    priv->child_count)"), so the daemons' lost link blocks the heal (the model's shd_link_loss)."""
+    """A hypervisor's storage-network loss is one steady partition of the host: its mount (client0) and
+    its own bricks on one side, the other nodes on the other, every link between them cut at once
+    (the model's storage_cut over ``partitions``). Its mount keeps its own brick (traffic to the host's
+    own address never leaves it); the other mounts and the self-heal daemons lose its brick:
+    __afr_selfheal_data (xlators/cluster/afr/src/afr-self-heal-data.c) skips the heal unless
+    afr_selfheal_inodelk locked every brick ("if (ret < priv->child_count)"). The group is the host's
+    members in each replica set, whatever their brick index. A second failing hypervisor has its own
+    mount, client1."""
     p = plan(load(STAR), fail=["ovirt1:storage-loss"])
     runs = {r.part: r.spec for r in p.models[0].runs}
-    s1 = runs["replica set 1"]  # brick0 = ovirt1:.../brick1, brick1 = ovirt2, brick2 = the arbiter on storage
-    assert dict(s1.params)["shd_links"] is True and dict(s1.params)["max_faults"] == 4
-    got = {f.text for f in s1.faults}
-    assert got == {"link_loss(c=client0, b=brick1)", "link_loss(c=client0, b=brick2)", "link_loss(c=client1, b=brick0)",
-                   "link_loss_stalled(c=client0, b=brick1)", "link_loss_stalled(c=client0, b=brick2)",
-                   "link_loss_stalled(c=client1, b=brick0)", "shd_link_loss(b=brick0)"}
-    # ovirt1 holds the arbiter of replica set 2: the other mounts and the daemons lose the arbiter
-    assert "link_loss(c=client1, b=brick2)" in {f.text for f in runs["replica set 2"].faults}
-    assert "shd_link_loss(b=brick2)" in {f.text for f in runs["replica set 2"].faults}
-    # other failures leave the model's healer links out (state counts unchanged)
+    # replica set 1: brick0 = ovirt1:.../brick1; set 2: ovirt1 holds the arbiter (brick2); set 3: brick1
+    for part, group in (("replica set 1", "client0+brick0"), ("replica set 2", "client0+brick2"),
+                        ("replica set 3", "client0+brick1")):
+        params = dict(runs[part].params)
+        assert params["partitions"] == group and params["max_faults"] == 1, part
+        assert {f.text for f in runs[part].faults} == {"storage_cut(g=part0)"}
+        assert "shd_links" not in params
+    two = plan(loads(STAR.read_text().replace("count = 1 ", "count = 2 ", 1)),
+               fail=["ovirt1:storage-loss", "ovirt2:storage-loss"])
+    both = [r.spec for r in two.models[0].runs if r.part == "replica set 1"]
+    assert [dict(s.params)["partitions"] for s in both] == ["client0+brick0/client1+brick1"]
+    assert dict(both[0].params)["max_faults"] == 2
+    # other failures leave the partition out (state counts unchanged)
     crash = plan(load(STAR), fail=["ovirt1:host-crash"])
-    assert all("shd_links" not in dict(r.spec.params) for r in crash.models[0].runs)
+    assert all("partitions" not in dict(r.spec.params) for r in crash.models[0].runs)
 
 
 def test_the_virt_example_differs_from_star_only_in_the_group():
