@@ -373,6 +373,7 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
             pats: list[FaultPattern] = []
             budget = 0
             groups: list[str] = []
+            cut_hosts: list[str] = []
             params_extra: dict[str, Any] = {}
             for t, kind in sc.failures:
                 mine = [names[i] for i, b in enumerate(rs) if b.host == t]
@@ -385,6 +386,7 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
                         if group and group not in groups:  # the same group twice is one partition
                             pats.append(FaultPattern("storage_cut", (("g", f"part{len(groups)}"),)))
                             groups.append(group)
+                            cut_hosts.append(t)
                             budget += 1
                             params_extra["partitions"] = "/".join(groups)
                             mp.sources["partitions"] = ["failures.kinds", f"volumes[{vol.name}].bricks"]
@@ -396,7 +398,8 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
             params_run = dict(params, max_faults=budget, **params_extra)
             spec = RunSpec("gluster_arbiter", _sorted_params(params_run), tuple(sorted(set(pats), key=lambda p: p.text)),
                            _props(d))
-            mp.runs.append(PlannedRun(sc, part, spec, legend))
+            cuts = tuple((f"part{k}", f"{h} storage network") for k, h in enumerate(cut_hosts))
+            mp.runs.append(PlannedRun(sc, part, spec, legend + cuts))
     mp.sources["max_faults"] = ["failures.count", "failures.kinds"]
     return mp
 
