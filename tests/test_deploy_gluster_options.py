@@ -174,18 +174,22 @@ def test_bad_option_value_exits_2(tmp_path, star_text):
 @pytest.mark.parametrize("path", [STAR, VIRT], ids=["star", "star-virt"])
 def test_star_storage_loss_verdicts_with_and_without_the_virt_group(tmp_path, path):
     """The paper's deployment, one storage loss of ovirt1: the same Gluster verdicts with and without
-    the virt group (server quorum only acts when two of the three nodes are lost). The loss partitions
-    ovirt1 (test_storage_loss_partitions_the_host_from_the_other_nodes): a data split-brain in 12 steps
-    (each side writes with quorum through the partition's first links, the arbiter misses ovirt1's
-    blame), no heal loss (the daemons cannot heal while cut from ovirt1's brick), a stale read in 5."""
+    the virt group (server quorum only acts when two of the three nodes are lost). The loss is one steady
+    partition of ovirt1 (test_storage_loss_partitions_the_host_from_the_other_nodes): a data split-brain
+    in 13 steps, the cut one of them (ovirt1's mount wrote before the cut, its post-op blaming ovirt2's
+    brick reaches only ovirt1's brick; ovirt2's mount writes with the arbiter and blames ovirt1's brick:
+    afr_selfheal_find_direction is left with the arbiter alone), no heal loss (the daemons cannot lock
+    ovirt1's brick: __afr_selfheal_data), a stale read in 6 (ovirt1's mount reads its own brick with no
+    quorum needed, afr_read_txn with cluster.quorum-reads off). The 12-step trace of the per-link model
+    is impossible under one cut (tests/test_gluster_partition.py)."""
     r = subprocess.run([sys.executable, "-m", "hacheck.cli", "check", str(path), "--fail", "ovirt1:storage-loss",
                         "--property", "no_split_brain", "--property", "no_lost_ack_heal", "--property",
                         "no_stale_read", "--out", str(tmp_path), "-q"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 1, r.stderr
     out = r.stdout
-    assert "no_split_brain    gluster_arbiter[engine]  violated (12 steps, shortest; ovirt1 storage-loss" in out
+    assert "no_split_brain    gluster_arbiter[engine]  violated (13 steps, shortest; ovirt1 storage-loss" in out
     assert "no_lost_ack_heal  gluster_arbiter[engine]  holds (exhaustive, 1 scenario x 3 replica sets)" in out
-    assert "no_stale_read     gluster_arbiter[engine]  violated (5 steps, shortest; ovirt1 storage-loss" in out
+    assert "no_stale_read     gluster_arbiter[engine]  violated (6 steps, shortest; ovirt1 storage-loss" in out
     # an arbiter volume locks the whole file whatever cluster.full-lock says (afr_set_transaction_flock),
     # and a lost lock frees the heal in both lock modes: no lock setting is blamed for the heal loss
     assert "cluster.full-lock" not in out
@@ -244,8 +248,9 @@ def test_range_locks_follow_the_gluster_version(star_text, version, eager_lock, 
 def test_range_locks_are_no_fix_for_the_lost_heal(tmp_path, star_text):
     """One storage loss of ovirt1, replica 3 without arbiter, eager-lock off: cluster.full-lock is never
     blamed for the heal loss (write0 loses its inodelk through link flaps, write1 locks, a heal overwrites
-    write0, write0 is acked); since storage-loss also cuts the daemons from ovirt1's bricks
-    (shd_link_loss) no heal runs during it and the property holds in both lock modes.
+    write0, write0 is acked); since storage-loss is a steady partition of ovirt1 (storage_cut), which
+    also cuts the daemons from ovirt1's bricks, no heal runs during it and the property holds in both
+    lock modes.
     Upstream the brick releases a disconnected client's inodelks whatever their range
     (xlators/features/locks/src/posix.c pl_client_disconnect_cbk -> inodelk.c
     pl_inodelk_client_cleanup) and the heal's full-file inodelk (afr-self-heal-data.c
@@ -262,7 +267,7 @@ def test_range_locks_are_no_fix_for_the_lost_heal(tmp_path, star_text):
         row = rows(doc)[("gluster_arbiter[engine]", "no_lost_ack_heal")]
         verdicts.append(row["verdict"])
         assert "volumes[engine].options.cluster.full-lock" not in row["settings"], full_lock
-    # since storage-loss partitions the host (shd_link_loss), the daemons cannot heal during it: the heal
+    # since storage-loss partitions the host (storage_cut), the daemons cannot heal during it: the heal
     # loss needs a heal while a lock is lost, so it holds in both lock modes (model-level twin:
     # tests/test_model_gluster.py::test_lost_locks_do_not_block_heal)
     assert verdicts == ["holds", "holds"]
