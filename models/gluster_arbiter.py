@@ -90,6 +90,37 @@ class Params:
                             "(__afr_selfheal_data skips unless all bricks are locked). Off: a healer reaches every "
                             "brick that is up. The deployment turns it on for storage-loss, which cuts the other "
                             "nodes' self-heal daemons from the host's bricks")
+    arbiter_fop_quorum: bool = param(False, doc="afr_handle_quorum of GlusterFS before 7.7 (3.12 .. 7.6): on an arbiter "
+                                     "volume afr_has_arbiter_fop_cbk_quorum keeps the write if the pre-op sources "
+                                     "(afr_compute_pre_op_sources) where it did not fail are two or more, or one data "
+                                     "brick; removed by e2235217a1 (master, v9.0; backports in 7.7 and 8.0). Off: "
+                                     "afr_has_fop_cbk_quorum, client quorum over the pre-op'd bricks where it succeeded")
+    partitions: str = param("", doc="steady partitions of the network (the deployment's storage-loss of a host): "
+                            "groups of members joined by '+' (client<i>, brick<j>), groups separated by '/', e.g. "
+                            "'client0+brick0/client0+brick1'. The fault storage_cut(g=part<k>) severs at once every "
+                            "link between group k and the other members, and the healers from its bricks, for good; "
+                            "each side notices a severed link at its own time (detect, a fair step); a request sent "
+                            "before the cut may still complete, none sent after it crosses. Empty: no partition")
+
+
+def partition_groups(p: Params) -> list[frozenset[str]]:
+    """The member groups of ``partitions`` ('client0+brick0/...'), each checked against the model's members."""
+    if not p.partitions:
+        return []
+    members = {f"client{i}" for i in range(p.clients)} | {f"brick{j}" for j in range(p.replica)}
+    groups = []
+    for k, text in enumerate(p.partitions.split("/")):
+        names = [x.strip() for x in text.split("+")]
+        if not all(names):
+            raise BadInput(f"parameter partitions: group {k + 1} of {p.partitions!r} has an empty member")
+        for x in names:
+            if x not in members:
+                raise BadInput(f"parameter partitions: {x!r} in group {k + 1} is not a member "
+                               f"(members: {', '.join(sorted(members))})")
+        groups.append(frozenset(names))
+    if len(groups) > 3:
+        raise BadInput(f"parameter partitions: {len(groups)} groups, at most 3")
+    return groups
 
 
 def check_params(p: Params) -> None:
@@ -102,6 +133,7 @@ def check_params(p: Params) -> None:
     if p.crash_brick >= p.replica:
         raise BadInput(f"crash_brick {p.crash_brick} is not a brick of replica {p.replica} (bricks 0..{p.replica - 1}, "
                        "or -1 for any)")
+    partition_groups(p)
 
 
 def quorum_count_of(p: Params) -> int:
@@ -168,6 +200,42 @@ def build(p: Params) -> Model:
         shd_reach = m.var("shd_reach", Map(Brick, Bool), init=True,
                           doc="the healers (self-heal daemons, client-side heal) reach the brick")
     faults = m.fault_budget(p.max_faults)
+    groups = partition_groups(p)
+    q312 = p.arbiter_fop_quorum and p.arbiter and p.quorum_type != "none"
+    if q312:
+        pos = m.var("pre_op_sources", Map(Write, Set(Brick)), init=set(),
+                    doc="afr_compute_pre_op_sources: bricks whose pre-op answered and that no answer blames")
+    if groups:
+        Part = m.sort("Part", len(groups))
+        cut = m.var("cut", Map(Part, Bool), init=False, doc="the partition has happened (storage_cut): it lasts")
+        seen = m.var("seen", Map(Write, Set(Part)), init=set(),
+                     doc="partitions already in place when the write's outstanding requests were sent")
+
+    def splits(g, c, b):
+        """Group g separates client c from brick b (static: one is in the group, the other not)."""
+        return (c.name in groups[g]) != (b.name in groups[g])
+
+    def severed(c, b):
+        """Some partition that has happened cuts the client-brick link."""
+        return or_(*(cut[Part[g]] for g in range(len(groups)) if splits(g, c, b)))
+
+    def dead_now(c, b):
+        """A request sent now to b cannot cross: the client still thinks the link is up, but it is cut."""
+        return reach[c][b] & severed(c, b)
+
+    def dead_for(w, c, b):
+        """w's outstanding request to b was sent after a partition that cuts the link: it cannot cross.
+        One sent before it may have crossed (and its reply come back) before the cut."""
+        return reach[c][b] & or_(*(cut[Part[g]] & seen[w].has(Part[g]) for g in range(len(groups)) if splits(g, c, b)))
+
+    def blocked(tgt, dead):
+        """A phase waits (no reply) while a request it sent to a target brick cannot cross: until the
+        client notices the cut link (detect) and the request fails (ENOTCONN)."""
+        return or_(*(tgt[b] & dead(b) for b in bricks))
+
+    def sent_now(w):
+        """Record the partitions in place as w's next requests go out."""
+        return {seen[w].entries[Part[g]]: cut[Part[g]] for g in range(len(groups))}
 
     # ---- derived predicates -----------------------------------------------------------------
     qc = quorum_count_of(p)
@@ -211,6 +279,8 @@ def build(p: Params) -> Model:
 
     def clear(w):
         upd = {lk[w]: set(), fl[w]: set(), rd[w]: set(), gone[w]: set(), bad[w]: False}
+        if q312:
+            upd[pos[w]] = set()
         if not p.full_lock:
             upd[held[w]] = set()
         return upd
@@ -296,7 +366,7 @@ def build(p: Params) -> Model:
         c = owner_of(w)
         tgt = {b: avail(c, b) for b in bricks}
         free = and_(*(owner[b].is_none() | ~tgt[b] for b in bricks)) if p.full_lock else TRUE
-        upd = {phase[w]: "locked"}
+        upd = {phase[w]: "locked", **sent_now(w)}
         for b in bricks:
             upd[lk[w].entries[b]] = tgt[b]
             upd[fl[w].entries[b]] = ~tgt[b]
@@ -304,7 +374,10 @@ def build(p: Params) -> Model:
                 upd[owner[b]] = ite(tgt[b], w, owner[b])
             else:
                 upd[held[w].entries[b]] = tgt[b]
-        return (phase[w] == "idle") & free & or_(*tgt.values()) & has_quorum(tgt), upd
+        grd = (phase[w] == "idle") & free & or_(*tgt.values()) & has_quorum(tgt)
+        if groups:
+            grd = grd & ~blocked(tgt, lambda b: dead_now(c, b))
+        return grd, upd
 
     @m.action(w=Write, fair="weak")
     def lock_refused(w):
@@ -331,6 +404,9 @@ def build(p: Params) -> Model:
             src = {j: ok[j] & ~or_(*(ok[i] & blame[i].has(j) for i in bricks if i != j)) for j in bricks}
             nsrc = sum_(ite(src[j], 1, 0) for j in bricks)
             veto = (nsrc < 2) & src[arb]
+        if q312:  # v3.12.15 afr_txn_arbitrate_fop -> afr_compute_pre_op_sources (afr-transaction.c)
+            for j in bricks:
+                upd[pos[w].entries[j]] = ok[j] & ~or_(*(ok[i] & blame[i].has(j) for i in bricks if i != j))
         f2 = {b: f1[b] | veto for b in bricks}
         cq = has_quorum({b: ~f2[b] for b in bricks}) & or_(*(~f2[b] for b in bricks))
         # afr_write_subvol_set (in afr_transaction_perform_fop, before rule ii): afr_readables_fill over
@@ -345,6 +421,10 @@ def build(p: Params) -> Model:
         upd[bad[w]] = ~passed
         for b in bricks:
             upd[fl[w].entries[b]] = f2[b]
+        upd.update(sent_now(w))
+        if groups:
+            return (phase[w] == "locked") & ~blocked({b: lk[w].has(b) & ~fl[w].has(b) for b in bricks},
+                                                     lambda b: dead_for(w, c, b)), upd
         return phase[w] == "locked", upd
 
     @m.action(w=Write, fair="weak")
@@ -362,6 +442,9 @@ def build(p: Params) -> Model:
             upd[fl[w].entries[b]] = fl[w].has(b) | (tgt[b] & ~succ[b])
             if b != arb:
                 upd[data[b].entries[w]] = data[b].has(w) | succ[b]
+        upd.update(sent_now(w))
+        if groups:
+            return (phase[w] == "preop") & ~blocked(tgt, lambda b: dead_for(w, c, b)), upd
         return phase[w] == "preop", upd
 
     @m.action(w=Write, b=Brick, applied=Bool, fault=True)
@@ -394,10 +477,12 @@ def build(p: Params) -> Model:
                 intact = and_(*(~lk[v].has(b) | held[v].has(b) for b in bricks))
             # a disconnect during the delay bumped priv->event_generation: no handover
             intact = intact & ~or_(*(gone[v].has(b) for b in bricks))
-            upd = {phase[v]: "done", **clear(v), phase[w]: "preop", bad[w]: False}
+            upd = {phase[v]: "done", **clear(v), phase[w]: "preop", bad[w]: False, **sent_now(w)}
             for b in bricks:
                 upd[lk[w].entries[b]] = lk[v].has(b)
                 upd[fl[w].entries[b]] = fl[v].has(b)
+                if q312:
+                    upd[pos[w].entries[b]] = pos[v].has(b)
                 if b != arb:
                     upd[rd[w].entries[b]] = rd[v].has(b)
                 if p.full_lock:
@@ -416,7 +501,13 @@ def build(p: Params) -> Model:
         f0 = {b: fl[w].has(b) for b in bricks}
         # afr_handle_quorum: the op succeeded on too few pre-op'd bricks -> mark every pre-op'd failed
         hq = FALSE
-        if quorum_on:
+        if q312:
+            # v3.12.15 afr_handle_quorum -> afr_has_arbiter_fop_cbk_quorum: the pre-op sources where the
+            # fop did not fail; none, or the arbiter alone, fails the write (one data brick keeps it)
+            live = {b: pos[w].has(b) & ~f0[b] for b in bricks}
+            nlive = sum_(ite(live[b], 1, 0) for b in bricks)
+            hq = ~bad[w] & ((nlive == 0) | ((nlive == 1) & live[arb]))
+        elif quorum_on:
             hq = ~bad[w] & ~has_quorum({b: lk[w].has(b) & ~f0[b] for b in bricks})
         f1 = {b: f0[b] | (hq & lk[w].has(b)) for b in bricks}
         bad1 = bad[w] | hq
@@ -440,6 +531,9 @@ def build(p: Params) -> Model:
         upd[bad[w]] = bad1 | infl | ~has_quorum({b: ~f2[b] for b in bricks})
         guard = ((phase[w] == "oped") | (phase[w] == "refused")) & \
             (acked[w] | bad[w] | ~nothing_failed(w) | (phase[w] == "refused"))
+        if groups:  # a delayed post-op is sent now; otherwise it went out when the op (or refused pre-op) completed
+            pending = {b: tgt[b] & ~gone[w].has(b) for b in bricks}
+            guard = guard & ~blocked(pending, lambda b: ite(delayed(w), dead_now(c, b), dead_for(w, c, b)))
         if lost is not None:
             guard = guard & tgt[lost] & avail(c, lost) & ~gone[w].has(lost)
         return guard, upd
@@ -520,6 +614,9 @@ def build(p: Params) -> Model:
     # __afr_selfheal_data: "if (ret < priv->child_count) ... Skipping self-heal": the healer must lock every
     # brick, so a brick it cannot reach (shd_links) blocks the heal as much as one that is down
     heal_possible = and_(*(eff(b) & (shd_reach[b] if p.shd_links else TRUE) for b in bricks)) & heal_free
+    for g, grp in enumerate(groups):  # a partition cuts the healers of one side from the bricks of the other
+        if any(b.name in grp for b in bricks):
+            heal_possible = heal_possible & ~cut[Part[g]]
     needs_heal = or_(*(blame[i].has(k) for i in bricks for k in bricks if i != k)) | \
         or_(*(dirty[b] > 0 for b in bricks))
 
@@ -599,9 +696,33 @@ def build(p: Params) -> Model:
             """link_loss while AFR waits on another, slow brick and b has already answered (ping_stall)."""
             return link_step(c, b, True)
 
+    if groups:
+        @m.action(g=Part, fault=True)
+        def storage_cut(g):
+            """A steady partition (a host's storage network lost, the pulled cable): every link between the
+            group and the others is cut at once and stays cut. Nobody notices yet: the client only while it
+            has requests outstanding (rpc-clnt-ping.c rpc_clnt_start_ping: no ping when frame_count is 0;
+            it gives up after network.ping-timeout), the brick through TCP keepalive (socket.c); see
+            ``detect``. Requests sent before the cut may still complete; none sent after it crosses."""
+            return ~cut[g], {cut[g]: True}
+
+        @m.action(c=Client, b=Brick, fair="weak")
+        def detect(c, b):
+            """A cut link is noticed (the client's ping timer, rpc_clnt_ping_timer_expired, or the brick's
+            keepalive, server_connection_cleanup -> pl_client_disconnect_cbk): the brick drops the client's
+            locks, the client's requests outstanding there fail with ENOTCONN. Fair: it happens within
+            network.ping-timeout or the keepalive time. Both sides are merged into one step
+            (docs/models/gluster.md)."""
+            if not any(splits(g, c, b) for g in range(len(groups))):
+                return None
+            grd, upd = link_step(c, b, False)
+            return grd & severed(c, b), upd
+
     @m.action(c=Client, b=Brick, env=True, rate=repair_rate("link-loss"), repairs="link_loss")
     def link_repair(c, b):
-        """The client reconnects to the brick."""
+        """The client reconnects to the brick (never across a partition: it is steady)."""
+        if groups:
+            return ~reach[c][b] & ~severed(c, b), {reach[c][b]: True}
         return ~reach[c][b], {reach[c][b]: True}
 
     if p.shd_links:

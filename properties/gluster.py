@@ -45,6 +45,11 @@ def will_ack(ctx, w):
 
 
 # ---- safety -------------------------------------------------------------------------------------
+# A violation is a data split-brain as AFR sees it: both data bricks accused, the arbiter the only source;
+# afr_selfheal_find_direction keeps the arbiter alone and __afr_selfheal_data never heals from it, reads
+# fail with EIO. `gluster volume heal VOL info split-brain` does NOT list such a file: PFLAG_SBRAIN is set
+# only when there is no source at all (afr-self-heal-common.c), and afr_decide_heal_info reports it as
+# "needs heal" for ever (docs/models/gluster.md, "Steady partitions").
 def no_split_brain(ctx):
     """Whenever every brick is up, afr_selfheal_find_direction finds a source and a data brick among
     the data sources (an arbiter-only source set means no data heal: split-brain)."""

@@ -97,15 +97,18 @@ def test_post_op_delay_keeps_its_relation_to_the_reconnect_interval(star_text, s
     assert params["post_op_delay"] == want
 
 
-def test_storage_loss_and_host_crash_both_allow_a_stall():
-    """A link may come back within a stall (a network blip), and so may a rebooting host: a stall is
-    not bounded by network.ping-timeout when the slow brick's disk hangs, because pings are answered
-    by the RPC layer (rpc/rpc-lib/src/rpcsvc.c rpcsvc_ping), not by the brick's io threads; the phase
-    waits until network.frame-timeout (xlators/protocol/client/src/client.c, default 1800 s; call_bail
-    in rpc/rpc-lib/src/rpc-clnt.c). One crash per brick of the host: the budget is not doubled."""
+def test_host_crash_allows_a_stall_and_storage_loss_is_one_cut():
+    """A rebooting host may be back within a stall: a stall is not bounded by network.ping-timeout when
+    the slow brick's disk hangs, because pings are answered by the RPC layer (rpc/rpc-lib/src/rpcsvc.c
+    rpcsvc_ping), not by the brick's io threads; the phase waits until network.frame-timeout
+    (xlators/protocol/client/src/client.c, default 1800 s; call_bail in rpc/rpc-lib/src/rpc-clnt.c). One
+    crash per brick of the host: the budget is not doubled. A storage loss is one steady partition
+    (storage_cut, budget 1): the pulled cable does not come back within a stall, so no per-link
+    link_loss or link_loss_stalled is planned for it."""
     p = plan(load(VIRT), fail=["ovirt1:storage-loss"])
     pats = {f.action for r in p.models[0].runs for f in r.spec.faults}
-    assert pats == {"link_loss", "link_loss_stalled", "shd_link_loss"}
+    assert pats == {"storage_cut"}
+    assert all(dict(r.spec.params)["max_faults"] == 1 for r in p.models[0].runs)
     for kind in ("host-crash", "power-cycle"):
         p = plan(load(VIRT), fail=[f"ovirt1:{kind}"])
         assert {f.action for r in p.models[0].runs for f in r.spec.faults} == {"brick_crash", "brick_crash_stalled"}
@@ -113,25 +116,31 @@ def test_storage_loss_and_host_crash_both_allow_a_stall():
 
 
 def test_storage_loss_partitions_the_host_from_the_other_nodes():
-    """A hypervisor's storage-network loss cuts it from the other nodes, not from itself: its mount keeps
-    its own brick (traffic to the host's own address never leaves it) and loses the others; the other
-    mounts and the self-heal daemons lose its brick. __afr_selfheal_data (xlators/cluster/afr/src/
-    afr-self-heal-data.c) skips the heal unless afr_selfheal_inodelk locked every brick ("if (ret <
-    priv->child_count)"), so the daemons' lost link blocks the heal (the model's shd_link_loss)."""
+    """A hypervisor's storage-network loss is one steady partition of the host: its mount (client0) and
+    its own bricks on one side, the other nodes on the other, every link between them cut at once
+    (the model's storage_cut over ``partitions``). Its mount keeps its own brick (traffic to the host's
+    own address never leaves it); the other mounts and the self-heal daemons lose its brick:
+    __afr_selfheal_data (xlators/cluster/afr/src/afr-self-heal-data.c) skips the heal unless
+    afr_selfheal_inodelk locked every brick ("if (ret < priv->child_count)"). The group is the host's
+    members in each replica set, whatever their brick index. A second failing hypervisor has its own
+    mount, client1."""
     p = plan(load(STAR), fail=["ovirt1:storage-loss"])
     runs = {r.part: r.spec for r in p.models[0].runs}
-    s1 = runs["replica set 1"]  # brick0 = ovirt1:.../brick1, brick1 = ovirt2, brick2 = the arbiter on storage
-    assert dict(s1.params)["shd_links"] is True and dict(s1.params)["max_faults"] == 4
-    got = {f.text for f in s1.faults}
-    assert got == {"link_loss(c=client0, b=brick1)", "link_loss(c=client0, b=brick2)", "link_loss(c=client1, b=brick0)",
-                   "link_loss_stalled(c=client0, b=brick1)", "link_loss_stalled(c=client0, b=brick2)",
-                   "link_loss_stalled(c=client1, b=brick0)", "shd_link_loss(b=brick0)"}
-    # ovirt1 holds the arbiter of replica set 2: the other mounts and the daemons lose the arbiter
-    assert "link_loss(c=client1, b=brick2)" in {f.text for f in runs["replica set 2"].faults}
-    assert "shd_link_loss(b=brick2)" in {f.text for f in runs["replica set 2"].faults}
-    # other failures leave the model's healer links out (state counts unchanged)
+    # replica set 1: brick0 = ovirt1:.../brick1; set 2: ovirt1 holds the arbiter (brick2); set 3: brick1
+    for part, group in (("replica set 1", "client0+brick0"), ("replica set 2", "client0+brick2"),
+                        ("replica set 3", "client0+brick1")):
+        params = dict(runs[part].params)
+        assert params["partitions"] == group and params["max_faults"] == 1, part
+        assert {f.text for f in runs[part].faults} == {"storage_cut(g=part0)"}
+        assert "shd_links" not in params
+    two = plan(loads(STAR.read_text().replace("count = 1 ", "count = 2 ", 1)),
+               fail=["ovirt1:storage-loss", "ovirt2:storage-loss"])
+    both = [r.spec for r in two.models[0].runs if r.part == "replica set 1"]
+    assert [dict(s.params)["partitions"] for s in both] == ["client0+brick0/client1+brick1"]
+    assert dict(both[0].params)["max_faults"] == 2
+    # other failures leave the partition out (state counts unchanged)
     crash = plan(load(STAR), fail=["ovirt1:host-crash"])
-    assert all("shd_links" not in dict(r.spec.params) for r in crash.models[0].runs)
+    assert all("partitions" not in dict(r.spec.params) for r in crash.models[0].runs)
 
 
 def test_the_virt_example_differs_from_star_only_in_the_group():
@@ -165,18 +174,22 @@ def test_bad_option_value_exits_2(tmp_path, star_text):
 @pytest.mark.parametrize("path", [STAR, VIRT], ids=["star", "star-virt"])
 def test_star_storage_loss_verdicts_with_and_without_the_virt_group(tmp_path, path):
     """The paper's deployment, one storage loss of ovirt1: the same Gluster verdicts with and without
-    the virt group (server quorum only acts when two of the three nodes are lost). The loss partitions
-    ovirt1 (test_storage_loss_partitions_the_host_from_the_other_nodes): a data split-brain in 12 steps
-    (each side writes with quorum through the partition's first links, the arbiter misses ovirt1's
-    blame), no heal loss (the daemons cannot heal while cut from ovirt1's brick), a stale read in 5."""
+    the virt group (server quorum only acts when two of the three nodes are lost). The loss is one steady
+    partition of ovirt1 (test_storage_loss_partitions_the_host_from_the_other_nodes): a data split-brain
+    in 13 steps, the cut one of them (ovirt1's mount wrote before the cut, its post-op blaming ovirt2's
+    brick reaches only ovirt1's brick; ovirt2's mount writes with the arbiter and blames ovirt1's brick:
+    afr_selfheal_find_direction is left with the arbiter alone), no heal loss (the daemons cannot lock
+    ovirt1's brick: __afr_selfheal_data), a stale read in 6 (ovirt1's mount reads its own brick with no
+    quorum needed, afr_read_txn with cluster.quorum-reads off). The 12-step trace of the per-link model
+    is impossible under one cut (tests/test_gluster_partition.py)."""
     r = subprocess.run([sys.executable, "-m", "hacheck.cli", "check", str(path), "--fail", "ovirt1:storage-loss",
                         "--property", "no_split_brain", "--property", "no_lost_ack_heal", "--property",
                         "no_stale_read", "--out", str(tmp_path), "-q"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 1, r.stderr
     out = r.stdout
-    assert "no_split_brain    gluster_arbiter[engine]  violated (12 steps, shortest; ovirt1 storage-loss" in out
+    assert "no_split_brain    gluster_arbiter[engine]  violated (13 steps, shortest; ovirt1 storage-loss" in out
     assert "no_lost_ack_heal  gluster_arbiter[engine]  holds (exhaustive, 1 scenario x 3 replica sets)" in out
-    assert "no_stale_read     gluster_arbiter[engine]  violated (5 steps, shortest; ovirt1 storage-loss" in out
+    assert "no_stale_read     gluster_arbiter[engine]  violated (6 steps, shortest; ovirt1 storage-loss" in out
     # an arbiter volume locks the whole file whatever cluster.full-lock says (afr_set_transaction_flock),
     # and a lost lock frees the heal in both lock modes: no lock setting is blamed for the heal loss
     assert "cluster.full-lock" not in out
@@ -235,8 +248,9 @@ def test_range_locks_follow_the_gluster_version(star_text, version, eager_lock, 
 def test_range_locks_are_no_fix_for_the_lost_heal(tmp_path, star_text):
     """One storage loss of ovirt1, replica 3 without arbiter, eager-lock off: cluster.full-lock is never
     blamed for the heal loss (write0 loses its inodelk through link flaps, write1 locks, a heal overwrites
-    write0, write0 is acked); since storage-loss also cuts the daemons from ovirt1's bricks
-    (shd_link_loss) no heal runs during it and the property holds in both lock modes.
+    write0, write0 is acked); since storage-loss is a steady partition of ovirt1 (storage_cut), which
+    also cuts the daemons from ovirt1's bricks, no heal runs during it and the property holds in both
+    lock modes.
     Upstream the brick releases a disconnected client's inodelks whatever their range
     (xlators/features/locks/src/posix.c pl_client_disconnect_cbk -> inodelk.c
     pl_inodelk_client_cleanup) and the heal's full-file inodelk (afr-self-heal-data.c
@@ -253,7 +267,7 @@ def test_range_locks_are_no_fix_for_the_lost_heal(tmp_path, star_text):
         row = rows(doc)[("gluster_arbiter[engine]", "no_lost_ack_heal")]
         verdicts.append(row["verdict"])
         assert "volumes[engine].options.cluster.full-lock" not in row["settings"], full_lock
-    # since storage-loss partitions the host (shd_link_loss), the daemons cannot heal during it: the heal
+    # since storage-loss partitions the host (storage_cut), the daemons cannot heal during it: the heal
     # loss needs a heal while a lock is lost, so it holds in both lock modes (model-level twin:
     # tests/test_model_gluster.py::test_lost_locks_do_not_block_heal)
     assert verdicts == ["holds", "holds"]

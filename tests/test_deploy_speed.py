@@ -86,32 +86,25 @@ STAR = Path(__file__).resolve().parent.parent / "examples" / "star.toml"
 def test_two_partitioned_hosts_are_two_mounts_each_keeping_its_own_brick():
     """Each host mounts the volume with a glusterfs client of its own (vdsm lib/vdsm/storage/
     storageServer.py, GlusterFSConnection: one mount per host under /rhev/data-center/mnt/glusterSD):
-    when ovirt1 and ovirt2 both lose the storage network, ovirt1's mount (client0) keeps ovirt1's
-    brick and loses the others, ovirt2's mount (client1) keeps ovirt2's brick and loses the others,
-    and the self-heal daemons lose both hosts' bricks (__afr_selfheal_data, xlators/cluster/afr/src/
-    afr-self-heal-data.c, heals only with every brick locked). Before, both partitions named client0:
-    one mount lost every brick, its own included, and the other kept the storage node's brick as if it
-    ran there. One storage loss maps as before (client0 is the failing host's mount)."""
+    when ovirt1 and ovirt2 both lose the storage network, each is one steady partition of its own
+    mount and the bricks it holds: ovirt1's mount (client0) with ovirt1's brick, ovirt2's mount
+    (client1) with ovirt2's brick. Before, both partitions named client0: one mount lost every brick,
+    its own included, and the other kept the storage node's brick as if it ran there. One storage
+    loss is client0 with the failing host's bricks."""
     from hacheck.deploy.mapping import plan
     from hacheck.deploy.parse import load
 
     p = plan(load(STAR), fail=["ovirt1:storage-loss", "ovirt2:storage-loss"])
     runs = {r.part: r.spec for r in p.models[0].runs}
     s1 = runs["replica set 1"]  # brick0 = ovirt1:.../brick1, brick1 = ovirt2:.../brick1, brick2 = storage (arbiter)
-    assert dict(s1.params)["max_faults"] == 6
-    assert {f.text for f in s1.faults if f.action != "link_loss_stalled"} == {
-        "link_loss(c=client0, b=brick1)", "link_loss(c=client0, b=brick2)",
-        "link_loss(c=client1, b=brick0)", "link_loss(c=client1, b=brick2)",
-        "shd_link_loss(b=brick0)", "shd_link_loss(b=brick1)"}
+    assert dict(s1.params)["max_faults"] == 2
+    assert dict(s1.params)["partitions"] == "client0+brick0/client1+brick1"
+    assert {f.action for f in s1.faults} == {"storage_cut"}
     # replica set 3: brick0 = storage, brick1 = ovirt1, brick2 = ovirt2's arbiter
-    s3 = runs["replica set 3"]
-    assert {f.text for f in s3.faults if f.action == "link_loss"} == {
-        "link_loss(c=client0, b=brick0)", "link_loss(c=client0, b=brick2)",
-        "link_loss(c=client1, b=brick0)", "link_loss(c=client1, b=brick1)"}
+    assert dict(runs["replica set 3"].params)["partitions"] == "client0+brick1/client1+brick2"
     single = plan(load(STAR), fail=["ovirt2:storage-loss"])
     s1 = {r.part: r.spec for r in single.models[0].runs}["replica set 1"]
-    assert {f.text for f in s1.faults if f.action == "link_loss"} == {
-        "link_loss(c=client0, b=brick0)", "link_loss(c=client0, b=brick2)", "link_loss(c=client1, b=brick1)"}
+    assert dict(s1.params)["partitions"] == "client0+brick1"
 
 
 def _threads_seen(job):  # type: ignore[no-untyped-def]

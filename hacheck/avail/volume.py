@@ -11,9 +11,10 @@ host holds in the set, at the host's rate, repaired by ``brick_restart`` at the 
 * ``brick_crash_stalled`` (the same crash while AFR waits on a slow brick): the chain's crash is
   ``brick_crash``, one rate per failure; the stalled variant is enabled only while a write is in
   flight, and in the chain no time passes while one is (maximal progress);
-* ``storage-loss``: the check cuts the links of a partitioned host one at a time
-  (``storage_loss_links``), a partition is one failure that cuts them all at once and one repair
-  that restores them all, which the model has no step for. It is left out, and the report says so.
+* ``storage-loss``: the check maps it to one steady partition of the host (``storage_cut``, model
+  parameter ``partitions``), which the model never repairs (the check asks what happens while it
+  lasts); the chain needs the repair that restores every link at once, which the model has no step
+  for. It is left out, and the report says so.
 
 The volume is writable for a file when that file's replica set has client quorum: DHT places a
 file on one subvolume, a replica set, by the hash of its name (``dht_layout_search``,

@@ -48,9 +48,11 @@ GLUSTER_FAULTS: dict[str, list[tuple[str, str]]] = {  # kinds that strike the br
     "brick-io-error": [("op_error", "b")],
     "changelog-loss": [("post_op_lost", "b")],
 }
-# storage-loss of a hypervisor partitions it on the storage network (storage_loss_links): its mount (client0)
-# loses the other nodes' bricks, the other mounts and the self-heal daemons lose its bricks, one link at a
-# time; budget = the links cut. client-crash (the service target gluster-clients): client_crash, budget 1.
+# storage-loss of a hypervisor is one steady partition of the host (storage_loss_group, the model's
+# storage_cut): its mount (client0, client1 for a second such host) and its bricks are cut from the other nodes at once and for good, each
+# side notices at its own time; budget 1 per host. The model's per-link link_loss (a link lost and
+# repaired on its own: a flapping cable, a partial network fault) is not a storage-loss and stays for
+# direct checks. client-crash (the service target gluster-clients): client_crash, budget 1.
 HE_FAULTS: dict[str, list[str]] = {
     "host-crash": ["host_crash"], "power-cycle": ["host_crash"], "host-hang": ["agent_crash"],
     "network-loss": ["lose_network"], "storage-loss": ["lose_storage"], "agent-crash": ["agent_crash"],
@@ -248,6 +250,9 @@ def gluster_params(d: Deployment, vol: Volume) -> tuple[dict[str, Any], dict[str
         # any ping-timeout (0 = never give up) lets a phase stall
         "eager_lock": o["cluster.eager-lock"], "post_op_delay": min(o["cluster.post-op-delay-secs"], 10),
         "ping_stall": True,
+        # afr_has_arbiter_fop_cbk_quorum (afr_handle_quorum on arbiter volumes) until 7.6; removed by
+        # e2235217a1 (master, v9.0) and its backports (1a91aa4dbb in 7.7, 3e8c565504 in 8.0)
+        "arbiter_fop_quorum": bool(vol.arbiter) and version_before(version, (7, 7)),
     }
     v = f"volumes[{vol.name}]"
     sources = {
@@ -258,6 +263,7 @@ def gluster_params(d: Deployment, vol: Volume) -> tuple[dict[str, Any], dict[str
         "full_lock": [f"{v}.options.cluster.full-lock", "gluster.version"], "clients": ["check.gluster_clients"],
         "writes": ["check.gluster_writes"], "eager_lock": [f"{v}.options.cluster.eager-lock"],
         "post_op_delay": [f"{v}.options.cluster.post-op-delay-secs"], "ping_stall": [f"{v}.options.network.ping-timeout"],
+        "arbiter_fop_quorum": [f"{v}.arbiter", "gluster.version"],
     }
     opt_param = {"cluster.quorum-type": "quorum_type", "cluster.server-quorum-type": "server_quorum",
                  "cluster.eager-lock": "eager_lock", "network.ping-timeout": "ping_stall"}
@@ -288,34 +294,19 @@ def whole_file_data_lock(vol: Volume, version: str = "10") -> bool:
     return bool(o["cluster.full-lock"] or o["cluster.eager-lock"])
 
 
-def storage_loss_links(names: list[str], mine: list[str], clients: int, mount: int | None = 0
-                       ) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
-    """The links a hypervisor's storage-network loss cuts in one replica set, as (fault action, its parameters).
-
-    The model's ``client{mount}`` is the failing host's mount (``mount`` None: the model has no client left
-    for it), the other clients are the mounts of other hosts, and ``mine`` are the bricks the host itself
-    holds. Losing the storage network partitions the host: its mount loses the bricks of the other nodes, but
-    not its own (traffic to the host's own address is delivered locally, never on the wire); every other
-    mount, and the self-heal daemons of the other nodes, lose the host's bricks (``shd_link_loss``; the
-    host's own daemon cannot lock the remote bricks either, and __afr_selfheal_data heals only with every
-    brick locked). A hypervisor that holds no brick of the set (not hyperconverged) only loses its mount's
-    links. One storage loss is ``mount=0``; with two at once each partitioned host has its own mount
-    (:func:`storage_loss_mounts`)."""
-    out: list[tuple[str, tuple[tuple[str, str], ...]]] = []
-    if mount is not None:
-        out += [("link_loss", (("c", f"client{mount}"), ("b", b))) for b in names if b not in mine]
-    out += [("link_loss", (("c", f"client{k}"), ("b", b))) for k in range(clients) if k != mount for b in mine]
-    out += [("shd_link_loss", (("b", b),)) for b in mine]
-    return out
-
-
-def storage_loss_mounts(partitioned: list[str], clients: int) -> dict[str, int | None]:
-    """Which model client is the mount of each host a scenario partitions (its storage-loss failures, in
-    scenario order): the first is ``client0``, the next ``client1``, ... while the model has clients; the
-    clients left over are the mounts of hosts the scenario does not partition. Each host has one mount of
-    the volume (/rhev/data-center/mnt/glusterSD/...), so two partitioned hosts are two clients: one
-    client cannot be both hosts' mount at once (it would lose every brick, its own included)."""
-    return {h: (i if i < clients else None) for i, h in enumerate(partitioned)}
+def storage_loss_group(mine: list[str], k: int, clients: int) -> str:
+    """The model's partition group for the ``k``-th hypervisor (from 0) whose storage network is lost in
+    a scenario, in one replica set (``partitions``, one ``+``-joined group): the host's mount,
+    ``client<k>``, and ``mine``, the bricks the host itself holds. The model's ``storage_cut`` then severs
+    every link between the group and the other members at once (the pulled cable): the mount keeps its
+    own brick (traffic to the host's own address never leaves it) and loses the others, every other
+    mount loses the host's bricks, and the healers cannot lock every brick (__afr_selfheal_data heals
+    only with every brick locked). Each side notices at its own time: the client through its ping timer,
+    only while requests are outstanding (rpc-clnt-ping.c rpc_clnt_start_ping), the brick through TCP
+    keepalive (socket.c) -- the model's fair ``detect`` step; a request sent before the cut may complete,
+    none after it crosses. The model's other clients are the mounts of hosts that keep their network;
+    with ``k`` at or above check.gluster_clients the host's mount is not in the model (its bricks are)."""
+    return "+".join(([f"client{k}"] if k < clients else []) + mine)
 
 
 def version_before(text: str, ref: tuple[int, ...]) -> bool:
@@ -350,7 +341,11 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
                         "turns read-only (EROFS)")
         mp.notes.append("the write transaction (eager-lock handover, delayed post-op) follows GlusterFS master "
                         "(595745f8: __afr_eager_lock_handle, introduced by c0c0115bf9 in January 2018, after 3.12.0); "
-                        "the version selects only the quorum-loss behaviour")
+                        "the version selects the quorum-loss behaviour, the lock range and the post-op quorum rule")
+    if params["arbiter_fop_quorum"]:
+        mp.notes.append(f"GlusterFS {d.tables['gluster']['version']} (< 7.7): the post-op keeps a write on an arbiter "
+                        "volume when it succeeded on a pre-op source that is a data brick, even one alone "
+                        "(afr_handle_quorum -> afr_has_arbiter_fop_cbk_quorum, removed by e2235217a1)")
     if not o["cluster.full-lock"] and params["full_lock"]:
         why = "the volume has an arbiter" if vol.arbiter else "cluster.eager-lock is on"
         mp.notes.append(f"cluster.full-lock off changes nothing here: {why}, so data transactions still lock the "
@@ -377,10 +372,9 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
         for sc in scenarios:
             pats: list[FaultPattern] = []
             budget = 0
-            storage_links: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+            groups: list[str] = []
+            cut_hosts: list[str] = []
             params_extra: dict[str, Any] = {}
-            mounts = storage_loss_mounts([t for t, kind in sc.failures if kind == "storage-loss" and t in hyper_names],
-                                         params["clients"])
             for t, kind in sc.failures:
                 mine = [names[i] for i, b in enumerate(rs) if b.host == t]
                 if kind == "client-crash":
@@ -388,17 +382,14 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
                     budget += 1
                 elif kind == "storage-loss":
                     if t in hyper_names:
-                        links = storage_loss_links(names, mine, params["clients"], mounts[t])
-                        new = [x for x in links if x not in storage_links]  # a second storage-loss may
-                        storage_links.extend(new)  # name the same links: each can only be lost once
-                        budget += len(new)
-                        for action, lp in new:
-                            pats.append(FaultPattern(action, lp))
-                            if action == "link_loss":  # a link may come back within network.ping-timeout
-                                pats.append(FaultPattern("link_loss_stalled", lp))  # while another brick stalls
-                        if new:
-                            params_extra["shd_links"] = True
-                            mp.sources["shd_links"] = ["failures.kinds"]
+                        group = storage_loss_group(mine, len(groups), params["clients"])
+                        if group and group not in groups:  # the same group twice is one partition
+                            pats.append(FaultPattern("storage_cut", (("g", f"part{len(groups)}"),)))
+                            groups.append(group)
+                            cut_hosts.append(t)
+                            budget += 1
+                            params_extra["partitions"] = "/".join(groups)
+                            mp.sources["partitions"] = ["failures.kinds", f"volumes[{vol.name}].bricks"]
                 else:
                     acts = GLUSTER_FAULTS.get(kind, [])
                     for action, pname in acts:  # alternatives: one fault per brick of the host
@@ -407,7 +398,8 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
             params_run = dict(params, max_faults=budget, **params_extra)
             spec = RunSpec("gluster_arbiter", _sorted_params(params_run), tuple(sorted(set(pats), key=lambda p: p.text)),
                            _props(d))
-            mp.runs.append(PlannedRun(sc, part, spec, legend))
+            cuts = tuple((f"part{k}", f"{h} storage network") for k, h in enumerate(cut_hosts))
+            mp.runs.append(PlannedRun(sc, part, spec, legend + cuts))
     mp.sources["max_faults"] = ["failures.count", "failures.kinds"]
     return mp
 

@@ -16,7 +16,7 @@ import attrs
 
 from ..trace import Step, Trace
 
-_ELEMENT = re.compile(r"^(h\d+|v\d+|brick\d+)$")  # the sort elements the mapping gives a deployment name
+_ELEMENT = re.compile(r"^(h\d+|v\d+|brick\d+|part\d+)$")  # the sort elements the mapping gives a deployment name
 
 
 def element_names(legend: Iterable[tuple[str, str]]) -> dict[str, str]:
