@@ -26,6 +26,19 @@ def user_location() -> str | None:
 class HacheckError(Exception):
     """Base class: every error the CLI turns into exit code 2 with a one-line message."""
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # rebuilt as it is, not by calling __init__ again (subclasses take other arguments, such as a
+        # trace, and ModelError would prefix its location twice): a check that fails in a worker process
+        # (hacheck check DEPLOYMENT --workers, --cluster) reaches the parent as the same error
+        return (_rebuild, (type(self), self.args, dict(self.__dict__)))
+
+
+def _rebuild(cls: type, args: tuple, state: dict) -> "HacheckError":
+    e = cls.__new__(cls)
+    e.args = args
+    e.__dict__.update(state)
+    return e
+
 
 class ModelError(HacheckError):
     """The model is malformed: a type error, a value out of range, an unknown name."""
