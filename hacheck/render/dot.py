@@ -186,6 +186,20 @@ def write_trace_files(trace: Trace, out_dir: Path, stem: str, itf: bool = True,
             from ..nativeload import limit_text
 
             limit = limit_text()  # dot inherits the memory limit; under ulimit -v it dies of a signal
+            killed = isinstance(e, subprocess.CalledProcessError) and e.returncode < 0
+            if limit and killed:  # said like every other out-of-memory stop (hacheck/failsafe.py), one line
+                raise HacheckError(f"out of memory while drawing the trace graph: graphviz 'dot' died with "
+                                   f"{_signal_name(-e.returncode)} on {dot_path} under the memory limit ({limit}); "
+                                   "raise the memory limit") from None
             hint = f" (out of memory? it ran under the memory limit, {limit})" if limit else ""
             raise HacheckError(f"graphviz 'dot' failed on {dot_path}: {e}{hint}") from None
     return files
+
+
+def _signal_name(num: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"
