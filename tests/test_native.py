@@ -249,3 +249,123 @@ def test_auto_mode_starts_the_compilers_in_the_background(monkeypatch, tmp_path)
     assert got[3].native_build is not None and got[3].native_build.key
     for a, b in zip(base[0], got[0]):
         np.testing.assert_array_equal(a, b)
+
+
+# -- one library for the restrictions of a model (a deployment's checks) ------------------------------
+
+def _restricted(m, patterns):
+    """A copy of ``m`` keeping the fault instances ``patterns`` match, as a deployment's check does
+    (hacheck/deploy/run.py _built_model + restrict_instances)."""
+    import copy
+
+    from hacheck.deploy.mapping import restrict_instances
+
+    return restrict_instances(copy.copy(m), patterns)
+
+
+@needs_cc
+def test_a_restrictions_successors_from_the_whole_models_library(monkeypatch, tmp_path):
+    """A restriction (some fault instances left out) is served by the library of the model it was
+    restricted from, with a mask: on every state of its search the C function returns the numpy
+    code's (parent, action instance, row) triples, the instances numbered as the restriction
+    numbers them."""
+    from hacheck.deploy.mapping import FaultPattern
+    from hacheck.explicit.search import Bounds
+
+    monkeypatch.setenv("HACHECK_NATIVE", "off")
+    monkeypatch.setenv("HACHECK_CACHE_DIR", str(tmp_path))
+    whole = _model("models/hosted_engine.py", {"max_faults": 2})
+    r = _restricted(whole, [FaultPattern("host_crash", (("h", "h1"),)), FaultPattern("lose_storage", (("h", "h2"),))])
+    assert len(r.instances) < len(whole.instances) and nmod.served_by(r)[0] is not r
+    ex, nat = _native_for(r)
+    assert nat.instances == len(whole.instances) and nat.mask.sum() == len(r.instances)
+    ex.run([], Bounds(max_states=20_000))
+    rows = ex.store.all_rows[:ex.store.count]
+    want = ex.expand(rows)
+    got = nat.expand(rows)
+    assert got is not None and len(got[0]) == want[3] > 0
+    assert _as_set(*got) == _as_set(want[0], want[1], want[2])
+
+
+def test_restrictions_share_one_library_unless_a_guard_changed():
+    """Two checks keeping other fault instances of one built model have the same library key; a
+    restriction that adds a condition to a fault's guard (a fault only at a given moment) and a
+    model restricted twice are handled: the first gets its own library, the second maps to the
+    original instances."""
+    from hacheck.deploy.mapping import FaultPattern
+
+    whole = _model("models/fencing.py", {})
+    faults = sorted({i.action for i in whole.instances if i.kind == "fault"})
+    assert len(faults) >= 2
+    a = _restricted(whole, [FaultPattern(faults[0])])
+    b = _restricted(whole, [FaultPattern(faults[1])])
+    lay = Explorer(whole, symmetry=False).layout
+    assert nmod.served_by(a)[0].instances is whole.instances
+    assert nmod.c_sources(nmod.served_by(a)[0], lay) == nmod.c_sources(nmod.served_by(b)[0], lay)
+    ia, ib = nmod.served_by(a)[1], nmod.served_by(b)[1]
+    assert [whole.instances[j].label for j in ia] == [i.label for i in a.instances]
+    assert [whole.instances[j].label for j in ib] == [i.label for i in b.instances]
+    field = whole.fields[0]
+    timed = _restricted(whole, [FaultPattern(faults[0], (), ((field.name, "==", field.type.decode(0)),))])
+    assert nmod.served_by(timed) == (timed, None)
+    twice = _restricted(_restricted(whole, [FaultPattern(faults[0]), FaultPattern(faults[1])]), [FaultPattern(faults[1])])
+    base, idx = nmod.served_by(twice)
+    assert base.instances is whole.instances
+    assert [whole.instances[j].label for j in idx] == [i.label for i in twice.instances]
+
+
+@needs_cc
+def test_auto_mode_restrictions_add_up_their_time_and_share_the_build(monkeypatch, tmp_path):
+    """HACHECK_NATIVE=auto: the searches of restrictions of one model add up their time; once it
+    passes NATIVE_AFTER the build starts, and the next restriction's search runs on it. Every run
+    is the numpy run."""
+    from hacheck.deploy.mapping import FaultPattern
+    from hacheck.explicit import search as smod
+
+    monkeypatch.setenv("HACHECK_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr("hacheck.explicit.search.NATIVE_AFTER", 1e-9)
+    monkeypatch.setattr("hacheck.explicit.search.NATIVE_LOOKUP", 10**12)
+    monkeypatch.setattr(smod, "SHARED_SPENT", {})
+    whole = _model("models/fencing.py", {})
+    runs = []
+    for _ in range(3):
+        r = _restricted(whole, [FaultPattern("crash", (("h", "h1"),))])
+        base = _explore(r, monkeypatch, "off", workers=1)
+        got = _explore(r, monkeypatch, "auto", workers=1)
+        for x, y in zip(base[0], got[0]):
+            np.testing.assert_array_equal(x, y)
+        runs.append(got[3])
+    assert sum(smod.SHARED_SPENT.values()) > 0
+    last = runs[-1]
+    assert last.native_build is not None and last.native_build.shared
+    last.native_build.get(wait=True)
+    assert last.native_build.status in ("hit", "built")
+
+
+@needs_cc
+def test_a_build_held_by_another_process_is_waited_for_in_the_cache(monkeypatch, tmp_path):
+    """Two worker processes of a deployment want the same library: the one that cannot take the
+    build lock does not compile it again; it loads the library once it is in the start-up cache."""
+    import fcntl
+
+    monkeypatch.setenv("HACHECK_CACHE_DIR", str(tmp_path))
+    m = lease_hosts(3)
+    ex = Explorer(m, symmetry=False)
+    build = nmod.NativeBuild(ex.compiled)
+    folder = tmp_path / "startup" / "native"
+    from hacheck.diskcache import BlobCache
+
+    folder = BlobCache("native").folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    other = open(folder / f".{build.key}.lock", "w")  # as another process holding it
+    fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    build.start()
+    assert build._compile is not None and build._compile.elsewhere and not build._compile.procs
+    assert build.get() is None
+    maker = nmod.NativeBuild(Explorer(m, symmetry=False).compiled)  # the other process's build, done
+    nmod._Compile.running.pop(maker.key, None)
+    c = nmod._Compile(maker.key, maker.sources, maker.cc)
+    c.lockf = other  # it holds the lock
+    c.start()
+    assert c.result(wait=True) is not None  # built and put into the cache; lock released
+    assert build.get(wait=True) is not None and build.status == "built"

@@ -726,15 +726,17 @@ def restrict_instances(model: Model, patterns: Iterable[FaultPattern]) -> Model:
     def keep(i: Any) -> bool:
         return i.kind != "fault" or any(p.matches(i.action, dict(i.params)) for p in pats)
 
-    kept = []
+    kept, unchanged = [], []
     for i in model.instances:
         if not keep(i):
             continue
+        unchanged.append(i)
         if i.kind == "fault":
             conds = [p for p in pats if p.matches(i.action, dict(i.params))]
             if conds and all(p.when for p in conds):  # only at given moments: OR of the patterns' conditions
                 i = attrs.evolve(i, guard=and_(i.guard, or_(*(_when(model, p.when) for p in conds))))
         kept.append(i)
+    model.note_restriction(kept, unchanged)  # guards unchanged: the built model's machine code serves this copy
     remap = {old.index: new for new, old in enumerate(kept)}
     model.instances = [attrs.evolve(i, index=remap[i.index]) for i in kept]
     wanted = {p.action for p in pats}

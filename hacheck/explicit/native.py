@@ -139,13 +139,14 @@ def c_sources(model: Model, layout: Layout, parts: int = 1) -> list[str]:
     Each action instance is a small function of its own, called for every row in instance order:
     the C compiler's time grows with the text (hosted_engine: 300 kB, 1.6 s of CPU at -O1), and
     the units split it over the cores. Unit p holds a contiguous run of instances and
-    ``hk_part<p>``, which tries them in order."""
+    ``hk_part<p>``, which tries them in order, those the mask ``m`` keeps (one byte per instance: a
+    restriction of the model to some of its fault instances is served by this model's library)."""
     words = layout.words
     nf = len(model.fields)
     n = len(model.instances)
     parts = max(1, min(parts, n))
     bounds = [n * p // parts for p in range(parts + 1)]
-    sig = "(const i64 *F, const u64 *r, u64 *out, i64 *par, int32_t *act, i64 i, int *e, i64 c)"
+    sig = "(const i64 *F, const u64 *r, u64 *out, i64 *par, int32_t *act, i64 i, int *e, i64 c, const uint8_t *m)"
     units = []
     for p in range(parts):
         lines = [_PRELUDE, f"/* {model.name}: action instances {bounds[p]}..{bounds[p + 1] - 1} of {n} */"]
@@ -153,13 +154,13 @@ def c_sources(model: Model, layout: Layout, parts: int = 1) -> list[str]:
             lines += _instance_source(model, layout, model.instances[k], k)
         lines.append(f"i64 hk_part{p}{sig} {{")
         for k in range(bounds[p], bounds[p + 1]):
-            lines.append(f"    c += hk_a{k}(F, r, out + c * {words}, par + c, act + c, i, e);")
+            lines.append(f"    if (m[{k}]) c += hk_a{k}(F, r, out + c * {words}, par + c, act + c, i, e);")
         lines += ["    return c;", "}", ""]
         units.append("\n".join(lines))
     lines = [f"/* {model.name}: {n} action instances, {words} words a state */"]
     lines += [f"i64 hk_part{p}{sig};" for p in range(parts)]
     lines += ["i64 hk_expand(const u64 *rows, i64 n, i64 start, u64 *out, i64 *par, int32_t *act, i64 cap,",
-              "              i64 *done, i64 *err) {",
+              "              i64 *done, i64 *err, const uint8_t *m) {",
               "    i64 c = 0;",
               "    int e = 0;",
               f"    i64 F[{max(1, nf)}];",
@@ -172,7 +173,7 @@ def c_sources(model: Model, layout: Layout, parts: int = 1) -> list[str]:
         val = f"(i64)((r[{s.word}] >> {s.shift}) & {s.mask}ULL)"
         lines.append(f"        F[{fid}] = {val}{f' + ({lo}LL)' if lo else ''};")
     for p in range(parts):
-        lines.append(f"        c = hk_part{p}(F, r, out, par, act, i, &e, c);")
+        lines.append(f"        c = hk_part{p}(F, r, out, par, act, i, &e, c, m);")
     lines.append("        if (e) break;")
     lines += ["    }",
               "    *done = i;",
@@ -229,21 +230,28 @@ def _instance_source(model: Model, layout: Layout, inst: ActionInstance, k_act: 
 class Native:
     """``hk_expand`` of one model instance, loaded from a shared library.
 
-    ``hk_expand(rows, n, start, out, par, act, cap, &done, &err)`` tries every action instance on
-    rows ``start..n-1`` in order, writing successor rows to ``out`` with their row index and action
-    instance, and stops before a row whose successors might not fit in ``cap``; it returns how many
-    it wrote and sets ``done`` to the first row not expanded, ``err`` to 1 if it met a value it
-    cannot compute exactly as the numpy code does."""
+    ``hk_expand(rows, n, start, out, par, act, cap, &done, &err, mask)`` tries every action instance
+    the mask keeps on rows ``start..n-1`` in order, writing successor rows to ``out`` with their row
+    index and action instance, and stops before a row whose successors might not fit in ``cap``; it
+    returns how many it wrote and sets ``done`` to the first row not expanded, ``err`` to 1 if it met
+    a value it cannot compute exactly as the numpy code does.
 
-    def __init__(self, path: Path, instances: int, words: int):
+    A library built for a model serves its restrictions too (``Model.restricted_from``: the model
+    with some fault instances left out, as each check of a deployment is): ``mask`` keeps the
+    restriction's instances and ``to_local`` renumbers them as the restriction numbers them."""
+
+    def __init__(self, path: Path, instances: int, words: int, mask: np.ndarray | None = None,
+                 to_local: np.ndarray | None = None):
         self.lib = ctypes.CDLL(str(path))
         fn = self.lib.hk_expand
         p = ctypes.c_void_p
-        fn.argtypes = [p, ctypes.c_int64, ctypes.c_int64, p, p, p, ctypes.c_int64, p, p]
+        fn.argtypes = [p, ctypes.c_int64, ctypes.c_int64, p, p, p, ctypes.c_int64, p, p, p]
         fn.restype = ctypes.c_int64
         self.fn = fn
         self.instances = instances
         self.words = words
+        self.mask = np.ascontiguousarray(mask if mask is not None else np.ones(instances, dtype=np.uint8), dtype=np.uint8)
+        self.to_local = to_local
         self.branching = 4.0  # successors per row, estimated from the chunks seen (sizes the buffers)
 
     def expand(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -262,7 +270,7 @@ class Native:
             par = np.empty(cap, dtype=np.int64)
             act = np.empty(cap, dtype=np.int32)
             c = self.fn(rows.ctypes.data, n, start, out.ctypes.data, par.ctypes.data, act.ctypes.data, cap,
-                        ctypes.byref(done), ctypes.byref(err))
+                        ctypes.byref(done), ctypes.byref(err), self.mask.ctypes.data)
             if err.value:
                 return None
             outs.append(out[:c])
@@ -276,8 +284,184 @@ class Native:
         if n:
             self.branching = max(1.0, total / n)
         if len(outs) == 1:
-            return outs[0], pars[0], acts[0]
-        return np.concatenate(outs), np.concatenate(pars), np.concatenate(acts)
+            succ, parent, action = outs[0], pars[0], acts[0]
+        else:
+            succ, parent, action = np.concatenate(outs), np.concatenate(pars), np.concatenate(acts)
+        if self.to_local is not None:
+            action = self.to_local[action]
+        return succ, parent, action
+
+
+def served_by(model: Model) -> tuple[Model, np.ndarray | None]:
+    """The model whose library serves ``model`` and the indices of ``model``'s instances in it
+    (None: its own). A restriction keeps instances unchanged and in order (Model.restricted_from)."""
+    base = getattr(model, "restricted_from", None)
+    if base is None:
+        return model, None
+    origin, index = base
+    if len(index) != len(model.instances) or any(
+            origin.instances[j].guard is not i.guard or origin.instances[j].updates is not i.updates
+            for j, i in zip(index, model.instances)) or origin.fields is not model.fields:
+        return model, None  # changed since (a copy given other instances): its own library
+    return origin, np.asarray(index, dtype=np.int64)
+
+
+class _Compile:
+    """The compiler processes building one library (by key), shared by the searches of this
+    process: a deployment runs many short checks of one model, each keeping other fault instances;
+    the first that runs long enough starts the build and the later ones pick it up. A lock file in
+    the start-up cache keeps two processes (a deployment's workers) from building the same library:
+    the one that does not hold it waits for the library to appear in the cache."""
+
+    running: dict[str, "_Compile"] = {}
+
+    def __init__(self, key: str, sources: list[str], cc: str):
+        self.key = key
+        self.sources = sources
+        self.cc = cc
+        self.procs: list[subprocess.Popen] = []
+        self.tmp: tempfile.TemporaryDirectory | None = None
+        self.lockf = None
+        self.elsewhere = False  # another process holds the lock: its library will appear in the cache
+        self.failed = ""
+        self.data: bytes | None = None
+        self.lock = threading.Lock()
+        self._polled = 0.0
+
+    @classmethod
+    def of(cls, key: str, sources: list[str], cc: str) -> "_Compile":
+        c = cls.running.get(key)
+        if c is None or c.failed:
+            c = cls.running[key] = cls(key, sources, cc)
+        return c
+
+    def start(self) -> None:
+        with self.lock:
+            if self.procs or self.data is not None or self.failed or (self.elsewhere and not self._retake()):
+                return
+            if self.lockf is None and not self._take():
+                self.elsewhere = True
+                return
+            self.tmp = tempfile.TemporaryDirectory(prefix="hacheck-native-")
+            d = Path(self.tmp.name)
+            try:
+                for p, text in enumerate(self.sources):
+                    (d / f"part{p}.c").write_text(text)
+                    self.procs.append(subprocess.Popen(
+                        [self.cc, *CFLAGS, "-c", "-o", str(d / f"part{p}.o"), str(d / f"part{p}.c")],
+                        cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            except OSError as e:
+                self.failed = f"{self.cc}: {e}"
+
+    def _take(self) -> bool:
+        """The build lock of this key (False: another process holds it)."""
+        from ..diskcache import BlobCache
+
+        folder = BlobCache("native").folder()
+        if folder is None:
+            return True
+        try:
+            import fcntl
+
+            folder.mkdir(parents=True, exist_ok=True)
+            f = open(folder / f".{self.key}.lock", "w")
+        except (OSError, ImportError):
+            return True  # no lock to be had: build (at worst twice)
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.close()
+            return False
+        self.lockf = f
+        return True
+
+    def _retake(self) -> bool:
+        """The other process let go of the lock without leaving a library (it stopped): build here."""
+        if self._take():
+            self.elsewhere = False
+            return True
+        return False
+
+    def _release(self) -> None:
+        if self.lockf is not None:
+            self.lockf.close()
+            self.lockf = None
+
+    def result(self, wait: bool) -> bytes | None:
+        """The library's bytes once built (None while building or waiting for another process, or failed)."""
+        if self.data is not None or self.failed:
+            return self.data
+        if self.elsewhere:
+            return self._from_elsewhere(wait)
+        if not self.lock.acquire(blocking=wait):  # another thread is linking it: go on with numpy
+            return None
+        try:
+            if self.data is not None or self.failed or not self.procs:
+                return self.data
+            if not wait and any(p.poll() is None for p in self.procs):
+                return None
+            errors = []
+            for p in self.procs:
+                _out, errtext = p.communicate()
+                if p.returncode != 0:
+                    errors.append(errtext.decode(errors="replace").strip())
+            d = Path(self.tmp.name)  # type: ignore[union-attr]
+            if not errors:
+                objs = [str(d / f"part{p}.o") for p in range(len(self.sources))]
+                link = subprocess.run([self.cc, "-shared", "-o", str(d / "model.so"), *objs],
+                                      cwd=d, capture_output=True, text=True)
+                if link.returncode != 0:
+                    errors.append(link.stderr.strip())
+            if errors:
+                self.failed = f"{self.cc} failed: {' '.join(errors)[-500:]}"
+            else:
+                self.data = (d / "model.so").read_bytes()
+                from ..diskcache import BlobCache
+
+                if BlobCache("native").put(self.key, self.data):
+                    self.running.pop(self.key, None)  # the later searches load it from the cache
+            self.tmp.cleanup()  # type: ignore[union-attr]
+            self.tmp = None
+            self._release()
+            return self.data
+        finally:
+            self.lock.release()
+
+    def _from_elsewhere(self, wait: bool) -> bytes | None:
+        import time
+
+        from ..diskcache import BlobCache
+
+        while True:
+            now = time.monotonic()
+            if now - self._polled >= 0.2 or wait:
+                self._polled = now
+                data, _status = BlobCache("native").get(self.key)
+                if data is not None:
+                    self.data = data
+                    self.running.pop(self.key, None)
+                    return data
+                if self._retake():  # the other one stopped without it: build here
+                    self.start()
+                    return self.result(wait)
+            if not wait:
+                return None
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """Kill the compilers (the search that wanted them ended first); the next one starts them again."""
+        with self.lock:
+            if self.data is None and self.procs:
+                for p in self.procs:
+                    if p.poll() is None:
+                        p.kill()
+                    p.wait()
+                self.procs = []
+            if self.tmp is not None:
+                self.tmp.cleanup()
+                self.tmp = None
+            self._release()
+            self.running.pop(self.key, None)
 
 
 @functools.lru_cache(maxsize=8)
@@ -300,23 +484,40 @@ def _library_key(source: str, cc: str) -> str:
 class NativeBuild:
     """The library of one compiled model: from the start-up cache, or built by the C compiler in
     background processes (``start``: one per translation unit, then a link), ready when ``get``
-    returns it."""
+    returns it. A restriction of a model (``Model.restricted_from``) uses the library of the model
+    it was restricted from, with a mask: a deployment's checks of one model share one library."""
 
     def __init__(self, compiled: Compiled):
         self.compiled = compiled
-        self.sources = c_sources(compiled.model, compiled.layout, build_parts())
+        base, self.index = served_by(compiled.model)
+        self.shared = self.index is not None
+        self.instances = len(base.instances)
+        self.mask = np.zeros(self.instances, dtype=np.uint8)
+        self.to_local: np.ndarray | None = None
+        if self.index is None:
+            self.mask[:] = 1
+        else:
+            self.mask[self.index] = 1
+            self.to_local = np.full(self.instances, -1, dtype=np.int32)
+            self.to_local[self.index] = np.arange(len(self.index), dtype=np.int32)
+        self.sources = c_sources(base, compiled.layout, build_parts())
         self.cc = compiler()
         self.key = _library_key("\n".join(self.sources), self.cc) if self.cc else ""
         self.native: Native | None = None
         self.failed = "" if self.cc else "no C compiler (cc, gcc or clang) on the PATH"
         self.status = ""  # hit, built, failed
-        self._procs: list[subprocess.Popen] = []
-        self._tmp: tempfile.TemporaryDirectory | None = None
+        self._compile: _Compile | None = None
         self._lock = threading.Lock()
 
     @property
     def usable(self) -> bool:
         return not self.failed
+
+    @property
+    def building(self) -> bool:
+        """A build of this library is under way in this process (another search started it)."""
+        c = _Compile.running.get(self.key)
+        return c is not None and not c.failed and c.data is None and bool(c.procs or c.elsewhere)
 
     def from_cache(self) -> bool:
         """Load the library from the start-up cache if it is there."""
@@ -335,57 +536,34 @@ class NativeBuild:
             return False
 
     def start(self) -> None:
-        """Start the compilers in the background (once)."""
+        """Start the compilers in the background (once; a build of the same library already under
+        way in this process is joined)."""
         with self._lock:
-            if self._procs or self.native is not None or self.failed:
+            if self.native is not None or self.failed:
                 return
-            self._tmp = tempfile.TemporaryDirectory(prefix="hacheck-native-")
-            d = Path(self._tmp.name)
-            try:
-                for p, text in enumerate(self.sources):
-                    (d / f"part{p}.c").write_text(text)
-                    self._procs.append(subprocess.Popen(
-                        [self.cc, *CFLAGS, "-c", "-o", str(d / f"part{p}.o"), str(d / f"part{p}.c")],  # type: ignore[list-item]
-                        cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-            except OSError as e:
-                self.failed = f"{self.cc}: {e}"
-                self.status = "failed"
+            if self._compile is None:
+                self._compile = _Compile.of(self.key, self.sources, self.cc)  # type: ignore[arg-type]
+            self._compile.start()
+            if self._compile.failed:
+                self.failed, self.status = self._compile.failed, "failed"
 
     def get(self, wait: bool = False) -> Native | None:
         """The loaded library once built (None while the compilers run, or if they failed)."""
-        if self.native is not None or self.failed:
+        if self.native is not None or self.failed or self._compile is None:
             return self.native
-        if not self._lock.acquire(blocking=wait):  # another thread is linking or loading it: go on with numpy
+        if not self._lock.acquire(blocking=wait):  # another thread is loading it: go on with numpy
             return None
         try:
-            if self.native is not None or self.failed or not self._procs:
+            if self.native is not None or self.failed:
                 return self.native
-            if not wait and any(p.poll() is None for p in self._procs):
+            data = self._compile.result(wait)
+            if self._compile.failed:
+                self.failed, self.status = self._compile.failed, "failed"
                 return None
-            errors = []
-            for p in self._procs:
-                _out, errtext = p.communicate()
-                if p.returncode != 0:
-                    errors.append(errtext.decode(errors="replace").strip())
-            d = Path(self._tmp.name)  # type: ignore[union-attr]
-            if not errors:
-                objs = [str(d / f"part{p}.o") for p in range(len(self.sources))]
-                link = subprocess.run([self.cc, "-shared", "-o", str(d / "model.so"), *objs],  # type: ignore[list-item]
-                                      cwd=d, capture_output=True, text=True)
-                if link.returncode != 0:
-                    errors.append(link.stderr.strip())
-            if errors:
-                self.failed = f"{self.cc} failed: {' '.join(errors)[-500:]}"
-                self.status = "failed"
+            if data is None:
                 return None
-            data = (d / "model.so").read_bytes()
-            from ..diskcache import BlobCache
-
-            BlobCache("native").put(self.key, data)
             self._load_bytes(data)
             self.status = "built"
-            self._tmp.cleanup()  # type: ignore[union-attr]
-            self._tmp = None
             return self.native
         finally:
             self._lock.release()
@@ -396,7 +574,7 @@ class NativeBuild:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
-            self.native = Native(Path(name), len(self.compiled.actions), self.compiled.layout.words)
+            self.native = Native(Path(name), self.instances, self.compiled.layout.words, self.mask, self.to_local)
         finally:
             try:
                 os.unlink(name)
@@ -404,19 +582,14 @@ class NativeBuild:
                 pass
 
     def close(self) -> None:
-        """Stop a compiler still running (the search ended first); a finished build is linked and
-        kept in the start-up cache for the next search."""
-        if self._procs and self.native is None and not self.failed and all(p.poll() is not None for p in self._procs):
+        """The search ended. A finished build is linked and kept in the start-up cache for the next
+        search; one still running is stopped, unless it serves restrictions of a model (the next
+        check of a deployment picks it up)."""
+        c = self._compile
+        if c is None or self.native is not None or self.failed:
+            return
+        if c.procs and all(p.poll() is not None for p in c.procs):
             self.get(wait=True)
             return
-        with self._lock:
-            if self.native is None and not self.failed and self._procs:
-                for p in self._procs:
-                    if p.poll() is None:
-                        p.kill()
-                    p.wait()
-                self._procs = []  # the next search starts them again
-            if self._tmp is not None:
-                self._tmp.cleanup()
-                self._tmp = None
-
+        if not self.shared:
+            c.stop()

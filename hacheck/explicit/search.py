@@ -21,7 +21,9 @@ from ..result import HOLDS, UNKNOWN, VIOLATED, CheckResult, PropertyResult, Stat
 from ..render.lanes import lanes_of_model
 from ..trace import Step, Trace
 from .compile import Compiled, RangeViolation, compile_model
-from .native import NATIVE_AFTER, NATIVE_LOOKUP, Native, NativeBuild, native_mode
+from .native import NATIVE_AFTER, NATIVE_LOOKUP, Native, NativeBuild, native_mode, served_by
+
+SHARED_SPENT: dict[str, float] = {}  # library key -> seconds the searches of its model's restrictions ran (this process)
 from .store import StateStore
 from .symmetry import Symmetry
 from .visited import HashVisited, SortedVisited, make_visited, kernels_loaded, numba_available, visited_kind, warm_kernels
@@ -103,6 +105,7 @@ class Explorer:
         self.native_build: NativeBuild | None = None  # machine-code successors (hacheck/explicit/native.py)
         self.native_chunks = 0  # chunks the last run expanded with it (the numpy code did the others)
         self._native_looked = False
+        self._shared_key = ""
         if self.native_mode == "first":  # built now, as start-up: the search then runs on it from its first level
             self._native_start()
             if self.native_build is not None:
@@ -127,6 +130,27 @@ class Explorer:
         if build.from_cache():
             self.native_build = build
         return False
+
+    def _native_shared(self) -> float:
+        """HACHECK_NATIVE=auto for a restriction of a model (a deployment's check: one built model,
+        each check keeping other fault instances), whose library serves every restriction: use it
+        at once if it is in the start-up cache or this process has built it; else join a build under
+        way, or start one once the restrictions searched in this process have run NATIVE_AFTER
+        seconds in all. Returns those seconds."""
+        self._shared_key = ""
+        if self.native_mode != "auto" or self.native_build is not None or served_by(self.model)[1] is None:
+            return 0.0
+        build = NativeBuild(self.compiled)
+        if not build.usable:
+            return 0.0
+        self._shared_key = build.key
+        spent = SHARED_SPENT.get(build.key, 0.0)
+        if build.from_cache():
+            self.native_build = build
+        elif build.building or spent >= NATIVE_AFTER:
+            self.native_build = build
+            build.start()
+        return spent
 
     def _native(self) -> Native | None:
         return self.native_build.get() if self.native_build is not None else None
@@ -266,6 +290,7 @@ class Explorer:
         store.add(rows, np.full(len(rows), -1), np.full(len(rows), -1))
         kind = visited_kind() if self.visited_kind is None else self.visited_kind
         self.native_chunks = 0
+        spent_before = self._native_shared()
         pool = insert_pool = None
         if self.workers > 1:
             from concurrent.futures import ThreadPoolExecutor
@@ -312,7 +337,8 @@ class Explorer:
                         and numba_available():  # same answers either way; the hash set pays off from here
                     visited = HashVisited(store, parts=self.workers, pool=insert_pool)
                 if self.native_mode == "auto" and self.native_build is None and (
-                        time.monotonic() - t0 >= NATIVE_AFTER or (store.count >= NATIVE_LOOKUP and self._native_cached())):
+                        time.monotonic() - t0 + spent_before >= NATIVE_AFTER
+                        or (store.count >= NATIVE_LOOKUP and self._native_cached())):
                     self._native_start()  # in the background: the numpy code goes on until it is built
                 starts = list(range(lo, hi, SEARCH_CHUNK))
                 level_edges: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -377,6 +403,8 @@ class Explorer:
                     p.shutdown(wait=True, cancel_futures=True)
             if self.native_build is not None:
                 self.native_build.close()  # a compiler still running is not waited for
+            if self._shared_key:
+                SHARED_SPENT[self._shared_key] = spent_before + time.monotonic() - t0
 
         if record_edges:
             self.graph = StateGraph.of(store, edges, complete=not stop_reason)

@@ -120,6 +120,9 @@ class Model:
         self.budget: tuple[int, int, frozenset[str] | None] | None = None  # (field, max, counted)
         self.params: Any = None  # the parameter object it was built from, set by Spec
         self.fault_kinds: tuple[str, ...] | None = None  # set by restrict_faults
+        # (the model, the index there of each instance here): set when this model keeps some of another's
+        # instances, unchanged and in order (restrict_faults): that model's machine code serves this one
+        self.restricted_from: tuple["Model", tuple[int, ...]] | None = None
         self.lane_rules: dict[str, object] = {}  # variable name -> lane name or key position (see lane())
         self.lane_owners: dict[str, Callable[[Element], object]] = {}  # sort name -> element -> owner
         self.measures: dict[str, Property] = {}  # long-run availability predicates (m.availability)
@@ -486,12 +489,29 @@ class Model:
             raise ModelError(f"model {self.name} has no fault action {', '.join(map(repr, unknown))}; "
                              f"its fault actions are {', '.join(sorted(faults)) or 'none'}", location="")
         keep = [i for i in self.instances if i.kind != "fault" or i.action in wanted]
+        self.note_restriction(keep, keep)
         remap = {old.index: new for new, old in enumerate(keep)}
         self.instances = [attrs.evolve(i, index=remap[i.index]) for i in keep]
         self.actions = [attrs.evolve(a, instances=tuple(remap[i] for i in a.instances if i in remap))
                         for a in self.actions if a.kind != "fault" or a.name in wanted]
         self.fault_kinds = tuple(sorted(wanted))
         return self
+
+    def note_restriction(self, kept: list[ActionInstance], unchanged: list[ActionInstance]) -> None:
+        """Before the instance list is replaced by ``kept`` (some of it, in order): remember where
+        they come from (``restricted_from``) if every kept instance is ``unchanged`` (the same guard
+        and updates), so one compiled library serves every restriction; else forget it."""
+        if len(kept) != len(unchanged) or any(a is not b for a, b in zip(kept, unchanged)):
+            self.restricted_from = None
+            return
+        import copy
+
+        if self.restricted_from is None:
+            origin, index = copy.copy(self), tuple(i.index for i in kept)
+        else:
+            origin, before = self.restricted_from
+            index = tuple(before[i.index] for i in kept)
+        self.restricted_from = (origin, index)
 
     # -- finishing -----------------------------------------------------------------------------
     def freeze(self) -> "Model":
