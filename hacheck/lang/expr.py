@@ -147,7 +147,9 @@ class Not(Expr):
         return (self.arg,)
 
 
-class And(Expr):
+class _Junction(Expr):
+    """And / Or: a boolean over any number of arguments."""
+
     __slots__ = ("args",)
 
     def __init__(self, args: Sequence[Expr]):
@@ -158,37 +160,36 @@ class And(Expr):
         return self.args
 
 
-class Or(Expr):
-    __slots__ = ("args",)
-
-    def __init__(self, args: Sequence[Expr]):
-        self.args = tuple(args)
-        self.type = BOOL
-
-    def children(self) -> tuple[Expr, ...]:
-        return self.args
+class And(_Junction):
+    __slots__ = ()
 
 
-class Cmp(Expr):
+class Or(_Junction):
+    __slots__ = ()
+
+
+class _Binary(Expr):
+    """Cmp / Arith: an operator over two arguments."""
+
     __slots__ = ("op", "a", "b")
 
-    def __init__(self, op: str, a: Expr, b: Expr):
-        self.op, self.a, self.b = op, a, b
-        self.type = BOOL
-
-    def children(self) -> tuple[Expr, ...]:
-        return (self.a, self.b)
-
-
-class Arith(Expr):
-    __slots__ = ("op", "a", "b")
-
-    def __init__(self, op: str, a: Expr, b: Expr, type_: IntT):
+    def __init__(self, op: str, a: Expr, b: Expr, type_: ScalarType):
         self.op, self.a, self.b = op, a, b
         self.type = type_
 
     def children(self) -> tuple[Expr, ...]:
         return (self.a, self.b)
+
+
+class Cmp(_Binary):
+    __slots__ = ()
+
+    def __init__(self, op: str, a: Expr, b: Expr):
+        super().__init__(op, a, b, BOOL)
+
+
+class Arith(_Binary):
+    __slots__ = ()
 
 
 class Ite(Expr):
