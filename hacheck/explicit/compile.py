@@ -8,7 +8,6 @@ Generating source (as SPIN generates C) means the tree is walked once per model,
 
 from __future__ import annotations
 
-import abc
 import linecache
 from typing import Callable
 
@@ -16,9 +15,10 @@ import attrs
 import numpy as np
 
 from ..lang.errors import ModelError
-from ..lang.expr import And, Arith, Cmp, Const, Expr, Field, Ite, Not, Or
+from ..lang.expr import Arith, Const, Expr, Field
 from ..lang.model import ActionInstance, Model
 from ..lang.types import BoolT, IntT
+from ..lang.emit import SharingEmitter
 from .pack import Layout
 
 
@@ -30,74 +30,22 @@ class RangeViolation(Exception):
         self.instance, self.row, self.field, self.value = instance, row, field, value
 
 
-class SharingEmitter(abc.ABC):
-    """Expression -> source text over local names, computing a node used more than once into a
-    local (the common part of the numpy and the plain-Python compilers)."""
-
-    def __init__(self, col: Callable[[int], str], prefix: str = "t"):
-        self.col = col
-        self.prefix = prefix
-        self.lines: list[str] = []
-        self.memo: dict[int, str] = {}
-        self.count: dict[int, int] = {}
-        self.tmp = 0
-
-    def prepare(self, roots: list[Expr]) -> None:
-        stack = list(roots)
-        while stack:
-            e = stack.pop()
-            k = id(e)
-            self.count[k] = self.count.get(k, 0) + 1
-            if self.count[k] == 1:
-                stack.extend(e.children())
-
-    def emit(self, e: Expr) -> str:
-        k = id(e)
-        if k in self.memo:
-            return self.memo[k]
-        text = self._emit(e)
-        if self.count.get(k, 0) > 1 and not isinstance(e, (Const, Field)) and self.worth_hoisting(e):
-            name = f"{self.prefix}{self.tmp}"
-            self.tmp += 1
-            self.lines.append(f"{name} = {text}")
-            text = name
-        self.memo[k] = text
-        return text
-
-    def worth_hoisting(self, e: Expr) -> bool:
-        return True
-
-    @abc.abstractmethod
-    def _emit(self, e: Expr) -> str:
-        """How one node is written: each compiler has its own syntax."""
-
-
 class _Emitter(SharingEmitter):
     """Numpy expressions over whole columns."""
 
-    def _emit(self, e: Expr) -> str:
-        if isinstance(e, Const):
-            if isinstance(e.type, BoolT):
-                return "_T" if e.value else "_F"
-            return repr(e.value)
-        if isinstance(e, Field):
-            return self.col(e.index)
-        if isinstance(e, Not):
-            return f"(~{self.emit(e.arg)})"
-        if isinstance(e, And):
-            return "(" + " & ".join(self.emit(a) for a in e.args) + ")"
-        if isinstance(e, Or):
-            return "(" + " | ".join(self.emit(a) for a in e.args) + ")"
-        if isinstance(e, Cmp):
-            return f"({self.emit(e.a)} {e.op} {self.emit(e.b)})"
-        if isinstance(e, Arith):
-            a, b = self.emit(e.a), self.emit(e.b)
-            if e.op in ("+", "-", "*"):
-                return f"({a} {e.op} {b})"
-            return {"//": "_np.floor_divide", "%": "_np.mod", "min": "_np.minimum", "max": "_np.maximum"}[e.op] + f"({a}, {b})"
-        if isinstance(e, Ite):
-            return f"_np.where({self.emit(e.cond)}, {self.emit(e.then)}, {self.emit(e.else_)})"
-        raise ModelError(f"cannot compile {type(e).__name__}")
+    NOT, AND, OR = "(~{})", " & ", " | "
+    ITE = "_np.where({c}, {t}, {f})"
+
+    def const(self, e: Const) -> str:
+        if isinstance(e.type, BoolT):
+            return "_T" if e.value else "_F"
+        return repr(e.value)
+
+    def arith(self, e: Arith, a: str, b: str) -> str:
+        return {"//": "_np.floor_divide", "%": "_np.mod", "min": "_np.minimum", "max": "_np.maximum"}[e.op] + f"({a}, {b})"
+
+    def unsupported(self, e: Expr) -> Exception:
+        return ModelError(f"cannot compile {type(e).__name__}")
 
 
 def _fields(e: Expr, acc: set[int]) -> set[int]:

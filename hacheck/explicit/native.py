@@ -38,10 +38,11 @@ from pathlib import Path
 import numpy as np
 
 from ..lang.errors import HacheckError, ModelError
-from ..lang.expr import And, Arith, Cmp, Const, Expr, Field, Ite, Not, Or
+from ..lang.expr import Arith, Const, Expr
 from ..lang.model import ActionInstance, Model
 from ..lang.types import BoolT, IntT
-from .compile import Compiled, SharingEmitter
+from ..lang.emit import SharingEmitter
+from .compile import Compiled
 from .pack import Layout
 
 NATIVE_AFTER = 1.0  # seconds: with HACHECK_NATIVE=auto and no cached library, a search this long starts the compiler
@@ -92,34 +93,23 @@ def compiler() -> str | None:
 class _CEmitter(SharingEmitter):
     """Expression -> C expression over the locals ``f<i>`` (natural values, i64); ``e`` is the error flag."""
 
-    def _emit(self, e: Expr) -> str:
-        if isinstance(e, Const):
-            if isinstance(e.type, BoolT):
-                return "1" if e.value else "0"
-            v = int(e.value)
-            return f"((i64){v}LL)" if v >= 0 else f"(-(i64){-v}LL)"
-        if isinstance(e, Field):
-            return self.col(e.index)
-        if isinstance(e, Not):
-            return f"(!{self.emit(e.arg)})"
-        if isinstance(e, And):
-            return "(" + " && ".join(self.emit(a) for a in e.args) + ")"
-        if isinstance(e, Or):
-            return "(" + " || ".join(self.emit(a) for a in e.args) + ")"
-        if isinstance(e, Cmp):
-            return f"((i64)({self.emit(e.a)} {e.op} {self.emit(e.b)}))"
-        if isinstance(e, Arith):
-            a, b = self.emit(e.a), self.emit(e.b)
-            if e.op in ("+", "-", "*"):
-                return f"({a} {e.op} {b})"
-            if e.op == "//":
-                return f"hk_div({a}, {b}, &e)"
-            if e.op == "%":
-                return f"hk_mod({a}, {b}, &e)"
-            return f"hk_{e.op}({a}, {b})"
-        if isinstance(e, Ite):
-            return f"({self.emit(e.cond)} ? {self.emit(e.then)} : {self.emit(e.else_)})"
-        raise ModelError(f"cannot compile {type(e).__name__} to C")
+    CMP = "((i64)({a} {op} {b}))"
+
+    def const(self, e: Const) -> str:
+        if isinstance(e.type, BoolT):
+            return "1" if e.value else "0"
+        v = int(e.value)
+        return f"((i64){v}LL)" if v >= 0 else f"(-(i64){-v}LL)"
+
+    def arith(self, e: Arith, a: str, b: str) -> str:
+        if e.op == "//":
+            return f"hk_div({a}, {b}, &e)"
+        if e.op == "%":
+            return f"hk_mod({a}, {b}, &e)"
+        return f"hk_{e.op}({a}, {b})"
+
+    def unsupported(self, e: Expr) -> Exception:
+        return ModelError(f"cannot compile {type(e).__name__} to C")
 
 
 def c_source(model: Model, layout: Layout) -> str:

@@ -24,10 +24,11 @@ from typing import Callable
 import attrs
 
 from ..lang.errors import ModelError
-from ..lang.expr import And, Arith, Cmp, Const, Expr, Field, Ite, Not, Or
+from ..lang.expr import Arith, Const, Expr, Field
 from ..lang.model import ActionInstance, Model
 from ..lang.types import BoolT, IntT
-from .compile import RangeViolation, SharingEmitter
+from ..lang.emit import SharingEmitter
+from .compile import RangeViolation
 
 State = tuple[int, ...]
 
@@ -63,31 +64,25 @@ class _PyEmitter(SharingEmitter):
     def worth_hoisting(self, e: Expr) -> bool:
         return self._size(e) >= HOIST_MIN_SIZE
 
-    def _emit(self, e: Expr) -> str:
-        if isinstance(e, Const):
-            if isinstance(e.type, BoolT):
-                return "True" if e.value else "False"
-            return repr(e.value)
-        if isinstance(e, Field):
-            self.fields.add(e.index)
-            return self.col(e.index)
-        if isinstance(e, Not):
-            return f"(not {self.emit(e.arg)})"
-        if isinstance(e, And):
-            return "(" + " and ".join(self.emit(a) for a in e.args) + ")"
-        if isinstance(e, Or):
-            return "(" + " or ".join(self.emit(a) for a in e.args) + ")"
-        if isinstance(e, Cmp):
-            return f"({self.emit(e.a)} {e.op} {self.emit(e.b)})"
-        if isinstance(e, Arith):
-            a, b = self.emit(e.a), self.emit(e.b)
-            if e.op in ("min", "max"):
-                return f"{e.op}({a}, {b})"
-            return f"({a} {e.op} {b})"
-        if isinstance(e, Ite):
-            c = self.emit(e.cond)
-            return f"({self.emit(e.then)} if {c} else {self.emit(e.else_)})"
-        raise ModelError(f"cannot compile {type(e).__name__}")
+    NOT, AND, OR = "(not {})", " and ", " or "
+    ITE = "({t} if {c} else {f})"
+
+    def const(self, e: Const) -> str:
+        if isinstance(e.type, BoolT):
+            return "True" if e.value else "False"
+        return repr(e.value)
+
+    def field(self, e: Field) -> str:
+        self.fields.add(e.index)
+        return self.col(e.index)
+
+    def arith(self, e: Arith, a: str, b: str) -> str:
+        if e.op in ("min", "max"):
+            return f"{e.op}({a}, {b})"
+        return f"({a} {e.op} {b})"
+
+    def unsupported(self, e: Expr) -> Exception:
+        return ModelError(f"cannot compile {type(e).__name__}")
 
 
 def _field_text(model: Model, base: Callable[[int], str]) -> Callable[[int], str]:

@@ -15,11 +15,12 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Sequence
 
+from ..lang.emit import SharingEmitter
 from ..lang.errors import BadInput
-from ..lang.expr import And, Arith, Cmp, Const, Expr, Field, Ite, Not, Or
+from ..lang.expr import Arith, Const, Expr
 from ..lang.model import Model
 from ..lang.props import Property
-from ..lang.types import BoolT, IntT
+from ..lang.types import IntT
 
 MAX_INIT_STATES = 10_000  # listed one d_step each
 
@@ -38,6 +39,34 @@ def _ctype(lo: int, hi: int) -> str:
     if -32768 <= lo and hi <= 32767:
         return "short"
     return "int"
+
+
+class _PromelaEmitter(SharingEmitter):
+    """Promela's C-like expressions (nothing shared: no ``prepare``)."""
+
+    NOT = "!({})"
+    ITE = "({c} -> {t} : {f})"
+
+    def const(self, e: Const) -> str:
+        return str(e.value) if e.value >= 0 else f"({e.value})"
+
+    def arith(self, e: Arith, a: str, b: str) -> str:
+        if e.op == "min":
+            return f"(({a} < {b}) -> {a} : {b})"
+        if e.op == "max":
+            return f"(({a} > {b}) -> {a} : {b})"
+        nonneg = isinstance(e.a.type, IntT) and e.a.type.lo >= 0 and isinstance(e.b.type, IntT) and e.b.type.lo > 0
+        if e.op == "//":
+            if nonneg:
+                return f"({a} / {b})"
+            # Python floors; C (and Promela) truncate toward zero
+            return f"(({a} / {b}) - ((({a} % {b}) != 0 && (({a} < 0) != ({b} < 0))) -> 1 : 0))"
+        if nonneg:
+            return f"({a} % {b})"
+        return f"(((({a} % {b}) + {b}) % {b}))"  # the divisor is positive (the language requires it)
+
+    def unsupported(self, e: Expr) -> Exception:
+        return BadInput(f"cannot write {type(e).__name__} as Promela")
 
 
 class PromelaWriter:
@@ -61,39 +90,7 @@ class PromelaWriter:
 
     # -- expressions -------------------------------------------------------------------------
     def expr(self, e: Expr) -> str:
-        if isinstance(e, Const):
-            return str(e.value) if e.value >= 0 else f"({e.value})"
-        if isinstance(e, Field):
-            return self.alias.get(e.index, self.names[e.index])
-        if isinstance(e, Not):
-            return f"!({self.expr(e.arg)})"
-        if isinstance(e, And):
-            return "(" + " && ".join(self.expr(a) for a in e.args) + ")"
-        if isinstance(e, Or):
-            return "(" + " || ".join(self.expr(a) for a in e.args) + ")"
-        if isinstance(e, Cmp):
-            return f"({self.expr(e.a)} {e.op} {self.expr(e.b)})"
-        if isinstance(e, Ite):
-            return f"({self.expr(e.cond)} -> {self.expr(e.then)} : {self.expr(e.else_)})"
-        if isinstance(e, Arith):
-            a, b = self.expr(e.a), self.expr(e.b)
-            if e.op in ("+", "-", "*"):
-                return f"({a} {e.op} {b})"
-            if e.op == "min":
-                return f"(({a} < {b}) -> {a} : {b})"
-            if e.op == "max":
-                return f"(({a} > {b}) -> {a} : {b})"
-            nonneg = isinstance(e.a.type, IntT) and e.a.type.lo >= 0 and isinstance(e.b.type, IntT) and e.b.type.lo > 0
-            if e.op == "//":
-                if nonneg:
-                    return f"({a} / {b})"
-                # Python floors; C (and Promela) truncate toward zero
-                return f"(({a} / {b}) - ((({a} % {b}) != 0 && (({a} < 0) != ({b} < 0))) -> 1 : 0))"
-            if e.op == "%":
-                if nonneg:
-                    return f"({a} % {b})"
-                return f"(((({a} % {b}) + {b}) % {b}))"  # the divisor is positive (the language requires it)
-        raise BadInput(f"cannot write {type(e).__name__} as Promela")
+        return _PromelaEmitter(lambda i: self.alias.get(i, self.names[i])).emit(e)
 
     # -- the model ---------------------------------------------------------------------------
     def write(self, invariants: Sequence[Property]) -> str:
