@@ -7,7 +7,7 @@ pair of the liveness property of the same name.
 
 from __future__ import annotations
 
-from hacheck.lang import count, exists, forall
+from hacheck.lang import count, exists, forall, implies, or_
 
 
 def qemu_alive(v, vm, h):
@@ -76,3 +76,66 @@ def vm_restarted_elsewhere(v, Host, VM, home):
     """Some VM is Up and running on a host other than the one it started on (a failover happened)."""
     return exists(VM, lambda vm: exists(Host, lambda h: (v.vst[vm] == "up") & (v.von[vm] == h)
                                         & (v.qemu[vm][h] == "running") if h != home(vm) else False))
+
+
+# ---- stated lemmas for no_dual_running_vm (prove --method lemmas, --for-every hosts,vms) ------------
+# Why no VM runs twice without the manual confirm (docs/models/fencing.md, "Why no VM runs twice"): the
+# only step that adds a qemu elsewhere is the HA restart of a VM the engine shows Down(exit=Error), and the
+# engine sets a VM Down only after seeing its host report it gone or after a confirmed STOP of its host.
+# Together with no_dual_running_vm these two predicates are inductive at the instances `lemmas_apply`
+# accepts, for every number of hosts and VMs (forall over Host and VM).
+_FENCED = ("stopping", "polled", "stopped")  # RestartVds after the STOP was delivered, before the VMs are cleared
+
+
+def engine_tracks_copy(v, Host, VM):
+    """Every live qemu is where the engine thinks its VM runs (run_on_vds) and the engine does not
+    show that VM Down. A VM becomes Down(exit=Error), and so a candidate for
+    ``HaAutoStartVmsRunner``, only when its host reports it gone (``VmAnalyzer``: the VM is missing
+    from the host's list) or after ``FenceVdsManualyCommand(clearVMs)`` following a STOP confirmed OFF
+    (``RestartVdsCommand`` -> ``StopVdsCommand``, ``HostFenceActionExecutor.isHostPoweredOff``), when
+    the host's qemu are dead; ``RunVmCommand`` then sets run_on_vds to the destination. So the one
+    host a qemu may live on is run_on_vds, and ``no_dual_running_vm`` follows: run_on_vds is one host."""
+    return forall(VM, lambda vm: forall(Host, lambda h: implies(
+        qemu_alive(v, vm, h), (v.von[vm] == h) & (v.vst[vm] != "down"))))
+
+
+def fenced_host_is_off(v, Host, VM):
+    """From the moment the STOP is delivered until RestartVds clears the host's VMs, the host is in
+    Reboot and runs no qemu. ``StopVdsCommand.setup`` writes status Reboot before the STOP is sent
+    (BZ 636950), a truthful agent's STOP powers the host off (``HostFenceActionExecutor.fence``), and
+    nothing starts a VM on a host that is not Up (``RunVmCommand``'s scheduler filters) nor moves a
+    host out of Reboot while RestartVds holds its power-management lock (``VdsManager`` skips hosts in
+    a fence flow; ``VDSStatus.isEligibleForHostMonitoring`` excludes Reboot). So
+    ``FenceVdsManualyCommand(clearVMs)`` sets Down only VMs whose qemu is dead."""
+    return forall(Host, lambda h: implies(
+        or_(*(v.tr[h] == s for s in _FENCED)),
+        (v.status[h] == "Reboot") & forall(VM, lambda vm: ~qemu_alive(v, vm, h))))
+
+
+def sent_stop_in_reboot(v, Host, VM):
+    """While the STOP is being sent the host is already in Reboot (``StopVdsCommand.setup`` sets the
+    status first), so no HA restart picks it as a destination and no poll moves it back to Up."""
+    return forall(Host, lambda h: implies(v.tr[h] == "sending", v.status[h] == "Reboot"))
+
+
+LEMMAS = (engine_tracks_copy, fenced_host_is_off, sent_stop_in_reboot)
+
+
+def lemmas_apply(p) -> bool:
+    """The instances the lemmas are stated for: the operator cannot confirm "Host has been Rebooted"
+    (``manual_confirm_allowed=false`` or no operator actions: ``FenceVdsManualyCommand`` checks no
+    power state, so with it a VM is set Down while its qemu runs), every power-management agent
+    reports truthfully (a faulty agent reports OFF for a host that runs on), and no VM leases (the
+    lease path restarts a VM the engine shows Unknown, guarded by sanlock rather than by the engine's
+    view). Any number of hosts and VMs and any other option. Elsewhere ``no_dual_running_vm`` is
+    violated (manual confirm, faulty PM) or rests on sanlock, which these lemmas do not describe; there
+    ``hacheck check`` would report a false lemma as a wrong lemma, so they are not stated."""
+    no_confirm = not (p.manual_confirm_allowed and p.operator_actions)
+    return no_confirm and p.pm_reports == "truthful" and not p.vm_leases
+
+
+def register_lemmas(m, p, v, Host, VM) -> None:
+    """State the lemmas for ``no_dual_running_vm`` where they apply (called by the model's ``build``)."""
+    if lemmas_apply(p):
+        for f in LEMMAS:
+            m.lemma(f.__name__, f(v, Host, VM), supports=["no_dual_running_vm"], doc=f.__doc__)
