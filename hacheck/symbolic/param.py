@@ -473,6 +473,9 @@ def by_stated_lemmas(spec: Spec, overrides: dict[str, Any], prop: str, every: Se
         init_read: dict[str, Any] = {}
         if pm.placed:
             small = [s for s, _ in instances(spec, overrides, size_order(every, lows, settings.mine_max), faults)]
+            if not small:
+                return f"the initial values of {', '.join(pm.placed)} name elements, and no size up to " \
+                       f"{settings.mine_max} is accepted to read them at"
             pm, init_checked = read_placed_init(spec, overrides, every, lows, faults, pm, ps, small)
             init_read = {"init_read": [show(_rename(c, {}), pm) for c in pm.init_clauses],
                          "init_checked": init_checked, "placed": list(pm.placed)}
