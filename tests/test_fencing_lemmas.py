@@ -142,7 +142,7 @@ def test_defaults_with_the_lemmas_forced_stay_violated(lemmas_everywhere):
     assert "consecution of manual_confirm" in r.extra["lemmas_tried"]
 
 
-def test_cli_auto_proves_it_by_the_lemmas_first_and_the_defaults_are_violated():
+def test_cli_auto_proves_it_by_the_lemmas_first_and_the_defaults_are_violated(tmp_path):
     """`hacheck prove` (auto) tries the stated lemmas before any other method; at 2 hosts and 1 VM with
     the manual confirm it finds the violation (exit 1)."""
     out = subprocess.run([sys.executable, "-m", "hacheck.cli", "prove", "models/fencing.py", "--param",
@@ -151,7 +151,7 @@ def test_cli_auto_proves_it_by_the_lemmas_first_and_the_defaults_are_violated():
     assert out.returncode == 0, out.stdout + out.stderr
     assert f"{PROP}  invariant  holds (inductive invariant: the property and 3 stated lemmas" in out.stdout
     out = subprocess.run([sys.executable, "-m", "hacheck.cli", "prove", "models/fencing.py", "--param", "hosts=2",
-                          "--param", "vms=1", "--property", PROP, "-q", "--out", "/tmp"],
+                          "--param", "vms=1", "--property", PROP, "-q", "--out", str(tmp_path)],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert out.returncode == 1, out.stdout + out.stderr
     assert f"{PROP}  invariant  violated" in out.stdout
