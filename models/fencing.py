@@ -27,7 +27,8 @@ from hacheck.lang import (
 )
 from hacheck.lang.expr import lift
 from hacheck.properties.fencing import (
-    ha_vm_restarted, no_dual_running_vm, no_dual_writing_vm, vm_restarted_elsewhere, vm_stuck_unknown, vm_up_running,
+    ha_vm_restarted, no_dual_running_vm, no_dual_writing_vm, register_lemmas, vm_restarted_elsewhere, vm_stuck_unknown,
+    vm_up_running,
 )
 from hacheck.properties.lease import (
     HOST_DEAD_TICKS, KILL_TICKS, holds_lease, kill_due, lease_acquirable, owner_after_release, owner_after_storage_back,
@@ -768,6 +769,7 @@ def build(p: Params) -> Model:
     v = m.vars
     m.invariant("no_dual_running_vm", no_dual_running_vm(v, Host, VM),
                 doc="for every VM at most one host where its qemu runs or is paused and not yet killed (sticky)")
+    register_lemmas(m, p, v, Host, VM)  # why it holds without the manual confirm (stated where they apply)
     m.invariant("no_dual_writing_vm", no_dual_writing_vm(v, Host, VM),
                 doc="for every VM at most one host where its qemu is running (paused copies do not write)")
     m.reachable("vm_stuck_unknown", vm_stuck_unknown(v, Host, VM, answering),

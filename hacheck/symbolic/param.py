@@ -147,13 +147,15 @@ def show(n: tuple, pm: ParamModel, prec: int = 0) -> str:
     if tag == "sumof" and n[3][0] == "ite" and n[3][2] == ("int", 1) and n[3][3] == ("int", 0):
         return show(("count",) + n[1:3] + (n[3][1],), pm, prec)
     if tag in ("forall", "exists", "sumof", "count"):
-        names = ", ".join(v for v, _ in n[1])
-        sorts = ", ".join(sorted({s for _, s in n[1]}))
+        groups: dict[str, list[str]] = {}  # each variable with its own sort: "V1 in VM, H1 in Host"
+        for v, s in n[1]:
+            groups.setdefault(s, []).append(v)
         cond = []
-        if len(n[1]) > 1:
+        if any(len(vs) > 1 for vs in groups.values()):  # elements of one sort are pairwise distinct
             cond.append("distinct")
         cond += [f"!= {w}" for w in n[2]]
-        head = f"{tag} {names} in {sorts}" + (f" ({', '.join(cond)})" if cond else "")
+        head = f"{tag} " + ", ".join(f"{', '.join(vs)} in {s}" for s, vs in groups.items()) \
+            + (f" ({', '.join(cond)})" if cond else "")
         text = f"{head}: {show(n[3], pm)}"
         return f"{tag}({text[len(tag) + 1:]})" if tag == "count" else f"({text})" if prec else text
     return repr(n)
@@ -352,16 +354,17 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
     # 0. the model's stated lemmas (m.lemma), if any support the property: checked for every N at once
     stated = [lm.name for lm in base.lemmas_for(prop)]
     if stated:
-        got = by_stated_lemmas(spec, overrides, prop, every, faults, settings, deadline, stated)
+        got = by_stated_lemmas(spec, overrides, prop, every, faults, settings, deadline, stated, lows)
         if isinstance(got, str):
             extra["lemmas_tried"] = got
             say(settings, f"stated lemmas: {got}")
         else:
-            pm, inv, owner = got
+            pm, inv, owner, init_read = got
             return result(HOLDS, f"for every N: inductive invariant with forall (the property and {len(stated)} stated "
-                          f"lemma{'s' if len(stated) != 1 else ''}), re-checked; N = {', '.join(every)}",
+                          f"lemma{'s' if len(stated) != 1 else ''}), re-checked; N = {', '.join(every)}"
+                          f"{_placed_text(pm, init_read)}",
                           invariant=inv, lemmas=stated, abstracted=list(pm.abstracted),
-                          sorts=owner, checked=[])
+                          sorts=owner, checked=[], **init_read)
     # 1. small instances, exhaustively
     checked: list[str] = []
     samples: list[tuple[Model, Lifter, Any]] = []
@@ -439,11 +442,7 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
     if why is None:
         inv = [_rename(c, {}) for c in inv]
         text = [show(c, pm) for c in inv]
-        placed = ""
-        if pm.placed:
-            placed = (f"; from every initial state satisfying {len(pm.init_clauses)} clauses over "
-                      f"{', '.join(pm.placed)}, as the model's own do with {len(extra['init_checked'])} sizes up to "
-                      f"{READ_SIZES[1]} per sort")
+        placed = _placed_text(pm, extra) if pm.placed else ""
         return result(HOLDS, f"for every N: inductive invariant with forall, re-checked; N = {', '.join(every)}{placed}",
                       invariant=text, candidates=n_cands, queries=prover.queries, checked=checked)
     return _search_larger(spec, overrides, prop, every, lows, faults, settings, checked, result,
@@ -452,12 +451,17 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
 
 
 def by_stated_lemmas(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequence[str], faults,
-                     settings: Settings, deadline: float | None, stated: list[str]) -> "tuple[ParamModel, list[str], dict[str, str]] | str":
+                     settings: Settings, deadline: float | None, stated: list[str], lows: dict[str, int]
+                     ) -> "tuple[ParamModel, list[str], dict[str, str], dict[str, Any]] | str":
     """The property and its stated lemmas, read for every N and re-checked on the quantified encoding
     (initiation, consecution of every action, every update in range, and that they imply the
-    property): (the reading, the invariant's lines, the sorts' parameters) when it holds, else why not. A guard that
+    property): (the reading, the invariant's lines, the sorts' parameters, how a placed initial state
+    was read) when it holds, else why not. A guard that
     compares a fold (the best score of the other hosts) is read as a free choice of the step: an
-    over-approximation, so an invariant of the reading is one of the model."""
+    over-approximation, so an invariant of the reading is one of the model. Initial values that name
+    elements (fencing's VM v_i on host h_i) are read as the mining route reads them
+    (``read_placed_init``): every state satisfying the clauses over them true of the initial states at
+    every size built, a superset of the model's initial states, so initiation is proved for more."""
     try:
         ps, owner = parametric_sorts(spec, overrides, every, faults)
         read = [lift_model(build_at(spec, overrides, {k: n for k in every}, faults), ps, abstract_folds=True)
@@ -466,8 +470,15 @@ def by_stated_lemmas(spec: Spec, overrides: dict[str, Any], prop: str, every: Se
             raise NotParametric(f"the model reads differently with {READ_SIZES[0]} and {READ_SIZES[1]} elements per "
                                 f"sort: {_first_difference(read[0], read[1])}")
         pm = read[0]
+        init_read: dict[str, Any] = {}
         if pm.placed:
-            return f"the initial values of {', '.join(pm.placed)} name particular elements"
+            small = [s for s, _ in instances(spec, overrides, size_order(every, lows, settings.mine_max), faults)]
+            if not small:
+                return f"the initial values of {', '.join(pm.placed)} name elements, and no size up to " \
+                       f"{settings.mine_max} is accepted to read them at"
+            pm, init_checked = read_placed_init(spec, overrides, every, lows, faults, pm, ps, small)
+            init_read = {"init_read": [show(_rename(c, {}), pm) for c in pm.init_clauses],
+                         "init_checked": init_checked, "placed": list(pm.placed)}
         prop_node = pm.prop(prop)
         nodes = []
         for name, node in pm.lemmas:
@@ -482,8 +493,16 @@ def by_stated_lemmas(spec: Spec, overrides: dict[str, Any], prop: str, every: Se
         return f"not a model for every N: {e.bare_message}"
     if why is not None:
         return (f"the property and its {len(stated)} stated lemma{'s' if len(stated) != 1 else ''} are not inductive "
-                f"for every N ({why})")
-    return pm, [show(_rename(c, {}), pm) for c in inv], {x: owner[x] for x in sorted(ps)}
+                f"for every N ({why}{_placed_text(pm, init_read)})")
+    return pm, [show(_rename(c, {}), pm) for c in inv], {x: owner[x] for x in sorted(ps)}, init_read
+
+
+def _placed_text(pm: ParamModel, init_read: dict[str, Any]) -> str:
+    """How a placed initial state was read, for the verdict (empty when nothing is placed)."""
+    if not pm.placed:
+        return ""
+    return (f"; from every initial state satisfying {len(pm.init_clauses)} clauses over {', '.join(pm.placed)}, as "
+            f"the model's own do with {len(init_read['init_checked'])} sizes up to {READ_SIZES[1]} per sort")
 
 
 def say(settings: Settings, text: str) -> None:
