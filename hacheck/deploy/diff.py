@@ -190,7 +190,7 @@ def _compare(k: tuple[str, str], o: Row | None, n: Row | None, gone: dict[str, R
 def diff(old: DeploymentResult, new: DeploymentResult, out_dir: Any = None) -> Diff:
     from pathlib import Path
 
-    from .run import trace_rank, trace_stem, write_trace
+    from .run import in_units, trace_rank, trace_stem, write_trace
 
     orows = {(r.model, r.property): r for r in old.rows}
     nrows = {(r.model, r.property): r for r in new.rows}
@@ -208,10 +208,11 @@ def diff(old: DeploymentResult, new: DeploymentResult, out_dir: Any = None) -> D
             ch.shown = key
             from .cache import trace_of
 
-            ch.trace = trace_of(p)
+            ch.trace = in_units(trace_of(p), n.timers)
             ch.legend = oo.planned.legend
             if out_dir is not None and ch.trace is not None:
-                ch.trace_files = write_trace(p, Path(out_dir), trace_stem(n.stem_base, oo, ch.trace.kind), ch.legend)
+                ch.trace_files = write_trace(p, Path(out_dir), trace_stem(n.stem_base, oo, ch.trace.kind), ch.legend,
+                                             n.timers)
             if ch.trace is not None:  # printed in the deployment's names, as the trace files are
                 from .names import rename_trace
 

@@ -68,7 +68,7 @@ class Row:
         if self._trace is None and self.trace_source:
             from ..trace import read_itf
 
-            self._trace = read_itf(self.trace_source)
+            self._trace = in_units(read_itf(self.trace_source), self.timers)
         return self._trace
 
     @property
@@ -427,14 +427,24 @@ def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, Property
         row.legend = o.planned.legend
         kind_t = p.trace.kind if p.trace is not None else p.extra.get("_trace_kind")
         if kind_t is not None:
-            row._trace = p.trace
+            row._trace = in_units(p.trace, mp.timers)
             row.trace_source = p.extra.get("_trace_file")
             row.trace_length, row.trace_kind = _tlen(p), kind_t
             try:
-                row.trace_files = write_trace(p, out_dir, trace_stem(row.stem_base, o, kind_t), row.legend)
+                row.trace_files = write_trace(p, out_dir, trace_stem(row.stem_base, o, kind_t), row.legend, mp.timers)
             except (HacheckError, OSError) as e:  # the verdicts stand: the table is printed, the problem said
                 row.trace_error = str(e)
     return row
+
+
+def in_units(trace: Trace | None, timers: str) -> Trace | None:
+    """``trace`` in the units of the deployment's outputs. The model's tick is one agent cycle of 10 s,
+    but with scaled timers (hosted_engine.timers = "scaled") the timeouts it counts are shrunk, so a
+    number of ticks is not a time: the trace claims no tick length and says its ticks are scaled
+    (ITF, DOT/SVG, HTML and text all follow from this one place)."""
+    if trace is None or timers != "scaled":
+        return trace
+    return attrs.evolve(trace, tick_seconds=None, scaled_ticks=True)
 
 
 def _recovery_text(mp: ModelPlan, extra: dict[str, Any]) -> str:
@@ -497,8 +507,9 @@ def _renderer_digest() -> str:
     return _RENDERER[0]
 
 
-def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
-    """Write the trace files of ``p`` in the deployment's names (``legend``), unless the ones already
+def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple[str, str], ...] = (),
+                timers: str = "") -> dict[str, str]:
+    """Write the trace files of ``p`` in the deployment's names (``legend``) and units (``timers``), unless the ones already
     there were written from the same trace with the same names: their ITF metadata carries a
     fingerprint of both, so an unchanged deployment re-checked from the cache rewrites nothing (and
     does not even read the cached trace)."""
@@ -517,7 +528,7 @@ def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple
         assert p.trace is not None
         source = hashlib.sha256(itf_bytes(p.trace)).hexdigest()
     # the drawing code too: a newer hacheck may draw the same trace differently
-    fingerprint = hashlib.sha256(json.dumps([source, list(legend), _renderer_digest()]).encode()).hexdigest()
+    fingerprint = hashlib.sha256(json.dumps([source, list(legend), timers, _renderer_digest()]).encode()).hexdigest()
     try:  # the metadata comes first in the file: its head is enough
         with itf.open("rb") as f:
             head = f.read(1 << 16)
@@ -532,6 +543,6 @@ def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple
         return files
     from ..render.dot import write_trace_files
 
-    trace = trace_of(p)
+    trace = in_units(trace_of(p), timers)
     assert trace is not None
     return write_trace_files(rename_trace(trace, legend), out_dir, stem, itf_meta={"fingerprint": fingerprint})
