@@ -344,20 +344,19 @@ def fold(plan: Plan, outcomes: list[RunOutcome], out_dir: Path) -> list[Row]:
             rows.append(Row(mp.label, "-", "-", NOT_CHECKED, mp.limitation))
             continue
         mine = [o for o in outcomes if o.planned in mp.runs]
-        errors = sorted({o.error for o in mine if o.error})
-        if errors:
-            rows.append(Row(mp.label, "-", "-", NOT_CHECKED, "; ".join(errors)))
+        missing = [o for o in mine if o.result is None]  # interrupted, or an error: these scenarios not checked
+        if len(missing) == len(mine):
+            rows.append(Row(mp.label, "-", "-", NOT_CHECKED, "; ".join(sorted({str(o.error) for o in mine}))))
             continue
         names: list[str] = []
         for o in mine:
-            assert o.result is not None
-            for p in o.result.properties:
+            for p in o.result.properties if o.result is not None else ():
                 if p.name not in names:
                     names.append(p.name)
         seen_props.update(names)
-        for name in names:
-            entries = [(o, next(p for p in o.result.properties if p.name == name)) for o in mine if o.result]
-            rows.append(_fold_one(mp, name, entries, out_dir, d.name))
+        for name in names:  # the checks that finished keep their verdicts (and traces)
+            entries = [(o, p) for o in mine if o.result for p in o.result.properties if p.name == name]
+            rows.append(_fold_one(mp, name, entries, out_dir, d.name, missing))
     if wanted:
         missing = [n for n in wanted if n not in seen_props]
         if missing:
@@ -372,7 +371,10 @@ def fold(plan: Plan, outcomes: list[RunOutcome], out_dir: Path) -> list[Row]:
 
 
 def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, PropertyResult]], out_dir: Path,
-              dname: str) -> Row:
+              dname: str, missing: list[RunOutcome] | None = None) -> Row:
+    """``missing``: the runs of the model that did not finish (interrupted, or an error). A violation
+    found in the others stands; a property that held in them is not shown to hold (unknown)."""
+    missing = missing or []
     kind = entries[0][1].kind
     states = sum(o.result.stats.states for o, _ in entries if o.result)
     seconds = sum(p.stats.seconds for _, p in entries)
@@ -383,6 +385,16 @@ def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, Property
                 "recovery_ticks": p.extra.get("recovery_ticks"),
                 "trace_length": _tlen(p)}
                for o, p in entries]
+    per_run += [{"scenario": o.planned.scenario.label, "part": o.planned.part, "verdict": NOT_CHECKED,
+                 "explanation": o.error, "states": 0, "seconds": 0.0, "cached": False, "recovery": None,
+                 "recovery_ticks": None, "trace_length": None} for o in missing]
+    not_checked = ""
+    if missing:
+        labels = list(dict.fromkeys(o.planned.scenario.label + (f", {o.planned.part}" if o.planned.part else "")
+                                    for o in missing))
+        whys = "; ".join(sorted({str(o.error) for o in missing}))
+        not_checked = (f"; not checked in {len(labels)} run{'s' if len(labels) != 1 else ''} "
+                       f"({', '.join(labels[:3])}{f' +{len(labels) - 3} more' if len(labels) > 3 else ''}): {whys}")
     n_scen = len({o.planned.scenario for o, _ in entries})
     n_parts = len({o.planned.part for o, _ in entries})
     scope = f"{n_scen} scenario{'s' if n_scen != 1 else ''}" + (f" x {n_parts} replica sets" if n_parts > 1 else "")
@@ -396,11 +408,14 @@ def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, Property
         o, p = chosen
         row.verdict = VIOLATED
         row.explanation = f"{p.explanation}; {o.planned.scenario.label}" + (f", {o.planned.part}" if o.planned.part else "") \
-            + (f"; violated in {len(violated)} of {len(entries)} runs" if len(entries) > 1 else "")
+            + (f"; violated in {len(violated)} of {len(entries)} runs" if len(entries) > 1 else "") + not_checked
     elif unknown:
         o, p = unknown[0]
         row.verdict = UNKNOWN
-        row.explanation = f"{p.explanation}; {o.planned.scenario.label}"
+        row.explanation = f"{p.explanation}; {o.planned.scenario.label}" + not_checked
+    elif missing:  # held where it was checked: not shown to hold
+        row.verdict = UNKNOWN
+        row.explanation = f"held in the {len(entries)} run{'s' if len(entries) != 1 else ''} that finished" + not_checked
     else:
         methods = sorted({p.explanation.split(",")[0] for _, p in entries})
         if kind == "reachable":
