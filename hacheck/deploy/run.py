@@ -333,6 +333,18 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]+", "-", text).strip("-")
 
 
+def name_slug(name: str) -> str:
+    """The deployment's name in trace file names. A name with letters a file name here does not keep
+    (``name = "日日"``) gets a short hash of itself: else it left nothing, and the files were hidden
+    (``.fencing....``) and shared by every such deployment."""
+    s = _slug(name).strip(".")
+    if name.isascii() and s:
+        return s
+    import hashlib
+
+    return (f"{s}-" if s else "deployment-") + hashlib.sha256(name.encode()).hexdigest()[:8]
+
+
 def fold(plan: Plan, outcomes: list[RunOutcome], out_dir: Path) -> list[Row]:
     """One row per (model, property): the worst verdict over the scenarios, the longest recovery."""
     rows: list[Row] = []
@@ -401,7 +413,7 @@ def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, Property
     violated = [(o, p) for o, p in entries if p.verdict == VIOLATED]
     unknown = [(o, p) for o, p in entries if p.verdict == UNKNOWN]
     row = Row(mp.label, name, kind, HOLDS, "", states, seconds, per_run=per_run, entries=entries,
-              stem_base=_slug(f"{dname}.{mp.label.replace('[', '-').replace(']', '')}.{name}"), timers=mp.timers)
+              stem_base=_slug(f"{name_slug(dname)}.{mp.label.replace('[', '-').replace(']', '')}.{name}"), timers=mp.timers)
     chosen: tuple[RunOutcome, PropertyResult] | None = None
     if violated:
         chosen = min(violated, key=lambda e: trace_rank(e[1]))
