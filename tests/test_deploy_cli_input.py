@@ -82,3 +82,28 @@ def test_gluster_mounts_are_in_the_names_legend(tmp_path):
     assert by["a storage-loss"]["client0"] == "the mount on a"
     assert by["a storage-loss"]["client1"] == "a mount of the volume on a host that keeps its network"
     assert all(k in legend for legend in by.values() for k in ("client0", "client1"))
+
+
+def test_dask_port_warning_is_not_shown(tmp_path):
+    """``--executor dask`` printed Dask's UserWarning "Port 8787 is already in use ... Hosting the HTTP
+    server on port N instead" when another cluster (or anything) holds 8787: noise to a user, since
+    the run does not use that endpoint. The port is held here so that the warning would be due."""
+    import socket
+
+    from hacheck.deploy.executor import dask_available
+
+    if not dask_available():
+        pytest.skip("Dask distributed is not installed (pip install 'hacheck[cluster]')")
+    s = socket.socket()
+    try:
+        try:
+            s.bind(("", 8787))
+            s.listen(1)
+        except OSError:
+            pass  # held already: the warning is due anyway
+        f = write(tmp_path, "pair.toml", active_standby(properties=("no_dual_running_vm",)))
+        r = hacheck("check", str(f), "-q", "--executor", "dask", "--workers", "2", "--out", str(tmp_path / "out"))
+    finally:
+        s.close()
+    assert r.returncode in (0, 1), r.stderr
+    assert "already in use" not in r.stderr and "UserWarning" not in r.stderr, r.stderr
