@@ -317,8 +317,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ["HACHECK_CACHE_DIR"] = saved_cache_env
 
 
+def _refuse_empty_paths(args: argparse.Namespace) -> None:
+    """``--json ""`` (a shell variable left empty) must not silently write no report."""
+    for flag in ("out", "json", "junit", "sarif", "html"):
+        v = getattr(args, flag, None)
+        if v is not None and not str(v).strip():
+            what = "a folder" if flag == "out" else "a file name ('-' for standard output)" if flag == "json" else "a file name"
+            raise BadInput(f"--{flag} {v!r}: empty; give {what}, or leave --{flag} out")
+
+
 def _dispatch(args: argparse.Namespace) -> int:
+    _refuse_empty_paths(args)
     if args.command == "check":
+        if Path(str(args.path)).is_dir():
+            raise BadInput(f"{args.path}: is a folder; give a model (a shipped model's name or a .py file) or a "
+                           "deployment file (.toml)")
         if str(args.path).endswith(".toml"):  # a deployment file: hacheck/deploy
             from .deploy.cli import cmd_check as cmd_check_deployment
 

@@ -57,6 +57,7 @@ class Trace:
     fairness: tuple[str, ...] = ()  # for lassos: the fairness conditions the loop satisfies
     lanes: dict[str, Any] = attrs.field(factory=dict)  # components for drawings: hacheck/render/lanes.py
     tick_seconds: float | None = None  # seconds per tick step, when the model has time
+    scaled_ticks: bool = False  # the ticks count scaled timers (a deployment's timers = "scaled"): not seconds
     why: tuple[str, ...] = ()  # why the property fails on this trace: hacheck/explain.py
 
     def __attrs_post_init__(self) -> None:
@@ -217,6 +218,8 @@ def to_itf(trace: Trace, extra_meta: dict[str, Any] | None = None) -> dict[str, 
         meta["hacheck"]["lanes"] = trace.lanes
     if trace.tick_seconds:
         meta["hacheck"]["tick_seconds"] = trace.tick_seconds
+    if trace.scaled_ticks:
+        meta["hacheck"]["ticks"] = "scaled"  # scaled timers: a tick is not a number of seconds
     if trace.why:
         meta["hacheck"]["why"] = list(trace.why)
     if trace.var_types:
@@ -322,6 +325,7 @@ def read_itf(path: Path | str) -> Trace:
         params=hmeta.get("params") or {}, var_types=meta.get("varTypes") or {},
         note=str(hmeta.get("note", "")), fairness=tuple(hmeta.get("fairness") or ()),
         lanes=_lanes_meta(p, hmeta.get("lanes")), tick_seconds=_tick_seconds(p, hmeta.get("tick_seconds")),
+        scaled_ticks=hmeta.get("ticks") == "scaled",
         why=tuple(str(x) for x in hmeta.get("why") or ()),
     )
 

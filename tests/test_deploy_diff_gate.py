@@ -70,8 +70,12 @@ def test_diff_fails_when_a_property_that_held_everywhere_is_violated_anywhere(na
     assert broken[0]["scenarios"] and not set(broken[0]["scenarios"]) & old_labels  # the labels are all new
     assert broken[0]["trace_files"]  # with the new counterexample
     assert "BROKEN: 1 property violated now" in r.stdout
-    # the reverse change fixes it: exit 0
     back = hacheck("diff", str(new), str(old), "--out", str(tmp_path / "out"), "-q", cache=cache)
+    if name == "added failure kind":  # back: the kind that showed the violation is no longer checked (P4)
+        assert back.returncode == 3, back.stdout
+        assert ": not shown fixed: violated" in back.stdout and "scenarios no longer checked (2)" in back.stdout
+        return
+    # the reverse change fixes it: exit 0
     assert back.returncode == 0, back.stdout
     assert ": fixed: violated" in back.stdout
 
@@ -125,3 +129,78 @@ def test_gate_rule_ignores_labels(old_runs, new_runs):
         assert not failing
     if old.verdict == "violated" and all(old_runs.get(k) == "violated" for k, v in new_runs.items() if v == "violated"):
         assert not failing
+
+
+# ---- issue 15 P4: worse under renamed hosts; scenarios that stop being checked ---------------------
+def test_an_already_violated_property_that_gets_worse_under_renamed_hosts_is_broken(tmp_path):
+    """ovirt2's fence agent is on the wrong outlet: no_dual_running_vm is violated in 1 of 2 runs (a
+    hang of ovirt2). The new file renames the hosts and both agents are untrusted: violated in 2 of 2.
+    Before, diff compared only runs with the same label, found none, and said "verdicts that changed
+    (0)", exit 0 (without the rename the same change was broken). The runs are matched by their
+    faults in the model's terms (h1 = the engine host in both), so the hang of node-a is the hang of
+    ovirt1, which held: broken, exit 1."""
+    vms = vm("db", "ovirt1") + vm("web", "ovirt2")
+    old = write(tmp_path, "old.toml", active_standby(kinds=("host-hang",), pm_trusted=(True, False), vms=vms,
+                                                     properties=("no_dual_running_vm",)))
+    new = write(tmp_path, "new.toml", active_standby(names=("node-a", "node-b"), kinds=("host-hang",),
+                                                     pm_trusted=(False, False), vms=vm("db", "node-a") + vm("web", "node-b"),
+                                                     properties=("no_dual_running_vm",)))
+    r = hacheck("diff", str(old), str(new), "--out", str(tmp_path / "out"), "--json", str(tmp_path / "d.json"),
+                cache=tmp_path / "cache")
+    assert r.returncode == 1, r.stdout + r.stderr
+    d = json.loads((tmp_path / "d.json").read_text())
+    broken = [c for c in d["changes"] if c["change"] == "broken"]
+    assert [(c["property"], c["scenarios"]) for c in broken] == [("no_dual_running_vm", ["node-a host-hang"])]
+    assert d["scenarios_no_longer_checked"] == []  # renamed, not dropped
+
+
+def test_a_possible_break_in_scenarios_that_cannot_be_matched_fails_the_gate():
+    """Violated before and after, in more runs now, some in scenarios the old file cannot be matched
+    to (no label, no faults in common): the gate cannot show it is no worse, so it fails (broken,
+    with the reason), never "verdicts that changed (0)"."""
+    old = _row({("ovirt1 host-hang", ""): "holds", ("ovirt2 host-hang", ""): "violated"})
+    new = _row({("node-a host-hang", ""): "violated", ("node-b host-hang", ""): "violated"})
+    ch = _compare(("fencing", "no_dual_running_vm"), old, new, {})
+    assert ch is not None and ch.what in FAILING and ch.what == "broken"
+    assert sorted(ch.scenarios) == ["node-a host-hang", "node-b host-hang"]
+    assert "cannot be matched" in ch.detail
+    # as many violating runs as before: not a break on its own
+    same = _row({("node-a host-hang", ""): "holds", ("node-b host-hang", ""): "violated"})
+    ch2 = _compare(("fencing", "no_dual_running_vm"), old, same, {})
+    assert ch2 is None or ch2.what not in FAILING
+
+
+def test_removing_the_failure_kinds_is_not_a_fix(tmp_path):
+    """kinds = [host-crash, host-hang] -> []: the hang of ovirt2 (untrusted agent) violated
+    no_dual_running_vm; with no failure kind nothing is checked but the run without a failure.
+    Before, diff said "fixed: violated -> holds" and "recovery shorter: 70 s -> 0 ticks", exit 0.
+    Now: "not shown fixed" (its violating scenarios are no longer checked), the scenarios no longer
+    checked are listed, no recovery is compared with a worst case that is gone, exit 3; and the check
+    of the new file says that failures.count has no effect."""
+    vms = vm("db", "ovirt1") + vm("web", "ovirt2")
+    props = ("no_dual_running_vm", "ha_vm_restarted")
+    old = write(tmp_path, "old.toml", active_standby(kinds=("host-crash", "host-hang"), pm_trusted=(True, False),
+                                                     vms=vms, properties=props))
+    new = write(tmp_path, "new.toml", active_standby(kinds=(), pm_trusted=(True, False), vms=vms, properties=props))
+    cache = tmp_path / "cache"
+    r = hacheck("diff", str(old), str(new), "--out", str(tmp_path / "out"), "--json", str(tmp_path / "d.json"),
+                "-q", cache=cache)
+    assert r.returncode == 3, r.stdout + r.stderr
+    d = json.loads((tmp_path / "d.json").read_text())
+    assert d["exit_code"] == 3
+    changes = {c["property"]: c for c in d["changes"] if c["model"] == "fencing"}
+    assert changes["no_dual_running_vm"]["change"] == "not shown fixed"
+    assert changes["no_dual_running_vm"]["scenarios"] == ["ovirt2 host-hang"]
+    assert "fixed: violated" not in r.stdout.replace("not shown fixed: violated", "")
+    assert "recovery shorter" not in r.stdout
+    assert sorted(d["scenarios_no_longer_checked"]) == ["ovirt1 host-crash", "ovirt1 host-hang", "ovirt2 host-crash",
+                                                        "ovirt2 host-hang"]
+    assert "scenarios no longer checked (4)" in r.stdout and "INCONCLUSIVE" in r.stdout
+    c, doc = check_json(tmp_path, new, cache=cache)
+    assert "failures.kinds is empty: no failure strikes" in c.stdout and "failures.count = 1 has no effect" in c.stdout
+    assert "has no effect" in doc["failures"]["note"]
+    # and adding the kinds back: the violation is new (broken), "no failure" is not a scenario lost
+    fwd = hacheck("diff", str(new), str(old), "--out", str(tmp_path / "out"), "--json", str(tmp_path / "f.json"),
+                  "-q", cache=cache)
+    assert fwd.returncode == 1, fwd.stdout
+    assert json.loads((tmp_path / "f.json").read_text())["scenarios_no_longer_checked"] == []

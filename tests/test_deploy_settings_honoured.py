@@ -4,6 +4,8 @@ Each test writes a deployment file of its own and checks what the table (JSON re
 
 from __future__ import annotations
 
+import re
+
 from deploy_files import active_standby, check_json, hacheck, host, rows, vm, write
 
 
@@ -53,18 +55,44 @@ def test_pm_trust_is_per_host(tmp_path):
 def test_scaled_ticks_are_not_seconds(tmp_path):
     """Item 6. With hosted_engine.timers = "scaled" the agents' timeouts are shrunk (order kept): a
     tick is not 10 s, so the table gives the recovery in scaled ticks only, and diff never compares
-    a scaled time with an upstream one (before: "8 ticks = 80 s", and "recovery shorter 520 s -> 80 s")."""
+    a scaled time with an upstream one (before: "8 ticks = 80 s", and "recovery shorter 520 s -> 80 s").
+    The trace outputs follow (issue 15 P3: the HTML said "9 ticks = 90 s", the DOT "3 ticks = 30 s",
+    the ITF "tick_seconds": 10): a scaled trace claims no tick length and says its ticks are scaled."""
+    import json
+
+    from hacheck.trace import read_itf
+
     props = ("engine_recovers",)
     up = write(tmp_path, "up.toml", active_standby(timers="upstream", properties=props))
     sc = write(tmp_path, "sc.toml", active_standby(timers="scaled", properties=props))
+    sc_net = write(tmp_path, "sc_net.toml", active_standby(timers="scaled", kinds=("host-crash", "network-loss"),
+                                                           properties=props))  # its worst case waits: folded
     cache = tmp_path / "cache"
-    r, doc = check_json(tmp_path, sc, cache=cache)
+    html = tmp_path / "sc.html"
+    r, doc = check_json(tmp_path, sc, "--html", str(html), cache=cache)
     row = rows(doc)[("hosted_engine", "engine_recovers")]
     assert row["verdict"] == "holds"
     assert row["recovery"] == f"{row['recovery_ticks']} scaled ticks (not seconds)"
     assert row["recovery_seconds"] is None
     assert all(run["recovery"].endswith("scaled ticks (not seconds)") for run in row["runs"])
     assert f"{row['recovery_ticks']} scaled ticks (not seconds)" in r.stdout and "ticks =" not in r.stdout
+    itf = row["trace_files"]["itf"]
+    meta = json.loads(open(itf).read())["#meta"]["hacheck"]
+    assert "tick_seconds" not in meta and meta["ticks"] == "scaled"
+    t = read_itf(itf)
+    assert t.tick_seconds is None and t.scaled_ticks and t.ticks()[-1] == row["recovery_ticks"] > 0
+    _, doc_net = check_json(tmp_path, sc_net, cache=cache)
+    dot = open(rows(doc_net)[("hosted_engine", "engine_recovers")]["trace_files"]["dot"]).read()
+    assert re.search(r"waiting \d+ scaled ticks:", dot) and not re.search(r"ticks = \d", dot)
+    page = html.read_text()
+    assert f"Worst-case recovery: {t.length} steps; {row['recovery_ticks']} scaled ticks (not seconds)" in page
+    assert not re.search(r"ticks = \d", page) and "0 s" not in page.replace("10 s", "")
+    # the upstream file's trace is in seconds (a tick of the model is one 10 s agent cycle)
+    html_up = tmp_path / "up.html"
+    _, doc_up = check_json(tmp_path, up, "--html", str(html_up), cache=cache)
+    meta_up = json.loads(open(rows(doc_up)[("hosted_engine", "engine_recovers")]["trace_files"]["itf"]).read())
+    assert meta_up["#meta"]["hacheck"]["tick_seconds"] == 10 and "ticks" not in meta_up["#meta"]["hacheck"]
+    assert re.search(r"Worst-case recovery: \d+ steps; \d+ ticks = \d+ s", html_up.read_text())
     _, doc_up = check_json(tmp_path, up, cache=cache)
     row_up = rows(doc_up)[("hosted_engine", "engine_recovers")]
     assert row_up["recovery_seconds"] == row_up["recovery_ticks"] * 10 and row_up["recovery"].endswith(" s")

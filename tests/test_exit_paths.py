@@ -255,3 +255,40 @@ def test_dot_killed_under_a_memory_limit_is_said_as_out_of_memory(tmp_path, monk
         dot.write_trace_files(trace, tmp_path, "t")
     assert str(e.value).startswith("out of memory while drawing the trace graph: graphviz 'dot' died with SIGSEGV")
     assert "(ulimit -v 120 MB)" in str(e.value)
+
+
+def test_the_liveness_check_stops_on_the_interruption_flag_even_if_the_exception_was_lost(monkeypatch):
+    """Issue 15 P5: the first SIGTERM did not stop a long in-process check within 20 s. On a graph of
+    tens of millions of states each scipy call of the liveness check takes seconds, and a signal's
+    KeyboardInterrupt lost in one (a library that clears errors) let the check run on to its end;
+    the search looked at the flag, the liveness check did not. Here the signal arrives (the flag is
+    set, its exception lost) inside the first strongly-connected-components call: the check stops at
+    the next step, with the property unknown (interrupted), and no further graph call is made (no
+    clock involved)."""
+    from hacheck import failsafe
+    from hacheck.check import run_check
+    from hacheck.explicit import liveness
+    from test_liveness import toggler
+
+    calls = []
+    real = liveness.connected_components
+
+    def scc(*a, **k):  # type: ignore[no-untyped-def]
+        calls.append("scc")
+        failsafe._received[:] = ["SIGTERM"]  # the signal came during this call; its exception was lost
+        return real(*a, **k)
+
+    def reach(*a, **k):  # type: ignore[no-untyped-def]
+        calls.append("bfs")
+        return liveness_bfs(*a, **k)
+
+    liveness_bfs = liveness.breadth_first_order
+    monkeypatch.setattr(liveness, "connected_components", scc)
+    monkeypatch.setattr(liveness, "breadth_first_order", reach)
+    try:
+        r = {p.name: p for p in run_check(toggler("strong")).properties}
+    finally:
+        failsafe._received.clear()
+    assert calls == ["scc"]
+    for name in ("finishes", "x1_leads_to_done"):
+        assert r[name].verdict == "unknown" and "interrupted" in r[name].explanation, r[name]

@@ -16,7 +16,7 @@ EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_UNKNOWN = 0, 1, 2, 3
 def _reject(args: argparse.Namespace, names: list[str]) -> None:
     for n in names:
         v = getattr(args, n, None)
-        if v not in (None, [], False, "explicit", 20, 60.0):
+        if v not in (None, [], False, "explicit", 20, 60.0, "cadical"):  # the defaults
             raise BadInput(f"--{n.replace('_', '-')}: not used with a deployment file (it applies to model files)")
 
 
@@ -44,7 +44,10 @@ def _fail_list(args: argparse.Namespace, d: Any) -> list[str] | None:
                        f"(hosts: {', '.join(h.name for h in d.hosts)}), or leave --fail out to check every scenario")
     known = [h.name for h in d.hosts] + ["ovirt-engine", "gluster-clients"]
     for item in items:
-        n, _, k = item.partition(":")
+        n, colon, k = item.partition(":")
+        if colon and not k.strip():
+            raise BadInput(f"--fail {item}: no failure kind after ':'; give HOST or HOST:KIND (kinds: "
+                           f"{', '.join(FAILURE_KINDS)})")
         if n not in known:
             close = difflib.get_close_matches(n, known, n=1)
             raise BadInput(f"--fail {item}: {n} is not a host of {d.path}" + (f" (did you mean {close[0]}?)" if close else "")
@@ -84,7 +87,7 @@ def check_deployment(path: str, args: argparse.Namespace, out: Any = None, log: 
 
     out = out or sys.stdout
     quiet = bool(getattr(args, "quiet", False)) if quiet is None else quiet
-    _reject(args, ["param", "faults", "max_depth", "no_symmetry"])
+    _reject(args, ["param", "faults", "max_depth", "no_symmetry", "depth", "timeout", "sat_solver"])
     if getattr(args, "engine", "explicit") not in (None, "explicit"):
         raise BadInput("--engine: a deployment is checked with the explicit engine (liveness and recovery times)")
     from .. import failsafe

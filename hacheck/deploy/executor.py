@@ -203,8 +203,13 @@ def _dask(jobs: list[Job], workers: int, address: str | None, fn: Callable[[Job]
             except (OSError, TimeoutError, ValueError) as e:
                 raise BadInput(f"--cluster {address}: cannot reach a Dask scheduler there: {e}") from None
         else:
-            cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+            import warnings
+
+            with warnings.catch_warnings():  # "Port 8787 is already in use ... Hosting the HTTP server on port
+                # N instead": the scheduler's HTTP endpoint moved, which this run does not use (noise to a user)
+                warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+                cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
             client = Client(cluster)
         try:
             order = _largest_first(jobs)

@@ -399,7 +399,12 @@ def gluster_plan(d: Deployment, vol: Volume, kinds: tuple[str, ...], scenarios: 
             spec = RunSpec("gluster_arbiter", _sorted_params(params_run), tuple(sorted(set(pats), key=lambda p: p.text)),
                            _props(d))
             cuts = tuple((f"part{k}", f"{h} storage network") for k, h in enumerate(cut_hosts))
-            mp.runs.append(PlannedRun(sc, part, spec, legend + cuts))
+            # the model's mounts: client<k> is the mount of the k-th host cut off (storage_loss_group), the
+            # others mounts of the volume on hosts that keep their network (named in traces, not renamed)
+            mounts = tuple((f"client{k}", f"the mount on {cut_hosts[k]}" if k < len(cut_hosts)
+                            else "a mount of the volume" + (" on a host that keeps its network" if cut_hosts else ""))
+                           for k in range(params["clients"]))
+            mp.runs.append(PlannedRun(sc, part, spec, legend + cuts + mounts))
     mp.sources["max_faults"] = ["failures.count", "failures.kinds"]
     return mp
 

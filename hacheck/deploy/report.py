@@ -15,13 +15,26 @@ def header(res: DeploymentResult) -> list[str]:
     kinds = ", ".join(res.plan.kinds) or "none"
     n = len(res.plan.scenarios)
     scen = "; ".join(s.label for s in res.plan.scenarios[:4]) + (" ..." if n > 4 else "")
-    return [
+    out = [
         f"deployment {d.name} ({d.path}): {len(d.hosts)} hosts, {len(d.vms)} VMs, {len(d.volumes)} Gluster volume(s), "
         f"engine {d.engine['mode']} on {d.engine['host']}",
         (f"  failures: --fail {','.join(res.plan.fail)}: {n} scenario{'s' if n != 1 else ''} ({scen})" if res.plan.fail
          else f"  failures: {f['count']} at a time, kinds {kinds}: {n} scenario{'s' if n != 1 else ''} ({scen})"),
         f"  {res.runs_total} model checks ({res.runs_cached} cached), {res.seconds:.2f} s",
     ]
+    note = no_kinds_note(res)
+    if note:
+        out.insert(2, f"  note: {note}")
+    return out
+
+
+def no_kinds_note(res: DeploymentResult) -> str:
+    """``failures.kinds = []`` with a count: nothing fails, whatever the count says (said, not silent)."""
+    f = res.plan.deployment.tables["failures"]
+    if res.plan.kinds or res.plan.fail or not f["count"]:
+        return ""
+    return (f"failures.kinds is empty: no failure strikes, so only the scenario without a failure is checked "
+            f"(failures.count = {f['count']} has no effect)")
 
 
 def _traces(r: Row) -> str:
@@ -112,7 +125,7 @@ def to_json(res: DeploymentResult) -> dict[str, Any]:
         "model_checks": res.runs_total,
         "cached": res.runs_cached,
         "failures": {"count": d.tables["failures"]["count"], "kinds": list(res.plan.kinds),
-                     "scenarios": [s.label for s in res.plan.scenarios]},
+                     "scenarios": [s.label for s in res.plan.scenarios], "note": no_kinds_note(res) or None},
         "models": [
             {"label": mp.label, "model": mp.model, "notes": list(mp.notes), "limitation": mp.limitation,
              "parameters": dict(mp.runs[0].spec.params) if mp.runs else {},

@@ -68,7 +68,7 @@ class Row:
         if self._trace is None and self.trace_source:
             from ..trace import read_itf
 
-            self._trace = read_itf(self.trace_source)
+            self._trace = in_units(read_itf(self.trace_source), self.timers)
         return self._trace
 
     @property
@@ -333,6 +333,18 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]+", "-", text).strip("-")
 
 
+def name_slug(name: str) -> str:
+    """The deployment's name in trace file names. A name with letters a file name here does not keep
+    (``name = "日日"``) gets a short hash of itself: else it left nothing, and the files were hidden
+    (``.fencing....``) and shared by every such deployment."""
+    s = _slug(name).strip(".")
+    if name.isascii() and s:
+        return s
+    import hashlib
+
+    return (f"{s}-" if s else "deployment-") + hashlib.sha256(name.encode()).hexdigest()[:8]
+
+
 def fold(plan: Plan, outcomes: list[RunOutcome], out_dir: Path) -> list[Row]:
     """One row per (model, property): the worst verdict over the scenarios, the longest recovery."""
     rows: list[Row] = []
@@ -344,20 +356,19 @@ def fold(plan: Plan, outcomes: list[RunOutcome], out_dir: Path) -> list[Row]:
             rows.append(Row(mp.label, "-", "-", NOT_CHECKED, mp.limitation))
             continue
         mine = [o for o in outcomes if o.planned in mp.runs]
-        errors = sorted({o.error for o in mine if o.error})
-        if errors:
-            rows.append(Row(mp.label, "-", "-", NOT_CHECKED, "; ".join(errors)))
+        missing = [o for o in mine if o.result is None]  # interrupted, or an error: these scenarios not checked
+        if len(missing) == len(mine):
+            rows.append(Row(mp.label, "-", "-", NOT_CHECKED, "; ".join(sorted({str(o.error) for o in mine}))))
             continue
         names: list[str] = []
         for o in mine:
-            assert o.result is not None
-            for p in o.result.properties:
+            for p in o.result.properties if o.result is not None else ():
                 if p.name not in names:
                     names.append(p.name)
         seen_props.update(names)
-        for name in names:
-            entries = [(o, next(p for p in o.result.properties if p.name == name)) for o in mine if o.result]
-            rows.append(_fold_one(mp, name, entries, out_dir, d.name))
+        for name in names:  # the checks that finished keep their verdicts (and traces)
+            entries = [(o, p) for o in mine if o.result for p in o.result.properties if p.name == name]
+            rows.append(_fold_one(mp, name, entries, out_dir, d.name, missing))
     if wanted:
         missing = [n for n in wanted if n not in seen_props]
         if missing:
@@ -372,7 +383,10 @@ def fold(plan: Plan, outcomes: list[RunOutcome], out_dir: Path) -> list[Row]:
 
 
 def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, PropertyResult]], out_dir: Path,
-              dname: str) -> Row:
+              dname: str, missing: list[RunOutcome] | None = None) -> Row:
+    """``missing``: the runs of the model that did not finish (interrupted, or an error). A violation
+    found in the others stands; a property that held in them is not shown to hold (unknown)."""
+    missing = missing or []
     kind = entries[0][1].kind
     states = sum(o.result.stats.states for o, _ in entries if o.result)
     seconds = sum(p.stats.seconds for _, p in entries)
@@ -383,24 +397,37 @@ def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, Property
                 "recovery_ticks": p.extra.get("recovery_ticks"),
                 "trace_length": _tlen(p)}
                for o, p in entries]
+    per_run += [{"scenario": o.planned.scenario.label, "part": o.planned.part, "verdict": NOT_CHECKED,
+                 "explanation": o.error, "states": 0, "seconds": 0.0, "cached": False, "recovery": None,
+                 "recovery_ticks": None, "trace_length": None} for o in missing]
+    not_checked = ""
+    if missing:
+        labels = list(dict.fromkeys(o.planned.scenario.label + (f", {o.planned.part}" if o.planned.part else "")
+                                    for o in missing))
+        whys = "; ".join(sorted({str(o.error) for o in missing}))
+        not_checked = (f"; not checked in {len(labels)} run{'s' if len(labels) != 1 else ''} "
+                       f"({', '.join(labels[:3])}{f' +{len(labels) - 3} more' if len(labels) > 3 else ''}): {whys}")
     n_scen = len({o.planned.scenario for o, _ in entries})
     n_parts = len({o.planned.part for o, _ in entries})
     scope = f"{n_scen} scenario{'s' if n_scen != 1 else ''}" + (f" x {n_parts} replica sets" if n_parts > 1 else "")
     violated = [(o, p) for o, p in entries if p.verdict == VIOLATED]
     unknown = [(o, p) for o, p in entries if p.verdict == UNKNOWN]
     row = Row(mp.label, name, kind, HOLDS, "", states, seconds, per_run=per_run, entries=entries,
-              stem_base=_slug(f"{dname}.{mp.label.replace('[', '-').replace(']', '')}.{name}"), timers=mp.timers)
+              stem_base=_slug(f"{name_slug(dname)}.{mp.label.replace('[', '-').replace(']', '')}.{name}"), timers=mp.timers)
     chosen: tuple[RunOutcome, PropertyResult] | None = None
     if violated:
         chosen = min(violated, key=lambda e: trace_rank(e[1]))
         o, p = chosen
         row.verdict = VIOLATED
         row.explanation = f"{p.explanation}; {o.planned.scenario.label}" + (f", {o.planned.part}" if o.planned.part else "") \
-            + (f"; violated in {len(violated)} of {len(entries)} runs" if len(entries) > 1 else "")
+            + (f"; violated in {len(violated)} of {len(entries)} runs" if len(entries) > 1 else "") + not_checked
     elif unknown:
         o, p = unknown[0]
         row.verdict = UNKNOWN
-        row.explanation = f"{p.explanation}; {o.planned.scenario.label}"
+        row.explanation = f"{p.explanation}; {o.planned.scenario.label}" + not_checked
+    elif missing:  # held where it was checked: not shown to hold
+        row.verdict = UNKNOWN
+        row.explanation = f"held in the {len(entries)} run{'s' if len(entries) != 1 else ''} that finished" + not_checked
     else:
         methods = sorted({p.explanation.split(",")[0] for _, p in entries})
         if kind == "reachable":
@@ -427,14 +454,24 @@ def _fold_one(mp: ModelPlan, name: str, entries: list[tuple[RunOutcome, Property
         row.legend = o.planned.legend
         kind_t = p.trace.kind if p.trace is not None else p.extra.get("_trace_kind")
         if kind_t is not None:
-            row._trace = p.trace
+            row._trace = in_units(p.trace, mp.timers)
             row.trace_source = p.extra.get("_trace_file")
             row.trace_length, row.trace_kind = _tlen(p), kind_t
             try:
-                row.trace_files = write_trace(p, out_dir, trace_stem(row.stem_base, o, kind_t), row.legend)
+                row.trace_files = write_trace(p, out_dir, trace_stem(row.stem_base, o, kind_t), row.legend, mp.timers)
             except (HacheckError, OSError) as e:  # the verdicts stand: the table is printed, the problem said
                 row.trace_error = str(e)
     return row
+
+
+def in_units(trace: Trace | None, timers: str) -> Trace | None:
+    """``trace`` in the units of the deployment's outputs. The model's tick is one agent cycle of 10 s,
+    but with scaled timers (hosted_engine.timers = "scaled") the timeouts it counts are shrunk, so a
+    number of ticks is not a time: the trace claims no tick length and says its ticks are scaled
+    (ITF, DOT/SVG, HTML and text all follow from this one place)."""
+    if trace is None or timers != "scaled":
+        return trace
+    return attrs.evolve(trace, tick_seconds=None, scaled_ticks=True)
 
 
 def _recovery_text(mp: ModelPlan, extra: dict[str, Any]) -> str:
@@ -497,8 +534,9 @@ def _renderer_digest() -> str:
     return _RENDERER[0]
 
 
-def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple[str, str], ...] = ()) -> dict[str, str]:
-    """Write the trace files of ``p`` in the deployment's names (``legend``), unless the ones already
+def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple[str, str], ...] = (),
+                timers: str = "") -> dict[str, str]:
+    """Write the trace files of ``p`` in the deployment's names (``legend``) and units (``timers``), unless the ones already
     there were written from the same trace with the same names: their ITF metadata carries a
     fingerprint of both, so an unchanged deployment re-checked from the cache rewrites nothing (and
     does not even read the cached trace)."""
@@ -517,7 +555,7 @@ def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple
         assert p.trace is not None
         source = hashlib.sha256(itf_bytes(p.trace)).hexdigest()
     # the drawing code too: a newer hacheck may draw the same trace differently
-    fingerprint = hashlib.sha256(json.dumps([source, list(legend), _renderer_digest()]).encode()).hexdigest()
+    fingerprint = hashlib.sha256(json.dumps([source, list(legend), timers, _renderer_digest()]).encode()).hexdigest()
     try:  # the metadata comes first in the file: its head is enough
         with itf.open("rb") as f:
             head = f.read(1 << 16)
@@ -532,6 +570,6 @@ def write_trace(p: PropertyResult, out_dir: Path, stem: str, legend: tuple[tuple
         return files
     from ..render.dot import write_trace_files
 
-    trace = trace_of(p)
+    trace = in_units(trace_of(p), timers)
     assert trace is not None
     return write_trace_files(rename_trace(trace, legend), out_dir, stem, itf_meta={"fingerprint": fingerprint})

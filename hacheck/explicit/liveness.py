@@ -31,6 +31,17 @@ from ..result import HOLDS, UNKNOWN, VIOLATED, PropertyResult, Stats, fmt_int
 from ..trace import Step, Trace
 from .search import Explorer, StateGraph
 
+
+def _checkpoint() -> None:
+    """Stop here if a signal came (hacheck/failsafe.py). Its KeyboardInterrupt is raised at the first
+    Python step after the C call it arrived in, but a library that clears errors can lose it: the
+    flag stays, so each long step of the liveness check looks at it (a graph of tens of millions of
+    states spends seconds in each scipy call, and a lost signal would let the check run on for minutes)."""
+    from ..failsafe import interrupted
+
+    if interrupted():
+        raise KeyboardInterrupt
+
 STUTTER = -1  # pseudo action: the system stays in a state forever
 
 
@@ -113,6 +124,7 @@ class Liveness:
         work = bad.copy()
         next_label = 0
         for _ in range(len(self.model.instances) + 2):
+            _checkpoint()
             if not work.any():
                 break
             inside = work[g.src] & work[g.dst]
@@ -160,13 +172,16 @@ class Liveness:
             reason = self.stats.stop_reason or "the search stopped early"
             return PropertyResult(p.name, p.kind, UNKNOWN, "bounded", "explicit",
                                   f"{reason}: liveness needs the whole state graph", self.stats)
+        _checkpoint()
         trig, q = self.masks_for(p)
         bad = ~q
         core, comp, stutter = self.fair_cores(bad)
+        _checkpoint()
         g = self.g
         inbad = bad[g.src] & bad[g.dst]
         # backward from cores inside bad: which bad states can reach a fair core
         can_reach, _ = self._reach(np.flatnonzero(core), g.dst[inbad], g.src[inbad])
+        _checkpoint()
         violating = np.flatnonzero(trig & bad & can_reach)
         n = fmt_int(self.n)
         if len(violating) == 0:
@@ -307,9 +322,11 @@ class Liveness:
             return {"recovery": "0 " + self.unit, "recovery_ticks": 0, "unit": self.unit, "unbounded": False}
         inbad = bad[g.src] & bad[g.dst]
         region, _ = self._reach(starts, g.src[inbad], g.dst[inbad])
+        _checkpoint()
         inner = region[g.src] & region[g.dst]
         es, ed, ea = g.src[inner], g.dst[inner], g.act[inner]
         ncomp, labels = connected_components(self._csr(es, ed), directed=True, connection="strong")
+        _checkpoint()
         w_inner = self.weight[ea]
         internal = labels[es] == labels[ed]
         if (internal & (w_inner > 0)).any():

@@ -128,7 +128,8 @@ def to_graph(trace: Trace) -> graphviz.Digraph:
             secs = f" = {dt * trace.tick_seconds:g} s" if trace.tick_seconds else ""
             f = fold_at[a]
             block = _clip(", ".join(f.block), WRAP)
-            g.edge(f"s{a}", f"s{b}", label=f"waiting {dt} ticks{secs}: {f.repeats} x [{block}]", style="bold", color="#888888")
+            unit = "scaled ticks" if trace.scaled_ticks else "ticks"
+            g.edge(f"s{a}", f"s{b}", label=f"waiting {dt} {unit}{secs}: {f.repeats} x [{block}]", style="bold", color="#888888")
         else:
             step = trace.steps[a]
             _edge(g, f"s{a}", f"s{b}", step.label, step.kind)

@@ -79,6 +79,8 @@ def trace_section(trace: Trace, tid: str, title: str, legend: dict[str, str] | N
     shape = f"{trace.length} steps" + (f", loop back to state {trace.loop}" if trace.loop is not None else "")
     total = ticks[-1]
     time_txt = f"; {total} ticks = {_seconds(total, trace.tick_seconds)}" if trace.tick_seconds and total else ""
+    if trace.scaled_ticks:  # scaled timers: ticks only, never seconds
+        time_txt = f"; {total} scaled ticks (not seconds)"
     out.append(f'<p class="meta">{kind}: {_esc(shape)}{_esc(time_txt)}</p>')
     if trace.why:
         out.append('<div class="why"><h3>Why it fails</h3><pre>' + _esc("\n".join(trace.why)) + "</pre></div>")
@@ -103,9 +105,9 @@ def trace_section(trace: Trace, tid: str, title: str, legend: dict[str, str] | N
         if kind_ == "wait":
             dt = ticks[b + 1] - ticks[a]
             out.append(f'<div class="time step-cell" data-step="{b + 1}" style="grid-row:{grid_row}">{a + 1}&ndash;{b + 1}'
-                       f'<br><span class="t">{_esc(_time(ticks[b + 1], trace.tick_seconds))}</span></div>')
+                       f'<br><span class="t">{_esc(_time(ticks[b + 1], trace))}</span></div>')
             out.append(f'<div class="wait step-cell" data-step="{b + 1}" data-first="{a + 1}" style="grid-row:{grid_row}; '
-                       f'grid-column: 2 / {n_cols + 1}">&#8987; waiting {dt} ticks'
+                       f'grid-column: 2 / {n_cols + 1}">&#8987; waiting {dt} {"scaled " if trace.scaled_ticks else ""}ticks'
                        f'{(" = " + _esc(_seconds(dt, trace.tick_seconds))) if trace.tick_seconds else ""} '
                        f'(steps {a + 1}&ndash;{b + 1} folded, repeated {_esc(_wait_summary(trace, a, b))})</div>')
             grid_row += 1
@@ -120,7 +122,7 @@ def trace_section(trace: Trace, tid: str, title: str, legend: dict[str, str] | N
         prefix = {"fault": "FAULT ", "env": "ENV "}.get(step.kind, "")
         in_loop = trace.loop is not None and i >= trace.loop
         out.append(f'<div class="time step-cell{" inloop" if in_loop else ""}" data-step="{i + 1}" style="grid-row:{grid_row}">'
-                   f'{i + 1}<br><span class="t">{_esc(_time(ticks[i + 1], trace.tick_seconds))}</span></div>')
+                   f'{i + 1}<br><span class="t">{_esc(_time(ticks[i + 1], trace))}</span></div>')
         lo, hi = min(col[x] for x in touched), max(col[x] for x in touched)
         if hi > lo:
             out.append(f'<div class="span {cls}" style="grid-row:{grid_row}; grid-column: {lo} / {hi + 1}"></div>')
@@ -145,7 +147,10 @@ def trace_section(trace: Trace, tid: str, title: str, legend: dict[str, str] | N
     return "\n".join(out)
 
 
-def _time(ticks: int, tick_seconds: float | None) -> str:
+def _time(ticks: int, trace: Trace) -> str:
+    if trace.scaled_ticks:
+        return f"{ticks} scaled ticks" if ticks else ""
+    tick_seconds = trace.tick_seconds
     if not tick_seconds:
         return ""
     return f"{ticks} ticks = {ticks * tick_seconds:g} s" if ticks else "0 s"

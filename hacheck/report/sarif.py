@@ -83,6 +83,7 @@ HELP = {
 
 
 def _deployment_results(res: Any, root: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    from ..deploy.diff import toml_value
     from ..deploy.parse import setting_default, setting_path
 
     d = res.plan.deployment
@@ -103,7 +104,7 @@ def _deployment_results(res: Any, root: Path) -> tuple[list[dict[str, Any]], lis
         changed, written, other = [], [], []
         for s in r.settings:  # settings changed from their default first, then those written in the file
             path = setting_path(d, s)
-            loc = _loc(uri, d.line(path), f"setting {s} = {d.settings.get(s)!r}")
+            loc = _loc(uri, d.line(path), f"setting {s} = {toml_value(d.settings.get(s))}")  # as in the file
             if d.loc.has(path) and d.settings.get(s) != setting_default(s):
                 changed.append(loc)
             elif d.loc.has(path):
