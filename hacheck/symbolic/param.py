@@ -95,8 +95,13 @@ def parametric_sorts(spec: Spec, overrides: dict[str, Any], every: Sequence[str]
     a = build_at(spec, overrides, {k: READ_SIZES[0] for k in every}, faults)
     owner: dict[str, str] = {}
     for k in every:
-        b = build_at(spec, overrides, {**{x: READ_SIZES[0] for x in every}, k: READ_SIZES[1]}, faults)
-        changed = [s for s in a.sorts if len(a.sorts[s]) != len(b.sorts.get(s, a.sorts[s]))]
+        try:
+            b = build_at(spec, overrides, {**{x: READ_SIZES[0] for x in every}, k: READ_SIZES[1]}, faults)
+            base = a
+        except SizeRejected:  # the model's check wants this parameter no bigger than others (jobs >= clients)
+            base = build_at(spec, overrides, {x: READ_SIZES[1] for x in every}, faults)
+            b = build_at(spec, overrides, {**{x: READ_SIZES[1] for x in every}, k: READ_SIZES[0]}, faults)
+        changed = [s for s in base.sorts if len(base.sorts[s]) != len(b.sorts.get(s, base.sorts[s]))]
         if not changed:
             raise BadInput(f"--for-every {k}: parameter {k} sets the size of no sort of model {spec.name}")
         for s in changed:
@@ -116,7 +121,9 @@ def show(n: tuple, pm: ParamModel, prec: int = 0) -> str:
     if tag == "bool":
         return "true" if n[1] else "false"
     if tag == "app":
-        return pm.family(n[1]).show(n[2])
+        return pm.family(n[1]).show(tuple(a if isinstance(a, str) else f"{a[1]}({a[2]})" for a in n[2]))
+    if tag == "fn":
+        return f"{n[1]}({n[2]})"
     if tag == "not":
         if n[1][0] == "cmp" and n[1][1] in ("==", "!="):
             return show(("cmp", "!=" if n[1][1] == "==" else "==", n[1][2], n[1][3]), pm, prec)
@@ -165,7 +172,9 @@ def _rename(n: tuple, mapping: dict[str, str]) -> tuple:
     if tag == "var":
         return ("var", mapping.get(n[1], n[1]))
     if tag == "app":
-        return ("app", n[1], tuple(mapping.get(a, a) for a in n[2]))
+        return ("app", n[1], tuple(mapping.get(a, a) if isinstance(a, str) else _rename(a, mapping) for a in n[2]))
+    if tag == "fn":
+        return ("fn", n[1], mapping.get(n[2], n[2]))
     if tag in ("forall", "exists", "sumof"):
         m2 = dict(mapping)
         used = set(mapping.values())
@@ -357,8 +366,9 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
             extra["lemmas_tried"] = got
             say(settings, f"stated lemmas: {got}")
         else:
-            pm, inv, owner = got
-            return result(HOLDS, f"for every N: inductive invariant with forall (the property and {len(stated)} stated "
+            pm, inv, owner, read_at = got
+            _functions(extra, pm, owner, read_at)
+            return result(HOLDS, f"for every N{_assignment(extra)}: inductive invariant with forall (the property and {len(stated)} stated "
                           f"lemma{'s' if len(stated) != 1 else ''}), re-checked; N = {', '.join(every)}",
                           invariant=inv, lemmas=stated, abstracted=list(pm.abstracted),
                           sorts=owner, checked=[])
@@ -385,11 +395,8 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
     try:
         ps, owner = parametric_sorts(spec, overrides, every, faults)
         extra["sorts"] = {s: owner[s] for s in sorted(ps)}
-        read = [lift_model(build_at(spec, overrides, {k: n for k in every}, faults), ps) for n in READ_SIZES]
-        if _comparable(read[0]) != _comparable(read[1]):
-            raise NotParametric(f"the model reads differently with {READ_SIZES[0]} and {READ_SIZES[1]} elements per sort: "
-                                f"{_first_difference(read[0], read[1])}")
-        pm = read[0]
+        pm, read_at = read_parametric(spec, overrides, every, faults, ps)
+        _functions(extra, pm, owner, read_at)
         prop_node = pm.prop(prop)
         prover = Prover(pm, settings, deadline)
         prover.q.ev(prop_node, {}, prover.q.cur)  # unsupported constructs in the property show here
@@ -444,7 +451,8 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
             placed = (f"; from every initial state satisfying {len(pm.init_clauses)} clauses over "
                       f"{', '.join(pm.placed)}, as the model's own do with {len(extra['init_checked'])} sizes up to "
                       f"{READ_SIZES[1]} per sort")
-        return result(HOLDS, f"for every N: inductive invariant with forall, re-checked; N = {', '.join(every)}{placed}",
+        return result(HOLDS, f"for every N{_assignment(extra)}: inductive invariant with forall, re-checked; "
+                      f"N = {', '.join(every)}{placed}",
                       invariant=text, candidates=n_cands, queries=prover.queries, checked=checked)
     return _search_larger(spec, overrides, prop, every, lows, faults, settings, checked, result,
                           f"no inductive invariant among {n_cands} candidates mined from {', '.join(checked)} "
@@ -452,7 +460,8 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
 
 
 def by_stated_lemmas(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequence[str], faults,
-                     settings: Settings, deadline: float | None, stated: list[str]) -> "tuple[ParamModel, list[str], dict[str, str]] | str":
+                     settings: Settings, deadline: float | None,
+                     stated: list[str]) -> "tuple[ParamModel, list[str], dict[str, str], list[str]] | str":
     """The property and its stated lemmas, read for every N and re-checked on the quantified encoding
     (initiation, consecution of every action, every update in range, and that they imply the
     property): (the reading, the invariant's lines, the sorts' parameters) when it holds, else why not. A guard that
@@ -460,12 +469,7 @@ def by_stated_lemmas(spec: Spec, overrides: dict[str, Any], prop: str, every: Se
     over-approximation, so an invariant of the reading is one of the model."""
     try:
         ps, owner = parametric_sorts(spec, overrides, every, faults)
-        read = [lift_model(build_at(spec, overrides, {k: n for k in every}, faults), ps, abstract_folds=True)
-                for n in READ_SIZES]
-        if _comparable(read[0]) != _comparable(read[1]):
-            raise NotParametric(f"the model reads differently with {READ_SIZES[0]} and {READ_SIZES[1]} elements per "
-                                f"sort: {_first_difference(read[0], read[1])}")
-        pm = read[0]
+        pm, read_at = read_parametric(spec, overrides, every, faults, ps, abstract_folds=True)
         if pm.placed:
             return f"the initial values of {', '.join(pm.placed)} name particular elements"
         prop_node = pm.prop(prop)
@@ -483,7 +487,56 @@ def by_stated_lemmas(spec: Spec, overrides: dict[str, Any], prop: str, every: Se
     if why is not None:
         return (f"the property and its {len(stated)} stated lemma{'s' if len(stated) != 1 else ''} are not inductive "
                 f"for every N ({why})")
-    return pm, [show(_rename(c, {}), pm) for c in inv], {x: owner[x] for x in sorted(ps)}
+    return pm, [show(_rename(c, {}), pm) for c in inv], {x: owner[x] for x in sorted(ps)}, read_at
+
+
+def read_parametric(spec: Spec, overrides: dict[str, Any], every: Sequence[str], faults, ps: set[str],
+                    abstract_folds: bool = False) -> tuple[ParamModel, list[str]]:
+    """The model read for every N (param_lift), the same at two sizes; and the sizes it was read at.
+
+    First with READ_SIZES elements in every sort. When that fails and several sorts are parametric, a
+    model may choose an element of one sort by a function of another (write w is issued by client
+    ``w mod clients``): with as many writes as clients that is a bijection, and "the writes of client c"
+    is one write, which no formula over every N names. So the reading is tried again with one
+    parameter at 2n+1 and the others at n (n = 3, then 4): every client then has two or more writes,
+    and param_lift reads such a map as an uninterpreted function (``client_of``), its soundness
+    argument in param_lift's docstring. When no reading works the first error is reported."""
+    def at(sizes_list: list[dict[str, int]]) -> ParamModel:
+        read = [lift_model(build_at(spec, overrides, sz, faults), ps, abstract_folds=abstract_folds) for sz in sizes_list]
+        if _comparable(read[0]) != _comparable(read[1]):
+            raise NotParametric(f"the model reads differently with {_sizes(sizes_list[0])} and {_sizes(sizes_list[1])}: "
+                                f"{_first_difference(read[0], read[1])}")
+        return read[0]
+
+    equal = [{k: n for k in every} for n in READ_SIZES]
+    try:
+        pm = at(equal)
+        return pm, [_sizes(s) for s in equal]
+    except NotParametric as first:
+        if len(ps) < 2:
+            raise
+        for big in every:
+            fanned = [{k: (2 * n + 1 if k == big else n) for k in every} for n in (3, 4)]
+            try:
+                pm = at(fanned)
+            except (NotParametric, SizeRejected):
+                continue
+            if pm.functions:
+                return pm, [_sizes(s) for s in fanned]
+        raise first
+
+
+def _functions(extra: dict[str, Any], pm: ParamModel, owner: dict[str, str], read_at: list[str]) -> None:
+    """Record the element-choosing functions of the reading for the verdict."""
+    extra["read_at"] = read_at
+    if pm.functions:
+        extra["functions"] = [f"{f.name}: {f.dom} -> {f.cod}" for f in pm.functions]
+        extra["assignment"] = " and ".join(f"every assignment of {owner.get(f.dom, f.dom)} to {owner.get(f.cod, f.cod)}"
+                                           for f in pm.functions)
+
+
+def _assignment(extra: dict[str, Any]) -> str:
+    return f" and {extra['assignment']}" if extra.get("functions") else ""
 
 
 def say(settings: Settings, text: str) -> None:

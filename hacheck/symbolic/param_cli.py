@@ -38,9 +38,14 @@ def lines(model: str, r: "PropertyResult") -> list[str]:
                        for p in x.get("every", []))
     out = []
     if r.verdict == HOLDS:
-        out.append(f"{model}: {r.name}: holds for every N (inductive invariant with forall, re-checked)")
+        every_n = "every N" + (f" and {x['assignment']}" if x.get("functions") else "")
+        out.append(f"{model}: {r.name}: holds for {every_n} (inductive invariant with forall, re-checked)")
         out.append(f"  N: {n_text}, every N >= 1")
         out.append(f"  fixed: {fixed or 'no other parameter'}")
+        if x.get("functions"):
+            out.append(f"  functions: {', '.join(x['functions'])}, uninterpreted: the model chooses an element by "
+                       "another (the model's own assignment is one of every assignment proved); read with "
+                       f"{' and '.join(x['read_at'])}")
         if x.get("placed"):
             out.append(f"  initial states: {', '.join(x['placed'])} start on particular elements, so no formula over "
                        "every N gives them; read as every state satisfying these clauses, true of the model's initial "
