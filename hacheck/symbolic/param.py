@@ -501,16 +501,15 @@ def read_parametric(spec: Spec, overrides: dict[str, Any], every: Sequence[str],
     parameter at 2n+1 and the others at n (n = 3, then 4): every client then has two or more writes,
     and param_lift reads such a map as an uninterpreted function (``client_of``), its soundness
     argument in param_lift's docstring. When no reading works the first error is reported."""
-    def at(sizes_list: list[dict[str, int]]) -> ParamModel:
+    def at(sizes_list: list[dict[str, int]], label: str) -> ParamModel:
         read = [lift_model(build_at(spec, overrides, sz, faults), ps, abstract_folds=abstract_folds) for sz in sizes_list]
         if _comparable(read[0]) != _comparable(read[1]):
-            raise NotParametric(f"the model reads differently with {_sizes(sizes_list[0])} and {_sizes(sizes_list[1])}: "
-                                f"{_first_difference(read[0], read[1])}")
+            raise NotParametric(f"the model reads differently with {label}: {_first_difference(read[0], read[1])}")
         return read[0]
 
     equal = [{k: n for k in every} for n in READ_SIZES]
     try:
-        pm = at(equal)
+        pm = at(equal, f"{READ_SIZES[0]} and {READ_SIZES[1]} elements per sort")
         return pm, [_sizes(s) for s in equal]
     except NotParametric as first:
         if len(ps) < 2:
@@ -518,7 +517,7 @@ def read_parametric(spec: Spec, overrides: dict[str, Any], every: Sequence[str],
         for big in every:
             fanned = [{k: (2 * n + 1 if k == big else n) for k in every} for n in (3, 4)]
             try:
-                pm = at(fanned)
+                pm = at(fanned, f"{_sizes(fanned[0])} and {_sizes(fanned[1])}")
             except (NotParametric, SizeRejected):
                 continue
             if pm.functions:

@@ -59,7 +59,7 @@ def lines(model: str, r: "PropertyResult") -> list[str]:
                            "this reading, so its invariants are the model's)")
             out.append(f"  invariant (the stated lemmas {', '.join(x['lemmas'])} and {r.name}; z3 re-checked "
                        "initiation, consecution of every action, every update within its range, for every N):")
-            out += [f"    {c}" for c in inv]
+            out += [f"    {n}: {c}" for n, c in zip(x["lemmas"] + [r.name], inv)]  # each line under its name
             out.append(f"  {r.stats.seconds:.2f} s")
             return out
         out.append(f"  invariant ({len(inv)} clauses; z3 re-checked initiation, consecution of every action, "
