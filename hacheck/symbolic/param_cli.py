@@ -43,8 +43,8 @@ def lines(model: str, r: "PropertyResult") -> list[str]:
         out.append(f"  N: {n_text}, every N >= 1")
         out.append(f"  fixed: {fixed or 'no other parameter'}")
         if x.get("functions"):
-            out.append(f"  functions: {', '.join(x['functions'])}, uninterpreted: the model chooses an element by "
-                       "another (the model's own assignment is one of every assignment proved); read with "
+            out.append(f"  functions: {', '.join(x['functions'])} (the model chooses one element by another), "
+                       "uninterpreted: proved for every such function, the model's own among them; read with "
                        f"{' and '.join(x['read_at'])}")
         if x.get("placed"):
             out.append(f"  initial states: {', '.join(x['placed'])} start on particular elements, so no formula over "
