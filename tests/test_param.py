@@ -200,6 +200,17 @@ def test_a_property_true_only_for_the_models_own_assignment_is_not_proved():
     assert "holds exhaustively for" in r.explanation and "clients=3, jobs=3" in r.explanation
 
 
+def test_two_different_maps_from_jobs_to_clients_are_refused_not_guessed():
+    """run(j) serves client j mod clients, audit(j) client (j+1) mod clients: no one function gives both,
+    so the model is not read for every N (with the reason), and the answer is not holds."""
+    r = prove_every(load_spec(OWNER), {"audit": True}, "served_has_done", ["clients", "jobs"],
+                    settings=Settings(mine_max=2, max_n=2))
+    assert r.verdict != HOLDS
+    assert r.verdict == UNKNOWN
+    assert "not a model for every N: action run(j=job0): the updates of served[*] are not the same" in r.explanation
+    assert "read again with one sort larger" in r.explanation
+
+
 def test_the_owner_functions_reading_covers_exactly_the_fibres():
     """At 3 clients and 7 jobs the reading of run(j) marks client_of(j) served, and the fibres are
     exact: the group "jobs of client c" of served_has_done is restricted by client_of(J) == c."""

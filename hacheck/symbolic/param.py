@@ -514,15 +514,18 @@ def read_parametric(spec: Spec, overrides: dict[str, Any], every: Sequence[str],
     except NotParametric as first:
         if len(ps) < 2:
             raise
+        tried = []
         for big in every:
             fanned = [{k: (2 * n + 1 if k == big else n) for k in every} for n in (3, 4)]
             try:
                 pm = at(fanned, f"{_sizes(fanned[0])} and {_sizes(fanned[1])}")
-            except (NotParametric, SizeRejected):
+            except (NotParametric, SizeRejected) as e:
+                tried.append(f"with {_sizes(fanned[0])}: {e.bare_message if isinstance(e, NotParametric) else e}")
                 continue
             if pm.functions:
                 return pm, [_sizes(s) for s in fanned]
-        raise first
+            tried.append(f"with {_sizes(fanned[0])}: no function chooses elements")
+        raise NotParametric(f"{first.bare_message} (read again with one sort larger: {'; '.join(tried)})") from None
 
 
 def _functions(extra: dict[str, Any], pm: ParamModel, owner: dict[str, str], read_at: list[str]) -> None:

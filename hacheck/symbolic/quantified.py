@@ -70,7 +70,7 @@ class QEncoding:
                                              *(self.sorts[s] for s in f.arg_sorts), rng)
         # element-choosing functions (param_lift.Function, e.g. client_of: Write -> Client): uninterpreted
         # and rigid (the same in every state), so a proof holds for every such assignment
-        self.fns = {fn.name: z3.Function(fn.name, self.sorts[fn.dom], self.sorts[fn.cod]) for fn in pm.functions}
+        self.fns = {fn.name: z3.Function(f"fn!{fn.name}", self.sorts[fn.dom], self.sorts[fn.cod]) for fn in pm.functions}
         self._fresh = itertools.count()
         self._memo: dict[object, dict] = {}
 

@@ -7,7 +7,8 @@ job is done, every client has been served) holds for the model's assignment at e
 accepts (it refuses fewer jobs than clients, so ``j mod clients`` leaves no client without a job)
 but not for every assignment: a client that owns no job is never served. A proof for every N
 reads the owner as an uninterpreted function, so it must prove the first and must not say
-``holds`` for the second."""
+``holds`` for the second. With ``audit`` a second action picks a client by another map: no single
+function explains both, and the model is not read for every N."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from hacheck.lang import BadInput, Bool, Map, Model, Spec, and_, implies, or_, p
 class Params:
     clients: int = param(2, low=1, high=4, doc="clients")
     jobs: int = param(2, low=1, high=6, doc="jobs; job j is issued by client j mod clients")
+    audit: bool = param(False, doc="also audit(j): marks client (j+1) mod clients audited, a second map from jobs "
+                        "to clients (the reading finds no single function and refuses the model)")
 
 
 def check(p: Params) -> None:
@@ -45,6 +48,13 @@ def build(p: Params) -> Model:
     @m.action(j=Job)
     def run(j):
         return ~done[j], {done[j]: True, served[owner_of(j)]: True}
+
+    if p.audit:
+        audited = m.var("audited", Map(Client, Bool), init=False)
+
+        @m.action(j=Job)
+        def audit(j):
+            return done[j], {audited[Client[(j.index + 1) % p.clients]]: True}
 
     m.invariant("served_has_done", and_(*(implies(served[c], or_(*(done[j] for j in jobs_of(c)))) for c in Client)))
     m.invariant("all_done_all_served", implies(and_(*(done[j] for j in Job)), and_(*(served[c] for c in Client))))
