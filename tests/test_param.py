@@ -132,6 +132,23 @@ def test_cli_prove_for_every(tmp_path):
     assert (tmp_path / "lease_token.no_dual_run.every-N.itf.json").exists()
 
 
+def test_cli_for_every_with_an_owner_function(tmp_path):
+    """The verdict says the proof is for every assignment of jobs to clients and names the function."""
+    owner = str(ROOT / "tests/data/param_owner.py")
+    p = run_cli("prove", owner, "--property", "served_has_done", "--for-every", "clients,jobs", "--out", str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == ("param_owner: served_has_done: holds for every N and every assignment of jobs to clients "
+                        "(inductive invariant with forall, re-checked)")
+    assert lines[3] == ("  functions: client_of: Job -> Client (the model chooses one element by another), uninterpreted: "
+                        "proved for every such function, the model's own among them; read with clients=3, jobs=7 and "
+                        "clients=4, jobs=9")
+    p = run_cli("prove", owner, "--property", "all_done_all_served", "--for-every", "clients,jobs", "--max-n", "3",
+                "--out", str(tmp_path), "-q")
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert p.stdout.startswith("param_owner: all_done_all_served: unknown (")
+
+
 @pytest.mark.parametrize("args, message", [
     (["--for-every", "nosuch"], "--for-every nosuch: model lease_token has no parameter 'nosuch'"),
     (["--for-every", "broken"], "--for-every broken: parameter broken is not an integer size"),
