@@ -2,7 +2,9 @@
 
 1. Small instances, exhaustively (the explicit engine): sizes 1..3 of the named parameters, in
    increasing order. A violation there is the answer: violated, with the smallest size and its trace.
-2. The model, read as one model for every size (``param_lift``), at two sizes that must agree.
+2. The model, read as one model for every size (``param_lift``), at two sizes that must agree
+   (with one sort at 2n+1 when an element is chosen by a function of another: ``read_parametric``;
+   such a function is uninterpreted, so a proof is for every one of them).
 3. Candidate invariants ``forall X1 != X2: clause`` mined from the small instances' reachable
    states (``param_mine``), plus the property itself.
 4. Houdini on the quantified z3 encoding (``quantified``): drop every candidate that some action,
