@@ -141,7 +141,10 @@ def volume_writable(ctx, w=None):
 # Together with no_split_brain these seven predicates are inductive at the instances `lemmas_apply`
 # accepts (the defaults among them): z3 proves that every step from a state satisfying all of them
 # leads to one satisfying all of them, so no_split_brain holds in every reachable state, with no
-# bound on the length of an execution. Each names the upstream mechanism it encodes.
+# bound on the length of an execution. Each names the upstream mechanism it encodes. Read as formulas
+# over every client and write (prove --for-every clients,writes; write w's client is the uninterpreted
+# client_of(w)) the same text is inductive for every number of clients and writes, unchanged: no lemma
+# names a particular client (faults_cover_marks' "cut from a client" is an exists over the clients).
 _ACTIVE = ("locked", "preop", "oped", "refused", "posted")
 _AFTER_PRE_OP = ("preop", "oped", "refused")  # the pre-op has run, the post-op has not
 

@@ -156,12 +156,37 @@ def test_no_split_brain_holds_for_every_number_of_writes_of_one_client():
     assert r.extra["lemmas"] == LEMMAS  # the proof is the stated lemmas', not mined clauses
 
 
-def test_two_clients_name_particular_writes():
-    """With two clients write w belongs to client w mod 2: not a formula over every number of writes
-    and clients, so no proof for every N is attempted (unknown with the reason)."""
-    from hacheck.result import UNKNOWN
+@pytest.mark.slow
+def test_no_split_brain_holds_for_every_number_of_clients_and_writes():
+    """Item 7 with several clients: write w is issued by client w mod clients, read as an uninterpreted
+    function client_of: Write -> Client (hacheck/symbolic/param_lift.py): the lock, pre-op, op and
+    post-op of write w read the links of client_of(w) (afr_transaction winds each phase over the
+    client's own connections), a client's link loss or crash acts on the writes W with
+    client_of(W) == c (the brick drops that client's inodelks, pl_client_disconnect_cbk), and the
+    eager-lock handover (__afr_eager_lock_handle) exists between two writes of one client. The seven
+    stated lemmas and the property are inductive on that reading: no_split_brain for every number
+    of clients and writes and every assignment of writes to clients. Budgets are z3 rlimits; about a
+    minute of CPU, most of it the re-check."""
+    from hacheck.result import HOLDS
     from hacheck.symbolic.param import Settings, prove_every
 
     r = prove_every(load_spec(MODEL), {}, "no_split_brain", ["clients", "writes"], settings=Settings(mine_max=1, max_n=1))
-    assert r.verdict == UNKNOWN
-    assert "not a model for every N" in r.explanation
+    assert r.verdict == HOLDS, r.explanation
+    assert r.extra["lemmas"] == LEMMAS
+    assert r.extra["functions"] == ["client_of: Write -> Client"]
+    assert "for every N and every assignment of writes to clients" in r.explanation
+    assert r.extra["read_at"] == ["clients=3, writes=7", "clients=4, writes=9"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", [{"arbiter_veto": False}, {"in_flight_check": False}])
+def test_a_mutant_is_not_proved_for_every_number_of_clients_and_writes(lemmas_everywhere, params):
+    """The same lemmas read for every N on a model without the arbiter veto (afr_txn_arbitrate_fop) or
+    the in-flight split-brain check: both reach split-brain (test_the_mutants_really_reach_split_brain),
+    and the for-every re-check refuses them (a consecution fails), never "holds"."""
+    from hacheck.symbolic.param import Settings, by_stated_lemmas
+
+    got = by_stated_lemmas(load_spec(MODEL), params, "no_split_brain", ["clients", "writes"], None, Settings(), None,
+                           LEMMAS)
+    assert isinstance(got, str), "a mutant was proved"
+    assert "are not inductive for every N (consecution of" in got

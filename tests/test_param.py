@@ -132,6 +132,23 @@ def test_cli_prove_for_every(tmp_path):
     assert (tmp_path / "lease_token.no_dual_run.every-N.itf.json").exists()
 
 
+def test_cli_for_every_with_an_owner_function(tmp_path):
+    """The verdict says the proof is for every assignment of jobs to clients and names the function."""
+    owner = str(ROOT / "tests/data/param_owner.py")
+    p = run_cli("prove", owner, "--property", "served_has_done", "--for-every", "clients,jobs", "--out", str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0] == ("param_owner: served_has_done: holds for every N and every assignment of jobs to clients "
+                        "(inductive invariant with forall, re-checked)")
+    assert lines[3] == ("  functions: client_of: Job -> Client (the model chooses one element by another), uninterpreted: "
+                        "proved for every such function, the model's own among them; read with clients=3, jobs=7 and "
+                        "clients=4, jobs=9")
+    p = run_cli("prove", owner, "--property", "all_done_all_served", "--for-every", "clients,jobs", "--max-n", "3",
+                "--out", str(tmp_path), "-q")
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert p.stdout.startswith("param_owner: all_done_all_served: unknown (")
+
+
 @pytest.mark.parametrize("args, message", [
     (["--for-every", "nosuch"], "--for-every nosuch: model lease_token has no parameter 'nosuch'"),
     (["--for-every", "broken"], "--for-every broken: parameter broken is not an integer size"),
@@ -172,14 +189,55 @@ def test_a_best_score_is_a_fold_not_a_formula_for_every_n():
     assert "holds exhaustively for hosts=1; hosts=2" in r.explanation
 
 
-@pytest.mark.slow
-def test_gluster_writes_belong_to_particular_clients():
-    """Write w is issued by client w mod clients: the model names clients per write, so it is no formula
-    over every number of clients and writes; unknown, with the reason."""
-    r = prove_every(load_spec("gluster_arbiter"), {}, "no_split_brain", ["clients", "writes"],
-                    settings=Settings(mine_max=1, max_n=1))
+OWNER = str(ROOT / "tests/data/param_owner.py")
+
+
+def test_an_owner_function_is_read_as_an_uninterpreted_function():
+    """Job j is issued by client j mod clients (as Gluster's writes). Read with 3 clients and 7 jobs
+    (every client owns two or more jobs, so "the jobs of client c" is a real group), the owner is a
+    function symbol client_of: Job -> Client; ``served_has_done`` holds for every assignment, so it is
+    proved, and the verdict says it is for every assignment, not only the model's own."""
+    r = prove_every(load_spec(OWNER), {}, "served_has_done", ["clients", "jobs"])
+    assert r.verdict == HOLDS, r.explanation
+    assert r.extra["functions"] == ["client_of: Job -> Client"]
+    assert r.extra["assignment"] == "every assignment of jobs to clients"
+    assert "for every N and every assignment of jobs to clients" in r.explanation
+    assert r.extra["read_at"] == ["clients=3, jobs=7", "clients=4, jobs=9"]
+    assert "(forall C1 in Client: ~served[C1] | (exists J1 in Job: client_of(J1) == C1 & done[J1]))" in r.extra["invariant"]
+
+
+def test_a_property_true_only_for_the_models_own_assignment_is_not_proved():
+    """The soundness guard of the function reading: ``all_done_all_served`` holds at every size the model
+    accepts (jobs >= clients, so j mod clients leaves no client without a job: exhaustive below) but not
+    for every assignment of jobs to clients (a client owning no job is never served). It must never
+    read "holds for every N"."""
+    r = prove_every(load_spec(OWNER), {}, "all_done_all_served", ["clients", "jobs"],
+                    settings=Settings(mine_max=2, max_n=3))
+    assert r.verdict == UNKNOWN, r.explanation
+    assert "holds exhaustively for" in r.explanation and "clients=3, jobs=3" in r.explanation
+
+
+def test_two_different_maps_from_jobs_to_clients_are_refused_not_guessed():
+    """run(j) serves client j mod clients, audit(j) client (j+1) mod clients: no one function gives both,
+    so the model is not read for every N (with the reason), and the answer is not holds."""
+    r = prove_every(load_spec(OWNER), {"audit": True}, "served_has_done", ["clients", "jobs"],
+                    settings=Settings(mine_max=2, max_n=2))
+    assert r.verdict != HOLDS
     assert r.verdict == UNKNOWN
-    assert "not a model for every N: action lock(w=write0)" in r.explanation
+    assert "not a model for every N: action run(j=job0): the updates of served[*] are not the same" in r.explanation
+    assert "read again with one sort larger" in r.explanation
+
+
+def test_the_owner_functions_reading_covers_exactly_the_fibres():
+    """At 3 clients and 7 jobs the reading of run(j) marks client_of(j) served, and the fibres are
+    exact: the group "jobs of client c" of served_has_done is restricted by client_of(J) == c."""
+    ps = {"Client", "Job"}
+    pm = lift_model(build_at(load_spec(OWNER), {}, {"clients": 3, "jobs": 7}, None), ps)
+    (run,) = pm.actions
+    assert [u.args for u in run.updates] == [("j",), (("fn", "client_of", "j"),)]
+    # with as many jobs as clients the owner is a bijection: no function, the reading is refused
+    with pytest.raises(NotParametric, match="updates of served"):
+        lift_model(build_at(load_spec(OWNER), {}, {"clients": 4, "jobs": 4}, None), ps)
 
 
 def test_initial_values_naming_a_host_are_read_by_clauses_and_printed():

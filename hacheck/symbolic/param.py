@@ -2,7 +2,9 @@
 
 1. Small instances, exhaustively (the explicit engine): sizes 1..3 of the named parameters, in
    increasing order. A violation there is the answer: violated, with the smallest size and its trace.
-2. The model, read as one model for every size (``param_lift``), at two sizes that must agree.
+2. The model, read as one model for every size (``param_lift``), at two sizes that must agree
+   (with one sort at 2n+1 when an element is chosen by a function of another: ``read_parametric``;
+   such a function is uninterpreted, so a proof is for every one of them).
 3. Candidate invariants ``forall X1 != X2: clause`` mined from the small instances' reachable
    states (``param_mine``), plus the property itself.
 4. Houdini on the quantified z3 encoding (``quantified``): drop every candidate that some action,
@@ -95,8 +97,13 @@ def parametric_sorts(spec: Spec, overrides: dict[str, Any], every: Sequence[str]
     a = build_at(spec, overrides, {k: READ_SIZES[0] for k in every}, faults)
     owner: dict[str, str] = {}
     for k in every:
-        b = build_at(spec, overrides, {**{x: READ_SIZES[0] for x in every}, k: READ_SIZES[1]}, faults)
-        changed = [s for s in a.sorts if len(a.sorts[s]) != len(b.sorts.get(s, a.sorts[s]))]
+        try:
+            b = build_at(spec, overrides, {**{x: READ_SIZES[0] for x in every}, k: READ_SIZES[1]}, faults)
+            base = a
+        except SizeRejected:  # the model's check wants this parameter no bigger than others (jobs >= clients)
+            base = build_at(spec, overrides, {x: READ_SIZES[1] for x in every}, faults)
+            b = build_at(spec, overrides, {**{x: READ_SIZES[1] for x in every}, k: READ_SIZES[0]}, faults)
+        changed = [s for s in base.sorts if len(base.sorts[s]) != len(b.sorts.get(s, base.sorts[s]))]
         if not changed:
             raise BadInput(f"--for-every {k}: parameter {k} sets the size of no sort of model {spec.name}")
         for s in changed:
@@ -116,7 +123,9 @@ def show(n: tuple, pm: ParamModel, prec: int = 0) -> str:
     if tag == "bool":
         return "true" if n[1] else "false"
     if tag == "app":
-        return pm.family(n[1]).show(n[2])
+        return pm.family(n[1]).show(tuple(a if isinstance(a, str) else f"{a[1]}({a[2]})" for a in n[2]))
+    if tag == "fn":
+        return f"{n[1]}({n[2]})"
     if tag == "not":
         if n[1][0] == "cmp" and n[1][1] in ("==", "!="):
             return show(("cmp", "!=" if n[1][1] == "==" else "==", n[1][2], n[1][3]), pm, prec)
@@ -167,7 +176,9 @@ def _rename(n: tuple, mapping: dict[str, str]) -> tuple:
     if tag == "var":
         return ("var", mapping.get(n[1], n[1]))
     if tag == "app":
-        return ("app", n[1], tuple(mapping.get(a, a) for a in n[2]))
+        return ("app", n[1], tuple(mapping.get(a, a) if isinstance(a, str) else _rename(a, mapping) for a in n[2]))
+    if tag == "fn":
+        return ("fn", n[1], mapping.get(n[2], n[2]))
     if tag in ("forall", "exists", "sumof"):
         m2 = dict(mapping)
         used = set(mapping.values())
@@ -359,8 +370,9 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
             extra["lemmas_tried"] = got
             say(settings, f"stated lemmas: {got}")
         else:
-            pm, inv, owner, init_read = got
-            return result(HOLDS, f"for every N: inductive invariant with forall (the property and {len(stated)} stated "
+            pm, inv, owner, read_at, init_read = got
+            _functions(extra, pm, owner, read_at)
+            return result(HOLDS, f"for every N{_assignment(extra)}: inductive invariant with forall (the property and {len(stated)} stated "
                           f"lemma{'s' if len(stated) != 1 else ''}), re-checked; N = {', '.join(every)}"
                           f"{_placed_text(pm, init_read)}",
                           invariant=inv, lemmas=stated, abstracted=list(pm.abstracted),
@@ -388,11 +400,8 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
     try:
         ps, owner = parametric_sorts(spec, overrides, every, faults)
         extra["sorts"] = {s: owner[s] for s in sorted(ps)}
-        read = [lift_model(build_at(spec, overrides, {k: n for k in every}, faults), ps) for n in READ_SIZES]
-        if _comparable(read[0]) != _comparable(read[1]):
-            raise NotParametric(f"the model reads differently with {READ_SIZES[0]} and {READ_SIZES[1]} elements per sort: "
-                                f"{_first_difference(read[0], read[1])}")
-        pm = read[0]
+        pm, read_at = read_parametric(spec, overrides, every, faults, ps)
+        _functions(extra, pm, owner, read_at)
         prop_node = pm.prop(prop)
         prover = Prover(pm, settings, deadline)
         prover.q.ev(prop_node, {}, prover.q.cur)  # unsupported constructs in the property show here
@@ -443,7 +452,8 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
         inv = [_rename(c, {}) for c in inv]
         text = [show(c, pm) for c in inv]
         placed = _placed_text(pm, extra) if pm.placed else ""
-        return result(HOLDS, f"for every N: inductive invariant with forall, re-checked; N = {', '.join(every)}{placed}",
+        return result(HOLDS, f"for every N{_assignment(extra)}: inductive invariant with forall, re-checked; "
+                      f"N = {', '.join(every)}{placed}",
                       invariant=text, candidates=n_cands, queries=prover.queries, checked=checked)
     return _search_larger(spec, overrides, prop, every, lows, faults, settings, checked, result,
                           f"no inductive invariant among {n_cands} candidates mined from {', '.join(checked)} "
@@ -451,8 +461,8 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
 
 
 def by_stated_lemmas(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequence[str], faults,
-                     settings: Settings, deadline: float | None, stated: list[str], lows: dict[str, int]
-                     ) -> "tuple[ParamModel, list[str], dict[str, str], dict[str, Any]] | str":
+                     settings: Settings, deadline: float | None, stated: list[str], lows: dict[str, int] | None = None
+                     ) -> "tuple[ParamModel, list[str], dict[str, str], list[str], dict[str, Any]] | str":
     """The property and its stated lemmas, read for every N and re-checked on the quantified encoding
     (initiation, consecution of every action, every update in range, and that they imply the
     property): (the reading, the invariant's lines, the sorts' parameters, how a placed initial state
@@ -462,14 +472,12 @@ def by_stated_lemmas(spec: Spec, overrides: dict[str, Any], prop: str, every: Se
     elements (fencing's VM v_i on host h_i) are read as the mining route reads them
     (``read_placed_init``): every state satisfying the clauses over them true of the initial states at
     every size built, a superset of the model's initial states, so initiation is proved for more."""
+    if lows is None:
+        infos = {i.name: i for i in spec.param_info()}
+        lows = {k: max(1, infos[k].low or 1) for k in every}
     try:
         ps, owner = parametric_sorts(spec, overrides, every, faults)
-        read = [lift_model(build_at(spec, overrides, {k: n for k in every}, faults), ps, abstract_folds=True)
-                for n in READ_SIZES]
-        if _comparable(read[0]) != _comparable(read[1]):
-            raise NotParametric(f"the model reads differently with {READ_SIZES[0]} and {READ_SIZES[1]} elements per "
-                                f"sort: {_first_difference(read[0], read[1])}")
-        pm = read[0]
+        pm, read_at = read_parametric(spec, overrides, every, faults, ps, abstract_folds=True)
         init_read: dict[str, Any] = {}
         if pm.placed:
             small = [s for s, _ in instances(spec, overrides, size_order(every, lows, settings.mine_max), faults)]
@@ -494,7 +502,7 @@ def by_stated_lemmas(spec: Spec, overrides: dict[str, Any], prop: str, every: Se
     if why is not None:
         return (f"the property and its {len(stated)} stated lemma{'s' if len(stated) != 1 else ''} are not inductive "
                 f"for every N ({why}{_placed_text(pm, init_read)})")
-    return pm, [show(_rename(c, {}), pm) for c in inv], {x: owner[x] for x in sorted(ps)}, init_read
+    return pm, [show(_rename(c, {}), pm) for c in inv], {x: owner[x] for x in sorted(ps)}, read_at, init_read
 
 
 def _placed_text(pm: ParamModel, init_read: dict[str, Any]) -> str:
@@ -503,6 +511,57 @@ def _placed_text(pm: ParamModel, init_read: dict[str, Any]) -> str:
         return ""
     return (f"; from every initial state satisfying {len(pm.init_clauses)} clauses over {', '.join(pm.placed)}, as "
             f"the model's own do with {len(init_read['init_checked'])} sizes up to {READ_SIZES[1]} per sort")
+
+
+def read_parametric(spec: Spec, overrides: dict[str, Any], every: Sequence[str], faults, ps: set[str],
+                    abstract_folds: bool = False) -> tuple[ParamModel, list[str]]:
+    """The model read for every N (param_lift), the same at two sizes; and the sizes it was read at.
+
+    First with READ_SIZES elements in every sort. When that fails and several sorts are parametric, a
+    model may choose an element of one sort by a function of another (write w is issued by client
+    ``w mod clients``): with as many writes as clients that is a bijection, and "the writes of client c"
+    is one write, which no formula over every N names. So the reading is tried again with one
+    parameter at 2n+1 and the others at n (n = 3, then 4): every client then has two or more writes,
+    and param_lift reads such a map as an uninterpreted function (``client_of``), its soundness
+    argument in param_lift's docstring. When no reading works the first error is reported."""
+    def at(sizes_list: list[dict[str, int]], label: str) -> ParamModel:
+        read = [lift_model(build_at(spec, overrides, sz, faults), ps, abstract_folds=abstract_folds) for sz in sizes_list]
+        if _comparable(read[0]) != _comparable(read[1]):
+            raise NotParametric(f"the model reads differently with {label}: {_first_difference(read[0], read[1])}")
+        return read[0]
+
+    equal = [{k: n for k in every} for n in READ_SIZES]
+    try:
+        pm = at(equal, f"{READ_SIZES[0]} and {READ_SIZES[1]} elements per sort")
+        return pm, [_sizes(s) for s in equal]
+    except NotParametric as first:
+        if len(ps) < 2:
+            raise
+        tried = []
+        for big in every:
+            fanned = [{k: (2 * n + 1 if k == big else n) for k in every} for n in (3, 4)]
+            try:
+                pm = at(fanned, f"{_sizes(fanned[0])} and {_sizes(fanned[1])}")
+            except (NotParametric, SizeRejected) as e:
+                tried.append(f"with {_sizes(fanned[0])}: {e.bare_message if isinstance(e, NotParametric) else e}")
+                continue
+            if pm.functions:
+                return pm, [_sizes(s) for s in fanned]
+            tried.append(f"with {_sizes(fanned[0])}: no function chooses elements")
+        raise NotParametric(f"{first.bare_message} (read again with one sort larger: {'; '.join(tried)})") from None
+
+
+def _functions(extra: dict[str, Any], pm: ParamModel, owner: dict[str, str], read_at: list[str]) -> None:
+    """Record the element-choosing functions of the reading for the verdict."""
+    extra["read_at"] = read_at
+    if pm.functions:
+        extra["functions"] = [f"{f.name}: {f.dom} -> {f.cod}" for f in pm.functions]
+        extra["assignment"] = " and ".join(f"every assignment of {owner.get(f.dom, f.dom)} to {owner.get(f.cod, f.cod)}"
+                                           for f in pm.functions)
+
+
+def _assignment(extra: dict[str, Any]) -> str:
+    return f" and {extra['assignment']}" if extra.get("functions") else ""
 
 
 def say(settings: Settings, text: str) -> None:

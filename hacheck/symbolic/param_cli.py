@@ -38,9 +38,14 @@ def lines(model: str, r: "PropertyResult") -> list[str]:
                        for p in x.get("every", []))
     out = []
     if r.verdict == HOLDS:
-        out.append(f"{model}: {r.name}: holds for every N (inductive invariant with forall, re-checked)")
+        every_n = "every N" + (f" and {x['assignment']}" if x.get("functions") else "")
+        out.append(f"{model}: {r.name}: holds for {every_n} (inductive invariant with forall, re-checked)")
         out.append(f"  N: {n_text}, every N >= 1")
         out.append(f"  fixed: {fixed or 'no other parameter'}")
+        if x.get("functions"):
+            out.append(f"  functions: {', '.join(x['functions'])} (the model chooses one element by another), "
+                       "uninterpreted: proved for every such function, the model's own among them; read with "
+                       f"{' and '.join(x['read_at'])}")
         if x.get("placed"):
             out.append(f"  initial states: {', '.join(x['placed'])} start on particular elements, so no formula over "
                        "every N gives them; read as every state satisfying these clauses, true of the model's initial "
@@ -54,7 +59,7 @@ def lines(model: str, r: "PropertyResult") -> list[str]:
                            "this reading, so its invariants are the model's)")
             out.append(f"  invariant (the stated lemmas {', '.join(x['lemmas'])} and {r.name}; z3 re-checked "
                        "initiation, consecution of every action, every update within its range, for every N):")
-            out += [f"    {c}" for c in inv]
+            out += [f"    {n}: {c}" for n, c in zip(x["lemmas"] + [r.name], inv)]  # each line under its name
             out.append(f"  {r.stats.seconds:.2f} s")
             return out
         out.append(f"  invariant ({len(inv)} clauses; z3 re-checked initiation, consecution of every action, "

@@ -15,10 +15,39 @@ The reading is taken at two sizes (4 and 5 by default) and must be identical, so
 whose Python code branches on the size is caught. What this reading cannot see is a model whose
 code behaves differently only at sizes other than those two: the verdict says which sizes were read.
 
+Elements chosen by a function of other elements (Gluster: write ``w`` is issued by client
+``w mod clients``, so the action instances of write w read the link of client f(w)) are read as an
+uninterpreted, rigid function symbol ``client_of: Write -> Client`` (``detect_functions``): the
+function is found from the instances (one parameter x, exactly one other element f(x) named; the
+same f in every action, total, and every element of the codomain the image of two or more, which
+``param.py`` arranges by reading with one sort at 2n+1 and the others at n). Then
+
+- an element f(x) of a variable x is read as ``client_of(x)`` (a term, also as a field index);
+- a group that covers exactly the elements a function maps to a named one (the writes of client
+  c: ``or_(*(owner[b] == w for w in mine))``) is read as a quantifier restricted to them
+  (``exists W: client_of(W) == c & owner[b] == W``), and so is a family of updates;
+- an action that exists exactly for the parameter tuples on which a function agrees (eager-lock's
+  handover between two writes of one client) gets that equality as a guard conjunct.
+
+Why this is sound: each of these readings is checked against the built model, member by member,
+like every other group: at the sizes read, the reading with ``client_of`` interpreted as the
+model's own f *is* the model (the same guards and updates for every instance, the groups covering
+exactly f's fibres, the actions existing exactly where the condition holds); anything else, e.g.
+a group covering some other subset, an element that no function of a named element gives, or a
+function that differs between two actions, stays refused with its reason. The quantified encoding
+leaves ``client_of`` uninterpreted (only: it never yields None) and rigid (no action changes it), so
+an inductive invariant of the reading holds for every number of elements *and every assignment*,
+the model's ``w mod clients`` among them: an over-approximation of the model's behaviours, stated
+in the verdict ("for every N and every assignment of writes to clients"). A property that holds
+only for the model's own assignment (every client owns a write) is therefore not proved
+(``tests/data/param_owner.py``). As for the rest of the reading, what is not seen is a model whose
+code would behave differently at sizes other than the two read.
+
 Nodes are plain tuples (hashable, compared structurally):
 
 ``("var", name)`` an element variable; ``("none", sort)``; ``("int", v)``; ``("bool", b)``;
-``("app", family, args)`` a state function applied to variable names; ``("not", a)``;
+``("app", family, args)`` a state function applied to variable names (or to ``("fn", f, x)``);
+``("fn", f, x)`` the function f (``client_of``) of variable x; ``("not", a)``;
 ``("and"|"or", args)``; ``("cmp", op, a, b)``; ``("arith", op, a, b)``; ``("ite", c, a, b)``;
 ``("forall"|"exists"|"sumof", vars, avoid, body)`` with vars ``((name, sort), ...)`` ranging over
 pairwise distinct elements, distinct from the variables named in avoid; a sum over a sort is ``("sum",
@@ -69,12 +98,23 @@ class Family:
 
 
 @attrs.frozen
+class Function:
+    """A rigid map between two parametric sorts that the model uses to pick an element from another
+    (write w is issued by client ``w mod clients``), read as an uninterpreted function symbol."""
+
+    name: str  # "client_of"
+    dom: str  # "Write"
+    cod: str  # "Client"
+
+
+@attrs.frozen
 class Update:
     family: str
     args: tuple[str, ...]  # action variables or this update's own variables
     vars: tuple[tuple[str, str], ...]  # the update's own variables: it is a family of updates
     avoid: tuple[str, ...]
     value: tuple
+    where: tuple | None = None  # a family restricted to the elements a function maps to a variable's value
 
 
 @attrs.frozen
@@ -97,6 +137,7 @@ class ParamModel:
     init_clauses: tuple[tuple, ...] = ()  # for placed families: clauses true of every initial state built
     lemmas: tuple[tuple[str, Any], ...] = ()  # the stated lemmas (m.lemma): (name, node or message)
     abstracted: tuple[str, ...] = ()  # actions whose guards compare a fold, read as free choices (see Lifter)
+    functions: tuple[Function, ...] = ()  # element-choosing functions, read as uninterpreted (see the docstring)
 
     @property
     def placed(self) -> tuple[str, ...]:
@@ -160,6 +201,78 @@ class Lifter:
         # initial states, where it would not be sound).
         self.abstract_folds = False
         self._havoc: int | None = None  # the counter while an action's guard is lifted, else None
+        # element-choosing functions (detect_functions): name -> (Function, its table at this size)
+        self.fns: dict[str, tuple[Function, dict[Element, Element]]] = {}
+
+    # -- functions that choose an element from another ----------------------------------------------
+    def detect_functions(self) -> None:
+        """Find the maps ``f: A -> B`` between parametric sorts that the actions use: an action instance
+        with one parameter ``x`` of sort A whose guard and updates name exactly one element of sort B
+        besides, ``f(x)``. A map is kept only when every action that shows one agrees, it is total on A,
+        and every element of B is the image of at least two elements of A (so that "the elements of A
+        that f maps to b" is a real group at this size, not one element that a bijection would name;
+        param.py chooses the sizes of the reading so). Anything else is not a function here: the
+        reading of such an element is then refused as before."""
+        seen: dict[tuple[str, str], dict[Element, set[Element]]] = {}
+        clash: set[tuple[str, str]] = set()
+        for decl in self.m.actions:
+            domains = dict(decl.params)
+            for iid in decl.instances:
+                inst = self.m.instances[iid]
+                mine = [self.m.sorts[domains[p]].element(t) for p, t in inst.params if domains[p] in self.ps]
+                if len(mine) != 1:
+                    continue
+                (x,) = mine
+                named: set[Element] = set(self.elements(inst.guard))
+                for fid, ex in inst.updates:
+                    named |= set(self.field_fam[fid][1]) | self.elements(ex)
+                for b_sort in self.ps - {x.sort.name}:
+                    found = {e for e in named if e.sort.name == b_sort}
+                    if len(found) != 1:
+                        continue
+                    obs = seen.setdefault((x.sort.name, b_sort), {}).setdefault(x, set())
+                    obs |= found
+                    if len(obs) > 1:
+                        clash.add((x.sort.name, b_sort))
+        for (a, b), table in sorted(seen.items(), key=lambda kv: kv[0]):
+            if (a, b) in clash or set(table) != set(self.m.sorts[a]):
+                continue
+            f = {x: next(iter(v)) for x, v in table.items()}
+            images = [sum(1 for y in f.values() if y == e) for e in self.m.sorts[b]]
+            if min(images) < 2:
+                continue
+            fn = Function(f"{b.lower()}_of", a, b)
+            self.fns[fn.name] = (fn, f)
+
+    def resolve(self, el: Element, env: dict[Element, str]) -> "str | tuple | None":
+        """The name of ``el`` in ``env``, or ``("fn", f, x)`` when a function maps a named element to it."""
+        got = env.get(el)
+        if got is not None:
+            return got
+        for fn, table in self.fns.values():
+            if fn.cod == el.sort.name:
+                for x, name in env.items():
+                    if x.sort.name == fn.dom and table.get(x) == el:
+                        return ("fn", fn.name, name)
+        return None
+
+    def free(self, e: Expr, env: dict[Element, str]) -> set[Element]:
+        """The elements ``e`` names that ``env`` does not (directly or through a function)."""
+        if not self.fns:
+            return set(self.elements(e) - env.keys())
+        return {a for a in self.elements(e) if self.resolve(a, env) is None}
+
+    def restriction(self, var: str, sort: str, members: set[tuple[Element, ...]], env: dict[Element, str]) -> tuple | None:
+        """A group over one sort that covers exactly the elements some function maps to a named element
+        (the writes of client c): the condition ``f(var) == c``, else None."""
+        pool = [x for x in self.m.sorts[sort] if x not in env]
+        for fn, table in self.fns.values():
+            if fn.dom != sort:
+                continue
+            for e, name in env.items():
+                if e.sort.name == fn.cod and members == {(x,) for x in pool if table[x] == e}:
+                    return ("cmp", "==", ("fn", fn.name, var), ("var", name))
+        return None
 
     # -- which elements an expression names -------------------------------------------------------
     def elements(self, e: Expr) -> frozenset[Element]:
@@ -184,14 +297,14 @@ class Lifter:
         seen: list[Element] = []
 
         def go(x: Expr) -> None:
-            if not (self.elements(x) - env.keys()):
+            if not self.free(x, env):
                 return
             if isinstance(x, Field):
                 for a in self.field_fam[x.index][1]:
-                    if a not in env and a not in seen:
+                    if self.resolve(a, env) is None and a not in seen:
                         seen.append(a)
             elif isinstance(x, Const):
-                for a in self.elements(x):
+                for a in self.free(x, env):
                     if a not in seen:
                         seen.append(a)
             for c in x.children():
@@ -208,19 +321,23 @@ class Lifter:
                 if t.optional and e.value == t.none_code:
                     return ("none", t.sort.name)
                 el = t.sort.elements[e.value]
-                if el not in env:
+                r = self.resolve(el, env)
+                if r is None:
                     raise NotParametric(f"the model names the element {el.name} of sort {t.sort.name} in particular")
-                return ("var", env[el])
+                return ("var", r) if isinstance(r, str) else r
             if isinstance(t, BoolT):
                 return ("bool", bool(e.value))
             return ("int", e.value)
         if isinstance(e, Field):
             fam, args = self.field_fam[e.index]
+            names = []
             for a in args:
-                if a not in env:
+                r = self.resolve(a, env)
+                if r is None:
                     raise NotParametric(f"the model reads {e.name}, which names the element {a.name} of sort "
                                         f"{a.sort.name} in particular")
-            return ("app", fam, tuple(env[a] for a in args))
+                names.append(r)
+            return ("app", fam, tuple(names))
         if isinstance(e, Not):
             return ("not", self.lift(e.arg, env, depth))
         if isinstance(e, (And, Or)):
@@ -232,15 +349,15 @@ class Lifter:
                 return ("havoc", self._havoc)
             return ("cmp", e.op, self.lift(e.a, env, depth), self.lift(e.b, env, depth))
         if isinstance(e, Arith):
-            if e.op in ("max", "min") and self.elements(e) - env.keys():
-                sorts = sorted({x.sort.name for x in self.elements(e) - env.keys()})
+            if e.op in ("max", "min") and self.free(e, env):
+                sorts = sorted({x.sort.name for x in self.free(e, env)})
                 raise NotParametric(f"a {e.op}_ over the elements of {', '.join(sorts)} (e.g. the best score of the "
                                     "other hosts) is a fold, not a first-order formula")
             if e.op == "*" and isinstance(e.b, Const) and e.b.value == 1:
                 return self.lift(e.a, env, depth)
             if e.op == "+":
                 terms = _flatten_sum(e)
-                if any(self.elements(t) - env.keys() for t in terms):
+                if any(self.free(t, env) for t in terms):
                     direct, fams = self.group(terms, env, depth, "sum")
                     return ("sum", tuple(direct), tuple(fams))
             return ("arith", e.op, self.lift(e.a, env, depth), self.lift(e.b, env, depth))
@@ -250,7 +367,7 @@ class Lifter:
 
     def _folds(self, e: Expr, env: dict[Element, str]) -> bool:
         """``e`` contains a max_/min_ over elements not named by ``env`` (a fold over the sort)."""
-        if isinstance(e, Arith) and e.op in ("max", "min") and self.elements(e) - env.keys():
+        if isinstance(e, Arith) and e.op in ("max", "min") and self.free(e, env):
             return True
         return any(self._folds(c, env) for c in e.children())
 
@@ -271,15 +388,27 @@ class Lifter:
         fams = []
         for (t, sorts), tuples in groups.items():
             expected = self.all_tuples(sorts, env)
-            if len(tuples) != len(set(tuples)) or set(tuples) != expected:
-                if self._fold is not None:
-                    raise self._fold
-                some = tuples[0]
-                raise NotParametric(
-                    f"a {'conjunction' if quant == 'forall' else 'disjunction' if quant == 'exists' else 'sum'} "
-                    f"over {', '.join(sorts)} is not the same formula for every element (it covers "
-                    f"{len(set(tuples))} of {len(expected)} element choices, e.g. {', '.join(x.name for x in some)})")
             names = tuple(f"_{depth}_{i}" for i in range(len(sorts)))
+            where = None
+            if len(tuples) != len(set(tuples)) or set(tuples) != expected:
+                if len(tuples) == len(set(tuples)) and len(sorts) == 1:  # the writes of client c: f(W) == c
+                    where = self.restriction(names[0], sorts[0], set(tuples), env)
+                if where is None:
+                    if self._fold is not None:
+                        raise self._fold
+                    some = tuples[0]
+                    raise NotParametric(
+                        f"a {'conjunction' if quant == 'forall' else 'disjunction' if quant == 'exists' else 'sum'} "
+                        f"over {', '.join(sorts)} is not the same formula for every element (it covers "
+                        f"{len(set(tuples))} of {len(expected)} element choices, e.g. {', '.join(x.name for x in some)})")
+                if quant == "forall":
+                    t = ("or", (("not", where), t))
+                elif quant == "exists":
+                    t = ("and", (where, t))
+                elif t[0] == "ite" and t[2] == ("int", 1) and t[3] == ("int", 0):
+                    t = ("ite", ("and", (where, t[1])), t[2], t[3])
+                else:
+                    t = ("ite", where, t, ("int", 0))
             avoid = tuple(sorted(v for el, v in env.items() if el.sort.name in sorts))
             fams.append(("sumof" if quant == "sum" else quant, tuple(zip(names, sorts)), avoid, t))
         return direct, sorted(fams, key=repr)
@@ -314,21 +443,26 @@ class Lifter:
         groups: dict[tuple, list[tuple[Element, ...]]] = {}
         for fid, ex in ups:
             fam, targs = self.field_fam[fid]
-            order = [a for a in dict.fromkeys(targs) if a not in env]
+            order = [a for a in dict.fromkeys(targs) if self.resolve(a, env) is None]
             names = [f"_u_{i}" for i in range(len(order))]
             env2 = {**env, **dict(zip(order, names))}
             value = self.lift(ex, env2, 1)
-            key = (fam, tuple(env2[a] for a in targs), value, tuple(x.sort.name for x in order))
+            # a target named through a function of a parameter (served[client_of(j)]) is that function's value
+            key = (fam, tuple(self.resolve(a, env2) for a in targs), value, tuple(x.sort.name for x in order))
             groups.setdefault(key, []).append(tuple(order))
         out = []
         for (fam, args, value, sorts), tuples in groups.items():
+            where = None
             if sorts:
                 expected = self.all_tuples(sorts, env)
                 if set(tuples) != expected:
-                    raise NotParametric(f"the updates of {fam} are not the same for every element")
+                    if len(sorts) == 1 and len(tuples) == len(set(tuples)):  # the writes of client c
+                        where = self.restriction("_u_0", sorts[0], set(tuples), env)
+                    if where is None:
+                        raise NotParametric(f"the updates of {fam} are not the same for every element")
             names = tuple(f"_u_{i}" for i in range(len(sorts)))
             avoid = tuple(sorted(v for el, v in env.items() if el.sort.name in sorts))
-            out.append(Update(fam, args, tuple(zip(names, sorts)), avoid if sorts else (), value))
+            out.append(Update(fam, args, tuple(zip(names, sorts)), avoid if sorts else (), value, where))
         return tuple(sorted(out, key=repr))
 
     def actions(self) -> tuple[PAction, ...]:
@@ -370,13 +504,27 @@ class Lifter:
                 if len(templates) != 1:
                     raise NotParametric(f"action {label}: its guard or updates differ from one element to another")
                 expected = self.all_tuples(tuple(s for _, s in params), {})
-                if {els for _, els in items} != expected:
-                    raise NotParametric(f"action {label}: it exists for {len(items)} of {len(expected)} element choices")
                 (guard, ups), = templates
+                if {els for _, els in items} != expected:
+                    same = self.same_image(params, {els for _, els in items}, expected)
+                    if same is None:
+                        raise NotParametric(f"action {label}: it exists for {len(items)} of {len(expected)} element choices")
+                    guard = ("and", (same, guard))
                 if gkey[1] and any(a != b for a, b in gkey[1]):
                     label += " [" + ", ".join(f"{a}={b}" for a, b in gkey[1] if a != b) + "]"
                 out.append(PAction(label, params, guard, ups, decl.kind))
         return tuple(out)
+
+    def same_image(self, params, got: set, expected: set) -> tuple | None:
+        """Instances that exist exactly for the parameter tuples where a function agrees on two parameters
+        (eager-lock's handover between two writes of the same client): the condition, else None."""
+        for i, j in itertools.combinations(range(len(params)), 2):
+            if params[i][1] != params[j][1]:
+                continue
+            for fn, table in self.fns.values():
+                if fn.dom == params[i][1] and got == {t for t in expected if table[t[i]] == table[t[j]]}:
+                    return ("cmp", "==", ("fn", fn.name, params[i][0]), ("fn", fn.name, params[j][0]))
+        return None
 
     def families(self) -> tuple[Family, ...]:
         out = []
@@ -421,6 +569,7 @@ def _has_havoc(n: object) -> bool:
 def lift_model(model: Model, parametric: set[str], abstract_folds: bool = False) -> ParamModel:
     lf = Lifter(model, parametric)
     lf.abstract_folds = abstract_folds
+    lf.detect_functions()
     fams = lf.families()
     init = []
     for c in model.init_constraints:
@@ -440,4 +589,5 @@ def lift_model(model: Model, parametric: set[str], abstract_folds: bool = False)
     actions = lf.actions()
     abstracted = tuple(a.name for a in actions if _has_havoc(a.guard))
     return ParamModel(model.name, tuple(sorted(parametric)), fams, tuple(init), actions, tuple(props),
-                      lemmas=tuple(lemmas), abstracted=abstracted)
+                      lemmas=tuple(lemmas), abstracted=abstracted,
+                      functions=tuple(fn for fn, _ in lf.fns.values()))

@@ -68,6 +68,9 @@ class QEncoding:
             rng = self.value_sort(f.type)
             self.funcs[f.name] = z3.Function(f.name.replace("[*]", "").replace("[", "@").replace("]", ""),
                                              *(self.sorts[s] for s in f.arg_sorts), rng)
+        # element-choosing functions (param_lift.Function, e.g. client_of: Write -> Client): uninterpreted
+        # and rigid (the same in every state), so a proof holds for every such assignment
+        self.fns = {fn.name: z3.Function(f"fn!{fn.name}", self.sorts[fn.dom], self.sorts[fn.cod]) for fn in pm.functions}
         self._fresh = itertools.count()
         self._memo: dict[object, dict] = {}
 
@@ -103,7 +106,11 @@ class QEncoding:
             for u in reversed(by_fam.get(fam, [])):
                 conds, bind = [], {}
                 for pat, a in zip(u.args, args):
-                    if pat in params:
+                    if isinstance(pat, tuple):  # the target x[f(p)] of a parameter p
+                        if pat[2] not in params:
+                            raise Unsupported(f"an update of {fam} at {pat[1]}({pat[2]}) of a variable of the update")
+                        conds.append(self.eq(a, self.fns[pat[1]](params[pat[2]])))
+                    elif pat in params:
                         conds.append(self.eq(a, params[pat]))
                     elif pat in bind:
                         conds.append(self.eq(a, bind[pat]))
@@ -119,6 +126,8 @@ class QEncoding:
                          if not z3.is_true(c)]
                 if any(z3.is_false(c) for c in conds):
                     continue
+                if u.where is not None:  # a family of updates over the elements a function maps to a parameter
+                    conds.append(self.ev(u.where, {**params, **bind}, self.cur))
                 value = self.ev(u.value, {**params, **bind}, self.cur)
                 out = z3.If(z3.And(*conds), value, out) if conds else value
             memo[key] = out
@@ -150,7 +159,9 @@ class QEncoding:
         if tag == "bool":
             return z3.BoolVal(n[1])
         if tag == "app":
-            return st(n[1], [env[a] for a in n[2]])
+            return st(n[1], [env[a] if isinstance(a, str) else self.fns[a[1]](env[a[2]]) for a in n[2]])
+        if tag == "fn":
+            return self.fns[n[1]](env[n[2]])
         if tag == "not":
             return z3.Not(self.ev(n[1], env, st))
         if tag in ("and", "or"):
@@ -357,6 +368,10 @@ class QEncoding:
                 return z3.Not(self.eq(v, self.none[t[1]]))
 
             out.append(self.quant("forall", vars_, (), {}, within) if vars_ else within({}))
+        if st == self.cur:  # a function maps every element to an element (never to None)
+            for fn in self.pm.functions:
+                out.append(self.quant("forall", (("x", fn.dom),), (), {},
+                                      lambda env, fn=fn: z3.Not(self.eq(self.fns[fn.name](env["x"]), self.none[fn.cod]))))
         return out
 
     def init(self) -> list[z3.BoolRef]:
