@@ -23,9 +23,10 @@ import attrs
 
 from hacheck.avail.defaults import fail_rate, repair_rate
 from hacheck.lang import (
-    BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, and_, count, exists, ite, or_, param, sum_,
+    BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, count, exists, ite, or_, param,
 )
 from hacheck.lang.expr import lift
+from hacheck.properties import capacity
 from hacheck.properties.fencing import (
     ha_vm_restarted, no_dual_running_vm, no_dual_writing_vm, vm_restarted_elsewhere, vm_stuck_unknown, vm_up_running,
 )
@@ -144,28 +145,9 @@ def faulty_pm_hosts(p: Params) -> set[str]:
     return chosen
 
 
-def _resources(text: str, n: int, what: str, pname: str) -> list[tuple[int, ...]]:
-    items = [x.strip() for x in str(text).split(",") if x.strip()]
-    if len(items) != n:
-        raise BadInput(f"parameter {pname}: {len(items)} entries for {n} {what}")
-    out = []
-    for x in items:
-        try:
-            out.append(tuple(int(v) for v in x.split(":")))
-        except ValueError:
-            raise BadInput(f"parameter {pname}: {x!r} is not whole numbers 'cores:memory'") from None
-    return out
-
-
-def exact_capacity(p: Params) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]] | None:
+def exact_capacity(p: Params) -> tuple[capacity.Amounts, capacity.Amounts] | None:
     """(free per host, need per VM) when host_free/vm_need are given, else None (slots)."""
-    if not p.host_free and not p.vm_need:
-        return None
-    free = _resources(p.host_free, p.hosts, "hosts", "host_free")
-    need = _resources(p.vm_need, p.vms, "VMs", "vm_need")
-    if len({len(x) for x in free + need}) != 1:
-        raise BadInput("parameters host_free and vm_need: every entry needs the same resources (cores:memory)")
-    return free, need
+    return capacity.parse(p.host_free, p.vm_need, p.hosts, p.vms)
 
 
 def check_params(p: Params) -> None:
@@ -176,11 +158,7 @@ def check_params(p: Params) -> None:
                        "have the KILL resume behaviour (VmHandler.autoSelectResumeBehavior)")
     exact = exact_capacity(p)
     if exact is not None:
-        free, need = exact
-        for i, f in enumerate(free):
-            mine = [need[j] for j in range(p.vms) if j % p.hosts == i]
-            if any(sum(x[k] for x in mine) > f[k] for k in range(len(f))):
-                raise BadInput(f"initial placement does not fit: the VMs of h{i + 1} need more than host_free {f}")
+        capacity.check_initial_fit(*exact, p.hosts)
         return
     per_host = -(-p.vms // p.hosts)
     if per_host * p.vm_size > p.host_capacity:
@@ -279,9 +257,7 @@ def build(p: Params) -> Model:
         """vm fits on d: free slots, or (host_free/vm_need) every resource in exact whole units."""
         if exact is None:
             return used(d) + p.vm_size <= p.host_capacity
-        free, need = exact
-        return and_(*[sum_(ite(von[x] == d, need[x.index][k], 0) for x in VM) + need[vm.index][k] <= free[d.index][k]
-                      for k in range(len(free[0]))])
+        return capacity.fits(vm, d, VM, lambda x: von[x], *exact)
 
     def dest_ok(vm, d):
         """RunVm's scheduler accepts d for vm: Up, answering, storage connected, enough free capacity."""

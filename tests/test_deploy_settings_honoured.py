@@ -120,25 +120,37 @@ def test_fencing_engine_restart_follows_the_engine(tmp_path):
 def test_an_exact_fit_restarts(tmp_path):
     """Item 5. ovirt1 crashes; its HA VM (6 cores, 0.2 GiB) restarts on ovirt2, whose own HA VM uses
     2 cores and 0.1 GiB of its 8 cores and 0.3 GiB: an exact fit (2 + 6 = 8 cores, 0.1 + 0.2 = 0.3 GiB,
-    which binary floats put above 0.3). Before, capacity was counted in slots of the largest VM
-    (8 // 6 = 1 slot per host), and the restart was reported as impossible. With one core more
-    needed it does not fit, and the restart fails."""
-    def deployment(big_cpus: int) -> str:
-        hosts = host("ovirt1", cpus=8, memory_gb=0.3, power_management=True) \
-            + host("ovirt2", cpus=8, memory_gb=0.3, power_management=True) \
+    which binary floats put above 0.3). Upstream the HA restart is a RunVm whose scheduler keeps a host
+    when the VMs' memory is <= its max scheduling memory (ovirt-engine bll/scheduling
+    policyunits/MemoryPolicyUnit.filter -> SlaValidator.hasOvercommitMemoryToRunVM) and drops it on
+    cores only when they fall below zero (policyunits/CPUPolicyUnit.filter): an exact fit passes both.
+    Every row is read: the fencing model and the standalone_engine model, checked beside each other,
+    share one capacity rule (properties/capacity.py) and must agree. Before, the standalone model
+    counted slots of the largest VM (8 // 6 = 1 slot per host) and reported the restart as
+    impossible while the fencing model said it held. With 0.01 GiB less on each host, or one core
+    more needed, it does not fit and both models say the restart fails."""
+    def deployment(big_cpus: int = 6, host_gib: float = 0.3) -> str:
+        hosts = host("ovirt1", cpus=8, memory_gb=host_gib, power_management=True) \
+            + host("ovirt2", cpus=8, memory_gb=host_gib, power_management=True) \
             + host("mgr", cpus=4, memory_gb=8, hypervisor=False)
         vms = vm("big", "ovirt1", cpus=big_cpus, memory_gb=0.2) + vm("small", "ovirt2", cpus=2, memory_gb=0.1)
         return active_standby(hosts=hosts, vms=vms, properties=("ha_vm_restarted",)).replace(
             'mode = "self-hosted"\nhost = "ovirt1"', 'mode = "standalone"\nhost = "mgr"')
-    f = write(tmp_path, "fit.toml", deployment(6))
-    _, doc = check_json(tmp_path, f, "--fail", "ovirt1:host-crash")
-    row = rows(doc)[("fencing", "ha_vm_restarted")]
-    assert row["verdict"] == "holds", row["explanation"]
-    params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
-    assert params["host_free"] == "4:3,4:3" and params["vm_need"] == "3:2,1:1"  # units of 2 cores and 0.1 GiB
-    over = write(tmp_path, "over.toml", deployment(7))
-    _, doc = check_json(tmp_path, over, "--fail", "ovirt1:host-crash")
-    assert rows(doc)[("fencing", "ha_vm_restarted")]["verdict"] == "violated"
+
+    def verdicts(name: str, text: str) -> tuple[dict[tuple[str, str], str], dict]:
+        _, doc = check_json(tmp_path, write(tmp_path, name, text), "--fail", "ovirt1:host-crash")
+        return {key: row["verdict"] for key, row in rows(doc).items()}, doc
+
+    models = {("fencing", "ha_vm_restarted"), ("standalone_engine", "ha_vm_restarted")}
+    fit, doc = verdicts("fit.toml", deployment())
+    assert fit == {k: "holds" for k in models}, fit
+    for label in ("fencing", "standalone_engine"):  # the same exact amounts reach both models
+        params = next(m for m in doc["models"] if m["label"] == label)["parameters"]
+        assert params["host_free"] == "4:3,4:3" and params["vm_need"] == "3:2,1:1"  # units of 2 cores, 0.1 GiB
+    short, _ = verdicts("short.toml", deployment(host_gib=0.29))
+    assert short == {k: "violated" for k in models}, short
+    over, _ = verdicts("over.toml", deployment(big_cpus=7))
+    assert over == {k: "violated" for k in models}, over
 
 
 def test_fencing_model_pm_trust_per_host():
