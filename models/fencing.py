@@ -93,6 +93,11 @@ class Params:
                                    "activates them (unbounded); false: the operator only uses the manual confirm (when "
                                    "allowed). For a hosted-engine host this is the same command as hosted-engine local "
                                    "maintenance (MaintenanceVdsCommand sets HaMaintenanceMode.LOCAL)")
+    maintenance_budget: int = param(
+        0, low=0, high=6, doc="with host_maintenance: at most this many Maintenance/Activate commands in a run, "
+        "counted like the fault budget (state field ops); 0: no bound. An abstraction, not upstream's: it is how a "
+        "deployment states its runbook (operations.maintenance_steps), so that liveness is judged once the "
+        "operator has stopped")
     availability: bool = param(False, doc="add the host repair the availability chain needs (host_repair; hacheck "
                                "availability sets it; check leaves it off, so its states are unchanged)")
     reboot_heals: bool = param(False, doc="a host that was power-cycled (fault or fence START) always finishes booting "
@@ -416,20 +421,32 @@ def build(p: Params) -> Model:
         m.action("boot_done", h=Host, env=True, rate=repair_rate("power-cycle"),
                  repairs=("power_cycle", "crash"))(boot_done)
 
+    # the operator's Maintenance/Activate commands, at most maintenance_budget of them when it is set: a
+    # counter that never decreases, like the fault budget (hosted_engine's ops counts its maintenance steps)
+    ops = (m.var("ops", Int(0, p.maintenance_budget), init=0,
+                 doc="Maintenance/Activate commands the operator has issued (at most maintenance_budget)")
+           if operator and p.host_maintenance and p.maintenance_budget else None)
+
+    def commanded(guard, upd):
+        """An operator command: counted, and refused once the budget is spent, when maintenance_budget is set."""
+        if ops is None:
+            return guard, upd
+        return (ops < p.maintenance_budget) & guard, {**upd, ops: ops + 1}
+
     @m.action(h=Host, env=True)
     def maintenance(h):
         """Operator moves an empty, answering Up host to Maintenance (network errors are then ignored)."""
         if not (operator and p.host_maintenance):
             return None
-        return (status[h] == "Up") & answering(h) & ~exists(VM, lambda vm: von[vm] == h) & (tr[h] == "idle"), \
-            {status[h]: "Maintenance"}
+        return commanded((status[h] == "Up") & answering(h) & ~exists(VM, lambda vm: von[vm] == h) & (tr[h] == "idle"),
+                         {status[h]: "Maintenance"})
 
     @m.action(h=Host, env=True)
     def activate(h):
         """Operator activates a Maintenance host that answers."""
         if not (operator and p.host_maintenance):
             return None
-        return (status[h] == "Maintenance") & answering(h), {status[h]: "Up"}
+        return commanded((status[h] == "Maintenance") & answering(h), {status[h]: "Up"})
 
     # ============================================================ host monitoring (VdsManager)
     @m.action(h=Host, fair="weak")

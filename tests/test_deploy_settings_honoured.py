@@ -12,9 +12,7 @@ def test_operator_actions_come_from_operations_only(tmp_path):
     restarted after the crash of its host. Before, the mapping left the fencing model's operator on,
     and an operator moving the standby host to Maintenance and back forever kept the restart from
     ever happening (a liveness violation the deployment file rules out). The manual confirm, which
-    the runbook allows by default, stays (it only releases VMs sooner). With maintenance_steps > 0
-    an operator does move hosts (upstream MaintenanceVdsCommand puts a hosted-engine host in local
-    maintenance too), and the unbounded toggling is a legitimate counterexample."""
+    the runbook allows by default, stays (it only releases VMs sooner)."""
     for confirm in (True, False):
         f = write(tmp_path, f"pair-{confirm}.toml", active_standby(manual_fence_confirm=confirm,
                                                                      properties=("ha_vm_restarted",)))
@@ -23,11 +21,50 @@ def test_operator_actions_come_from_operations_only(tmp_path):
         assert row["verdict"] == "holds", (confirm, row["explanation"])
         params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
         assert params["host_maintenance"] is False and params["manual_confirm_allowed"] is confirm
-    f = write(tmp_path, "ops.toml", active_standby(maintenance_steps=2, properties=("ha_vm_restarted",)))
-    _, doc = check_json(tmp_path, f, cache=tmp_path / "cache")
+
+
+def _commands(trace: dict) -> tuple[list[str], set[str]]:
+    """The operator's Maintenance/Activate steps of an ITF lasso, and the values of the command counter
+    ops over its loop (one value: no command in the loop, the counter never decreases)."""
+    acts = [s["mbt::actionTaken"] for s in trace["states"]]
+    return [a for a in acts if a in ("maintenance", "activate")], {s["ops"]["#bigint"] for s in trace["states"][trace["loop"]:]}
+
+
+def test_maintenance_steps_bound_the_operator_commands(tmp_path):
+    """Item 3, the number: operations.maintenance_steps = N is N operator commands, not a yes/no.
+    The fencing model counts its Maintenance/Activate commands (ops, like the fault budget) and
+    refuses more than maintenance_budget = N, so an operator cannot toggle a host forever and
+    ha_vm_restarted is judged once the operator has stopped. Before, 2 meant "unbounded" and the
+    counterexample was a lasso "maintenance(h=ovirt2) ... activate(h=ovirt2) ... loops forever".
+
+    Still violated on the 2-host pair, for a real reason: the operator moves ovirt2, the only other
+    host, to Maintenance and leaves it there while ovirt1 crashes. Upstream a host that is not Up
+    is no fence proxy (ovirt-engine bll/pm/FenceProxyLocator.isHostNetworkUnreachable), so the
+    STOP of ovirt1 fails and the treatment is not retried, and the scheduler has no Up host to
+    restart the VM on: one command is enough, the loop has none. With a third host, one command
+    leaves a proxy and a destination Up: the restart happens; two commands can take both away."""
+    import json
+
+    pair = write(tmp_path, "pair.toml", active_standby(maintenance_steps=2, properties=("ha_vm_restarted",)))
+    _, doc = check_json(tmp_path, pair)
     row = rows(doc)[("fencing", "ha_vm_restarted")]
-    assert row["verdict"] == "violated"
+    params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
+    assert params["maintenance_budget"] == 2 and params["host_maintenance"] is True
+    assert row["verdict"] == "violated" and row["scenario"] == "ovirt1 host-crash"
     assert "operations.maintenance_steps" in row["settings"]
+    trace = json.loads(open(row["trace_files"]["itf"]).read())
+    commands, ops_in_loop = _commands(trace)
+    assert commands == ["maintenance"] and ops_in_loop == {"1"}  # one command, none in the loop: no toggling
+    assert dict(trace["states"][-1]["status"]["#map"])["ovirt2"] == "Maintenance"
+
+    def three(steps: int) -> str:
+        hosts = "".join(host(n, hosted_engine=True, power_management=True) for n in ("ovirt1", "ovirt2", "ovirt3"))
+        return active_standby(hosts=hosts, maintenance_steps=steps, properties=("ha_vm_restarted",))
+    verdicts = {}
+    for steps in (1, 2):
+        _, doc = check_json(tmp_path, write(tmp_path, f"three-{steps}.toml", three(steps)))
+        verdicts[steps] = rows(doc)[("fencing", "ha_vm_restarted")]["verdict"]
+    assert verdicts == {1: "holds", 2: "violated"}
 
 
 def test_pm_trust_is_per_host(tmp_path):

@@ -622,8 +622,10 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         "manual_confirm_allowed": d.tables["operations"]["manual_fence_confirm"],
         # operator actions come from [operations] only: the manual confirm when the runbook allows it, host
         # Maintenance/Activate only when operators issue maintenance commands (maintenance_steps > 0; on a
-        # hosted-engine host engine Maintenance is hosted-engine local maintenance, MaintenanceVdsCommand)
+        # hosted-engine host engine Maintenance is hosted-engine local maintenance, MaintenanceVdsCommand),
+        # and then at most maintenance_steps of them (the model's counter, as in hosted_engine)
         "operator_actions": True, "host_maintenance": d.tables["operations"]["maintenance_steps"] > 0,
+        "maintenance_budget": d.tables["operations"]["maintenance_steps"],
         "host_free": host_free, "vm_need": vm_need,
     }
     fpk = "cluster.fencing_policy."
@@ -635,7 +637,7 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         "power_management": [f"hosts[{h}].power_management" for h in horder],
         "pm_reports": [f"hosts[{h}].pm_trusted" for h in horder],
         "pm_faulty_hosts": [f"hosts[{h}].pm_trusted" for h in horder],
-        "host_maintenance": ["operations.maintenance_steps"],
+        "host_maintenance": ["operations.maintenance_steps"], "maintenance_budget": ["operations.maintenance_steps"],
         "vm_leases": [f"vms[{v}].lease" for v in vorder],
         "resume_behaviour": [f"vms[{v}].storage_error_resume_behaviour" for v in vorder],
         "manual_confirm_allowed": ["operations.manual_fence_confirm"],
