@@ -23,9 +23,10 @@ import attrs
 
 from hacheck.avail.defaults import fail_rate, repair_rate
 from hacheck.lang import (
-    BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, and_, count, exists, ite, or_, param, sum_,
+    BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, count, exists, ite, or_, param,
 )
 from hacheck.lang.expr import lift
+from hacheck.properties import capacity
 from hacheck.properties.fencing import (
     ha_vm_restarted, no_dual_running_vm, no_dual_writing_vm, register_lemmas, vm_restarted_elsewhere, vm_stuck_unknown,
     vm_up_running,
@@ -93,6 +94,11 @@ class Params:
                                    "activates them (unbounded); false: the operator only uses the manual confirm (when "
                                    "allowed). For a hosted-engine host this is the same command as hosted-engine local "
                                    "maintenance (MaintenanceVdsCommand sets HaMaintenanceMode.LOCAL)")
+    maintenance_budget: int = param(
+        0, low=0, high=6, doc="with host_maintenance: at most this many Maintenance/Activate commands in a run, "
+        "counted like the fault budget (state field ops); 0: no bound. An abstraction, not upstream's: it is how a "
+        "deployment states its runbook (operations.maintenance_steps), so that liveness is judged once the "
+        "operator has stopped")
     availability: bool = param(False, doc="add the host repair the availability chain needs (host_repair; hacheck "
                                "availability sets it; check leaves it off, so its states are unchanged)")
     reboot_heals: bool = param(False, doc="a host that was power-cycled (fault or fence START) always finishes booting "
@@ -145,28 +151,9 @@ def faulty_pm_hosts(p: Params) -> set[str]:
     return chosen
 
 
-def _resources(text: str, n: int, what: str, pname: str) -> list[tuple[int, ...]]:
-    items = [x.strip() for x in str(text).split(",") if x.strip()]
-    if len(items) != n:
-        raise BadInput(f"parameter {pname}: {len(items)} entries for {n} {what}")
-    out = []
-    for x in items:
-        try:
-            out.append(tuple(int(v) for v in x.split(":")))
-        except ValueError:
-            raise BadInput(f"parameter {pname}: {x!r} is not whole numbers 'cores:memory'") from None
-    return out
-
-
-def exact_capacity(p: Params) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]] | None:
+def exact_capacity(p: Params) -> tuple[capacity.Amounts, capacity.Amounts] | None:
     """(free per host, need per VM) when host_free/vm_need are given, else None (slots)."""
-    if not p.host_free and not p.vm_need:
-        return None
-    free = _resources(p.host_free, p.hosts, "hosts", "host_free")
-    need = _resources(p.vm_need, p.vms, "VMs", "vm_need")
-    if len({len(x) for x in free + need}) != 1:
-        raise BadInput("parameters host_free and vm_need: every entry needs the same resources (cores:memory)")
-    return free, need
+    return capacity.parse(p.host_free, p.vm_need, p.hosts, p.vms)
 
 
 def check_params(p: Params) -> None:
@@ -177,11 +164,7 @@ def check_params(p: Params) -> None:
                        "have the KILL resume behaviour (VmHandler.autoSelectResumeBehavior)")
     exact = exact_capacity(p)
     if exact is not None:
-        free, need = exact
-        for i, f in enumerate(free):
-            mine = [need[j] for j in range(p.vms) if j % p.hosts == i]
-            if any(sum(x[k] for x in mine) > f[k] for k in range(len(f))):
-                raise BadInput(f"initial placement does not fit: the VMs of h{i + 1} need more than host_free {f}")
+        capacity.check_initial_fit(*exact, p.hosts)
         return
     per_host = -(-p.vms // p.hosts)
     if per_host * p.vm_size > p.host_capacity:
@@ -280,9 +263,7 @@ def build(p: Params) -> Model:
         """vm fits on d: free slots, or (host_free/vm_need) every resource in exact whole units."""
         if exact is None:
             return used(d) + p.vm_size <= p.host_capacity
-        free, need = exact
-        return and_(*[sum_(ite(von[x] == d, need[x.index][k], 0) for x in VM) + need[vm.index][k] <= free[d.index][k]
-                      for k in range(len(free[0]))])
+        return capacity.fits(vm, d, VM, lambda x: von[x], *exact)
 
     def dest_ok(vm, d):
         """RunVm's scheduler accepts d for vm: Up, answering, storage connected, enough free capacity."""
@@ -441,20 +422,32 @@ def build(p: Params) -> Model:
         m.action("boot_done", h=Host, env=True, rate=repair_rate("power-cycle"),
                  repairs=("power_cycle", "crash"))(boot_done)
 
+    # the operator's Maintenance/Activate commands, at most maintenance_budget of them when it is set: a
+    # counter that never decreases, like the fault budget (hosted_engine's ops counts its maintenance steps)
+    ops = (m.var("ops", Int(0, p.maintenance_budget), init=0,
+                 doc="Maintenance/Activate commands the operator has issued (at most maintenance_budget)")
+           if operator and p.host_maintenance and p.maintenance_budget else None)
+
+    def commanded(guard, upd):
+        """An operator command: counted, and refused once the budget is spent, when maintenance_budget is set."""
+        if ops is None:
+            return guard, upd
+        return (ops < p.maintenance_budget) & guard, {**upd, ops: ops + 1}
+
     @m.action(h=Host, env=True)
     def maintenance(h):
         """Operator moves an empty, answering Up host to Maintenance (network errors are then ignored)."""
         if not (operator and p.host_maintenance):
             return None
-        return (status[h] == "Up") & answering(h) & ~exists(VM, lambda vm: von[vm] == h) & (tr[h] == "idle"), \
-            {status[h]: "Maintenance"}
+        return commanded((status[h] == "Up") & answering(h) & ~exists(VM, lambda vm: von[vm] == h) & (tr[h] == "idle"),
+                         {status[h]: "Maintenance"})
 
     @m.action(h=Host, env=True)
     def activate(h):
         """Operator activates a Maintenance host that answers."""
         if not (operator and p.host_maintenance):
             return None
-        return (status[h] == "Maintenance") & answering(h), {status[h]: "Up"}
+        return commanded((status[h] == "Maintenance") & answering(h), {status[h]: "Up"})
 
     # ============================================================ host monitoring (VdsManager)
     @m.action(h=Host, fair="weak")

@@ -19,6 +19,7 @@ import attrs
 
 from hacheck.avail.defaults import fail_rate, repair_rate
 from hacheck.lang import BadInput, Bool, Elem, Enum, Int, Map, Model, Spec, count, ite, min_, or_, param
+from hacheck.properties import capacity
 from hacheck.properties.standalone_engine import (
     all_ha_vms_running, engine_recovers, engine_serving, ha_vm_restarted, vm_failed_over,
 )
@@ -29,6 +30,11 @@ class Params:
     hosts: int = param(2, low=1, high=4, doc="hypervisors h1..hN (the engine node is not one of them)")
     vms: int = param(2, low=1, high=4, doc="HA VMs v1..vM; vi starts on host h((i-1) mod hosts + 1)")
     host_capacity: int = param(2, low=1, high=4, doc="VM slots per hypervisor (an HA VM needs one)")
+    host_free: str = param(
+        "", doc="exact capacity instead of slots, as in the fencing model: per hypervisor h1..hN, the resources "
+        "free for HA VMs as whole units 'cores:memory', comma separated ('12:48,12:48'); with vm_need. A VM "
+        "restarts on a host only if every resource still fits (properties/capacity.py)")
+    vm_need: str = param("", doc="with host_free: per VM v1..vM, the resources it needs, 'cores:memory' ('4:8,2:4')")
     grace_ticks: int = param(6, low=1, high=30, doc="ticks of silence before the engine declares a host NonResponsive "
                              "(TimeoutToResetVdsInSeconds 60 s = 6)")
     engine_repair: bool = param(True, doc="an operator may repair the engine node (an environment step: never "
@@ -39,6 +45,10 @@ class Params:
 
 
 def _check(p: Params) -> None:
+    exact = capacity.parse(p.host_free, p.vm_need, p.hosts, p.vms)
+    if exact is not None:
+        capacity.check_initial_fit(*exact, p.hosts)
+        return
     per_host = -(-p.vms // p.hosts)
     if per_host > p.host_capacity:
         raise BadInput(f"initial placement does not fit: {per_host} HA VMs on a host with host_capacity {p.host_capacity}")
@@ -68,8 +78,14 @@ def build(p: Params) -> Model:
     m.fault_budget(p.max_faults)
     v = m.vars
 
-    def free(d):
-        return count(VM, lambda vm: von[vm] == d) < p.host_capacity
+    exact = capacity.parse(p.host_free, p.vm_need, p.hosts, p.vms)
+
+    def fits(vm, d):
+        """vm fits on d (the scheduler's memory and CPU filters): a free slot, or (host_free/vm_need)
+        every resource in exact whole units, the fencing model's rule (properties/capacity.py)."""
+        if exact is None:
+            return count(VM, lambda x: von[x] == d) < p.host_capacity
+        return capacity.fits(vm, d, VM, lambda x: von[x], *exact)
 
     # -- the engine (weakly fair, urgent) ---------------------------------------------------------
     def notice_guard(h):
@@ -100,11 +116,12 @@ def build(p: Params) -> Model:
         return confirm_guard(h), u
 
     def restart_guard(vm, d):
-        return engine & von[vm].is_none() & run[vm].is_none() & (status[d] == "Up") & up[d] & free(d)
+        return engine & von[vm].is_none() & run[vm].is_none() & (status[d] == "Up") & up[d] & fits(vm, d)
 
     @m.action(vm=VM, d=Host, fair="weak")
     def ha_restart(vm, d):
-        """HaAutoStartVmsRunner: RunVm of a Down HA VM on an Up host with a free slot."""
+        """HaAutoStartVmsRunner: RunVm of a Down HA VM on an Up host where it fits (the scheduler's
+        MemoryPolicyUnit and CPUPolicyUnit filters)."""
         return restart_guard(vm, d), {run[vm]: d, von[vm]: d}
 
     # -- time ---------------------------------------------------------------------------------------

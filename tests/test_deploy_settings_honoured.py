@@ -14,9 +14,7 @@ def test_operator_actions_come_from_operations_only(tmp_path):
     restarted after the crash of its host. Before, the mapping left the fencing model's operator on,
     and an operator moving the standby host to Maintenance and back forever kept the restart from
     ever happening (a liveness violation the deployment file rules out). The manual confirm, which
-    the runbook allows by default, stays (it only releases VMs sooner). With maintenance_steps > 0
-    an operator does move hosts (upstream MaintenanceVdsCommand puts a hosted-engine host in local
-    maintenance too), and the unbounded toggling is a legitimate counterexample."""
+    the runbook allows by default, stays (it only releases VMs sooner)."""
     for confirm in (True, False):
         f = write(tmp_path, f"pair-{confirm}.toml", active_standby(manual_fence_confirm=confirm,
                                                                      properties=("ha_vm_restarted",)))
@@ -25,11 +23,50 @@ def test_operator_actions_come_from_operations_only(tmp_path):
         assert row["verdict"] == "holds", (confirm, row["explanation"])
         params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
         assert params["host_maintenance"] is False and params["manual_confirm_allowed"] is confirm
-    f = write(tmp_path, "ops.toml", active_standby(maintenance_steps=2, properties=("ha_vm_restarted",)))
-    _, doc = check_json(tmp_path, f, cache=tmp_path / "cache")
+
+
+def _commands(trace: dict) -> tuple[list[str], set[str]]:
+    """The operator's Maintenance/Activate steps of an ITF lasso, and the values of the command counter
+    ops over its loop (one value: no command in the loop, the counter never decreases)."""
+    acts = [s["mbt::actionTaken"] for s in trace["states"]]
+    return [a for a in acts if a in ("maintenance", "activate")], {s["ops"]["#bigint"] for s in trace["states"][trace["loop"]:]}
+
+
+def test_maintenance_steps_bound_the_operator_commands(tmp_path):
+    """Item 3, the number: operations.maintenance_steps = N is N operator commands, not a yes/no.
+    The fencing model counts its Maintenance/Activate commands (ops, like the fault budget) and
+    refuses more than maintenance_budget = N, so an operator cannot toggle a host forever and
+    ha_vm_restarted is judged once the operator has stopped. Before, 2 meant "unbounded" and the
+    counterexample was a lasso "maintenance(h=ovirt2) ... activate(h=ovirt2) ... loops forever".
+
+    Still violated on the 2-host pair, for a real reason: the operator moves ovirt2, the only other
+    host, to Maintenance and leaves it there while ovirt1 crashes. Upstream a host that is not Up
+    is no fence proxy (ovirt-engine bll/pm/FenceProxyLocator.isHostNetworkUnreachable), so the
+    STOP of ovirt1 fails and the treatment is not retried, and the scheduler has no Up host to
+    restart the VM on: one command is enough, the loop has none. With a third host, one command
+    leaves a proxy and a destination Up: the restart happens; two commands can take both away."""
+    import json
+
+    pair = write(tmp_path, "pair.toml", active_standby(maintenance_steps=2, properties=("ha_vm_restarted",)))
+    _, doc = check_json(tmp_path, pair)
     row = rows(doc)[("fencing", "ha_vm_restarted")]
-    assert row["verdict"] == "violated"
+    params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
+    assert params["maintenance_budget"] == 2 and params["host_maintenance"] is True
+    assert row["verdict"] == "violated" and row["scenario"] == "ovirt1 host-crash"
     assert "operations.maintenance_steps" in row["settings"]
+    trace = json.loads(open(row["trace_files"]["itf"]).read())
+    commands, ops_in_loop = _commands(trace)
+    assert commands == ["maintenance"] and ops_in_loop == {"1"}  # one command, none in the loop: no toggling
+    assert dict(trace["states"][-1]["status"]["#map"])["ovirt2"] == "Maintenance"
+
+    def three(steps: int) -> str:
+        hosts = "".join(host(n, hosted_engine=True, power_management=True) for n in ("ovirt1", "ovirt2", "ovirt3"))
+        return active_standby(hosts=hosts, maintenance_steps=steps, properties=("ha_vm_restarted",))
+    verdicts = {}
+    for steps in (1, 2):
+        _, doc = check_json(tmp_path, write(tmp_path, f"three-{steps}.toml", three(steps)))
+        verdicts[steps] = rows(doc)[("fencing", "ha_vm_restarted")]["verdict"]
+    assert verdicts == {1: "holds", 2: "violated"}
 
 
 def test_pm_trust_is_per_host(tmp_path):
@@ -148,25 +185,37 @@ def test_fencing_engine_restart_follows_the_engine(tmp_path):
 def test_an_exact_fit_restarts(tmp_path):
     """Item 5. ovirt1 crashes; its HA VM (6 cores, 0.2 GiB) restarts on ovirt2, whose own HA VM uses
     2 cores and 0.1 GiB of its 8 cores and 0.3 GiB: an exact fit (2 + 6 = 8 cores, 0.1 + 0.2 = 0.3 GiB,
-    which binary floats put above 0.3). Before, capacity was counted in slots of the largest VM
-    (8 // 6 = 1 slot per host), and the restart was reported as impossible. With one core more
-    needed it does not fit, and the restart fails."""
-    def deployment(big_cpus: int) -> str:
-        hosts = host("ovirt1", cpus=8, memory_gb=0.3, power_management=True) \
-            + host("ovirt2", cpus=8, memory_gb=0.3, power_management=True) \
+    which binary floats put above 0.3). Upstream the HA restart is a RunVm whose scheduler keeps a host
+    when the VMs' memory is <= its max scheduling memory (ovirt-engine bll/scheduling
+    policyunits/MemoryPolicyUnit.filter -> SlaValidator.hasOvercommitMemoryToRunVM) and drops it on
+    cores only when they fall below zero (policyunits/CPUPolicyUnit.filter): an exact fit passes both.
+    Every row is read: the fencing model and the standalone_engine model, checked beside each other,
+    share one capacity rule (properties/capacity.py) and must agree. Before, the standalone model
+    counted slots of the largest VM (8 // 6 = 1 slot per host) and reported the restart as
+    impossible while the fencing model said it held. With 0.01 GiB less on each host, or one core
+    more needed, it does not fit and both models say the restart fails."""
+    def deployment(big_cpus: int = 6, host_gib: float = 0.3) -> str:
+        hosts = host("ovirt1", cpus=8, memory_gb=host_gib, power_management=True) \
+            + host("ovirt2", cpus=8, memory_gb=host_gib, power_management=True) \
             + host("mgr", cpus=4, memory_gb=8, hypervisor=False)
         vms = vm("big", "ovirt1", cpus=big_cpus, memory_gb=0.2) + vm("small", "ovirt2", cpus=2, memory_gb=0.1)
         return active_standby(hosts=hosts, vms=vms, properties=("ha_vm_restarted",)).replace(
             'mode = "self-hosted"\nhost = "ovirt1"', 'mode = "standalone"\nhost = "mgr"')
-    f = write(tmp_path, "fit.toml", deployment(6))
-    _, doc = check_json(tmp_path, f, "--fail", "ovirt1:host-crash")
-    row = rows(doc)[("fencing", "ha_vm_restarted")]
-    assert row["verdict"] == "holds", row["explanation"]
-    params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
-    assert params["host_free"] == "4:3,4:3" and params["vm_need"] == "3:2,1:1"  # units of 2 cores and 0.1 GiB
-    over = write(tmp_path, "over.toml", deployment(7))
-    _, doc = check_json(tmp_path, over, "--fail", "ovirt1:host-crash")
-    assert rows(doc)[("fencing", "ha_vm_restarted")]["verdict"] == "violated"
+
+    def verdicts(name: str, text: str) -> tuple[dict[tuple[str, str], str], dict]:
+        _, doc = check_json(tmp_path, write(tmp_path, name, text), "--fail", "ovirt1:host-crash")
+        return {key: row["verdict"] for key, row in rows(doc).items()}, doc
+
+    models = {("fencing", "ha_vm_restarted"), ("standalone_engine", "ha_vm_restarted")}
+    fit, doc = verdicts("fit.toml", deployment())
+    assert fit == {k: "holds" for k in models}, fit
+    for label in ("fencing", "standalone_engine"):  # the same exact amounts reach both models
+        params = next(m for m in doc["models"] if m["label"] == label)["parameters"]
+        assert params["host_free"] == "4:3,4:3" and params["vm_need"] == "3:2,1:1"  # units of 2 cores, 0.1 GiB
+    short, _ = verdicts("short.toml", deployment(host_gib=0.29))
+    assert short == {k: "violated" for k in models}, short
+    over, _ = verdicts("over.toml", deployment(big_cpus=7))
+    assert over == {k: "violated" for k in models}, over
 
 
 def test_fencing_model_pm_trust_per_host():

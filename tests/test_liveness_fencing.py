@@ -275,3 +275,22 @@ def test_operator_can_starve_the_fence():
     res, _ = live({"hosts": 2, "vms": 1, "operator_actions": True})
     assert res.verdict == "violated" and stem_loop(res) == (10, 2)
     assert actions(res)[-2:] == ["maintenance", "activate"]
+
+
+def test_an_operator_budget_ends_the_toggling():
+    """maintenance_budget bounds the operator's Maintenance/Activate commands (the counter ops, like the
+    fault budget; an abstraction stating a runbook, upstream has no such limit): no lasso can toggle a
+    host forever. With 3 hosts and one command the VM is restarted (a proxy and a destination stay
+    Up); unbounded, the toggling starves the fence as above. On 2 hosts one command is enough to
+    break the property for a real reason: the standby host left in Maintenance is no fence proxy
+    (ovirt-engine bll/pm/FenceProxyLocator.isHostNetworkUnreachable: a candidate that is not Up is
+    unreachable), the STOP fails and the treatment is not retried; the loop has no command."""
+    three = {"hosts": 3, "vms": 1, "operator_actions": True}
+    assert live(three)[0].verdict == "violated"
+    res, _ = live({**three, "maintenance_budget": 1})
+    assert res.verdict == "holds", res.explanation
+    res, _ = live({"hosts": 2, "vms": 1, "operator_actions": True, "maintenance_budget": 2})
+    assert res.verdict == "violated"
+    acts = actions(res)
+    assert acts.count("maintenance") == 1 and "activate" not in acts
+    assert "fence_stop_failed" in acts and acts[-1] == "stutter"

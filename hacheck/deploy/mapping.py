@@ -479,13 +479,16 @@ def standalone_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scen
                          "the model lacks a per-VM initial host parameter")
         return mp
     horder, vorder = order
-    cap, cap_notes = _capacity(d, ha)
+    # the fencing model's exact capacity, the same values (properties/capacity.py has the one rule): the
+    # two models checked beside each other never disagree on whether a VM fits
+    host_free, vm_need, cap_notes = exact_capacity(d, horder, vorder)
     mp.notes += cap_notes
     mp.notes.append("a crashed hypervisor stays down, power management is present and truthful (the fencing model "
                     "checks the policy, PM and leases); a power cycle of a hypervisor is checked as a crash")
-    params = {"hosts": len(horder), "vms": len(vorder), "host_capacity": cap}
+    params = {"hosts": len(horder), "vms": len(vorder), "host_free": host_free, "vm_need": vm_need}
     mp.sources = {"hosts": [f"hosts[{h}].hypervisor" for h in horder], "vms": [f"vms[{v}].ha" for v in vorder],
-                  "host_capacity": [f"hosts[{h}].cpus" for h in horder] + [f"vms[{v}].cpus" for v in vorder],
+                  "host_free": [f"hosts[{h}].cpus" for h in horder] + [f"hosts[{h}].memory_gb" for h in horder],
+                  "vm_need": [f"vms[{v}].cpus" for v in vorder] + [f"vms[{v}].memory_gb" for v in vorder],
                   "max_faults": ["failures.count", "failures.kinds"]}
     names = {h: f"h{i + 1}" for i, h in enumerate(horder)}
     legend = (("engine", d.engine["host"]),) + tuple((f"h{i + 1}", h) for i, h in enumerate(horder)) \
@@ -501,33 +504,6 @@ def standalone_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scen
                        tuple(sorted(set(pats), key=lambda p: p.text)), _props(d))
         mp.runs.append(PlannedRun(sc, "", spec, legend))
     return mp
-
-
-def _capacity(d: Deployment, ha: list[Any]) -> tuple[int, list[str]]:
-    """Free capacity of every hypervisor in slots of the largest HA VM (the smallest over the hosts), for
-    the standalone model, which has slots only. Exact arithmetic (cores whole, GiB as written)."""
-    notes = []
-    unit_cpu = max(v.cpus for v in ha)
-    unit_mem = max(_gib(v.memory_gb) for v in ha)
-    if len({(v.cpus, v.memory_gb) for v in ha}) > 1:
-        notes.append(f"HA VMs differ in size: capacity counted in slots of the largest ({unit_cpu} vCPUs, "
-                     f"{float(unit_mem):g} GiB), which can only under-estimate what fits (the model lacks per-VM sizes)")
-    caps = {}
-    for h in d.hypervisors:
-        cpu = h.cpus - sum(v.cpus for v in d.vms if not v.ha and v.host == h.name)
-        mem = _gib(h.memory_gb) - sum(_gib(v.memory_gb) for v in d.vms if not v.ha and v.host == h.name)
-        if d.engine["mode"] == "self-hosted" and h.hosted_engine:
-            cpu -= d.engine["cpus"]
-            mem -= _gib(d.engine["memory_gb"])
-        caps[h.name] = max(0, min(cpu // unit_cpu, math.floor(mem / unit_mem)))
-    cap = int(min(caps.values()))
-    if len(set(caps.values())) > 1:
-        notes.append("hypervisors differ in free capacity (" + ", ".join(f"{h}: {c} slots" for h, c in caps.items())
-                     + f"): every host gets the smallest, {cap} (the model lacks per-host capacity)")
-    if d.engine["mode"] == "self-hosted":
-        notes.append(f"the engine VM ({d.engine['cpus']} vCPUs, {d.engine['memory_gb']:g} GiB) is counted on every "
-                     "hosted-engine host, wherever it runs")
-    return max(1, min(cap, 4)), notes
 
 
 def _gib(x: float) -> Fraction:
@@ -651,8 +627,10 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         "manual_confirm_allowed": d.tables["operations"]["manual_fence_confirm"],
         # operator actions come from [operations] only: the manual confirm when the runbook allows it, host
         # Maintenance/Activate only when operators issue maintenance commands (maintenance_steps > 0; on a
-        # hosted-engine host engine Maintenance is hosted-engine local maintenance, MaintenanceVdsCommand)
+        # hosted-engine host engine Maintenance is hosted-engine local maintenance, MaintenanceVdsCommand),
+        # and then at most maintenance_steps of them (the model's counter, as in hosted_engine)
         "operator_actions": True, "host_maintenance": d.tables["operations"]["maintenance_steps"] > 0,
+        "maintenance_budget": d.tables["operations"]["maintenance_steps"],
         "host_free": host_free, "vm_need": vm_need,
     }
     fpk = "cluster.fencing_policy."
@@ -664,7 +642,7 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         "power_management": [f"hosts[{h}].power_management" for h in horder],
         "pm_reports": [f"hosts[{h}].pm_trusted" for h in horder],
         "pm_faulty_hosts": [f"hosts[{h}].pm_trusted" for h in horder],
-        "host_maintenance": ["operations.maintenance_steps"],
+        "host_maintenance": ["operations.maintenance_steps"], "maintenance_budget": ["operations.maintenance_steps"],
         "vm_leases": [f"vms[{v}].lease" for v in vorder],
         "resume_behaviour": [f"vms[{v}].storage_error_resume_behaviour" for v in vorder],
         "manual_confirm_allowed": ["operations.manual_fence_confirm"],

@@ -230,8 +230,11 @@ OPERATIONS = Table("operations", (
     Key("manual_fence_confirm", "bool", True, "operators may use \"Confirm 'Host has been Rebooted'\" on a "
         "non-responsive host (always possible upstream; nothing checks the power state). false: the runbook forbids "
         "it until someone has checked the host is off", upstream="Confirm 'Host has been Rebooted' (FenceVdsManualy)"),
-    Key("maintenance_steps", "int", 0, "hosted-engine maintenance commands an operator may issue during the failure "
-        "(`hosted-engine --set-maintenance`); 0: nobody intervenes", low=0, high=6),
+    Key("maintenance_steps", "int", 0, "how many maintenance commands an operator may issue during the failure, at "
+        "most: hosted-engine maintenance set or cleared (`hosted-engine --set-maintenance`) and host Maintenance or "
+        "Activate in the Administration Portal, each one command (engine Maintenance of a hosted-engine host is its "
+        "local maintenance, `MaintenanceVdsCommand`); liveness is judged once the operator has stopped; 0: nobody "
+        "intervenes", low=0, high=6),
 ), doc="what operators may do while a failure is handled")
 
 FAILURES = Table("failures", (
