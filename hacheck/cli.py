@@ -508,7 +508,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
+    failsafe.set_phase("loading the model")
     if args.for_every:  # for every number of hosts: hacheck/symbolic/param.py
+        failsafe.set_phase(f"proving {args.property} for every {args.for_every}")
         from .symbolic.param_cli import cmd_prove_every
 
         return cmd_prove_every(args)
@@ -532,9 +534,11 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
     ctx = Context(model, args.encoding, args.sat_solver)
     depth = args.depth if method != "kind" else min(args.depth, 6) if args.depth == 20 else args.depth
+    failsafe.set_phase(f"proving {p.name} ({method})")
     r = prove(ctx, p, method, depth, args.timeout, inv, max_k=depth if method == "kind" else 6,
               rlimit=args.rlimit if args.rlimit != RLIMIT_DEFAULT else None)
     result = CheckResult(model.name, params_dict(model), (r,), Stats(seconds=r.stats.seconds, depth=r.stats.depth), engine="smt")
+    failsafe.set_phase("writing the traces and reports")
     result = _write_traces(result, out_dir, write_trace_files)
     print("\n".join(summary(result)))
     r = result.properties[0]

@@ -59,6 +59,13 @@ def install() -> None:
         pass
 
 
+def keyboard_interrupt() -> Interrupted:
+    """The interruption to raise when a native solver caught Ctrl-C itself (its own SIGINT
+    handler, so ours never ran): recorded as if ours had."""
+    _received.append("Ctrl-C")
+    return Interrupted(_received[0])
+
+
 def interrupted() -> str | None:
     """How this run was interrupted (``SIGTERM`` or ``Ctrl-C``), or None."""
     return _received[0] if _received else None

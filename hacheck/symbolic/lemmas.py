@@ -19,6 +19,7 @@ from ..lang.expr import Expr, as_bool
 from ..lang.model import Model
 from ..lang.types import BoolT, IntT
 from ..result import HOLDS, UNKNOWN, VIOLATED, PropertyResult, Stats
+from .common import reason
 from .encode import Encoding
 
 UNBOUNDED = 2**62  # the range the expression layer sees; z3 gets no upper bound
@@ -113,5 +114,5 @@ def run_lemma(lemma: Lemma, overrides: dict[str, int] | None = None, timeout: fl
         shown = ", ".join(f"{k}={'true' if v is True else 'false' if v is False else v}" for k, v in values.items())
         return PropertyResult(lemma.name, "lemma", VIOLATED, "parametric", "smt", f"counterexample: {shown}",
                               Stats(seconds=secs), extra={"counterexample": values})
-    return PropertyResult(lemma.name, "lemma", UNKNOWN, "parametric", "smt", f"solver: {s.reason_unknown()}",
+    return PropertyResult(lemma.name, "lemma", UNKNOWN, "parametric", "smt", f"solver: {reason(s)}",
                           Stats(seconds=secs))
