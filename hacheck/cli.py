@@ -271,7 +271,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _START["at"] = time.perf_counter()
     _START["used"] = True
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = make_parser().parse_args(argv)
+    saved_stdout = sys.stdout
+    sys.stdout = failsafe.ClosedStdoutIsQuiet(saved_stdout)  # type: ignore[assignment] - `| head`: not an error
+    try:
+        args = make_parser().parse_args(argv)
+    except SystemExit:  # --help, --version, a usage error
+        sys.stdout.flush()
+        sys.stdout = saved_stdout
+        raise
     debug = bool(getattr(args, "debug", False))
     saved_cache_env = os.environ.get("HACHECK_CACHE_DIR")
     if getattr(args, "no_cache", False):  # as HACHECK_CACHE_DIR=off, for this command and its worker processes
@@ -311,6 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                          f"  the full traceback is in {where or '(could not be written)'}; please report it\n")
         return EXIT_INTERNAL
     finally:
+        sys.stdout.flush()  # a reader that has gone is found here at the latest, not at exit
+        sys.stdout = saved_stdout
         if saved_cache_env is None:
             os.environ.pop("HACHECK_CACHE_DIR", None)
         else:
