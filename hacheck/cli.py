@@ -96,6 +96,18 @@ def _positive_float(name: str):
     return conv
 
 
+def _timeout(name: str):
+    """Seconds of wall clock, or ``0``/``none``: no clock (only the deterministic budgets, --rlimit,
+    bound the solver: the same verdict on a loaded machine as on an idle one)."""
+    seconds = _positive_float(name)
+
+    def conv(text: str) -> float | None:
+        if text.strip().lower() in ("0", "0.0", "none", "off"):
+            return None
+        return seconds(text)
+    return conv
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -132,8 +144,8 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--engine", choices=("explicit", "smt", "both"), default="explicit",
                    help="explicit-state search (default), the z3 engine, or both with their verdicts compared")
     c.add_argument("--depth", type=_positive_int("--depth"), default=20, metavar="K", help="BMC depth for the z3 engine (default 20)")
-    c.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S",
-                   help="z3 time budget per property in seconds (default 60)")
+    c.add_argument("--timeout", type=_timeout("--timeout"), default=60.0, metavar="S",
+                   help="z3 time budget per property in seconds (default 60; 0 or none: no wall clock)")
     c.add_argument("--sat-solver", choices=SAT_SOLVERS, default="cadical",
                    help="BMC back end for the z3 engine: CaDiCaL on z3's bit-blasted clauses (default) or z3's own solver")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress line, no traces on stdout")
@@ -157,7 +169,8 @@ def make_parser() -> argparse.ArgumentParser:
                     "k-induction, Houdini, then CHC; or one method (lemmas: the property and its stated lemmas, m.lemma)")
     pv.add_argument("--depth", type=_positive_int("--depth"), default=20, metavar="K", help="BMC depth / largest k (default 20 / 6)")
     pv.add_argument("--invariant", metavar="EXPR-OR-NAME", help="an inductive invariant: property names (comma-separated) or an expression")
-    pv.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S", help="time budget in seconds (default 60)")
+    pv.add_argument("--timeout", type=_timeout("--timeout"), default=60.0, metavar="S",
+                    help="time budget in seconds (default 60; 0 or none: no wall clock, the solver bounded by --rlimit only)")
     pv.add_argument("--encoding", choices=("bv", "int"), default="bv", help="z3 encoding for BMC and k-induction (default bv)")
     pv.add_argument("--sat-solver", choices=SAT_SOLVERS, default="cadical",
                     help="BMC back end with the bv encoding: CaDiCaL on z3's bit-blasted clauses (default) or z3's own solver")
@@ -184,8 +197,8 @@ def make_parser() -> argparse.ArgumentParser:
     lm.add_argument("names", nargs="*", metavar="NAME", help="lemmas to prove (default: all)")
     lm.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a constant of the lemma")
     lm.add_argument("--file", default=None, metavar="PATH", help="lemma file (default: the shipped properties/lemmas.py)")
-    lm.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S",
-                    help="z3 time budget per lemma in seconds (default 60)")
+    lm.add_argument("--timeout", type=_timeout("--timeout"), default=60.0, metavar="S",
+                    help="z3 time budget per lemma in seconds (default 60; 0 or none: no wall clock)")
     lm.add_argument("--json", metavar="FILE", help="write the JSON report here ('-' for standard output)")
 
     df = sub.add_parser("diff", help="check two deployment files and list what the change does to each property")
@@ -541,7 +554,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
     _ensure_report_folders(args)
     from .explicit.search import params_dict
 
-    ctx = Context(model, args.encoding, args.sat_solver)
+    # --rlimit given: every z3 query of the proof gets that many resource units (deterministic)
+    ctx = Context(model, args.encoding, args.sat_solver, rlimit=args.rlimit if args.rlimit != RLIMIT_DEFAULT else None)
     depth = args.depth if method != "kind" else min(args.depth, 6) if args.depth == 20 else args.depth
     failsafe.set_phase(f"proving {p.name} ({method})")
     r = prove(ctx, p, method, depth, args.timeout, inv, max_k=depth if method == "kind" else 6,
