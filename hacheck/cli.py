@@ -110,8 +110,9 @@ def _timeout(name: str):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"hacheck: error: {message}\n")
+        """Bad input is one line naming what and where, exit 2 (the usage is on --help, not here)."""
+        text = " ".join(message.split())  # argparse's messages may wrap
+        sys.stderr.write(f"hacheck: error: {text} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_BAD_INPUT)
 
 
