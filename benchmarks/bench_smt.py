@@ -51,15 +51,24 @@ def parse_target(text: str) -> tuple[str, dict[str, str], str]:
     return parts[0], parse_params(load_spec(ROOT / parts[0]), assignments), parts[1]
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
+def arguments() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description="Times hacheck's z3 engine on the shipped models (figures, not "
+                                 "pass/fail). Default: the stated-lemma proofs, the unbounded proofs, BMC, then the "
+                                 "proofs for every N.")
+    ap.add_argument("--quick", action="store_true", help="smaller budgets and BMC depths")
+    ap.add_argument("--lemmas", action="store_true", help="only the proofs by stated lemmas (prove --method lemmas)")
+    ap.add_argument("--parametric", nargs="*", default=None, metavar="MODEL",
+                    help="only the proofs for every N (prove --for-every); with MODEL words, only the rows whose model "
+                         "file contains one (e.g. --parametric gluster)")
     ap.add_argument("--proof", action="append", default=[], metavar="PATH:PROPERTY[:NAME=VALUE,...]",
                     help="an unbounded proof to time (repeatable; default: the three shipped safety properties)")
     ap.add_argument("--method", default="auto", help="prove method for the proofs (default auto)")
-    ap.add_argument("--proofs-only", action="store_true", help="skip the BMC figures")
+    ap.add_argument("--proofs-only", action="store_true", help="only the unbounded proofs (no lemmas, BMC or every-N rows)")
     ap.add_argument("--budget", type=float, help="seconds per proof (default 60, 20 with --quick)")
-    args = ap.parse_args()
+    return ap
+
+
+def main(args: argparse.Namespace) -> int:
     budget = 20.0 if args.quick else 60.0
     targets = [parse_target(t) for t in args.proof] or PROOFS
     if args.budget is not None:
@@ -97,6 +106,13 @@ def main() -> int:
     return 0
 
 
+def cli_verdict(r) -> str:  # type: ignore[no-untyped-def]
+    """What ``hacheck prove --for-every`` prints for the result (its first line, after "model: property: ")."""
+    from hacheck.symbolic.param_cli import lines
+
+    return lines("", r)[0].split(": ", 2)[2]
+
+
 # -- proofs by the models' stated lemmas (m.lemma; hacheck prove --method lemmas) -------------------------
 SHIPPED = ["models/hosted_engine.py", "models/fencing.py", "models/gluster_arbiter.py", "models/standalone_engine.py"]
 # (model, parameters, --for-every sizes) where the defaults state no lemma or a wider --for-every applies
@@ -110,8 +126,8 @@ def stated_lemmas(paths=SHIPPED) -> None:
     from hacheck.symbolic.param import Settings, prove_every
     from hacheck.symbolic.stated import prove_by_lemmas
 
-    print("proofs by stated lemmas (prove --method lemmas, z3 rlimit 400M per query; --for-every hosts: 20M; "
-          "wall-clock and this process's CPU time)")
+    print("proofs by stated lemmas (prove --method lemmas, z3 rlimit 400M per query; --for-every (the model's first "
+          "size parameter): 20M; wall-clock and this process's CPU time)")
     for path in paths:
         params, every = LEMMA_CASES.get(path, ({}, None))
         shown = ",".join(f"{k}={v}" for k, v in params.items()) or "defaults"
@@ -128,10 +144,7 @@ def stated_lemmas(paths=SHIPPED) -> None:
                 continue
             t0, c0 = time.monotonic(), time.process_time()
             r = prove_every(load_spec(ROOT / path), params, name, sizes, settings=Settings())
-            what = r.explanation if r.verdict != "holds" else \
-                f"for every {','.join(sizes)}: {len(r.extra['invariant'])} formulas" + \
-                (f", initial state read by {len(r.extra['init_read'])} clauses" if r.extra.get("placed") else "")
-            print(f"  {name:<20} {Path(path).stem:<16} --for-every {','.join(sizes)}  {r.verdict} ({what})  "
+            print(f"  {name:<20} {Path(path).stem:<16} --for-every {','.join(sizes)}  {cli_verdict(r)}  "
                   f"[{time.monotonic() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU]", flush=True)
 
 
@@ -158,27 +171,20 @@ def parametric(targets=PARAMETRIC, budget: float = 600.0) -> None:
         t0 = time.monotonic()
         r = prove_every(load_spec(ROOT / path), params, prop, every, settings=Settings(timeout=budget))
         shown = ",".join(f"{k}={v}" for k, v in params.items()) or "defaults"
-        what = r.explanation
-        if r.verdict == "holds":
-            what = f"for every {','.join(every)}: invariant of {len(r.extra['invariant'])} clauses, re-checked"
-            if r.extra.get("lemmas"):
-                what = f"for every {','.join(every)}: the property and {len(r.extra['lemmas'])} stated lemmas, re-checked"
-            if r.extra.get("functions"):  # an element chosen by a function of another: proved for every one
-                what += f", {r.extra['assignment']} ({', '.join(r.extra['functions'])} uninterpreted)"
-        elif r.verdict == "violated":
-            what = "smallest counterexample at " + ", ".join(f"{k}={v}" for k, v in r.extra["sizes"].items())
-        print(f"  {prop:<20} {Path(path).stem:<14} {shown:<30} {r.verdict} ({what})  [{time.monotonic() - t0:.1f} s]")
+        print(f"  {prop:<20} {Path(path).stem:<14} {shown:<30} {cli_verdict(r)}  [{time.monotonic() - t0:.1f} s]")
 
 
 if __name__ == "__main__":
-    if "--parametric" in sys.argv:  # only the proofs for every N; --parametric gluster: only those of that model
-        only = sys.argv[sys.argv.index("--parametric") + 1:]
-        parametric([t for t in PARAMETRIC if not only or any(o in t[0] for o in only)])
+    options = arguments().parse_args()  # --help: the usage, before anything runs
+    if options.parametric is not None:  # only the proofs for every N; --parametric gluster: only that model's
+        parametric([t for t in PARAMETRIC if not options.parametric or any(o in t[0] for o in options.parametric)])
         raise SystemExit(0)
-    if "--lemmas" in sys.argv:  # only the proofs by stated lemmas
+    if options.lemmas:  # only the proofs by stated lemmas
         stated_lemmas()
         raise SystemExit(0)
+    if options.proofs_only:
+        raise SystemExit(main(options))
     stated_lemmas()
-    code = main()
+    code = main(options)
     parametric()
     raise SystemExit(code)

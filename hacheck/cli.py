@@ -96,10 +96,23 @@ def _positive_float(name: str):
     return conv
 
 
+def _timeout(name: str):
+    """Seconds of wall clock, or ``0``/``none``: no clock (only the deterministic budgets, --rlimit,
+    bound the solver: the same verdict on a loaded machine as on an idle one)."""
+    seconds = _positive_float(name)
+
+    def conv(text: str) -> float | None:
+        if text.strip().lower() in ("0", "0.0", "none", "off"):
+            return None
+        return seconds(text)
+    return conv
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"hacheck: error: {message}\n")
+        """Bad input is one line naming what and where, exit 2 (the usage is on --help, not here)."""
+        text = " ".join(message.split())  # argparse's messages may wrap
+        sys.stderr.write(f"hacheck: error: {text} (see {self.prog} --help)\n")
         raise SystemExit(EXIT_BAD_INPUT)
 
 
@@ -132,8 +145,8 @@ def make_parser() -> argparse.ArgumentParser:
     c.add_argument("--engine", choices=("explicit", "smt", "both"), default="explicit",
                    help="explicit-state search (default), the z3 engine, or both with their verdicts compared")
     c.add_argument("--depth", type=_positive_int("--depth"), default=20, metavar="K", help="BMC depth for the z3 engine (default 20)")
-    c.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S",
-                   help="z3 time budget per property in seconds (default 60)")
+    c.add_argument("--timeout", type=_timeout("--timeout"), default=60.0, metavar="S",
+                   help="z3 time budget per property in seconds (default 60; 0 or none: no wall clock)")
     c.add_argument("--sat-solver", choices=SAT_SOLVERS, default="cadical",
                    help="BMC back end for the z3 engine: CaDiCaL on z3's bit-blasted clauses (default) or z3's own solver")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress line, no traces on stdout")
@@ -157,7 +170,8 @@ def make_parser() -> argparse.ArgumentParser:
                     "k-induction, Houdini, then CHC; or one method (lemmas: the property and its stated lemmas, m.lemma)")
     pv.add_argument("--depth", type=_positive_int("--depth"), default=20, metavar="K", help="BMC depth / largest k (default 20 / 6)")
     pv.add_argument("--invariant", metavar="EXPR-OR-NAME", help="an inductive invariant: property names (comma-separated) or an expression")
-    pv.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S", help="time budget in seconds (default 60)")
+    pv.add_argument("--timeout", type=_timeout("--timeout"), default=60.0, metavar="S",
+                    help="time budget in seconds (default 60; 0 or none: no wall clock, the solver bounded by --rlimit only)")
     pv.add_argument("--encoding", choices=("bv", "int"), default="bv", help="z3 encoding for BMC and k-induction (default bv)")
     pv.add_argument("--sat-solver", choices=SAT_SOLVERS, default="cadical",
                     help="BMC back end with the bv encoding: CaDiCaL on z3's bit-blasted clauses (default) or z3's own solver")
@@ -184,8 +198,8 @@ def make_parser() -> argparse.ArgumentParser:
     lm.add_argument("names", nargs="*", metavar="NAME", help="lemmas to prove (default: all)")
     lm.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="set a constant of the lemma")
     lm.add_argument("--file", default=None, metavar="PATH", help="lemma file (default: the shipped properties/lemmas.py)")
-    lm.add_argument("--timeout", type=_positive_float("--timeout"), default=60.0, metavar="S",
-                    help="z3 time budget per lemma in seconds (default 60)")
+    lm.add_argument("--timeout", type=_timeout("--timeout"), default=60.0, metavar="S",
+                    help="z3 time budget per lemma in seconds (default 60; 0 or none: no wall clock)")
     lm.add_argument("--json", metavar="FILE", help="write the JSON report here ('-' for standard output)")
 
     df = sub.add_parser("diff", help="check two deployment files and list what the change does to each property")
@@ -271,7 +285,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _START["at"] = time.perf_counter()
     _START["used"] = True
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = make_parser().parse_args(argv)
+    saved_stdout = sys.stdout
+    sys.stdout = failsafe.ClosedStdoutIsQuiet(saved_stdout)  # type: ignore[assignment] - `| head`: not an error
+    try:
+        args = make_parser().parse_args(argv)
+    except SystemExit:  # --help, --version, a usage error
+        sys.stdout.flush()
+        sys.stdout = saved_stdout
+        raise
     debug = bool(getattr(args, "debug", False))
     saved_cache_env = os.environ.get("HACHECK_CACHE_DIR")
     if getattr(args, "no_cache", False):  # as HACHECK_CACHE_DIR=off, for this command and its worker processes
@@ -311,6 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                          f"  the full traceback is in {where or '(could not be written)'}; please report it\n")
         return EXIT_INTERNAL
     finally:
+        sys.stdout.flush()  # a reader that has gone is found here at the latest, not at exit
+        sys.stdout = saved_stdout
         if saved_cache_env is None:
             os.environ.pop("HACHECK_CACHE_DIR", None)
         else:
@@ -521,7 +544,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
+    failsafe.set_phase("loading the model")
     if args.for_every:  # for every number of hosts: hacheck/symbolic/param.py
+        failsafe.set_phase(f"proving {args.property} for every {args.for_every}")
         from .symbolic.param_cli import cmd_prove_every
 
         return cmd_prove_every(args)
@@ -543,11 +568,14 @@ def cmd_prove(args: argparse.Namespace) -> int:
     _ensure_report_folders(args)
     from .explicit.search import params_dict
 
-    ctx = Context(model, args.encoding, args.sat_solver)
+    # --rlimit given: every z3 query of the proof gets that many resource units (deterministic)
+    ctx = Context(model, args.encoding, args.sat_solver, rlimit=args.rlimit if args.rlimit != RLIMIT_DEFAULT else None)
     depth = args.depth if method != "kind" else min(args.depth, 6) if args.depth == 20 else args.depth
+    failsafe.set_phase(f"proving {p.name} ({method})")
     r = prove(ctx, p, method, depth, args.timeout, inv, max_k=depth if method == "kind" else 6,
               rlimit=args.rlimit if args.rlimit != RLIMIT_DEFAULT else None)
     result = CheckResult(model.name, params_dict(model), (r,), Stats(seconds=r.stats.seconds, depth=r.stats.depth), engine="smt")
+    failsafe.set_phase("writing the traces and reports")
     result = _write_traces(result, out_dir, write_trace_files)
     print("\n".join(summary(result)))
     r = result.properties[0]

@@ -59,6 +59,13 @@ def install() -> None:
         pass
 
 
+def keyboard_interrupt() -> Interrupted:
+    """The interruption to raise when a native solver caught Ctrl-C itself (its own SIGINT
+    handler, so ours never ran): recorded as if ours had."""
+    _received.append("Ctrl-C")
+    return Interrupted(_received[0])
+
+
 def interrupted() -> str | None:
     """How this run was interrupted (``SIGTERM`` or ``Ctrl-C``), or None."""
     return _received[0] if _received else None
@@ -129,3 +136,42 @@ def crash_file(e: BaseException, argv: list[str]) -> Path | None:
         except OSError:
             continue
     return None
+
+
+class ClosedStdoutIsQuiet:
+    """sys.stdout for one command: once its reader has gone (``hacheck check ... | head -1``), the
+    rest of the output is dropped and the command runs to its end, so it still writes its reports
+    and exits with its verdict's code (a closed pipe is neither a verdict nor an internal error)."""
+
+    def __init__(self, out: object):
+        self._out = out
+        self.closed_by_reader = False
+
+    def _gone(self) -> None:
+        self.closed_by_reader = True
+        try:  # what the buffer still holds goes nowhere, also at the interpreter's exit
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._out.fileno())  # type: ignore[attr-defined]
+            os.close(devnull)
+        except (AttributeError, OSError, ValueError):  # not a file descriptor (a test's capture)
+            pass
+
+    def write(self, text: str) -> int:
+        if self.closed_by_reader:
+            return len(text)
+        try:
+            return self._out.write(text)  # type: ignore[attr-defined]
+        except BrokenPipeError:
+            self._gone()
+            return len(text)
+
+    def flush(self) -> None:
+        if self.closed_by_reader:
+            return
+        try:
+            self._out.flush()  # type: ignore[attr-defined]
+        except BrokenPipeError:
+            self._gone()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._out, name)

@@ -134,7 +134,7 @@ def test_lemmas_are_stated_only_where_they_apply():
 def test_auto_finds_the_proof_first():
     """`hacheck prove` (auto) tries the stated lemmas before any other method and prints them."""
     out = subprocess.run([sys.executable, "-m", "hacheck.cli", "prove", "models/gluster_arbiter.py", "--property",
-                          "no_split_brain", "--rlimit", str(RLIMIT)],
+                          "no_split_brain", "--rlimit", str(RLIMIT), "--timeout", "0"],
                          capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "no_split_brain  invariant  holds (inductive invariant: the property and 7 stated lemmas" in out.stdout

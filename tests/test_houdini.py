@@ -151,4 +151,4 @@ def test_a_range_error_is_a_model_error_not_a_crash():
 def test_a_range_error_beyond_the_samples_is_not_proved_away():
     m = overflow(0, 3)
     r = H.houdini(Context(m), m.properties["small"], None, max_samples=2)
-    assert r.verdict == "unknown" and "an update may leave its declared range" in r.explanation, r.line
+    assert r.verdict == "unknown" and "exclude every state from which an update leaves its declared range" in r.explanation, r.line

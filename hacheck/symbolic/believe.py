@@ -22,21 +22,26 @@ def recheck(ctx: Context, inv: z3.BoolRef, goal: z3.BoolRef, timeout: float | No
     """Initiation, consecution, safety, and no enabled update that leaves its range (the transition
     relation excludes such steps, so an invariant alone would not see a reachable range error)."""
     enc = ctx.enc
+    # (what was checked, what a satisfying state means): only initiation's is a real
+    # counterexample; the others are states satisfying the invariant, which may be unreachable
     checks = [
-        ("initiation", [enc.init, z3.Not(inv)]),
-        ("consecution", [inv, enc.ranges_cur, enc.trans, z3.Not(enc.at(inv, enc.nxt))]),
-        ("safety", [inv, enc.ranges_cur, z3.Not(goal)]),
+        (("initiation", "an initial state violates it"), [enc.init, z3.Not(inv)]),
+        (("consecution", "a step from a state satisfying it leaves it (that state may be unreachable)"),
+         [inv, enc.ranges_cur, enc.trans, z3.Not(enc.at(inv, enc.nxt))]),
+        (("safety", "it admits a state violating the property (that state may be unreachable)"),
+         [inv, enc.ranges_cur, z3.Not(goal)]),
     ]
     if enc.range_errors:
-        checks.append(("an update may leave its declared range", [inv, enc.ranges_cur,
-                                                                   z3.Or(*(c for _, _, c in enc.range_errors))]))
+        checks.append((("range safety", "it does not exclude a state from which an update leaves its declared range; "
+                        "that state may be unreachable"),
+                       [inv, enc.ranges_cur, z3.Or(*(c for _, _, c in enc.range_errors))]))
     deadline = time.monotonic() + timeout if timeout else None
-    for name, fs in checks:
+    for (name, found), fs in checks:
         s = ctx.solver(None if deadline is None else max(0.1, deadline - time.monotonic()))
         s.add(*fs)
         r = s.check()
         if r != z3.unsat:
-            return False, f"{name}: {'a counterexample' if r == z3.sat else reason(s)}"
+            return False, f"{name}: {found if r == z3.sat else reason(s)}"
     return True, ""
 
 

@@ -1,6 +1,7 @@
 """Unbounded safety by constrained Horn clauses, solved by z3's Spacer.
 
-The clauses ask for an inductive invariant ``Inv`` over the state fields. Spacer's answer is not
+The clauses ask for an inductive invariant ``Inv`` over the state fields that implies the property
+and excludes every state in which an update would leave its declared range. Spacer's answer is not
 believed on its word (it has returned wrong answers): the invariant it finds is checked again with
 a plain solver for initiation, consecution and safety, and printed in the model's vocabulary. A
 violation is replayed by the explicit engine into a concrete, shortest trace.
@@ -33,6 +34,11 @@ def chc(ctx: Context, p: Property, timeout: float | None = None) -> PropertyResu
     s.add(z3.ForAll(cur, z3.Implies(enc.init, inv(*cur))))
     s.add(z3.ForAll(cur + nxt + list(enc.sel), z3.Implies(z3.And(inv(*cur), enc.ranges_cur, enc.trans), inv(*nxt))))
     s.add(z3.ForAll(cur, z3.Implies(z3.And(inv(*cur), z3.Not(goal)), z3.BoolVal(False))))
+    if enc.range_errors:  # and no reachable state enables an update that leaves its declared range
+        # (the transition relation leaves such steps out, so without this clause the invariant
+        # Spacer finds need not exclude them, and the re-check would reject it)
+        leaves = z3.Or(*(c for _, _, c in enc.range_errors))
+        s.add(z3.ForAll(cur, z3.Implies(z3.And(inv(*cur), enc.ranges_cur, leaves), z3.BoolVal(False))))
     r = s.check()
     if r == z3.sat:
         found = z3.simplify(_interpretation(s.model(), inv, cur))

@@ -143,7 +143,13 @@ def unknown(p: Property, method: str, why: str, t0: float, depth: int = 0) -> Pr
 
 
 def reason(s: z3.Solver) -> str:
+    """Why z3 answered unknown. Ctrl-C during a query is caught by z3's own SIGINT handler (ours
+    never runs): z3 says "interrupted from keyboard", which is an interruption, not a timeout."""
     r = s.reason_unknown()
+    if "keyboard" in r:
+        from .. import failsafe
+
+        raise failsafe.keyboard_interrupt()
     if getattr(s, "hacheck_rlimit", None) is not None and ("canceled" in r or "resource" in r):
         return f"resource limit {s.hacheck_rlimit:,} reached"  # type: ignore[attr-defined]
     return "timeout" if "timeout" in r or "canceled" in r or "interrupted" in r else r

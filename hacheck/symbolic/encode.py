@@ -298,9 +298,55 @@ class Encoding:
             kind = "forall" if t.is_forall() else "exists" if t.is_exists() else "lambda"
             return f"{kind}([{', '.join(names)}], {text})"
 
+        compare = {z3.Z3_OP_EQ: lambda x, y: x == y, z3.Z3_OP_DISTINCT: lambda x, y: x != y,
+                   z3.Z3_OP_LE: lambda x, y: x <= y, z3.Z3_OP_GE: lambda x, y: x >= y,
+                   z3.Z3_OP_LT: lambda x, y: x < y, z3.Z3_OP_GT: lambda x, y: x > y,
+                   z3.Z3_OP_SLEQ: lambda x, y: x <= y, z3.Z3_OP_SGEQ: lambda x, y: x >= y,
+                   z3.Z3_OP_SLT: lambda x, y: x < y, z3.Z3_OP_SGT: lambda x, y: x > y}
+
+        def named_values(t: z3.ExprRef, negated: bool = False) -> str | None:
+            """An Enum or Elem field compared with a code (either side, any comparison, as Spacer
+            writes them: ``0 == e``, ``lease >= 1``): said with the values' names, as the set of
+            values it allows (``e == 'x'``, ``lease != None``, ``leader in {h1, h2}``)."""
+            from ..lang.expr import show_const
+            from ..lang.types import BoolT, IntT
+
+            k = t.decl().kind()
+            args = t.children()
+            if k not in compare or len(args) != 2:
+                return None
+            for f_side, n_side, flip in ((args[0], args[1], False), (args[1], args[0], True)):
+                if z3.is_const(f_side) and f_side.decl().name() in fields and \
+                        (z3.is_int_value(n_side) or z3.is_bv_value(n_side)):
+                    break
+            else:
+                return None
+            f = fields[f_side.decl().name()]
+            if isinstance(f.type, (IntT, BoolT)):
+                return None
+            n = n_side.as_long() if z3.is_int_value(n_side) else n_side.as_signed_long()
+            test = compare[k]
+            codes = range(f.type.size())
+            allowed = [c for c in codes if (test(n, c) if flip else test(c, n)) != negated]
+            name = f.name
+            if not allowed:
+                return "false"
+            if len(allowed) == len(codes):
+                return "true"
+            if len(allowed) == 1:
+                return f"{name} == {show_const(allowed[0], f.type)}"
+            if len(allowed) == len(codes) - 1:
+                (other,) = set(codes) - set(allowed)
+                return f"{name} != {show_const(other, f.type)}"
+            return f"{name} in {{{', '.join(show_const(c, f.type) for c in allowed)}}}"
+
         def go(t: z3.ExprRef, prec: int) -> str:
             if z3.is_quantifier(t):
                 return quantifier(t)
+            if z3.is_app(t):
+                named = named_values(t)
+                if named is not None:
+                    return f"({named})" if 4 < prec and named not in ("true", "false") else named
             if not z3.is_app(t):  # a free de Bruijn variable: should not occur, printed as z3 does
                 return str(t).replace("\n", " ")
             if z3.is_true(t):
@@ -316,6 +362,9 @@ class Encoding:
             k = t.decl().kind()
             args = t.children()
             if k == z3.Z3_OP_NOT:
+                named = named_values(args[0], negated=True) if z3.is_app(args[0]) else None
+                if named is not None:  # ~(lease == None) is lease != None
+                    return f"({named})" if 4 < prec and named not in ("true", "false") else named
                 return "~" + go(args[0], 9)
             if k in (z3.Z3_OP_AND, z3.Z3_OP_OR):
                 op, p = (" & ", 2) if k == z3.Z3_OP_AND else (" | ", 1)

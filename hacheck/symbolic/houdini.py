@@ -128,6 +128,13 @@ def houdini(ctx: Context, p: Property, timeout: float | None = None, max_samples
     goal_lit = len(terms)
     terms.append(goal)
     clauses = candidates(terms[:-1], fields, truth) + [(goal_lit,)]
+    # the second obligation: no state enables an update that leaves its declared range (the
+    # transition relation leaves such steps out, so the invariant must exclude them itself)
+    range_safe = None
+    if enc.range_errors:
+        terms.append(z3.Not(z3.Or(*(c for _, _, c in enc.range_errors))))
+        clauses.append((len(terms) - 1,))
+        range_safe = len(clauses) - 1
     sampled = f"{len(states):,} sampled states{' (all reachable)' if exhaustive else ''}"
 
     # the literals get names (extra variables) at step 0 (the state before) and 1 (after); the
@@ -152,7 +159,8 @@ def houdini(ctx: Context, p: Property, timeout: float | None = None, max_samples
         step.add([[-(broken_next + i), -(after + lit)] for lit in c])
         start.add([[-(broken_init + i), -(initial + lit)] for lit in c])
     alive = set(range(len(clauses)))
-    the_property = len(clauses) - 1
+    the_property = clauses.index((goal_lit,))
+    obligations = {the_property} | ({range_safe} if range_safe is not None else set())
 
     def falsified(base: int, values: np.ndarray) -> set[int]:
         return {i for i in alive if not any(values[base + lit] for lit in clauses[i])}
@@ -177,15 +185,20 @@ def houdini(ctx: Context, p: Property, timeout: float | None = None, max_samples
             if not dead:  # cannot happen: the model breaks some alive candidate
                 raise AssertionError("Houdini made no progress")
             alive -= dead
-            if the_property not in alive:
+            if not obligations <= alive:
                 break
-        if the_property not in alive:
+        if not obligations <= alive:
             break
 
     n = len(alive)
+    guessed = len(clauses) - len(obligations)
     if the_property not in alive:
-        return unknown(p, "houdini", f"Houdini: the property is not inductive relative to the {len(clauses) - 1:,} clauses "
+        return unknown(p, "houdini", f"Houdini: the property is not inductive relative to the {guessed:,} clauses "
                        f"guessed from {sampled} (dropped in round {rounds})", t0)
+    if range_safe not in alive and range_safe is not None:
+        return unknown(p, "houdini", f"Houdini: the {guessed:,} clauses guessed from {sampled} do not exclude every state "
+                       f"from which an update leaves its declared range (dropped in round {rounds}); such a state may "
+                       "be unreachable", t0)
     inv = z3.And(*(z3.Or(*(terms[lit] for lit in clauses[i])) for i in sorted(alive)))
     return believed(ctx, p, "houdini", inv, t0, deadline, f"inductive invariant of {n:,} clauses inferred (Houdini, {sampled})",
                     {"invariant_clauses": n, "samples": len(states)})

@@ -19,6 +19,7 @@ from ..lang.expr import Expr, as_bool
 from ..lang.model import Model
 from ..lang.types import BoolT, IntT
 from ..result import HOLDS, UNKNOWN, VIOLATED, PropertyResult, Stats
+from .common import reason
 from .encode import Encoding
 
 UNBOUNDED = 2**62  # the range the expression layer sees; z3 gets no upper bound
@@ -60,7 +61,7 @@ class Lemma:
     expect: str = ""  # what the lemma is there to show, for docs
 
 
-def run_lemma(lemma: Lemma, overrides: dict[str, int] | None = None, timeout: float = 60.0) -> PropertyResult:
+def run_lemma(lemma: Lemma, overrides: dict[str, int] | None = None, timeout: float | None = 60.0) -> PropertyResult:
     settings = dict(lemma.settings)
     for k, v in (overrides or {}).items():
         if k not in settings:
@@ -80,7 +81,8 @@ def run_lemma(lemma: Lemma, overrides: dict[str, int] | None = None, timeout: fl
                 base.append(x <= t.hi)
     t0 = time.monotonic()
     s = z3.Solver()
-    s.set(timeout=int(timeout * 1000))
+    if timeout is not None:  # None: no wall clock
+        s.set(timeout=int(timeout * 1000))
     s.add(*base)
     where = ", ".join(f"{k}={v}" for k, v in settings.items())
     if b.enumerate:
@@ -113,5 +115,5 @@ def run_lemma(lemma: Lemma, overrides: dict[str, int] | None = None, timeout: fl
         shown = ", ".join(f"{k}={'true' if v is True else 'false' if v is False else v}" for k, v in values.items())
         return PropertyResult(lemma.name, "lemma", VIOLATED, "parametric", "smt", f"counterexample: {shown}",
                               Stats(seconds=secs), extra={"counterexample": values})
-    return PropertyResult(lemma.name, "lemma", UNKNOWN, "parametric", "smt", f"solver: {s.reason_unknown()}",
+    return PropertyResult(lemma.name, "lemma", UNKNOWN, "parametric", "smt", f"solver: {reason(s)}",
                           Stats(seconds=secs))

@@ -356,7 +356,7 @@ def prove_every(spec: Spec, overrides: dict[str, Any], prop: str, every: Sequenc
     extra: dict[str, Any] = {"every": list(every), "fixed": fixed}
 
     def result(verdict: str, text: str, **more: Any) -> PropertyResult:
-        if verdict == UNKNOWN and extra.get("lemmas_tried"):
+        if verdict == UNKNOWN and extra.get("lemmas_tried") and extra["lemmas_tried"] not in text:  # said once
             text += f"; stated lemmas: {extra['lemmas_tried']}"
         return PropertyResult(prop, "invariant", verdict, "parametric", "smt", text,
                               Stats(seconds=time.monotonic() - t0), trace=more.pop("trace", None),

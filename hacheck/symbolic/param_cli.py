@@ -27,7 +27,8 @@ def add_arguments(pv: argparse.ArgumentParser) -> None:
                     help="with --for-every: without a proof, look for the smallest counterexample up to size N (default 5)")
     pv.add_argument("--rlimit", type=int, default=RLIMIT_DEFAULT, metavar="UNITS",
                     help="with --for-every: z3 resource limit per query (deterministic; default 20,000,000); "
-                         "with --method lemmas: its budget per query (default 400,000,000)")
+                         "with --method lemmas: its budget per query (default 400,000,000); given with another "
+                         "method: every z3 query's budget (with --timeout 0: the only one)")
 
 
 def lines(model: str, r: "PropertyResult") -> list[str]:

@@ -123,7 +123,7 @@ def reach_invariant(ctx: Context, p: Property, timeout: float | None = None,
     ok, why = recheck(ctx, inv, goal, left)
     n = f"{len(states):,} reachable states as a decision diagram of {len(nodes) - 1:,} nodes"
     if not ok:
-        if why.startswith("safety: a counterexample"):  # a reachable state refutes it: BMC gives the trace
+        if why.startswith("safety: it admits"):  # the states are the reachable ones: one refutes it, BMC gives the trace
             return unknown(p, "reach", f"a reachable state violates the property ({n}); BMC or `hacheck check` "
                            "gives the trace", t0)
         return unknown(p, "reach", f"the reachable set failed z3's check ({why}); not believed", t0)

@@ -7,11 +7,27 @@ shipped models). Learnt clauses survive from slice to slice and from query to qu
 
 from __future__ import annotations
 
+import contextlib
 import time
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
+
+from .. import failsafe
 
 SOLVER = "cadical195"
 SLICE = 5_000  # conflicts between two looks at the clock
+
+
+@contextlib.contextmanager
+def _keyboard_interrupt() -> Iterator[None]:
+    """PySAT installs its own SIGINT handler while CaDiCaL runs in the main thread and reports
+    Ctrl-C by raising ``pysolvers.error("Caught keyboard interrupt")``: make it the interruption
+    it is (hacheck/failsafe.py), so that the run ends ``unknown`` (exit 3), not as an internal error."""
+    try:
+        yield
+    except Exception as e:  # noqa: BLE001 - pysolvers.error is a plain Exception subclass
+        if type(e).__name__ == "error" and "keyboard interrupt" in str(e).lower():
+            raise failsafe.keyboard_interrupt() from e
+        raise
 
 
 class SatSolver:
@@ -30,7 +46,8 @@ class SatSolver:
     def solve(self, assumptions: Sequence[int]) -> bool | None:
         """True (sat), False (unsat), or None when the deadline or the conflict budget ran out first."""
         if self.deadline is None and self.conflicts is None:
-            return bool(self._s.solve(assumptions=assumptions))
+            with _keyboard_interrupt():
+                return bool(self._s.solve(assumptions=assumptions))
         spent = 0
         while True:
             if self.deadline is not None and time.monotonic() > self.deadline:
@@ -39,7 +56,8 @@ class SatSolver:
                 return None
             step = SLICE if self.conflicts is None else min(SLICE, self.conflicts - spent)
             self._s.conf_budget(step)
-            r = self._s.solve_limited(assumptions=assumptions)
+            with _keyboard_interrupt():
+                r = self._s.solve_limited(assumptions=assumptions)
             if r is not None:
                 return bool(r)
             spent += step

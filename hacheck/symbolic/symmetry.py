@@ -29,6 +29,7 @@ from ..lang.model import Model
 from ..lang.props import Property
 from ..lang.sorts import Sort
 from ..lang.types import ElemT
+from .common import reason
 from .encode import Encoding
 
 RLIMIT = 50_000_000  # z3 resource units per query: deterministic, generous for the shipped models
@@ -162,6 +163,7 @@ def _prove(model: Model, sorts: Sequence[Sort], properties: Sequence[Property], 
                 if r == z3.unsat:
                     continue
             if r == z3.unknown:
+                reason(s)  # Ctrl-C (z3 caught it) ends the run as interrupted, not as a model error
                 raise ModelError(f"model {model.name} declares {sort.name} symmetric, but z3 could not prove that the "
                                  f"permutation {what} preserves it within its resource limit ({why.split(' ')[0]} "
                                  f"{'query' if not is_step else 'actions'}); run with --no-symmetry", location="")
