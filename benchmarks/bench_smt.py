@@ -116,7 +116,8 @@ def cli_verdict(r) -> str:  # type: ignore[no-untyped-def]
 # -- proofs by the models' stated lemmas (m.lemma; hacheck prove --method lemmas) -------------------------
 SHIPPED = ["models/hosted_engine.py", "models/fencing.py", "models/gluster_arbiter.py", "models/standalone_engine.py"]
 # (model, parameters, --for-every sizes) where the defaults state no lemma or a wider --for-every applies
-LEMMA_CASES = {"models/fencing.py": ({"manual_confirm_allowed": False}, ["hosts", "vms"])}
+LEMMA_CASES = {"models/fencing.py": ({"manual_confirm_allowed": False}, ["hosts", "vms"]),
+               "models/gluster_arbiter.py": ({}, ["clients", "writes"])}
 
 
 def stated_lemmas(paths=SHIPPED) -> None:
@@ -126,8 +127,8 @@ def stated_lemmas(paths=SHIPPED) -> None:
     from hacheck.symbolic.param import Settings, prove_every
     from hacheck.symbolic.stated import prove_by_lemmas
 
-    print("proofs by stated lemmas (prove --method lemmas, z3 rlimit 400M per query; --for-every (the model's first "
-          "size parameter): 20M; wall-clock and this process's CPU time)")
+    print("proofs by stated lemmas (prove --method lemmas, z3 rlimit 400M per query; --for-every (the sizes of "
+          "LEMMA_CASES, else the model's first size parameter): 20M; wall-clock and this process's CPU time)")
     for path in paths:
         params, every = LEMMA_CASES.get(path, ({}, None))
         shown = ",".join(f"{k}={v}" for k, v in params.items()) or "defaults"
