@@ -107,10 +107,11 @@ class Params:
     host_capacity: int = param(2, low=1, high=4, doc="VM slots per host")
     vm_size: int = param(1, low=1, high=4, doc="slots one VM needs")
     host_free: str = param(
-        "", doc="exact capacity instead of slots: per host h1..hN, the resources free for HA VMs as whole units "
-        "'cores:memory', comma separated ('12:48,12:48'); with vm_need. A VM starts on a host only if every "
-        "resource still fits (the deployment mapping passes cores and memory in exact units)")
-    vm_need: str = param("", doc="with host_free: per VM v1..vM, the resources it needs, 'cores:memory' ('4:8,2:4')")
+        "", doc="exact capacity instead of slots: per host h1..hN, 'memory' or 'memory:cores' in whole units, "
+        "comma separated ('6382:8,6382:8'); with vm_need. A VM starts on a host only if the memory of the VMs on it "
+        "plus its own fits and its vCPUs do not exceed the cores (properties/capacity.py: upstream MemoryPolicyUnit "
+        "and CPUPolicyUnit; the deployment mapping passes MiB with overhead and reserve)")
+    vm_need: str = param("", doc="with host_free: per VM v1..vM, 'memory' or 'memory:vcpus' ('4232:6,2148:2')")
     grace_ticks: int = param(GRACE, low=1, high=12, doc="grace period in ticks before a silent host turns "
                              "NonResponsive (upstream 60 s + 0.5 s per VM + 20 s for the SPM; BZ 2071468 saw ~20 s)")
     urgent_steps: bool = param(True, doc="engine, vdsm and sanlock steps happen before time moves on (within the "
@@ -260,7 +261,7 @@ def build(p: Params) -> Model:
     exact = exact_capacity(p)
 
     def fits(vm, d):
-        """vm fits on d: free slots, or (host_free/vm_need) every resource in exact whole units."""
+        """vm fits on d: free slots, or (host_free/vm_need) memory summed and vCPUs per VM (properties/capacity.py)."""
         if exact is None:
             return used(d) + p.vm_size <= p.host_capacity
         return capacity.fits(vm, d, VM, lambda x: von[x], *exact)

@@ -479,7 +479,7 @@ def standalone_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scen
                          "the model lacks a per-VM initial host parameter")
         return mp
     horder, vorder = order
-    # the fencing model's exact capacity, the same values (properties/capacity.py has the one rule): the
+    # the fencing model's capacity, the same values (properties/capacity.py has the one rule): the
     # two models checked beside each other never disagree on whether a VM fits
     host_free, vm_need, cap_notes = exact_capacity(d, horder, vorder)
     mp.notes += cap_notes
@@ -511,46 +511,64 @@ def _gib(x: float) -> Fraction:
     return Fraction(repr(float(x)))
 
 
-def exact_capacity(d: Deployment, horder: list[str], vorder: list[str]) -> tuple[str, str, list[str]]:
-    """The fencing model's host_free and vm_need ('cores:memory' per host and per HA VM) in exact whole
-    units: cores divided by their greatest common divisor, GiB scaled to whole numbers the same way.
+# vdsm lib/vdsm/common/config.py.in: host_mem_reserve 256 + extra_mem_reserve 65 MiB (reported as
+# reservedMem by lib/vdsm/host/caps.py), guest_ram_overhead 65 MiB (guestOverhead, the start of
+# memCommited in ovirt-engine HostMonitoring.refreshCommitedMemory)
+RESERVED_MIB = 256 + 65
+GUEST_OVERHEAD_MIB = 65
+# ovirt-engine VgamemVideoSettings.getVgaVideoDeviceSettings: 16384 KiB of video RAM for a VGA/headless VM
+VIDEO_MIB = 16
 
-    A host's free capacity is its cores and memory minus its non-HA VMs and, self-hosted, the engine
-    VM: on engine.host always, on another hosted-engine host when it fits beside that host's HA VMs
-    (the engine may move there)."""
+
+def vm_required_mib(memory_gb: float, cpus: int) -> int:
+    """A VM's required memory in MiB, ovirt-engine VmOverheadCalculatorImpl.getTotalRequiredMemWithoutHugePagesMb
+    on x86_64: memory + static overhead (64 + memory/512 for page tables, getStaticOverheadInMb) + possible
+    overhead (video RAM + 8 per vCPU + 8 per I/O thread, getPossibleOverheadInMb; VGA video, no I/O threads)."""
+    mem = math.floor(_gib(memory_gb) * 1024)
+    return mem + 64 + mem // 512 + VIDEO_MIB + 8 * cpus
+
+
+def exact_capacity(d: Deployment, horder: list[str], vorder: list[str]) -> tuple[str, str, list[str]]:
+    """The models' host_free and vm_need ('memory:cores' per host and per HA VM), upstream's scheduler rules.
+
+    Memory (MiB, summed): ovirt-engine MemoryPolicyUnit.filter -> SlaValidator.hasOvercommitMemoryToRunVM keeps a
+    host when the VM's required memory <= VDS.getMaxSchedulingMemory = physical MiB x overcommit % / 100 -
+    memCommited - reservedMem; so a host's free memory is that minus the required memory of the VMs that stay on
+    it (its non-HA VMs and, self-hosted, the engine VM: on engine.host always, on another hosted-engine host when
+    it fits beside that host's HA VMs, as the engine may move there). The floor is exact: needs are whole MiB.
+    Cores (not summed): CPUPolicyUnit.filter compares one VM's vCPUs with the host's cores."""
     notes: list[str] = []
     self_hosted = d.engine["mode"] == "self-hosted"
-    free: dict[str, list[Fraction]] = {}
+    overcommit = int(d.tables["cluster"]["memory_overcommit"])
+    free: dict[str, list[int]] = {}
     engine_on: list[str] = []
+    e_mem = vm_required_mib(d.engine["memory_gb"], d.engine["cpus"])
     for name in horder:
         h = d.host(name)
-        cpu = Fraction(h.cpus - sum(v.cpus for v in d.vms if not v.ha and v.host == name))
-        mem = _gib(h.memory_gb) - sum((_gib(v.memory_gb) for v in d.vms if not v.ha and v.host == name), Fraction(0))
+        mem = math.floor(math.floor(_gib(h.memory_gb) * 1024) * overcommit / Fraction(100))
+        mem -= RESERVED_MIB + GUEST_OVERHEAD_MIB
+        mem -= sum(vm_required_mib(v.memory_gb, v.cpus) for v in d.vms if not v.ha and v.host == name)
         if self_hosted and h.hosted_engine:
-            ha_cpu = sum(v.cpus for v in d.vms if v.ha and v.host == name)
-            ha_mem = sum((_gib(v.memory_gb) for v in d.vms if v.ha and v.host == name), Fraction(0))
-            e_cpu, e_mem = d.engine["cpus"], _gib(d.engine["memory_gb"])
-            if name == d.engine["host"] or (cpu - e_cpu >= ha_cpu and mem - e_mem >= ha_mem):
-                cpu -= e_cpu
+            ha_mem = sum(vm_required_mib(v.memory_gb, v.cpus) for v in d.vms if v.ha and v.host == name)
+            if name == d.engine["host"] or mem - e_mem >= ha_mem:
                 mem -= e_mem
                 engine_on.append(name)
-        free[name] = [cpu, mem]
+        free[name] = [max(0, mem), h.cpus]
     vms = {v.name: v for v in d.vms}
-    need = {v: [Fraction(vms[v].cpus), _gib(vms[v].memory_gb)] for v in vorder}
-    units = []
-    for k in range(2):
-        values = [x[k] for x in list(free.values()) + list(need.values())]
-        den = math.lcm(*(x.denominator for x in values))
-        g = math.gcd(*(int(x * den) for x in values)) or 1
-        units.append(Fraction(g, den))
+    need = {v: [vm_required_mib(vms[v].memory_gb, vms[v].cpus), vms[v].cpus] for v in vorder}
+    g = math.gcd(*(x[0] for x in list(free.values()) + list(need.values()))) or 1
 
-    def text(xs: list[Fraction]) -> str:
-        return ":".join(str(max(0, int(x / u))) if x >= 0 else "0" for x, u in zip(xs, units))
+    def text(xs: list[int]) -> str:
+        return f"{xs[0] // g}:{xs[1]}"
     if self_hosted and engine_on:
-        notes.append(f"the engine VM ({d.engine['cpus']} vCPUs, {d.engine['memory_gb']:g} GiB) is counted on "
-                     f"{', '.join(engine_on)} (where it runs or may move to)")
-    notes.append("capacity exact: cores and GiB per host and per HA VM (units of "
-                 f"{units[0]} core(s) and {float(units[1]):g} GiB)")
+        notes.append(f"the engine VM ({d.engine['cpus']} vCPUs, {d.engine['memory_gb']:g} GiB, {e_mem} MiB with "
+                     f"overhead) is counted on {', '.join(engine_on)} (where it runs or may move to)")
+    never = [f"{v} ({vms[v].cpus} vCPUs) on {h} ({d.host(h).cpus} cores)" for v in vorder for h in horder
+             if vms[v].cpus > d.host(h).cpus]
+    if never:
+        notes.append("never schedulable (more vCPUs than the host's cores, CPUPolicyUnit): " + ", ".join(never))
+    notes.append(f"capacity as upstream's scheduler: memory in MiB with overhead and reserve, {overcommit} % "
+                 f"overcommit{f' (units of {g} MiB)' if g > 1 else ''}; vCPUs per VM against the host's cores")
     return ",".join(text(free[h]) for h in horder), ",".join(text(need[v]) for v in vorder), notes
 
 
