@@ -589,7 +589,12 @@ def build(p: Params) -> Model:
         StopVds starts, after it wrote status Reboot but before STOP got through, or at the status
         poll). FenceVdsBaseCommand.executeCommand restores the status StopVds found (the treatment's:
         NonResponsive; PmHealthCheckManager's: Reboot, kept); VMs stay Unknown, in_fence_flow reset
-        by the treatment. No retry."""
+        by the treatment. No retry: RestartVdsCommand.validate -> FenceValidator.isProxyHostAvailable ->
+        FenceProxyLocator.isProxyHostAvailable calls findProxyHost(false), without retries. Abstraction: a
+        STOP whose proxy left Up (e.g. to Maintenance) while in flight fails here at once; upstream
+        FenceAgentExecutor.fence finds its proxy with findProxyHost(isRetryEnabled(STOP) = true)
+        (FindFenceProxyRetries 3 x FindFenceProxyDelayBetweenRetriesInSec 30 s) and, when the action fails
+        through one proxy, re-runs it through another."""
         if not has_pm[h]:
             return None
         return ((stop_ready(h) | (tr[h] == "sending") | (tr[h] == "polled")) & (~proxy_ok(h) | ~pm_ok[h]),
