@@ -55,6 +55,8 @@ def test_maintenance_steps_bound_the_operator_commands(tmp_path):
     row = rows(doc)[("fencing", "ha_vm_restarted")]
     params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
     assert params["maintenance_budget"] == 2 and params["host_maintenance"] is True
+    fencing_notes = next(m for m in doc["models"] if m["label"] == "fencing")["notes"]
+    assert "operator: at most 2 Maintenance/Activate commands (operations.maintenance_steps)" in fencing_notes
     assert row["verdict"] == "violated" and row["scenario"] == "ovirt1 host-crash"
     assert "operations.maintenance_steps" in row["settings"]
     trace = json.loads(open(row["trace_files"]["itf"]).read())

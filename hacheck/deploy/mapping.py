@@ -487,7 +487,8 @@ def standalone_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scen
                     "checks the policy, PM and leases); a power cycle of a hypervisor is checked as a crash")
     params = {"hosts": len(horder), "vms": len(vorder), "host_free": host_free, "vm_need": vm_need}
     mp.sources = {"hosts": [f"hosts[{h}].hypervisor" for h in horder], "vms": [f"vms[{v}].ha" for v in vorder],
-                  "host_free": [f"hosts[{h}].cpus" for h in horder] + [f"hosts[{h}].memory_gb" for h in horder],
+                  "host_free": [f"hosts[{h}].cpus" for h in horder] + [f"hosts[{h}].memory_gb" for h in horder]
+                  + ["cluster.memory_overcommit"],
                   "vm_need": [f"vms[{v}].cpus" for v in vorder] + [f"vms[{v}].memory_gb" for v in vorder],
                   "max_faults": ["failures.count", "failures.kinds"]}
     names = {h: f"h{i + 1}" for i, h in enumerate(horder)}
@@ -651,6 +652,9 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         "maintenance_budget": d.tables["operations"]["maintenance_steps"],
         "host_free": host_free, "vm_need": vm_need,
     }
+    if d.tables["operations"]["maintenance_steps"] > 0:
+        mp.notes.append(f"operator: at most {d.tables['operations']['maintenance_steps']} Maintenance/Activate "
+                        "commands (operations.maintenance_steps)")
     fpk = "cluster.fencing_policy."
     mp.sources = {
         "hosts": [f"hosts[{h}].hypervisor" for h in horder], "vms": [f"vms[{v}].ha" for v in vorder],
@@ -665,7 +669,8 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         "resume_behaviour": [f"vms[{v}].storage_error_resume_behaviour" for v in vorder],
         "manual_confirm_allowed": ["operations.manual_fence_confirm"],
         "host_free": [f"hosts[{h}].cpus" for h in horder] + [f"hosts[{h}].memory_gb" for h in horder]
-        + (["engine.cpus", "engine.memory_gb"] if d.engine["mode"] == "self-hosted" else []),
+        + (["engine.cpus", "engine.memory_gb"] if d.engine["mode"] == "self-hosted" else [])
+        + ["cluster.memory_overcommit"],
         "vm_need": [f"vms[{v}].cpus" for v in vorder] + [f"vms[{v}].memory_gb" for v in vorder],
         "max_faults": ["failures.count", "failures.kinds"],
     }
