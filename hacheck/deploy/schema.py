@@ -119,8 +119,8 @@ VMS = Table("vms[]", (
         upstream="high_availability.enabled"),
     Key("cpus", "int", doc="vCPUs; an HA VM can only run on a host with at least this many cores (vCPUs are not "
         "summed: upstream CPUPolicyUnit.filter compares one VM's vCPUs with the host's cores)", low=1, high=4096),
-    Key("memory_gb", "number", doc="memory in GiB; an HA VM needs this much plus its overhead free on the destination "
-        "(docs/deployment.md, Capacity)",
+    Key("memory_gb", "number", doc="memory in GiB; an HA VM needs this much plus upstream's per-VM overhead free on the "
+        "destination (the fencing model's capacity rule)",
         low=0.001, high=1 << 20),
     Key("lease", "bool", False, "the VM has a VM lease (a sanlock resource on a storage domain): a second copy "
         "cannot start while the lease is held", upstream="lease.storage_domain"),
