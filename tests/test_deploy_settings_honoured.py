@@ -231,8 +231,10 @@ def test_restart_capacity_is_upstreams_scheduler_rule(tmp_path):
         assert short == {k: "violated" for k in models}, (gib, short)
     cores, _ = verdicts("cores.toml", deployment(big_cpus=7, host_gib=7))
     assert cores == {k: "holds" for k in models}, cores
-    over, _ = verdicts("over.toml", deployment(big_cpus=9, host_gib=7, ovirt1_cpus=16))
+    over, odoc = verdicts("over.toml", deployment(big_cpus=9, host_gib=7, ovirt1_cpus=16))
     assert over == {k: "violated" for k in models}, over
+    note = "never schedulable (more vCPUs than the host's cores, CPUPolicyUnit): big (9 vCPUs) on ovirt2 (8 cores)"
+    assert all(note in m["notes"] for m in odoc["models"] if m["label"] in ("fencing", "standalone_engine"))
 
 
 def test_fencing_model_pm_trust_per_host():
