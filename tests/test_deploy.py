@@ -182,6 +182,21 @@ def test_memory_overcommit_scales_the_physical_memory():
     assert "memory_overcommit" in str(e.value)
 
 
+def test_a_placement_upstream_could_not_run_is_refused():
+    """The file's own placement must pass the scheduler's filters: ovirt-engine MemoryPolicyUnit (the
+    VMs' required memory with VmOverheadCalculatorImpl's overhead within VDS.getMaxSchedulingMemory)
+    and CPUPolicyUnit (each VM's vCPUs within the host's cores, never summed). ovirt1 runs the engine VM
+    (16 GiB) and Database (8 GiB): 16528 + 8320 MiB; a 24 GiB host offers 24576 - 386 = 24190 (refused,
+    though 16 + 8 GiB is an exact GiB fit), 25 GiB offers 25214 (accepted). A 3-core host cannot run a
+    4-vCPU VM; 4 cores run the engine VM and a VM of 4 vCPUs each (vCPUs are not summed)."""
+    loads(STAR_TEXT.replace("memory_gb = 64", "memory_gb = 25"), "ok.toml")
+    with pytest.raises(BadInput, match=r"the VMs placed on 'ovirt1' need 24848 MiB .* it offers 24190 MiB"):
+        loads(STAR_TEXT.replace("memory_gb = 64", "memory_gb = 24"), "m.toml")
+    loads(STAR_TEXT.replace("cpus = 16", "cpus = 4"), "four.toml")
+    with pytest.raises(BadInput, match=r"placed on 'ovirt\d' has 4 vCPUs, more than its 3 cores"):
+        loads(STAR_TEXT.replace("cpus = 16", "cpus = 3"), "c.toml")
+
+
 def test_unbalanced_placement_is_a_limitation_not_a_different_check():
     text = STAR_TEXT.replace('host = "ovirt2"\nstorage = "cephfs"', 'host = "ovirt1"\nstorage = "cephfs"')
     text = text.replace("cpus = 16", "cpus = 32")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from fractions import Fraction
 from typing import Any, Iterable
 
 import attrs
@@ -27,6 +26,7 @@ import attrs
 from ..lang.errors import BadInput, ModelError
 from ..lang.expr import and_, cmp, lift, or_
 from ..lang.model import Model
+from .capacity import host_vm_mib, vm_required_mib
 from .parse import Deployment, Volume
 
 # upstream timer values in 10 s ticks (docs/models/hosted-engine.md, "Timer scaling")
@@ -507,28 +507,6 @@ def standalone_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scen
     return mp
 
 
-def _gib(x: float) -> Fraction:
-    """GiB exactly as written in the file (0.1 is 1/10, not the nearest binary float)."""
-    return Fraction(repr(float(x)))
-
-
-# vdsm lib/vdsm/common/config.py.in: host_mem_reserve 256 + extra_mem_reserve 65 MiB (reported as
-# reservedMem by lib/vdsm/host/caps.py), guest_ram_overhead 65 MiB (guestOverhead, the start of
-# memCommited in ovirt-engine HostMonitoring.refreshCommitedMemory)
-RESERVED_MIB = 256 + 65
-GUEST_OVERHEAD_MIB = 65
-# ovirt-engine VgamemVideoSettings.getVgaVideoDeviceSettings: 16384 KiB of video RAM for a VGA/headless VM
-VIDEO_MIB = 16
-
-
-def vm_required_mib(memory_gb: float, cpus: int) -> int:
-    """A VM's required memory in MiB, ovirt-engine VmOverheadCalculatorImpl.getTotalRequiredMemWithoutHugePagesMb
-    on x86_64: memory + static overhead (64 + memory/512 for page tables, getStaticOverheadInMb) + possible
-    overhead (video RAM + 8 per vCPU + 8 per I/O thread, getPossibleOverheadInMb; VGA video, no I/O threads)."""
-    mem = math.floor(_gib(memory_gb) * 1024)
-    return mem + 64 + mem // 512 + VIDEO_MIB + 8 * cpus
-
-
 def exact_capacity(d: Deployment, horder: list[str], vorder: list[str]) -> tuple[str, str, list[str]]:
     """The models' host_free and vm_need ('memory:cores' per host and per HA VM), upstream's scheduler rules.
 
@@ -546,8 +524,7 @@ def exact_capacity(d: Deployment, horder: list[str], vorder: list[str]) -> tuple
     e_mem = vm_required_mib(d.engine["memory_gb"], d.engine["cpus"])
     for name in horder:
         h = d.host(name)
-        mem = math.floor(math.floor(_gib(h.memory_gb) * 1024) * overcommit / Fraction(100))
-        mem -= RESERVED_MIB + GUEST_OVERHEAD_MIB
+        mem = host_vm_mib(h.memory_gb, overcommit)
         mem -= sum(vm_required_mib(v.memory_gb, v.cpus) for v in d.vms if not v.ha and v.host == name)
         if self_hosted and h.hosted_engine:
             ha_mem = sum(vm_required_mib(v.memory_gb, v.cpus) for v in d.vms if v.ha and v.host == name)
