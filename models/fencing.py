@@ -107,10 +107,11 @@ class Params:
     host_capacity: int = param(2, low=1, high=4, doc="VM slots per host")
     vm_size: int = param(1, low=1, high=4, doc="slots one VM needs")
     host_free: str = param(
-        "", doc="exact capacity instead of slots: per host h1..hN, the resources free for HA VMs as whole units "
-        "'cores:memory', comma separated ('12:48,12:48'); with vm_need. A VM starts on a host only if every "
-        "resource still fits (the deployment mapping passes cores and memory in exact units)")
-    vm_need: str = param("", doc="with host_free: per VM v1..vM, the resources it needs, 'cores:memory' ('4:8,2:4')")
+        "", doc="exact capacity instead of slots: per host h1..hN, 'memory' or 'memory:cores' in whole units, "
+        "comma separated ('6382:8,6382:8'); with vm_need. A VM starts on a host only if the memory of the VMs on it "
+        "plus its own fits and its vCPUs do not exceed the cores (properties/capacity.py: upstream MemoryPolicyUnit "
+        "and CPUPolicyUnit; the deployment mapping passes MiB with overhead and reserve)")
+    vm_need: str = param("", doc="with host_free: per VM v1..vM, 'memory' or 'memory:vcpus' ('4232:6,2148:2')")
     grace_ticks: int = param(GRACE, low=1, high=12, doc="grace period in ticks before a silent host turns "
                              "NonResponsive (upstream 60 s + 0.5 s per VM + 20 s for the SPM; BZ 2071468 saw ~20 s)")
     urgent_steps: bool = param(True, doc="engine, vdsm and sanlock steps happen before time moves on (within the "
@@ -260,7 +261,7 @@ def build(p: Params) -> Model:
     exact = exact_capacity(p)
 
     def fits(vm, d):
-        """vm fits on d: free slots, or (host_free/vm_need) every resource in exact whole units."""
+        """vm fits on d: free slots, or (host_free/vm_need) memory summed and vCPUs per VM (properties/capacity.py)."""
         if exact is None:
             return used(d) + p.vm_size <= p.host_capacity
         return capacity.fits(vm, d, VM, lambda x: von[x], *exact)
@@ -588,7 +589,12 @@ def build(p: Params) -> Model:
         StopVds starts, after it wrote status Reboot but before STOP got through, or at the status
         poll). FenceVdsBaseCommand.executeCommand restores the status StopVds found (the treatment's:
         NonResponsive; PmHealthCheckManager's: Reboot, kept); VMs stay Unknown, in_fence_flow reset
-        by the treatment. No retry."""
+        by the treatment. No retry: RestartVdsCommand.validate -> FenceValidator.isProxyHostAvailable ->
+        FenceProxyLocator.isProxyHostAvailable calls findProxyHost(false), without retries. Abstraction: a
+        STOP whose proxy left Up (e.g. to Maintenance) while in flight fails here at once; upstream
+        FenceAgentExecutor.fence finds its proxy with findProxyHost(isRetryEnabled(STOP) = true)
+        (FindFenceProxyRetries 3 x FindFenceProxyDelayBetweenRetriesInSec 30 s) and, when the action fails
+        through one proxy, re-runs it through another."""
         if not has_pm[h]:
             return None
         return ((stop_ready(h) | (tr[h] == "sending") | (tr[h] == "polled")) & (~proxy_ok(h) | ~pm_ok[h]),

@@ -31,10 +31,10 @@ class Params:
     vms: int = param(2, low=1, high=4, doc="HA VMs v1..vM; vi starts on host h((i-1) mod hosts + 1)")
     host_capacity: int = param(2, low=1, high=4, doc="VM slots per hypervisor (an HA VM needs one)")
     host_free: str = param(
-        "", doc="exact capacity instead of slots, as in the fencing model: per hypervisor h1..hN, the resources "
-        "free for HA VMs as whole units 'cores:memory', comma separated ('12:48,12:48'); with vm_need. A VM "
-        "restarts on a host only if every resource still fits (properties/capacity.py)")
-    vm_need: str = param("", doc="with host_free: per VM v1..vM, the resources it needs, 'cores:memory' ('4:8,2:4')")
+        "", doc="exact capacity instead of slots, as in the fencing model: per hypervisor h1..hN, 'memory' or "
+        "'memory:cores' in whole units, comma separated ('6382:8,6382:8'); with vm_need. A VM restarts on a host "
+        "only if the memory still fits and its vCPUs do not exceed the cores (properties/capacity.py)")
+    vm_need: str = param("", doc="with host_free: per VM v1..vM, 'memory' or 'memory:vcpus' ('4232:6,2148:2')")
     grace_ticks: int = param(6, low=1, high=30, doc="ticks of silence before the engine declares a host NonResponsive "
                              "(TimeoutToResetVdsInSeconds 60 s = 6)")
     engine_repair: bool = param(True, doc="an operator may repair the engine node (an environment step: never "
@@ -82,7 +82,7 @@ def build(p: Params) -> Model:
 
     def fits(vm, d):
         """vm fits on d (the scheduler's memory and CPU filters): a free slot, or (host_free/vm_need)
-        every resource in exact whole units, the fencing model's rule (properties/capacity.py)."""
+        memory summed and vCPUs per VM, the fencing model's rule (properties/capacity.py)."""
         if exact is None:
             return count(VM, lambda x: von[x] == d) < p.host_capacity
         return capacity.fits(vm, d, VM, lambda x: von[x], *exact)

@@ -1,4 +1,4 @@
-"""Exact capacity: whether the engine may start a VM on a hypervisor, in whole units of each resource.
+"""Exact capacity: whether the engine's scheduler may start a VM on a hypervisor.
 
 One rule, shared by ``models/fencing.py`` and ``models/standalone_engine.py`` (the deployment
 mapping gives both the same ``host_free`` and ``vm_need``, so one deployment never gets two
@@ -6,24 +6,21 @@ answers to "does it fit").
 
 What upstream does (ovirt-engine, bll/scheduling): an HA restart is a RunVm
 (``HaAutoStartVmsRunner`` -> ``RunVmCommand``), whose scheduler keeps the candidate hosts that pass
-its filter policy units.
+its filter policy units. Each entry of ``host_free`` / ``vm_need`` is ``memory`` or ``memory:cores``:
 
-- **Memory.** ``MemoryPolicyUnit.filter`` keeps a host when
-  ``SlaValidator.hasOvercommitMemoryToRunVM`` holds: the VMs' required memory ``<=`` the host's
-  max scheduling memory (``VDS.calculateFreeSchedulingMemoryCache``: physical memory times the
-  overcommit percentage, minus the memory committed to the VMs it runs and the reserved memory,
-  minus pending starts). An exact fit passes (``<=``).
-- **Cores.** ``CPUPolicyUnit.filter`` drops a host only when its cores minus the exclusively pinned
-  ones minus the largest shared VM's vCPUs is below zero: an exact fit passes too, and shared vCPUs
-  may overcommit the cores.
+- **Memory (MiB, summed).** ``MemoryPolicyUnit.filter`` keeps a host only when
+  ``SlaValidator.hasOvercommitMemoryToRunVM`` holds: the VM's required memory
+  (``VmOverheadCalculatorImpl.getTotalRequiredMemWithoutHugePagesMb``) ``<=``
+  ``VDS.getMaxSchedulingMemory()`` = physical MiB x overcommit % / 100 - memCommited - reservedMem
+  (``VDS.getFreeVirtualMemory``), where memCommited (``HostMonitoring.refreshCommitedMemory``) is
+  vdsm's guest_ram_overhead plus the required memory of every VM the host runs. The deployment
+  mapping (``hacheck/deploy/mapping.py``, ``exact_capacity``) subtracts the fixed parts and the VMs
+  that stay on the host; the model subtracts the HA VMs the engine shows on it (``run_on_vds``).
+- **Cores (per VM, never summed).** ``CPUPolicyUnit.filter`` drops a host only when its cores minus
+  the exclusively pinned ones minus the largest vCPU count of the VMs being scheduled is below zero:
+  the other VMs on the host do not count, so a VM fits when its vCPUs ``<=`` the host's cores.
 
-The models count each resource as a budget per host: what the host has free for HA VMs against the
-sum of what the VMs the engine shows on it (``run_on_vds``) need, plus the VM to start. For memory
-that is upstream's rule at 100 % overcommit (guest overhead and reserved memory aside); for cores it
-is stricter than upstream (no CPU overcommit, the deployment's stated capacity), so it can only
-under-estimate what fits. Amounts are whole numbers: the deployment mapping divides cores and GiB by
-their greatest common divisor, so 0.1 + 0.2 GiB is exactly 0.3 GiB (``hacheck/deploy/mapping.py``,
-``exact_capacity``).
+Amounts are whole numbers (MiB, cores); the mapping may divide each resource by a common divisor.
 """
 
 from __future__ import annotations
@@ -44,7 +41,9 @@ def _amounts(text: str, n: int, what: str, pname: str) -> Amounts:
         try:
             amounts = tuple(int(v) for v in x.split(":"))
         except ValueError:
-            raise BadInput(f"parameter {pname}: {x!r} is not whole numbers 'cores:memory'") from None
+            raise BadInput(f"parameter {pname}: {x!r} is not whole numbers 'memory' or 'memory:cores'") from None
+        if len(amounts) > 2:
+            raise BadInput(f"parameter {pname}: {x!r} has more than two amounts ('memory' or 'memory:cores')")
         if any(a < 0 for a in amounts):
             raise BadInput(f"parameter {pname}: {x!r} has a negative amount")
         out.append(amounts)
@@ -59,7 +58,8 @@ def parse(host_free: str, vm_need: str, hosts: int, vms: int) -> tuple[Amounts, 
     free = _amounts(host_free, hosts, "hosts", "host_free")
     need = _amounts(vm_need, vms, "VMs", "vm_need")
     if len({len(x) for x in free + need}) != 1:
-        raise BadInput("parameters host_free and vm_need: every entry needs the same resources (cores:memory)")
+        raise BadInput("parameters host_free and vm_need: every entry needs the same resources ('memory' or "
+                       "'memory:cores')")
     return free, need
 
 
@@ -67,12 +67,19 @@ def check_initial_fit(free: Amounts, need: Amounts, hosts: int) -> None:
     """The models start VM j on host j mod hosts: refuse parameters under which that does not fit."""
     for i, f in enumerate(free):
         mine = [need[j] for j in range(len(need)) if j % hosts == i]
-        if any(sum(x[k] for x in mine) > f[k] for k in range(len(f))):
-            raise BadInput(f"initial placement does not fit: the VMs of h{i + 1} need more than host_free {f}")
+        if sum(x[0] for x in mine) > f[0]:
+            raise BadInput(f"initial placement does not fit: the VMs of h{i + 1} need {sum(x[0] for x in mine)} "
+                           f"memory units, host_free has {f[0]}")
+        if len(f) > 1 and any(x[1] > f[1] for x in mine):
+            raise BadInput(f"initial placement does not fit: a VM of h{i + 1} has more vCPUs than its {f[1]} cores")
 
 
 def fits(vm: Any, d: Any, VM: Any, on: Callable[[Any], Any], free: Amounts, need: Amounts) -> Any:
-    """vm fits on host d: for every resource, the VMs whose ``on(x)`` (run_on_vds) is d plus vm need
-    at most what d has free (``<=``: an exact fit fits)."""
-    return and_(*[sum_(ite(on(x) == d, need[x.index][k], 0) for x in VM) + need[vm.index][k] <= free[d.index][k]
-                  for k in range(len(free[0]))])
+    """vm fits on host d: the memory of the VMs whose ``on(x)`` (run_on_vds) is d plus vm's is at most
+    d's free memory, and vm's vCPUs are at most d's cores (a static per-pair test, upstream's CPU rule)."""
+    mem = sum_(ite(on(x) == d, need[x.index][0], 0) for x in VM) + need[vm.index][0] <= free[d.index][0]
+    if len(free[0]) == 1:
+        return mem
+    if need[vm.index][1] > free[d.index][1]:
+        return and_(mem, False)
+    return mem

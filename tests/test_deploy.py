@@ -163,10 +163,38 @@ def test_fencing_placement_order_and_capacity():
     p = plan(d)
     fen = next(m for m in p.models if m.model == "fencing")
     params = dict(fen.runs[0].spec.params)
-    # exact capacity in units of 4 cores and 8 GiB: 16 cores - 4 for the engine VM = 12 = 3 units;
-    # 64 - 16 GiB = 48 = 6 units; each VM needs 4 cores and 8 GiB = 1:1
-    assert params["host_free"] == "3:6,3:6" and params["vm_need"] == "1:1,1:1,1:1"
+    # memory in MiB as upstream's scheduler (units of 2 MiB): 65536 - 321 reserved - 65 guest overhead -
+    # 16528 for the engine VM (16384 + 64 + 32 + 16 video + 8 x 4 vCPUs) = 48622; each VM needs
+    # 8192 + 64 + 16 + 16 + 32 = 8320; cores are the host's 16 and each VM's 4 vCPUs (not summed)
+    assert params["host_free"] == "24311:16,24311:16" and params["vm_need"] == "4160:4,4160:4,4160:4"
     assert params["power_management"] == "h1,h2" and params["manual_confirm_allowed"] is False
+
+
+def test_memory_overcommit_scales_the_physical_memory():
+    """cluster.memory_overcommit is the cluster's max_memory_over_commit: ovirt-engine
+    VDS.getFreeVirtualMemory takes physical MiB x overcommit / 100 before subtracting memCommited and
+    reservedMem. At 150 % a 64 GiB host offers 98304 - 386 - 16528 (engine VM) = 81390 MiB."""
+    d = loads(STAR_TEXT + "\n[cluster]\nmemory_overcommit = 150\n", "o.toml")
+    fen = next(m for m in plan(d).models if m.model == "fencing")
+    assert dict(fen.runs[0].spec.params)["host_free"] == "8139:16,8139:16"  # units of 10 MiB (gcd with 8320)
+    with pytest.raises(BadInput) as e:
+        loads(STAR_TEXT + "\n[cluster]\nmemory_overcommit = 0\n", "o.toml")
+    assert "memory_overcommit" in str(e.value)
+
+
+def test_a_placement_upstream_could_not_run_is_refused():
+    """The file's own placement must pass the scheduler's filters: ovirt-engine MemoryPolicyUnit (the
+    VMs' required memory with VmOverheadCalculatorImpl's overhead within VDS.getMaxSchedulingMemory)
+    and CPUPolicyUnit (each VM's vCPUs within the host's cores, never summed). ovirt1 runs the engine VM
+    (16 GiB) and Database (8 GiB): 16528 + 8320 MiB; a 24 GiB host offers 24576 - 386 = 24190 (refused,
+    though 16 + 8 GiB is an exact GiB fit), 25 GiB offers 25214 (accepted). A 3-core host cannot run a
+    4-vCPU VM; 4 cores run the engine VM and a VM of 4 vCPUs each (vCPUs are not summed)."""
+    loads(STAR_TEXT.replace("memory_gb = 64", "memory_gb = 25"), "ok.toml")
+    with pytest.raises(BadInput, match=r"the VMs placed on 'ovirt1' need 24848 MiB .* it offers 24190 MiB"):
+        loads(STAR_TEXT.replace("memory_gb = 64", "memory_gb = 24"), "m.toml")
+    loads(STAR_TEXT.replace("cpus = 16", "cpus = 4"), "four.toml")
+    with pytest.raises(BadInput, match=r"placed on 'ovirt\d' has 4 vCPUs, more than its 3 cores"):
+        loads(STAR_TEXT.replace("cpus = 16", "cpus = 3"), "c.toml")
 
 
 def test_unbalanced_placement_is_a_limitation_not_a_different_check():

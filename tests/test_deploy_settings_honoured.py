@@ -43,7 +43,10 @@ def test_maintenance_steps_bound_the_operator_commands(tmp_path):
     host, to Maintenance and leaves it there while ovirt1 crashes. Upstream a host that is not Up
     is no fence proxy (ovirt-engine bll/pm/FenceProxyLocator.isHostNetworkUnreachable), so the
     STOP of ovirt1 fails and the treatment is not retried, and the scheduler has no Up host to
-    restart the VM on: one command is enough, the loop has none. With a third host, one command
+    restart the VM on (RestartVdsCommand.validate -> FenceValidator.isProxyHostAvailable calls
+    FenceProxyLocator.findProxyHost(false) once, no retry): one command is enough, the loop has none.
+    Asserted loosely (no operator command in the loop, ovirt2 ends in Maintenance), not as the exact
+    shortest trace. With a third host, one command
     leaves a proxy and a destination Up: the restart happens; two commands can take both away."""
     import json
 
@@ -52,11 +55,15 @@ def test_maintenance_steps_bound_the_operator_commands(tmp_path):
     row = rows(doc)[("fencing", "ha_vm_restarted")]
     params = next(m for m in doc["models"] if m["label"] == "fencing")["parameters"]
     assert params["maintenance_budget"] == 2 and params["host_maintenance"] is True
+    fencing_notes = next(m for m in doc["models"] if m["label"] == "fencing")["notes"]
+    assert "operator: at most 2 Maintenance/Activate commands (operations.maintenance_steps)" in fencing_notes
     assert row["verdict"] == "violated" and row["scenario"] == "ovirt1 host-crash"
     assert "operations.maintenance_steps" in row["settings"]
     trace = json.loads(open(row["trace_files"]["itf"]).read())
     commands, ops_in_loop = _commands(trace)
-    assert commands == ["maintenance"] and ops_in_loop == {"1"}  # one command, none in the loop: no toggling
+    loop_acts = {s["mbt::actionTaken"] for s in trace["states"][trace["loop"] + 1:]}
+    assert commands and len(ops_in_loop) == 1  # the counter is constant over the loop: no toggling
+    assert not loop_acts & {"maintenance", "activate"}
     assert dict(trace["states"][-1]["status"]["#map"])["ovirt2"] == "Maintenance"
 
     def three(steps: int) -> str:
@@ -182,23 +189,29 @@ def test_fencing_engine_restart_follows_the_engine(tmp_path):
     assert faults == {"ovirt1 host-crash": ["crash"], "ovirt2 host-crash": ["crash", "engine_restart"]}
 
 
-def test_an_exact_fit_restarts(tmp_path):
-    """Item 5. ovirt1 crashes; its HA VM (6 cores, 0.2 GiB) restarts on ovirt2, whose own HA VM uses
-    2 cores and 0.1 GiB of its 8 cores and 0.3 GiB: an exact fit (2 + 6 = 8 cores, 0.1 + 0.2 = 0.3 GiB,
-    which binary floats put above 0.3). Upstream the HA restart is a RunVm whose scheduler keeps a host
-    when the VMs' memory is <= its max scheduling memory (ovirt-engine bll/scheduling
-    policyunits/MemoryPolicyUnit.filter -> SlaValidator.hasOvercommitMemoryToRunVM) and drops it on
-    cores only when they fall below zero (policyunits/CPUPolicyUnit.filter): an exact fit passes both.
-    Every row is read: the fencing model and the standalone_engine model, checked beside each other,
-    share one capacity rule (properties/capacity.py) and must agree. Before, the standalone model
-    counted slots of the largest VM (8 // 6 = 1 slot per host) and reported the restart as
-    impossible while the fencing model said it held. With 0.01 GiB less on each host, or one core
-    more needed, it does not fit and both models say the restart fails."""
-    def deployment(big_cpus: int = 6, host_gib: float = 0.3) -> str:
-        hosts = host("ovirt1", cpus=8, memory_gb=host_gib, power_management=True) \
+def test_restart_capacity_is_upstreams_scheduler_rule(tmp_path):
+    """Item 5. ovirt1 crashes; its HA VM "big" restarts only where ovirt-engine's scheduler would start
+    it (an HA restart is a RunVm, HaAutoStartVmsRunner -> RunVmCommand, filtered by bll/scheduling
+    policy units). Every row is read: the fencing and standalone_engine models share one rule
+    (properties/capacity.py) and must agree.
+
+    Memory: MemoryPolicyUnit.filter -> SlaValidator.hasOvercommitMemoryToRunVM keeps a host only if the
+    VM's required memory (VmOverheadCalculatorImpl.getTotalRequiredMemWithoutHugePagesMb: memory + 64 +
+    memory/512 + 16 MiB VGA video RAM + 8 per vCPU) <= VDS.getMaxSchedulingMemory (physical MiB -
+    memCommited - reservedMem; memCommited = vdsm guest_ram_overhead 65 + the running VMs' required
+    memory, HostMonitoring.refreshCommitedMemory; reservedMem = vdsm host_mem_reserve 256 +
+    extra_mem_reserve 65). big (4 GiB, 6 vCPUs) needs 4232 MiB, small (2 GiB, 2 vCPUs) 2148: a host of
+    6 GiB (the GiB-exact fit, 4 + 2) is refused, 6.61 GiB (6768 MiB - 386 = 6382 >= 6380) restarts,
+    6.6 GiB (6372) is refused.
+
+    Cores: CPUPolicyUnit.filter drops a host only when its cores - exclusively pinned CPUs - the largest
+    vCPU count of the VMs being scheduled < 0; vCPUs are never summed. So 7 + 2 vCPUs on 8 cores
+    restart (8 - 7 >= 0), and a 9-vCPU VM cannot restart on an 8-core host."""
+    def deployment(big_cpus: int = 6, host_gib: float = 6.61, ovirt1_cpus: int = 8) -> str:
+        hosts = host("ovirt1", cpus=ovirt1_cpus, memory_gb=host_gib, power_management=True) \
             + host("ovirt2", cpus=8, memory_gb=host_gib, power_management=True) \
             + host("mgr", cpus=4, memory_gb=8, hypervisor=False)
-        vms = vm("big", "ovirt1", cpus=big_cpus, memory_gb=0.2) + vm("small", "ovirt2", cpus=2, memory_gb=0.1)
+        vms = vm("big", "ovirt1", cpus=big_cpus, memory_gb=4) + vm("small", "ovirt2", cpus=2, memory_gb=2)
         return active_standby(hosts=hosts, vms=vms, properties=("ha_vm_restarted",)).replace(
             'mode = "self-hosted"\nhost = "ovirt1"', 'mode = "standalone"\nhost = "mgr"')
 
@@ -209,13 +222,19 @@ def test_an_exact_fit_restarts(tmp_path):
     models = {("fencing", "ha_vm_restarted"), ("standalone_engine", "ha_vm_restarted")}
     fit, doc = verdicts("fit.toml", deployment())
     assert fit == {k: "holds" for k in models}, fit
-    for label in ("fencing", "standalone_engine"):  # the same exact amounts reach both models
+    for label in ("fencing", "standalone_engine"):  # the same amounts reach both models
         params = next(m for m in doc["models"] if m["label"] == label)["parameters"]
-        assert params["host_free"] == "4:3,4:3" and params["vm_need"] == "3:2,1:1"  # units of 2 cores, 0.1 GiB
-    short, _ = verdicts("short.toml", deployment(host_gib=0.29))
-    assert short == {k: "violated" for k in models}, short
-    over, _ = verdicts("over.toml", deployment(big_cpus=7))
+        # units of 2 MiB (the common divisor)
+        assert params["host_free"] == "3191:8,3191:8" and params["vm_need"] == "2116:6,1074:2"
+    for gib in (6, 6.6):  # the GiB-exact fit, and 10 MiB short of the overhead margin
+        short, _ = verdicts(f"short{gib}.toml", deployment(host_gib=gib))
+        assert short == {k: "violated" for k in models}, (gib, short)
+    cores, _ = verdicts("cores.toml", deployment(big_cpus=7, host_gib=7))
+    assert cores == {k: "holds" for k in models}, cores
+    over, odoc = verdicts("over.toml", deployment(big_cpus=9, host_gib=7, ovirt1_cpus=16))
     assert over == {k: "violated" for k in models}, over
+    note = "never schedulable (more vCPUs than the host's cores, CPUPolicyUnit): big (9 vCPUs) on ovirt2 (8 cores)"
+    assert all(note in m["notes"] for m in odoc["models"] if m["label"] in ("fencing", "standalone_engine"))
 
 
 def test_fencing_model_pm_trust_per_host():

@@ -65,7 +65,7 @@ OPTION_FLIPS = [{"skip_if_sd_active": True}, {"skip_if_connectivity_broken": Tru
                 {"power_management": "none"}, {"power_management": "h1,h3"}, {"reboot_heals": True},
                 {"availability": True}, {"urgent_steps": False}, {"resume_behaviour": "kill"},
                 {"resume_behaviour": "leave_paused"}, {"host_maintenance": False}, {"max_faults": 2},
-                {"hosts": 2, "vms": 4}, {"host_free": "12:48,12:48,12:48", "vm_need": "4:8,2:4,2:4"}]
+                {"hosts": 2, "vms": 4}, {"host_free": "6382:8,6382:8,6382:8", "vm_need": "4232:6,2148:2,2148:2"}]
 
 
 @pytest.mark.parametrize("params", OPTION_FLIPS, ids=lambda d: ",".join(f"{k}={v}" for k, v in d.items()))

@@ -348,10 +348,22 @@ def test_sorts_are_not_symmetric():
     {"pm_reports": "sometimes"},
     {"connectivity_threshold": 150},
     {"hosts": 1},
+    {"hosts": 2, "host_free": "1:2:3,1:2:3", "vm_need": "1:1:1,1:1:1"},  # only memory or memory:cores
+    {"hosts": 2, "vms": 2, "host_free": "4231:8,5000:8", "vm_need": "4232:6,1:2"},  # v1 starts on h1: 1 MiB short
+    {"hosts": 2, "vms": 2, "host_free": "5000:4,5000:8", "vm_need": "4232:6,1:2"},  # 6 vCPUs do not start on 4 cores
 ])
 def test_bad_parameters(params):
     with pytest.raises(BadInput):
         build_model(SPEC, params)
+
+
+def test_initial_fit_is_memory_summed_and_vcpus_per_vm():
+    """properties/capacity.py: memory is summed per host (upstream memCommited adds every running VM,
+    HostMonitoring.refreshCommitedMemory), vCPUs are compared per VM (CPUPolicyUnit.filter), so two
+    6-vCPU VMs start on one 8-core host when the memory fits exactly."""
+    build_model(SPEC, {"hosts": 2, "vms": 4, "host_free": "8464:8,8464:8", "vm_need": "4232:6,4232:6,4232:6,4232:6"})
+    with pytest.raises(BadInput, match="initial placement does not fit"):
+        build_model(SPEC, {"hosts": 2, "vms": 4, "host_free": "8463:8,8464:8", "vm_need": "4232:6,4232:6,4232:6,4232:6"})
 
 
 @pytest.mark.parametrize("pm, expected", [

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from fractions import Fraction
 from typing import Any, Iterable
 
 import attrs
@@ -27,6 +26,7 @@ import attrs
 from ..lang.errors import BadInput, ModelError
 from ..lang.expr import and_, cmp, lift, or_
 from ..lang.model import Model
+from .capacity import host_vm_mib, vm_required_mib
 from .parse import Deployment, Volume
 
 # upstream timer values in 10 s ticks (docs/models/hosted-engine.md, "Timer scaling")
@@ -479,7 +479,7 @@ def standalone_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scen
                          "the model lacks a per-VM initial host parameter")
         return mp
     horder, vorder = order
-    # the fencing model's exact capacity, the same values (properties/capacity.py has the one rule): the
+    # the fencing model's capacity, the same values (properties/capacity.py has the one rule): the
     # two models checked beside each other never disagree on whether a VM fits
     host_free, vm_need, cap_notes = exact_capacity(d, horder, vorder)
     mp.notes += cap_notes
@@ -487,7 +487,8 @@ def standalone_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scen
                     "checks the policy, PM and leases); a power cycle of a hypervisor is checked as a crash")
     params = {"hosts": len(horder), "vms": len(vorder), "host_free": host_free, "vm_need": vm_need}
     mp.sources = {"hosts": [f"hosts[{h}].hypervisor" for h in horder], "vms": [f"vms[{v}].ha" for v in vorder],
-                  "host_free": [f"hosts[{h}].cpus" for h in horder] + [f"hosts[{h}].memory_gb" for h in horder],
+                  "host_free": [f"hosts[{h}].cpus" for h in horder] + [f"hosts[{h}].memory_gb" for h in horder]
+                  + ["cluster.memory_overcommit"],
                   "vm_need": [f"vms[{v}].cpus" for v in vorder] + [f"vms[{v}].memory_gb" for v in vorder],
                   "max_faults": ["failures.count", "failures.kinds"]}
     names = {h: f"h{i + 1}" for i, h in enumerate(horder)}
@@ -506,51 +507,46 @@ def standalone_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scen
     return mp
 
 
-def _gib(x: float) -> Fraction:
-    """GiB exactly as written in the file (0.1 is 1/10, not the nearest binary float)."""
-    return Fraction(repr(float(x)))
-
-
 def exact_capacity(d: Deployment, horder: list[str], vorder: list[str]) -> tuple[str, str, list[str]]:
-    """The fencing model's host_free and vm_need ('cores:memory' per host and per HA VM) in exact whole
-    units: cores divided by their greatest common divisor, GiB scaled to whole numbers the same way.
+    """The models' host_free and vm_need ('memory:cores' per host and per HA VM), upstream's scheduler rules.
 
-    A host's free capacity is its cores and memory minus its non-HA VMs and, self-hosted, the engine
-    VM: on engine.host always, on another hosted-engine host when it fits beside that host's HA VMs
-    (the engine may move there)."""
+    Memory (MiB, summed): ovirt-engine MemoryPolicyUnit.filter -> SlaValidator.hasOvercommitMemoryToRunVM keeps a
+    host when the VM's required memory <= VDS.getMaxSchedulingMemory = physical MiB x overcommit % / 100 -
+    memCommited - reservedMem; so a host's free memory is that minus the required memory of the VMs that stay on
+    it (its non-HA VMs and, self-hosted, the engine VM: on engine.host always, on another hosted-engine host when
+    it fits beside that host's HA VMs, as the engine may move there). The floor is exact: needs are whole MiB.
+    Cores (not summed): CPUPolicyUnit.filter compares one VM's vCPUs with the host's cores."""
     notes: list[str] = []
     self_hosted = d.engine["mode"] == "self-hosted"
-    free: dict[str, list[Fraction]] = {}
+    overcommit = int(d.tables["cluster"]["memory_overcommit"])
+    free: dict[str, list[int]] = {}
     engine_on: list[str] = []
+    e_mem = vm_required_mib(d.engine["memory_gb"], d.engine["cpus"])
     for name in horder:
         h = d.host(name)
-        cpu = Fraction(h.cpus - sum(v.cpus for v in d.vms if not v.ha and v.host == name))
-        mem = _gib(h.memory_gb) - sum((_gib(v.memory_gb) for v in d.vms if not v.ha and v.host == name), Fraction(0))
+        mem = host_vm_mib(h.memory_gb, overcommit)
+        mem -= sum(vm_required_mib(v.memory_gb, v.cpus) for v in d.vms if not v.ha and v.host == name)
         if self_hosted and h.hosted_engine:
-            ha_cpu = sum(v.cpus for v in d.vms if v.ha and v.host == name)
-            ha_mem = sum((_gib(v.memory_gb) for v in d.vms if v.ha and v.host == name), Fraction(0))
-            e_cpu, e_mem = d.engine["cpus"], _gib(d.engine["memory_gb"])
-            if name == d.engine["host"] or (cpu - e_cpu >= ha_cpu and mem - e_mem >= ha_mem):
-                cpu -= e_cpu
+            ha_mem = sum(vm_required_mib(v.memory_gb, v.cpus) for v in d.vms if v.ha and v.host == name)
+            if name == d.engine["host"] or mem - e_mem >= ha_mem:
                 mem -= e_mem
                 engine_on.append(name)
-        free[name] = [cpu, mem]
+        free[name] = [max(0, mem), h.cpus]
     vms = {v.name: v for v in d.vms}
-    need = {v: [Fraction(vms[v].cpus), _gib(vms[v].memory_gb)] for v in vorder}
-    units = []
-    for k in range(2):
-        values = [x[k] for x in list(free.values()) + list(need.values())]
-        den = math.lcm(*(x.denominator for x in values))
-        g = math.gcd(*(int(x * den) for x in values)) or 1
-        units.append(Fraction(g, den))
+    need = {v: [vm_required_mib(vms[v].memory_gb, vms[v].cpus), vms[v].cpus] for v in vorder}
+    g = math.gcd(*(x[0] for x in list(free.values()) + list(need.values()))) or 1
 
-    def text(xs: list[Fraction]) -> str:
-        return ":".join(str(max(0, int(x / u))) if x >= 0 else "0" for x, u in zip(xs, units))
+    def text(xs: list[int]) -> str:
+        return f"{xs[0] // g}:{xs[1]}"
     if self_hosted and engine_on:
-        notes.append(f"the engine VM ({d.engine['cpus']} vCPUs, {d.engine['memory_gb']:g} GiB) is counted on "
-                     f"{', '.join(engine_on)} (where it runs or may move to)")
-    notes.append("capacity exact: cores and GiB per host and per HA VM (units of "
-                 f"{units[0]} core(s) and {float(units[1]):g} GiB)")
+        notes.append(f"the engine VM ({d.engine['cpus']} vCPUs, {d.engine['memory_gb']:g} GiB, {e_mem} MiB with "
+                     f"overhead) is counted on {', '.join(engine_on)} (where it runs or may move to)")
+    never = [f"{v} ({vms[v].cpus} vCPUs) on {h} ({d.host(h).cpus} cores)" for v in vorder for h in horder
+             if vms[v].cpus > d.host(h).cpus]
+    if never:
+        notes.append("never schedulable (more vCPUs than the host's cores, CPUPolicyUnit): " + ", ".join(never))
+    notes.append(f"capacity as upstream's scheduler: memory in MiB with overhead and reserve, {overcommit} % "
+                 f"overcommit{f' (units of {g} MiB)' if g > 1 else ''}; vCPUs per VM against the host's cores")
     return ",".join(text(free[h]) for h in horder), ",".join(text(need[v]) for v in vorder), notes
 
 
@@ -633,6 +629,9 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         "maintenance_budget": d.tables["operations"]["maintenance_steps"],
         "host_free": host_free, "vm_need": vm_need,
     }
+    if d.tables["operations"]["maintenance_steps"] > 0:
+        mp.notes.append(f"operator: at most {d.tables['operations']['maintenance_steps']} Maintenance/Activate "
+                        "commands (operations.maintenance_steps)")
     fpk = "cluster.fencing_policy."
     mp.sources = {
         "hosts": [f"hosts[{h}].hypervisor" for h in horder], "vms": [f"vms[{v}].ha" for v in vorder],
@@ -647,7 +646,8 @@ def fencing_plan(d: Deployment, kinds: tuple[str, ...], scenarios: tuple[Scenari
         "resume_behaviour": [f"vms[{v}].storage_error_resume_behaviour" for v in vorder],
         "manual_confirm_allowed": ["operations.manual_fence_confirm"],
         "host_free": [f"hosts[{h}].cpus" for h in horder] + [f"hosts[{h}].memory_gb" for h in horder]
-        + (["engine.cpus", "engine.memory_gb"] if d.engine["mode"] == "self-hosted" else []),
+        + (["engine.cpus", "engine.memory_gb"] if d.engine["mode"] == "self-hosted" else [])
+        + ["cluster.memory_overcommit"],
         "vm_need": [f"vms[{v}].cpus" for v in vorder] + [f"vms[{v}].memory_gb" for v in vorder],
         "max_faults": ["failures.count", "failures.kinds"],
     }

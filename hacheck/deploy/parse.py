@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from ..lang.errors import BadInput
+from .capacity import host_vm_mib, vm_required_mib
 from .locate import Locator
 from .schema import FAILURE_KINDS, GROUPS, REQUIRED, TABLES, Key, child_table
 
@@ -454,18 +455,26 @@ def _check_meaning(d: Deployment, errs: _Errors) -> None:
             errs.add(("vms", v.index, "storage_error_resume_behaviour"), f"VM {v.name!r} has a lease: upstream forces "
                      f"the resume behaviour kill for an HA VM with a lease (VmHandler.autoSelectResumeBehavior); "
                      f"got {v.resume!r}")
-    # initial placement fits (the engine VM counted on its host)
+    # initial placement passes upstream's scheduler filters (the engine VM counted on its host): memory
+    # summed with each VM's overhead (MemoryPolicyUnit, hacheck/deploy/capacity.py), vCPUs per VM against
+    # the host's cores, never summed (CPUPolicyUnit: shared vCPUs may overcommit the cores)
+    overcommit = int(d.tables["cluster"]["memory_overcommit"])
     for h in hyper:
-        cpus = sum(v.cpus for v in d.vms if v.host == h.name)
-        mem = sum(v.memory_gb for v in d.vms if v.host == h.name)
+        placed = [(v.name, v.cpus, v.memory_gb) for v in d.vms if v.host == h.name]
         if e["mode"] == "self-hosted" and e["host"] == h.name:
-            cpus += e["cpus"]
-            mem += e["memory_gb"]
-        if cpus > h.cpus or mem > h.memory_gb:
-            first = next((v for v in d.vms if v.host == h.name), None)
-            path = ("vms", first.index, "host") if first else ("hosts", h.index, "name")
-            errs.add(path, f"the VMs placed on {h.name!r} need {cpus} cores and {mem:g} GiB; it has {h.cpus} and "
-                     f"{h.memory_gb:g}")
+            placed.append(("the engine VM", e["cpus"], e["memory_gb"]))
+        need = sum(vm_required_mib(m, c) for _, c, m in placed)
+        offers = host_vm_mib(h.memory_gb, overcommit)
+        first = next((v for v in d.vms if v.host == h.name), None)
+        path = ("vms", first.index, "host") if first else ("hosts", h.index, "name")
+        if need > offers:
+            errs.add(path, f"the VMs placed on {h.name!r} need {need} MiB with upstream's per-VM overhead "
+                     f"(VmOverheadCalculatorImpl); it offers {max(0, offers)} MiB ({h.memory_gb:g} GiB x "
+                     f"cluster.memory_overcommit {overcommit} % - 386 MiB vdsm reserve): the engine would not run them")
+        wide = [(n, c) for n, c, _ in placed if c > h.cpus]
+        if wide:
+            errs.add(path, f"{wide[0][0]} placed on {h.name!r} has {wide[0][1]} vCPUs, more than its {h.cpus} "
+                     "cores (CPUPolicyUnit): the engine would not run it")
     # volumes
     vnames: dict[str, int] = {}
     for vol in d.volumes:

@@ -117,8 +117,10 @@ VMS = Table("vms[]", (
     Key("name", "str", doc="the VM's name, unique"),
     Key("ha", "bool", False, "highly available: the engine restarts it on another host after a failure",
         upstream="high_availability.enabled"),
-    Key("cpus", "int", doc="vCPUs; an HA VM needs this many cores free on the destination", low=1, high=4096),
-    Key("memory_gb", "number", doc="memory in GiB; an HA VM needs this much free on the destination",
+    Key("cpus", "int", doc="vCPUs; an HA VM can only run on a host with at least this many cores (vCPUs are not "
+        "summed: upstream CPUPolicyUnit.filter compares one VM's vCPUs with the host's cores)", low=1, high=4096),
+    Key("memory_gb", "number", doc="memory in GiB; an HA VM needs this much plus upstream's per-VM overhead free on the "
+        "destination (the fencing model's capacity rule)",
         low=0.001, high=1 << 20),
     Key("lease", "bool", False, "the VM has a VM lease (a sanlock resource on a storage domain): a second copy "
         "cannot start while the lease is held", upstream="lease.storage_domain"),
@@ -184,6 +186,9 @@ GLUSTER = Table("gluster", (
 
 CLUSTER = Table("cluster", (
     Key("name", "str", "", "the oVirt cluster's name, for the record"),
+    Key("memory_overcommit", "int", 100, "percent of a host's physical memory the scheduler may hand out "
+        "(Admin Portal: Edit Cluster -> Optimization -> Memory Optimization: 100, 150, 200)", low=1, high=1000,
+        upstream="cluster max_memory_over_commit"),
 ), subtables=("cluster.fencing_policy",), doc="the oVirt cluster of the hypervisors")
 
 FENCING_POLICY = Table("cluster.fencing_policy", (
