@@ -64,9 +64,10 @@ WHEEL=$(ls "$WORK"/dist/hacheck-*.whl); SDIST=$(ls "$WORK"/dist/hacheck-*.tar.gz
 ls -l "$WORK/dist"
 VERSION=$(cd "$ROOT" && "$PY" -c 'import hacheck; print(hacheck.__version__)')
 case "$(basename "$WHEEL")" in "hacheck-$VERSION-"*) ;; *) fail "wheel $(basename "$WHEEL") is not version $VERSION";; esac
-unzip -l "$WHEEL" | grep -q ' hacheck/models/gluster_arbiter.py$' || fail "the wheel has no hacheck/models"
-unzip -l "$WHEEL" | grep -q ' hacheck/properties/rules.py$' || fail "the wheel has no hacheck/properties"
-! unzip -l "$WHEEL" | grep -Eq ' (models|properties)/' || fail "the wheel has a top-level models/ or properties/"
+unzip -l "$WHEEL" > "$WORK/wheel.list"  # a file, not a pipe: with pipefail, grep -q quitting early kills unzip (SIGPIPE)
+grep -q ' hacheck/models/gluster_arbiter.py$' "$WORK/wheel.list" || fail "the wheel has no hacheck/models"
+grep -q ' hacheck/properties/rules.py$' "$WORK/wheel.list" || fail "the wheel has no hacheck/properties"
+! grep -Eq ' (models|properties)/' "$WORK/wheel.list" || fail "the wheel has a top-level models/ or properties/"
 
 step "Python 3.11 ($PY311): the wheel in a fresh virtualenv in $WORK/user"
 [ -n "$PY311" ] || fail "python3.11 not found"
