@@ -15,7 +15,7 @@ import attrs
 import numpy as np
 
 from ..lang.errors import ModelError
-from ..lang.expr import Arith, Const, Expr, Field
+from ..lang.expr import Arith, Expr, Field
 from ..lang.model import ActionInstance, Model
 from ..lang.types import BoolT, IntT
 from ..lang.emit import SharingEmitter
@@ -35,11 +35,7 @@ class _Emitter(SharingEmitter):
 
     NOT, AND, OR = "(~{})", " & ", " | "
     ITE = "_np.where({c}, {t}, {f})"
-
-    def const(self, e: Const) -> str:
-        if isinstance(e.type, BoolT):
-            return "_T" if e.value else "_F"
-        return repr(e.value)
+    TRUE, FALSE = "_T", "_F"
 
     def arith(self, e: Arith, a: str, b: str) -> str:
         return {"//": "_np.floor_divide", "%": "_np.mod", "min": "_np.minimum", "max": "_np.maximum"}[e.op] + f"({a}, {b})"

@@ -66,11 +66,7 @@ class _PyEmitter(SharingEmitter):
 
     NOT, AND, OR = "(not {})", " and ", " or "
     ITE = "({t} if {c} else {f})"
-
-    def const(self, e: Const) -> str:
-        if isinstance(e.type, BoolT):
-            return "True" if e.value else "False"
-        return repr(e.value)
+    TRUE, FALSE = "True", "False"
 
     def field(self, e: Field) -> str:
         self.fields.add(e.index)

@@ -13,6 +13,7 @@ import abc
 from typing import Callable
 
 from .expr import And, Arith, Cmp, Const, Expr, Field, Ite, Not, Or
+from .types import BoolT
 
 
 class SharingEmitter(abc.ABC):
@@ -24,6 +25,7 @@ class SharingEmitter(abc.ABC):
     OR = " || "
     ITE = "({c} ? {t} : {f})"
     CMP = "({a} {op} {b})"
+    TRUE, FALSE = "1", "0"  # how a boolean constant is written; integers are written as Python writes them
 
     def __init__(self, col: Callable[[int], str], prefix: str = "t"):
         self.col = col
@@ -86,9 +88,10 @@ class SharingEmitter(abc.ABC):
     def field(self, e: Field) -> str:
         return self.col(e.index)
 
-    @abc.abstractmethod
     def const(self, e: Const) -> str:
-        """A constant in this target's syntax."""
+        if isinstance(e.type, BoolT):
+            return self.TRUE if e.value else self.FALSE
+        return repr(e.value)
 
     @abc.abstractmethod
     def arith(self, e: Arith, a: str, b: str) -> str:
